@@ -1,0 +1,43 @@
+"""Imports TensorFlow and TFP without their start-up noise.
+
+TensorFlow 2.21 writes absl/oneDNN/CUDA-probe lines straight to file descriptor 2 while
+it loads, ignoring TF_CPP_MIN_LOG_LEVEL for some of them; a user importing kerasts should
+not see them. Errors still surface: an import failure raises after stderr is restored.
+"""
+
+import contextlib
+import os
+import sys
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        # No real descriptor (e.g. a notebook's captured stream): nothing to silence.
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(stderr_fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stderr_fd)
+        yield
+    finally:
+        os.dup2(saved_fd, stderr_fd)
+        os.close(devnull)
+        os.close(saved_fd)
+
+
+def import_quietly():
+    """Loads tensorflow and tensorflow_probability, silencing only what they print while loading."""
+    if "tensorflow" in sys.modules and "tensorflow_probability" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_silenced():
+        import tensorflow  # noqa: F401
+        import tensorflow_probability  # noqa: F401
+
+        # Device discovery logs too (the CUDA probe); do it now, while stderr is closed.
+        tensorflow.config.list_physical_devices()

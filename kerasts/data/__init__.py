@@ -1,0 +1,1 @@
+"""Data: bundled datasets and synthetic generators."""

@@ -1,0 +1,185 @@
+"""The shared machinery of a likelihood family: parameters in, TFP distribution out."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from kerasts._checks import check_in_graph
+
+tfd = tfp.distributions
+
+# Keeps positive parameters away from 0, where log-densities and their gradients explode.
+POSITIVE_FLOOR = 1e-6
+
+
+def positive(raw):
+    """Maps an unconstrained value to a positive one (softplus with a small floor)."""
+    return tf.math.softplus(raw) + POSITIVE_FLOOR
+
+
+def probability(raw):
+    """Maps an unconstrained value into (0, 1), kept off both ends (sigmoid saturates to 1.0)."""
+    return POSITIVE_FLOOR + (1.0 - 2.0 * POSITIVE_FLOOR) * tf.sigmoid(raw)
+
+
+class Likelihood:
+    """A parametric family for probabilistic forecasts.
+
+    A subclass names its parameters, maps unconstrained network outputs onto their
+    domain, maps parameters fitted in scaled units back to data units, and builds the
+    TFP distribution. Parameters travel as one tensor whose last axis holds them in
+    `parameter_names` order, so that they pass through Keras models, losses and
+    SavedModels as plain tensors.
+    """
+
+    name = None
+    parameter_names = ()
+    is_discrete = False
+    # A value inside the support, put where a target is unobserved so that its
+    # log-density stays finite (its loss is masked out anyway).
+    placeholder_target = 0.0
+
+    @property
+    def num_parameters(self):
+        return len(self.parameter_names)
+
+    def unstack(self, parameters):
+        """Splits the last axis into a dict `{parameter_name: tensor}`."""
+        parameters = tf.convert_to_tensor(parameters)
+        if parameters.shape.rank is not None and parameters.shape[-1] != self.num_parameters:
+            raise ValueError(
+                f"The {self.name} likelihood expects {self.num_parameters} parameters "
+                f"{self.parameter_names} on the last axis, got shape {parameters.shape}."
+            )
+        return dict(zip(self.parameter_names, tf.unstack(parameters, num=self.num_parameters, axis=-1)))
+
+    def stack(self, named_parameters):
+        return tf.stack([named_parameters[name] for name in self.parameter_names], axis=-1)
+
+    def domain_map(self, raw):
+        """Unconstrained `(..., num_parameters)` -> parameters on their domain."""
+        return self.stack(self._domain_map(self.unstack(raw)))
+
+    def scale_parameters(self, parameters, target_scale):
+        """Maps parameters of the target divided by `target_scale` to the target's units.
+
+        `target_scale` must broadcast against `parameters[..., 0]`, e.g. `(batch, 1)`
+        for parameters of shape `(batch, time, num_parameters)`.
+        """
+        target_scale = tf.cast(target_scale, parameters.dtype)
+        batch_shape = parameters.shape[:-1]
+        if batch_shape.is_fully_defined() and target_scale.shape.is_fully_defined():
+            try:
+                broadcast = tf.broadcast_static_shape(target_scale.shape, batch_shape)
+            except ValueError:
+                broadcast = None
+            if broadcast != batch_shape:
+                raise ValueError(
+                    f"`target_scale` of shape {target_scale.shape} does not broadcast to the parameters' "
+                    f"shape {batch_shape} without enlarging it; give it shape {batch_shape} or one that "
+                    "broadcasts to it (e.g. (batch, 1) for (batch, time) parameters)."
+                )
+        return self.stack(self._scale(self.unstack(parameters), target_scale))
+
+    def distribution(self, parameters):
+        """The TFP distribution with these parameters (batch shape `parameters.shape[:-1]`)."""
+        return self._distribution(**self.unstack(parameters))
+
+    def check_target(self, target, observed):
+        """Raises (eagerly) or asserts (in a graph) that observed targets are in the support."""
+
+    def log_prob(self, parameters, target):
+        return self.distribution(parameters).log_prob(target)
+
+    def mean(self, parameters):
+        return self.distribution(parameters).mean()
+
+    def sample(self, parameters, num_samples, seed):
+        """`num_samples` draws, shape `(num_samples,) + parameters.shape[:-1]`.
+
+        `seed` is an int or a stateless seed tensor of shape `[2]`: the same seed gives
+        the same draws, in eager mode and in a graph.
+        """
+        return self.distribution(parameters).sample(num_samples, seed=_stateless_seed(seed))
+
+    def quantile(self, parameters, level):
+        """The `level`-quantile, shape `parameters.shape[:-1]` (`level` broadcasts)."""
+        level = _check_level(level, parameters.dtype)
+        return self.distribution(parameters).quantile(level)
+
+    # Subclasses implement these three on dicts of named parameter tensors.
+    def _domain_map(self, raw):
+        raise NotImplementedError
+
+    def _scale(self, parameters, target_scale):
+        raise NotImplementedError
+
+    def _distribution(self, **parameters):
+        raise NotImplementedError
+
+
+class CountLikelihood(Likelihood):
+    """A family over non-negative integers, with exact quantiles found from its CDF."""
+
+    is_discrete = True
+
+    def check_target(self, target, observed):
+        observed_target = tf.boolean_mask(target, observed)
+        check_in_graph(
+            tf.reduce_all(observed_target >= 0),
+            f"The {self.name} likelihood needs non-negative targets; some observed targets are negative.",
+        )
+        check_in_graph(
+            tf.reduce_all(tf.equal(observed_target, tf.round(observed_target))),
+            f"The {self.name} likelihood needs integer counts; some observed targets are not whole numbers.",
+        )
+
+    def quantile(self, parameters, level):
+        """Smallest integer `k` with `CDF(k) >= level`, by doubling then bisection."""
+        level = _check_level(level, parameters.dtype)
+        distribution = self.distribution(parameters)
+        level = tf.broadcast_to(level, tf.broadcast_dynamic_shape(tf.shape(level), distribution.batch_shape_tensor()))
+
+        def below(k):
+            return distribution.cdf(k) < level
+
+        upper = tf.ones_like(level)
+        # 64 doublings reach any float32 count, so this loop always ends.
+        upper = tf.while_loop(
+            lambda step, upper: (step < 64) & tf.reduce_any(below(upper)),
+            lambda step, upper: (step + 1, tf.where(below(upper), 2.0 * upper, upper)),
+            (tf.constant(0), upper),
+        )[1]
+        # Invariant: CDF(upper) >= level and CDF(lower - 1) < level (CDF(-1) = 0).
+        lower = tf.zeros_like(level)
+        lower, upper = tf.while_loop(
+            lambda lower, upper: tf.reduce_any(lower < upper),
+            lambda lower, upper: _bisect_step(lower, upper, below),
+            (lower, upper),
+        )
+        return upper
+
+
+def _bisect_step(lower, upper, below):
+    middle = tf.floor((lower + upper) / 2.0)
+    middle_below = below(middle)
+    return tf.where(middle_below, middle + 1.0, lower), tf.where(middle_below, upper, middle)
+
+
+def _check_level(level, dtype):
+    level = tf.convert_to_tensor(level, dtype=dtype)
+    check_in_graph(
+        tf.reduce_all((level > 0) & (level < 1)),
+        "Quantile levels must lie strictly between 0 and 1.",
+    )
+    return level
+
+
+def _stateless_seed(seed):
+    if isinstance(seed, int):
+        return tf.constant([seed, 0], dtype=tf.int32)
+    seed = tf.convert_to_tensor(seed)
+    if seed.shape.rank == 0:
+        return tf.stack([tf.cast(seed, tf.int32), 0])
+    if seed.shape != (2,):
+        raise ValueError(f"`seed` must be an int or a stateless seed of shape [2], got shape {seed.shape}.")
+    return tf.cast(seed, tf.int32)

@@ -1,0 +1,267 @@
+"""The one harness every kerasts layer and model test runs through.
+
+Each check is a method that raises `AssertionError` with what differed, so that a test
+of a broken layer can show that the check really fails (see tests/testing/).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasts.testing.devices import logical_cpu_names
+
+# float32 outputs recomputed after a reload may differ in the last bits.
+OUTPUT_TOLERANCE = 1e-5
+
+
+def _as_numpy(structure):
+    return tf.nest.map_structure(lambda tensor: np.asarray(tensor), structure)
+
+
+def _assert_all_close(expected, actual, what):
+    tf.nest.assert_same_structure(expected, actual, check_types=False)
+    for expected_array, actual_array in zip(tf.nest.flatten(_as_numpy(expected)), tf.nest.flatten(_as_numpy(actual))):
+        if expected_array.shape != actual_array.shape:
+            raise AssertionError(f"{what}: shape {actual_array.shape} differs from {expected_array.shape}.")
+        if not np.allclose(expected_array, actual_array, rtol=OUTPUT_TOLERANCE, atol=OUTPUT_TOLERANCE):
+            worst = np.max(np.abs(expected_array - actual_array))
+            raise AssertionError(f"{what}: outputs differ (largest absolute difference {worst:.3g}).")
+
+
+def _shapes(structure):
+    return tf.nest.map_structure(lambda tensor: tuple(tensor.shape), structure)
+
+
+class TestCase(unittest.TestCase):
+    """Base class with `run_layer_test` and `run_model_test`.
+
+    Both run, in order: config round trip, output shapes, one training step lowering
+    the loss, `.keras` save/reload with equal outputs, SavedModel export reloaded with
+    `tf.saved_model.load` with equal outputs (also in a fresh Python process that does
+    not import kerasts, for models), and a fit under `tf.distribute.MirroredStrategy`
+    over two logical CPUs. Each `run_*_check` flag turns one off for a documented reason.
+    """
+
+    def run_layer_test(
+        self,
+        layer_cls,
+        init_kwargs,
+        input_data,
+        expected_output_shape,
+        call_kwargs=None,
+        target=None,
+        loss="mean_squared_error",
+        run_training_check=True,
+        run_saving_check=True,
+        run_export_check=True,
+        run_distribution_check=True,
+    ):
+        """Checks a layer by wrapping it in a functional model.
+
+        Args:
+            layer_cls: the layer class.
+            init_kwargs: constructor arguments; each must come back from `get_config`.
+            input_data: a batch of inputs (array, or a dict/list of arrays for
+                multi-input layers), batch axis first.
+            expected_output_shape: shape (or structure of shapes) of the output.
+            call_kwargs: extra keyword tensors for `call` (fed as model inputs).
+            target: training target; a fixed random one of the output's shape if None.
+            loss: loss for the training and distribution checks.
+        """
+        call_kwargs = call_kwargs or {}
+        self.check_config_round_trip(layer_cls, init_kwargs)
+
+        def build_model():
+            layer = layer_cls(**init_kwargs)
+            positional = tf.nest.map_structure(_symbolic_input, input_data)
+            keyword = {name: _symbolic_input(value, name=name) for name, value in call_kwargs.items()}
+            return keras.Model([positional, keyword] if keyword else positional, layer(positional, **keyword))
+
+        model_input = [input_data, call_kwargs] if call_kwargs else input_data
+        model = build_model()
+        self.check_output_shapes(model, model_input, expected_output_shape)
+        if target is None:
+            target = _random_like(model(model_input))
+        self._run_model_checks(
+            build_model, model, model_input, target, loss,
+            run_training_check, run_saving_check, run_export_check, run_distribution_check,
+            check_export_without_kerasts=False,
+        )
+
+    def run_model_test(
+        self,
+        model_cls,
+        init_kwargs,
+        input_data,
+        expected_output_shape,
+        target,
+        loss,
+        run_training_check=True,
+        run_saving_check=True,
+        run_export_check=True,
+        run_distribution_check=True,
+    ):
+        """Checks a `keras.Model` subclass built from `init_kwargs`.
+
+        The SavedModel check also reloads the export in a fresh process that never
+        imports kerasts, as users serve it.
+        """
+        self.check_config_round_trip(model_cls, init_kwargs)
+
+        def build_model():
+            return model_cls(**init_kwargs)
+
+        model = build_model()
+        self.check_output_shapes(model, input_data, expected_output_shape)
+        self._run_model_checks(
+            build_model, model, input_data, target, loss,
+            run_training_check, run_saving_check, run_export_check, run_distribution_check,
+            check_export_without_kerasts=True,
+        )
+
+    def _run_model_checks(self, build_model, model, model_input, target, loss, run_training_check,
+                          run_saving_check, run_export_check, run_distribution_check, check_export_without_kerasts):
+        if run_training_check:
+            self.check_training_step_lowers_loss(model, model_input, target, loss)
+        if run_saving_check:
+            self.check_keras_file_round_trip(model, model_input)
+        if run_export_check:
+            self.check_saved_model_export(model, model_input, without_kerasts=check_export_without_kerasts)
+        if run_distribution_check:
+            self.check_mirrored_strategy_fit(build_model, model_input, target, loss)
+
+    # The checks, usable one by one.
+
+    def check_config_round_trip(self, cls, init_kwargs):
+        instance = cls(**init_kwargs)
+        config = instance.get_config()
+        for name, value in init_kwargs.items():
+            if name not in config:
+                raise AssertionError(f"{cls.__name__}.get_config() lacks constructor argument {name!r}.")
+            if isinstance(value, (int, float, str, bool, tuple, list, type(None))) and config[name] != value:
+                raise AssertionError(f"{cls.__name__}.get_config()[{name!r}] is {config[name]!r}, not {value!r}.")
+        rebuilt = cls.from_config(config)
+        if rebuilt.get_config() != config:
+            raise AssertionError(f"{cls.__name__}.from_config(config).get_config() differs from config.")
+        serialized = keras.saving.serialize_keras_object(instance)
+        deserialized = keras.saving.deserialize_keras_object(serialized)
+        if type(deserialized) is not cls or deserialized.get_config() != config:
+            raise AssertionError(
+                f"{cls.__name__} does not deserialize to itself: is it registered with "
+                "@keras.saving.register_keras_serializable(package='kerasts')?"
+            )
+
+    def check_output_shapes(self, model, model_input, expected_output_shape):
+        actual = _shapes(model(model_input))
+        if actual != _normalise_shape(expected_output_shape):
+            raise AssertionError(f"Output shape {actual} differs from the expected {expected_output_shape}.")
+
+    def check_training_step_lowers_loss(self, model, model_input, target, loss):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
+        before = float(model.evaluate(model_input, target, verbose=0))
+        model.fit(model_input, target, batch_size=_batch_size(model_input), epochs=1, verbose=0, shuffle=False)
+        after = float(model.evaluate(model_input, target, verbose=0))
+        if not np.isfinite(after) or not after < before:
+            raise AssertionError(f"One training step did not lower the loss: {before:.6g} -> {after:.6g}.")
+
+    def check_keras_file_round_trip(self, model, model_input):
+        expected = model(model_input)
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "model.keras")
+            model.save(path)
+            reloaded = keras.saving.load_model(path)
+        _assert_all_close(expected, reloaded(model_input), "After .keras save and reload")
+
+    def check_saved_model_export(self, model, model_input, without_kerasts=False):
+        expected = model(model_input)
+        with tempfile.TemporaryDirectory() as directory:
+            model.export(directory, format="tf_saved_model", verbose=False)
+            reloaded = tf.saved_model.load(directory)
+            _assert_all_close(expected, reloaded.serve(model_input), "After SavedModel export and reload")
+            if without_kerasts:
+                _assert_all_close(tf.nest.flatten(expected), _serve_in_fresh_process(directory, model_input),
+                                  "SavedModel served in a process without kerasts")
+
+    def check_mirrored_strategy_fit(self, build_model, model_input, target, loss):
+        devices = logical_cpu_names()
+        if len(devices) < 2:
+            raise AssertionError(
+                "MirroredStrategy needs two logical CPUs: call kerasts.testing.configure_logical_cpus(2) "
+                "before TensorFlow starts (the test suite's conftest.py does)."
+            )
+        strategy = tf.distribute.MirroredStrategy(devices[:2])
+        with strategy.scope():
+            model = build_model()
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
+        before = [keras.ops.convert_to_numpy(weight) for weight in model.trainable_weights]
+        history = model.fit(model_input, target, batch_size=_batch_size(model_input), epochs=2, verbose=0)
+        losses = history.history["loss"]
+        if not np.all(np.isfinite(losses)):
+            raise AssertionError(f"Fit under MirroredStrategy gave non-finite losses {losses}.")
+        if all(np.array_equal(old, keras.ops.convert_to_numpy(new)) for old, new in zip(before, model.trainable_weights)):
+            raise AssertionError("Fit under MirroredStrategy left every trainable weight unchanged.")
+
+
+def _symbolic_input(value, name=None):
+    value = np.asarray(value)
+    return keras.Input(shape=value.shape[1:], dtype=str(value.dtype), name=name)
+
+
+def _random_like(outputs):
+    generator = np.random.default_rng(0)
+    return tf.nest.map_structure(lambda tensor: generator.normal(size=tensor.shape).astype("float32"), _as_numpy(outputs))
+
+
+def _batch_size(model_input):
+    return len(tf.nest.flatten(model_input)[0])
+
+
+def _normalise_shape(shape):
+    if isinstance(shape, dict):
+        return {key: _normalise_shape(value) for key, value in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return type(shape)(_normalise_shape(item) for item in shape)
+    return tuple(shape)
+
+
+_SERVE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np, tensorflow as tf
+    directory, inputs_path, structure_path, outputs_path = sys.argv[1:]
+    with np.load(inputs_path) as arrays:
+        flat = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
+    with open(structure_path) as handle:
+        structure = json.load(handle)
+    outputs = tf.saved_model.load(directory).serve(tf.nest.pack_sequence_as(structure, flat))
+    np.savez(outputs_path, *[np.asarray(tensor) for tensor in tf.nest.flatten(outputs)])
+    if "kerasts" in sys.modules:
+        sys.exit("loading the SavedModel imported kerasts")
+    """
+)
+
+
+def _serve_in_fresh_process(directory, model_input):
+    """Runs the export's `serve` in a new interpreter that never imports kerasts; flat outputs."""
+    inputs_path = os.path.join(directory, "inputs.npz")
+    structure_path = os.path.join(directory, "inputs.json")
+    outputs_path = os.path.join(directory, "outputs.npz")
+    np.savez(inputs_path, *[np.asarray(value) for value in tf.nest.flatten(model_input)])
+    with open(structure_path, "w") as handle:
+        json.dump(tf.nest.map_structure(lambda _: 0, model_input), handle)
+    completed = subprocess.run(
+        [sys.executable, "-c", _SERVE_SCRIPT, directory, inputs_path, structure_path, outputs_path],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=directory,
+    )
+    if completed.returncode != 0:
+        raise AssertionError(f"Serving the SavedModel without kerasts failed:\n{completed.stderr[-2000:]}")
+    with np.load(outputs_path) as outputs:
+        return [outputs[f"arr_{index}"] for index in range(len(outputs.files))]
