@@ -12,13 +12,13 @@ import sys
 
 @contextlib.contextmanager
 def _stderr_silenced():
+    # TensorFlow's C++ logging writes to descriptor 2 whatever sys.stderr is (pytest-xdist
+    # and notebooks replace sys.stderr with streams that have no descriptor).
+    stderr_fd = 2
     try:
-        stderr_fd = sys.stderr.fileno()
+        sys.stderr.flush()
     except (AttributeError, OSError, ValueError):
-        # No real descriptor (e.g. a notebook's captured stream): nothing to silence.
-        yield
-        return
-    sys.stderr.flush()
+        pass
     saved_fd = os.dup(stderr_fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:

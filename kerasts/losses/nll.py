@@ -81,6 +81,16 @@ class NegativeLogLikelihood(keras.losses.Loss):
         self.likelihood = likelihoods.get(likelihood)
         self.validate_targets = validate_targets
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            # Keras aligns weights only up to one trailing axis of 1; per-series weights
+            # `(batch,)` must also reach per-point losses `(batch, time)`.
+            sample_weight = tf.convert_to_tensor(sample_weight)
+            target_rank = tf.convert_to_tensor(y_pred).shape.rank - 1
+            for _ in range(max(0, target_rank - sample_weight.shape.rank)):
+                sample_weight = sample_weight[..., tf.newaxis]
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+
     def call(self, y_true, y_pred):
         target, observed = split_observed(y_true, y_pred)
         if self.validate_targets:

@@ -167,7 +167,7 @@ class TestCase(unittest.TestCase):
     def check_training_step_lowers_loss(self, model, model_input, target, loss):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
         before = float(model.evaluate(model_input, target, verbose=0))
-        model.fit(model_input, target, batch_size=_batch_size(model_input), epochs=1, verbose=0, shuffle=False)
+        _fit_or_fail(model, model_input, target, epochs=1, what="One training step")
         after = float(model.evaluate(model_input, target, verbose=0))
         if not np.isfinite(after) or not after < before:
             raise AssertionError(f"One training step did not lower the loss: {before:.6g} -> {after:.6g}.")
@@ -197,17 +197,30 @@ class TestCase(unittest.TestCase):
                 "MirroredStrategy needs two logical CPUs: call kerasts.testing.configure_logical_cpus(2) "
                 "before TensorFlow starts (the test suite's conftest.py does)."
             )
-        strategy = tf.distribute.MirroredStrategy(devices[:2])
+        # Plain reduction instead of collective ops: a collective aborted by one failing
+        # fit would leave every later collective in the process aborted too.
+        strategy = tf.distribute.MirroredStrategy(devices[:2], cross_device_ops=tf.distribute.ReductionToOneDevice())
         with strategy.scope():
             model = build_model()
             model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
+            model(model_input)  # builds subclassed models, so their weights exist to compare
+        if not model.trainable_weights:
+            raise AssertionError("The model has no trainable weights to fit under MirroredStrategy.")
         before = [keras.ops.convert_to_numpy(weight) for weight in model.trainable_weights]
-        history = model.fit(model_input, target, batch_size=_batch_size(model_input), epochs=2, verbose=0)
-        losses = history.history["loss"]
+        losses = _fit_or_fail(model, model_input, target, epochs=2, what="Fit under MirroredStrategy").history["loss"]
         if not np.all(np.isfinite(losses)):
             raise AssertionError(f"Fit under MirroredStrategy gave non-finite losses {losses}.")
         if all(np.array_equal(old, keras.ops.convert_to_numpy(new)) for old, new in zip(before, model.trainable_weights)):
             raise AssertionError("Fit under MirroredStrategy left every trainable weight unchanged.")
+
+
+def _fit_or_fail(model, model_input, target, epochs, what):
+    """Fits on the whole batch per step; any error is the check's failure, named as such."""
+    try:
+        return model.fit(model_input, target, batch_size=_batch_size(model_input), epochs=epochs, verbose=0,
+                         shuffle=False)
+    except Exception as error:  # noqa: BLE001 - whatever breaks the fit is the finding
+        raise AssertionError(f"{what} failed: {type(error).__name__}: {error}") from error
 
 
 def _symbolic_input(value, name=None):
@@ -241,7 +254,8 @@ _SERVE_SCRIPT = textwrap.dedent(
         flat = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
     with open(structure_path) as handle:
         structure = json.load(handle)
-    outputs = tf.saved_model.load(directory).serve(tf.nest.pack_sequence_as(structure, flat))
+    exported = tf.saved_model.load(directory)  # kept referenced: it owns the variables
+    outputs = exported.serve(tf.nest.pack_sequence_as(structure, flat))
     np.savez(outputs_path, *[np.asarray(tensor) for tensor in tf.nest.flatten(outputs)])
     if "kerasts" in sys.modules:
         sys.exit("loading the SavedModel imported kerasts")

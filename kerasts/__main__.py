@@ -1,0 +1,5 @@
+import sys
+
+from kerasts.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import kerasts
+
+
+def test_public_api():
+    for module in ("data", "layers", "likelihoods", "losses", "metrics"):
+        assert hasattr(kerasts, module)
+    assert kerasts.layers.DistributionOutput and kerasts.losses.NegativeLogLikelihood
+
+
+def test_every_serializable_class_is_registered_on_import():
+    for name in ("kerasts>DistributionOutput", "kerasts>MeanScaler", "kerasts>NegativeLogLikelihood"):
+        assert keras.saving.get_registered_object(name) is not None, name
+
+
+def test_import_prints_nothing():
+    completed = subprocess.run(
+        [sys.executable, "-c", "import kerasts"], capture_output=True, text=True,
+        env={key: value for key, value in os.environ.items() if not key.startswith("TF_CPP")},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "" and completed.stderr == ""
+
+
+def test_demo_runs_end_to_end_from_the_command_line(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "kerasts", "demo", "--output-dir", str(tmp_path), "--epochs", "2", "--samples", "20"],
+        capture_output=True, text=True,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "seasonal naive (lag 24)" in completed.stdout and "mean_wQL" in completed.stdout
+    assert (tmp_path / "fan_chart.png").stat().st_size > 10_000
+    assert (tmp_path / "metrics.csv").exists()
+    exported = tf.saved_model.load(str(tmp_path / "saved_model"))
+    context = np.abs(np.random.default_rng(0).normal(100, 10, size=(2, 168))).astype("float32")
+    parameters = np.asarray(exported.serve(context))
+    assert parameters.shape == (2, 24, 3) and np.all(np.isfinite(parameters))
+
+
+def test_cli_rejects_bad_arguments():
+    completed = subprocess.run([sys.executable, "-m", "kerasts", "demo", "--epochs", "0"], capture_output=True, text=True)
+    assert completed.returncode == 2 and "--epochs and --samples must be at least 1" in completed.stderr

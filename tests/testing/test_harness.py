@@ -1,0 +1,158 @@
+"""The harness's checks must be able to fail: each broken layer here trips exactly one."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasts.testing import TestCase
+
+INPUTS = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class GoodDense(keras.layers.Layer):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+
+    def call(self, inputs):
+        return keras.ops.matmul(inputs, self.kernel)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class ForgetsUnitsInConfig(GoodDense):
+    def get_config(self):
+        config = super().get_config()
+        del config["units"]
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class DoesNotTrain(GoodDense):
+    def call(self, inputs):
+        # The kernel gets a zero gradient, so the optimizer cannot move the loss.
+        return keras.ops.matmul(inputs, self.kernel * 0.0) + 1.0
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class UnsavedRandomOffset(GoodDense):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(units, **kwargs)
+        # Neither a weight nor config: drawn anew on reload.
+        self.offset = np.random.default_rng().normal(size=(units,)).astype("float32")
+
+    def call(self, inputs):
+        return super().call(inputs) + self.offset
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class PythonSideEffect(GoodDense):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(units, **kwargs)
+        self.calls = 0
+
+    def call(self, inputs):
+        # A Python counter is frozen into a traced graph, so the export disagrees.
+        self.calls += 1
+        return super().call(inputs) + float(self.calls)
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class HardCodedBatchSize(GoodDense):
+    def call(self, inputs):
+        # Works at the global batch of 8, breaks on each replica's 4.
+        return keras.ops.reshape(super().call(inputs), (8, self.units))
+
+
+def _harness():
+    return TestCase()
+
+
+def test_good_layer_passes_every_check():
+    _harness().run_layer_test(GoodDense, {"units": 3}, INPUTS, expected_output_shape=(8, 3))
+
+
+def test_config_check_fails_when_an_argument_is_dropped():
+    with pytest.raises(AssertionError, match="lacks constructor argument 'units'"):
+        _harness().check_config_round_trip(ForgetsUnitsInConfig, {"units": 3})
+
+
+def test_config_check_fails_when_the_class_is_not_registered():
+    class Unregistered(GoodDense):
+        pass
+
+    with pytest.raises(Exception):
+        _harness().check_config_round_trip(Unregistered, {"units": 3})
+
+
+def test_shape_check_fails_on_a_wrong_shape():
+    with pytest.raises(AssertionError, match=r"Output shape \(8, 3\) differs"):
+        _harness().run_layer_test(GoodDense, {"units": 3}, INPUTS, expected_output_shape=(8, 4))
+
+
+def test_training_check_fails_when_the_layer_has_no_gradient_path():
+    class Detached(GoodDense):
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, keras.ops.stop_gradient(self.kernel))
+
+    with pytest.raises(AssertionError, match="One training step failed: ValueError: No gradients"):
+        _harness().check_training_step_lowers_loss(
+            keras.Sequential([keras.Input((4,)), Detached(3)]), INPUTS, np.zeros((8, 3), "float32"), "mse"
+        )
+
+
+def test_training_check_fails_when_the_loss_cannot_fall():
+    with pytest.raises(AssertionError, match="did not lower the loss"):
+        _harness().run_layer_test(
+            DoesNotTrain, {"units": 3}, INPUTS, (8, 3),
+            run_saving_check=False, run_export_check=False, run_distribution_check=False,
+        )
+
+
+def test_keras_file_check_fails_when_state_is_not_saved():
+    with pytest.raises(AssertionError, match="After .keras save and reload"):
+        _harness().run_layer_test(
+            UnsavedRandomOffset, {"units": 3}, INPUTS, (8, 3),
+            run_training_check=False, run_export_check=False, run_distribution_check=False,
+        )
+
+
+def test_export_check_fails_when_the_graph_differs_from_eager():
+    with pytest.raises(AssertionError, match="After SavedModel export and reload"):
+        _harness().run_layer_test(
+            PythonSideEffect, {"units": 3}, INPUTS, (8, 3),
+            run_training_check=False, run_saving_check=False, run_distribution_check=False,
+        )
+
+
+def test_distribution_check_fails_when_a_layer_assumes_the_global_batch():
+    with pytest.raises(AssertionError, match="Fit under MirroredStrategy failed"):
+        _harness().run_layer_test(
+            HardCodedBatchSize, {"units": 3}, INPUTS, (8, 3),
+            run_training_check=False, run_saving_check=False, run_export_check=False,
+        )
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class TinyRegressor(keras.Model):
+    def __init__(self, units=2, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = keras.layers.Dense(units)
+
+    def call(self, inputs):
+        return self.hidden(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_model_test_runs_every_check_including_serving_without_kerasts():
+    target = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
+    _harness().run_model_test(TinyRegressor, {"units": 2}, INPUTS, (8, 2), target=target, loss="mse")
