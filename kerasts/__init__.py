@@ -8,8 +8,8 @@ from kerasts._quiet_tensorflow import import_quietly
 
 import_quietly()
 
-from kerasts import data, layers, likelihoods, losses, metrics  # noqa: E402
+from kerasts import baselines, data, evaluation, layers, likelihoods, losses, metrics, models  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "layers", "likelihoods", "losses", "metrics", "__version__"]
+__all__ = ["baselines", "data", "evaluation", "layers", "likelihoods", "losses", "metrics", "models", "__version__"]

@@ -1,6 +1,11 @@
-"""Data in and out: bundled datasets and synthetic generators (tables and pipelines join as models land)."""
+"""Data in: Forecast-layout tables, aligned panels, model windows, bundled and synthetic data."""
 
 from kerasts.data.bundled import load_electricity_sample
+from kerasts.data.forecast_tables import CategoryEncoder, TimeSeriesPanel, align_related, align_target
 from kerasts.data.synthetic import synthetic_forecast_table
+from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
-__all__ = ["load_electricity_sample", "synthetic_forecast_table"]
+__all__ = [
+    "CategoryEncoder", "ForecastWindows", "TimeSeriesPanel", "align_related", "align_target",
+    "lags_for_frequency", "load_electricity_sample", "synthetic_forecast_table",
+]

@@ -13,27 +13,18 @@ Every function takes numpy-compatible arrays. Conventions shared by all of them:
 
 import numpy as np
 
-# Amazon Forecast's MASE seasonality by frequency (minute, hour, day, week, month, quarter, year).
-SEASONALITY_BY_FREQUENCY = {
-    "min": 60, "T": 60, "H": 24, "h": 24, "D": 7, "B": 5, "W": 52,
-    "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "A": 1, "YS": 1, "YE": 1,
-}
+from kerasts.frequencies import parse_frequency
+
+# Amazon Forecast's MASE seasonality by frequency base (minute, hour, day, week, month, quarter, year).
+SEASONALITY_BY_FREQUENCY = {"min": 60, "H": 24, "D": 7, "W": 52, "M": 12, "Q": 4, "Y": 1}
 
 
 def seasonality_for_frequency(frequency):
-    """Season length that MASE uses for a pandas-style frequency string (`"H"` -> 24).
+    """Season length that MASE uses for a frequency string (`"H"` -> 24, as Amazon Forecast does).
 
     A multiple such as `"2H"` or an anchored weekly frequency such as `"W-SUN"` uses its base.
     """
-    if not isinstance(frequency, str) or not frequency:
-        raise TypeError(f"`frequency` must be a non-empty string such as 'H' or 'D', got {frequency!r}.")
-    base = frequency.lstrip("0123456789").split("-")[0]
-    if base not in SEASONALITY_BY_FREQUENCY:
-        raise ValueError(
-            f"Unknown frequency {frequency!r}: expected one of {sorted(set(SEASONALITY_BY_FREQUENCY))} "
-            "(optionally with a multiple, e.g. '2H', or an anchor, e.g. 'W-SUN')."
-        )
-    return SEASONALITY_BY_FREQUENCY[base]
+    return SEASONALITY_BY_FREQUENCY[parse_frequency(frequency)[1]]
 
 
 def _observed_target(y_true):

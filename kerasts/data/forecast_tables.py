@@ -1,0 +1,218 @@
+"""Amazon Forecast's three tables -> aligned numpy panels.
+
+* target time series: `item_id` (plus optional dimension columns such as `store`, which
+  with `item_id` name one series), `timestamp`, `target_value`;
+* related time series: the same keys and timestamps plus numeric covariates known into
+  the future (e.g. price);
+* item metadata: `item_id` plus categorical attributes.
+
+Nothing the user passes is modified: every function works on copies.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from kerasts.frequencies import period_alias
+
+SERIES_KEY_SEPARATOR = "|"
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeSeriesPanel:
+    """Series aligned on one regular time grid.
+
+    Attributes:
+        keys: one row per series with its key columns (e.g. `item_id`, `store`).
+        timestamps: the grid (period start times), length `T`.
+        target: float array `(series, T)`; NaN where nothing was recorded.
+        frequency: the grid's frequency string.
+    """
+
+    keys: pd.DataFrame
+    timestamps: pd.DatetimeIndex
+    target: np.ndarray
+    frequency: str
+
+    @property
+    def observed(self):
+        return ~np.isnan(self.target)
+
+    @property
+    def series_ids(self):
+        """One string per series: its key values joined by `|` (just `item_id` for one key)."""
+        return self.keys.astype(str).agg(SERIES_KEY_SEPARATOR.join, axis=1).to_numpy()
+
+    @property
+    def first_observed(self):
+        """Index of each series' first observed step (`T` for a series never observed)."""
+        observed = self.observed
+        return np.where(observed.any(axis=1), observed.argmax(axis=1), observed.shape[1])
+
+    def until(self, end):
+        """The panel cut before grid index `end` (e.g. to hold out a test range)."""
+        return dataclasses.replace(self, timestamps=self.timestamps[:end], target=self.target[:, :end])
+
+    def future_timestamps(self, steps):
+        """The `steps` grid timestamps after the last one."""
+        periods = pd.period_range(self.timestamps[-1], periods=steps + 1, freq=period_alias(self.frequency))
+        return periods[1:].start_time
+
+
+def _require_table(table, name, columns):
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`{name}` must be a pandas DataFrame, got {type(table).__name__}.")
+    if table.empty:
+        raise ValueError(f"`{name}` is empty.")
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise ValueError(f"`{name}` lacks column(s) {missing}; it has {list(table.columns)}.")
+    return table
+
+
+def _timestamps(table, name, column):
+    try:
+        return pd.to_datetime(table[column])
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"`{name}` column {column!r} holds values that are not timestamps: {error}") from error
+
+
+def _numeric(table, name, column):
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = values.isna() & table[column].notna()
+    if bad.any():
+        raise ValueError(
+            f"`{name}` column {column!r} must be numeric; e.g. row {bad.idxmax()!r} holds {table[column][bad.idxmax()]!r}."
+        )
+    return values
+
+
+def _require_keys(table, name, key_columns):
+    for column in key_columns:
+        if table[column].isna().any():
+            raise ValueError(f"`{name}` column {column!r} holds missing ids (NaN); every row needs a series key.")
+
+
+def align_target(table, frequency, item_column="item_id", dimension_columns=(), timestamp_column="timestamp",
+                 target_column="target_value"):
+    """Aggregates the target table onto a regular grid, one row per series.
+
+    Rows may come in any order. Values falling in the same period of `frequency` are
+    summed, as Amazon Forecast does (so exact duplicate timestamps add up); a period
+    with no value, or only NaN values, is missing (NaN), never 0. The grid runs from
+    the earliest to the latest period of any series; a series that starts late or ends
+    early is NaN outside its own range.
+
+    Args:
+        table: the target time series table.
+        frequency: e.g. `"H"`, `"D"`, `"W"`, `"M"`, `"15min"`.
+        item_column, dimension_columns: columns naming a series together.
+        timestamp_column, target_column: column names.
+
+    Returns:
+        A `TimeSeriesPanel`, series sorted by key.
+    """
+    key_columns = [item_column, *dimension_columns]
+    _require_table(table, "target_table", key_columns + [timestamp_column, target_column])
+    _require_keys(table, "target_table", key_columns)
+    alias = period_alias(frequency)
+    frame = table[key_columns].copy()
+    frame["_period"] = _timestamps(table, "target_table", timestamp_column).dt.to_period(alias)
+    frame["_value"] = _numeric(table, "target_table", target_column)
+    summed = frame.groupby(key_columns + ["_period"], sort=True)["_value"].sum(min_count=1)
+    grid = pd.period_range(summed.index.get_level_values("_period").min(),
+                           summed.index.get_level_values("_period").max(), freq=alias)
+    wide = summed.unstack("_period").reindex(columns=grid)
+    keys = wide.index.to_frame(index=False)
+    return TimeSeriesPanel(keys=keys, timestamps=grid.start_time, target=wide.to_numpy(dtype="float64"),
+                           frequency=frequency)
+
+
+def align_related(table, panel, prediction_length, covariate_columns=None, item_column="item_id",
+                  dimension_columns=(), timestamp_column="timestamp", aggregation="mean"):
+    """Aligns the related time series onto the panel's grid plus `prediction_length` future steps.
+
+    Values in one period are aggregated (`"mean"` by default; `"sum"`, `"first"`, `"last"`,
+    `"min"`, `"max"` too). Covariates are known into the future, so every series needs a
+    value at every future step: a missing one raises. Gaps in the past are filled from
+    the last earlier value (then the next later one), as a known covariate such as a
+    price holds until it changes.
+
+    Returns:
+        float32 array `(series, T + prediction_length, covariates)`, series in panel order,
+        and the list of covariate names.
+    """
+    key_columns = [item_column, *dimension_columns]
+    _require_table(table, "related_table", key_columns + [timestamp_column])
+    _require_keys(table, "related_table", key_columns)
+    if aggregation not in ("mean", "sum", "first", "last", "min", "max"):
+        raise ValueError(f"`aggregation` must be mean, sum, first, last, min or max, got {aggregation!r}.")
+    if covariate_columns is None:
+        covariate_columns = [c for c in table.columns if c not in key_columns + [timestamp_column]]
+    if not covariate_columns:
+        raise ValueError("`related_table` has no covariate columns besides the keys and timestamp.")
+    frame = table[key_columns].copy()
+    frame["_period"] = _timestamps(table, "related_table", timestamp_column).dt.to_period(period_alias(panel.frequency))
+    for column in covariate_columns:
+        if column not in table.columns:
+            raise ValueError(f"`related_table` lacks covariate column {column!r}; it has {list(table.columns)}.")
+        frame[column] = _numeric(table, "related_table", column)
+    aggregated = frame.groupby(key_columns + ["_period"], sort=True)[covariate_columns].agg(aggregation)
+    grid = pd.period_range(panel.timestamps[0], periods=len(panel.timestamps) + prediction_length,
+                           freq=period_alias(panel.frequency))
+    series_index = pd.MultiIndex.from_frame(panel.keys) if len(key_columns) > 1 else pd.Index(panel.keys[item_column])
+    cube = np.empty((len(panel.keys), len(grid), len(covariate_columns)), dtype="float64")
+    for position, column in enumerate(covariate_columns):
+        wide = aggregated[column].unstack("_period").reindex(index=series_index, columns=grid)
+        future = wide.iloc[:, len(panel.timestamps):]
+        if future.isna().to_numpy().any():
+            row, step = np.argwhere(future.isna().to_numpy())[0]
+            raise ValueError(
+                f"Covariate {column!r} is missing over the forecast horizon: series {panel.series_ids[row]!r} "
+                f"has no value at {grid[len(panel.timestamps) + step].start_time}. Known covariates must cover "
+                f"all {prediction_length} future steps."
+            )
+        filled = wide.ffill(axis=1).bfill(axis=1)
+        if filled.isna().to_numpy().any():
+            row = int(np.argwhere(filled.isna().to_numpy().any(axis=1))[0, 0])
+            raise ValueError(f"Covariate {column!r} has no value at all for series {panel.series_ids[row]!r}.")
+        cube[:, :, position] = filled.to_numpy()
+    return cube.astype("float32"), list(covariate_columns)
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoryEncoder:
+    """String categories -> integer codes, 0 kept for unknown or missing values.
+
+    Attributes:
+        vocabularies: per column, the known categories in code order (code = position + 1).
+    """
+
+    vocabularies: dict
+
+    @property
+    def cardinalities(self):
+        """Number of codes per column, the unknown bucket included."""
+        return [len(vocabulary) + 1 for vocabulary in self.vocabularies.values()]
+
+    @classmethod
+    def fit(cls, metadata, columns, item_column="item_id"):
+        _require_table(metadata, "item_metadata", [item_column, *columns])
+        if metadata[item_column].duplicated().any():
+            duplicated = metadata[item_column][metadata[item_column].duplicated()].iloc[0]
+            raise ValueError(f"`item_metadata` lists item {duplicated!r} more than once.")
+        return cls({column: sorted(metadata[column].dropna().astype(str).unique()) for column in columns})
+
+    def encode(self, metadata, item_ids, item_column="item_id"):
+        """Codes `(len(item_ids), columns)`: unseen categories and items absent from the
+        metadata get code 0, the documented fallback for data that arrives after training."""
+        columns = list(self.vocabularies)
+        _require_table(metadata, "item_metadata", [item_column, *columns])
+        rows = metadata.drop_duplicates(item_column).set_index(metadata[item_column].astype(str))
+        rows = rows.reindex(pd.Index(item_ids).astype(str))
+        codes = np.zeros((len(item_ids), len(columns)), dtype="int32")
+        for position, column in enumerate(columns):
+            lookup = {category: code + 1 for code, category in enumerate(self.vocabularies[column])}
+            codes[:, position] = [lookup.get(value, 0) for value in rows[column].astype(str)]
+        return codes

@@ -1,0 +1,238 @@
+"""Training and forecasting windows over a `TimeSeriesPanel`, as model inputs."""
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from kerasts import likelihoods as likelihood_registry
+from kerasts.frequencies import parse_frequency, period_alias
+
+DEFAULT_MAX_LAG = 1200
+FIRST_LAGS = tuple(range(1, 8))
+
+
+def _neighbours(centre):
+    return [centre - 1, centre, centre + 1]
+
+
+def lags_for_frequency(frequency, max_lag=DEFAULT_MAX_LAG):
+    """Lags 1..7 plus the neighbours of each seasonal cycle, as GluonTS chooses them.
+
+    Hourly: the same hour 1..7 days back and 1..4 weeks back (each +-1); daily: 1..4 weeks
+    and 1..3 months back; weekly: 1..3 months and 1..3 years back; monthly: 1..3 years;
+    quarterly: 1..3 years. A multiple (e.g. `"2H"`) divides the cycle lengths. Lags above
+    `max_lag` are dropped.
+
+    Returns:
+        Sorted unique positive ints.
+    """
+    multiple, base = parse_frequency(frequency)
+    cycles = {  # (cycle length in base units, how many cycles back)
+        "min": [(60, 3), (60 * 24, 7)],
+        "H": [(24, 7), (24 * 7, 4)],
+        "D": [(7, 4), (30, 3)],
+        "W": [(4, 3), (52, 3)],
+        "M": [(12, 3)],
+        "Q": [(4, 3)],
+        "Y": [],
+    }[base]
+    lags = set(FIRST_LAGS)
+    for length, count in cycles:
+        for cycle in range(1, count + 1):
+            centre = cycle * length // multiple
+            if centre > 1:
+                lags.update(_neighbours(centre))
+    return sorted(lag for lag in lags if 0 < lag <= max_lag)
+
+
+class ForecastWindows:
+    """Cuts model inputs out of a panel: random training windows and windows at given origins.
+
+    A window at origin `t` (the grid index of its first forecast step) holds, per series:
+
+    * `"target"` and `"observed"`: the `history_length = max(lags)` steps before the
+      context, the `context_length` context steps and, when the future is known (training,
+      validation, backtests), the `prediction_length` horizon steps. Missing values are 0
+      with `observed` 0; steps before the grid starts are padding, also unobserved.
+    * `"timestamps"`: int64 Unix seconds of the context and horizon steps.
+    * `"covariates"`: `(context + prediction, num_covariates)` when related series are given.
+    * `"static_categories"`: int codes when item categories are given.
+
+    Args:
+        panel: the aligned target (`kerasts.data.align_target`).
+        context_length, prediction_length: window lengths.
+        lags: the model's lags (history length is their maximum).
+        covariates: optional `(series, T + prediction_length, K)` array from `align_related`.
+        static_categories: optional `(series, n)` int codes (`CategoryEncoder.encode`).
+        likelihood: if given, the observed targets are checked against its support
+            (count likelihoods need non-negative integers).
+    """
+
+    def __init__(self, panel, context_length, prediction_length, lags, covariates=None, static_categories=None,
+                 likelihood=None):
+        for name, value in (("context_length", context_length), ("prediction_length", prediction_length)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if not lags or min(lags) < 1:
+            raise ValueError(f"`lags` must be positive integers, got {lags!r}.")
+        self.panel = panel
+        self.context_length = int(context_length)
+        self.prediction_length = int(prediction_length)
+        self.lags = sorted(int(lag) for lag in lags)
+        self.history_length = self.lags[-1]
+        num_series, length = panel.target.shape
+        if likelihood is not None:
+            _check_support(panel, likelihood_registry.get(likelihood))
+        self._padding = self.history_length + self.context_length
+        # Padding on the left lets windows start before the grid; on the right, forecasts
+        # from the last origin have room for their (unknown) horizon.
+        pad = ((0, 0), (self._padding, self.prediction_length))
+        self._observed = np.pad(panel.observed, pad).astype("float32")
+        self._target = np.pad(np.nan_to_num(panel.target), pad).astype("float32")
+        self._seconds = _grid_seconds(panel, self._padding, self.prediction_length)
+        self.covariates = None
+        if covariates is not None:
+            covariates = np.asarray(covariates, dtype="float32")
+            if covariates.ndim != 3 or covariates.shape[:2] != (num_series, length + self.prediction_length):
+                raise ValueError(
+                    f"`covariates` must have shape ({num_series}, {length + self.prediction_length}, K) "
+                    f"(series, grid length + prediction_length, covariates), got {covariates.shape}."
+                )
+            # Padding repeats the first known value: covariates hold until they change.
+            self.covariates = np.pad(covariates, ((0, 0), (self._padding, 0), (0, 0)), mode="edge")
+        self.static_categories = None
+        if static_categories is not None:
+            static_categories = np.asarray(static_categories)
+            if static_categories.ndim != 2 or static_categories.shape[0] != num_series:
+                raise ValueError(f"`static_categories` must have shape ({num_series}, n), got {static_categories.shape}.")
+            self.static_categories = static_categories.astype("int32")
+
+    @property
+    def num_covariates(self):
+        return 0 if self.covariates is None else self.covariates.shape[-1]
+
+    def covariate_statistics(self):
+        """Mean and standard deviation of each covariate over the grid (for the model's standardisation)."""
+        if self.covariates is None:
+            return [], []
+        observed_part = self.covariates[:, self._padding:self._padding + self.panel.target.shape[1]]
+        flat = observed_part.reshape(-1, self.num_covariates)
+        return flat.mean(axis=0).tolist(), np.maximum(flat.std(axis=0), 1e-6).tolist()
+
+    def windows(self, series, origins, with_future_target=True):
+        """Inputs for the given `series` indices at grid `origins` (arrays of equal length)."""
+        series = np.asarray(series)
+        origins = np.asarray(origins) + self._padding
+        before = self.history_length + self.context_length
+        after = self.prediction_length if with_future_target else 0
+        target_positions = origins[:, None] + np.arange(-before, after)[None]
+        step_positions = origins[:, None] + np.arange(-self.context_length, self.prediction_length)[None]
+        rows = series[:, None]
+        inputs = {
+            "target": self._target[rows, target_positions],
+            "observed": self._observed[rows, target_positions],
+            "timestamps": self._seconds[step_positions],
+        }
+        if self.covariates is not None:
+            inputs["covariates"] = self.covariates[rows, step_positions]
+        if self.static_categories is not None:
+            inputs["static_categories"] = self.static_categories[series]
+        return inputs
+
+    def labels(self, inputs):
+        """`y_true` for a window with its future: context and horizon, target and observed packed."""
+        start = self.history_length
+        return np.stack([inputs["target"][:, start:], inputs["observed"][:, start:]], axis=-1)
+
+    def last_windows(self, end=None, with_future_target=True):
+        """One window per series whose horizon starts at grid index `end` (default: after the grid's
+        end when forecasting, or the last `prediction_length` steps when the future is known)."""
+        length = self.panel.target.shape[1]
+        if end is None:
+            end = length - self.prediction_length if with_future_target else length
+        series = np.arange(self.panel.target.shape[0])
+        return self.windows(series, np.full(len(series), end), with_future_target)
+
+    def valid_origins(self, end):
+        """Per series, the range `[low, high]` of training origins whose horizon ends by `end`.
+
+        A window needs at least one observed context step (to set its scale) and its
+        horizon inside the data; a series without any such window is too short.
+        """
+        low = self.panel.first_observed + 1
+        high = np.full_like(low, end - self.prediction_length)
+        too_short = np.flatnonzero(high < low)
+        if too_short.size:
+            names = ", ".join(map(repr, self.panel.series_ids[too_short][:5]))
+            raise ValueError(
+                f"{too_short.size} series are too short for prediction_length={self.prediction_length}: they need "
+                f"at least {self.prediction_length + 1} steps from their first observation before the training "
+                f"end (e.g. {names}). Drop them or shorten the prediction length."
+            )
+        return low, high
+
+    def training_dataset(self, batch_size, sampling="scale", seed=0, end=None):
+        """An endless `tf.data.Dataset` of `(inputs, y_true)` batches for `model.fit(steps_per_epoch=...)`.
+
+        Args:
+            batch_size: windows per batch.
+            sampling: `"scale"` picks windows with probability proportional to their series'
+                scale `1 + mean(|z|)`, as the DeepAR paper does, so large series are seen
+                more often; `"uniform"` weighs every window equally.
+            seed: seeds the sampler (the same seed gives the same batches).
+            end: grid index where the training range ends (default: the whole grid).
+        """
+        if sampling not in ("scale", "uniform"):
+            raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
+        end = self.panel.target.shape[1] if end is None else end
+        low, high = self.valid_origins(end)
+        counts = (high - low + 1).astype("float64")
+        weights = counts.copy()
+        if sampling == "scale":
+            observed = self.panel.observed[:, :end]
+            totals = np.where(observed, np.abs(np.nan_to_num(self.panel.target[:, :end])), 0.0).sum(axis=1)
+            weights *= 1.0 + totals / np.maximum(observed.sum(axis=1), 1)
+        probabilities = weights / weights.sum()
+        generator = np.random.default_rng(seed)
+
+        def batches():
+            while True:
+                series = generator.choice(len(probabilities), size=batch_size, p=probabilities)
+                origins = generator.integers(low[series], high[series] + 1)
+                inputs = self.windows(series, origins)
+                yield inputs, self.labels(inputs)
+
+        example_inputs = self.windows(np.zeros(1, dtype=int), low[:1])
+        example_labels = self.labels(example_inputs)
+        signature = (
+            {name: tf.TensorSpec((None,) + value.shape[1:], tf.as_dtype(value.dtype))
+             for name, value in example_inputs.items()},
+            tf.TensorSpec((None,) + example_labels.shape[1:], tf.float32),
+        )
+        return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(tf.data.AUTOTUNE)
+
+
+def _grid_seconds(panel, before, after):
+    """Unix seconds of every grid step, with `before` steps prepended and `after` appended."""
+    alias = period_alias(panel.frequency)
+    first = pd.Period(panel.timestamps[0], freq=alias) - before
+    periods = pd.period_range(first, periods=before + len(panel.timestamps) + after, freq=alias)
+    return (periods.start_time.astype("int64") // 10**9).to_numpy()
+
+
+def _violates_support(likelihood, target, observed):
+    try:
+        likelihood.check_target(tf.constant(np.nan_to_num(target), tf.float32), tf.constant(observed))
+    except ValueError as error:
+        return error
+    return None
+
+
+def _check_support(panel, likelihood):
+    """The likelihood's own support check, naming the first series that fails it."""
+    if _violates_support(likelihood, panel.target, panel.observed) is None:
+        return
+    for row, series_id in enumerate(panel.series_ids):
+        error = _violates_support(likelihood, panel.target[row], panel.observed[row])
+        if error is not None:
+            raise ValueError(f"Series {series_id!r}: {error} Missing values (NaN) are fine: they are masked.")

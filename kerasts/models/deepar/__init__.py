@@ -1,0 +1,3 @@
+from kerasts.models.deepar.deepar import DeepAR
+
+__all__ = ["DeepAR"]

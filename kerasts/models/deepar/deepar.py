@@ -1,0 +1,379 @@
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from kerasts.layers.calendar_features import CalendarFeatures
+from kerasts.layers.distribution_output import DistributionOutput
+from kerasts.layers.mean_scaler import MeanScaler
+from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names
+
+DEFAULT_LAGS = tuple(range(1, 8))
+
+
+@keras.saving.register_keras_serializable(package="kerasts")
+class DeepAR(keras.Model):
+    """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
+
+    Each step's input holds the target at the `lags` (divided by the series' scale), the
+    calendar features of its timestamp, an age feature, known covariates
+    (standardised), and static features: an embedding per static category and the log of
+    the scale. The scale is the mean absolute observed value of the context
+    (`MeanScaler`), so one network serves series of any size; parameters come back in
+    the data's units. Training is teacher-forced over context and horizon
+    (`model.fit` with `kerasts.losses.NegativeLogLikelihood`); `forecast` samples joint
+    paths ancestrally in one TensorFlow graph, all series times all samples as one batch.
+
+    Inputs are dicts as `kerasts.data.ForecastWindows` builds them: `"target"` and
+    `"observed"` (history of `max(lags)` steps, context and, in training, horizon),
+    `"timestamps"` (int64 Unix seconds of the context and horizon steps),
+    `"covariates"` (if `num_covariates`) and `"static_categories"` (if `cardinalities`).
+
+    Args:
+        prediction_length: steps to forecast.
+        context_length: steps the network is conditioned on before forecasting.
+        frequency: the data's frequency (picks the calendar features).
+        lags: positive ints; the history needs `max(lags)` steps before the context.
+        likelihood: output family (`"student_t"`, `"negative_binomial"`, ...).
+        cell: `"lstm"`, `"gru"` or `"nested_lstm"`.
+        num_layers, units: size of the recurrent stack.
+        dropout: dropout rate between recurrent layers, in training only.
+        num_covariates: known real covariates per step.
+        covariate_mean, covariate_std: standardisation of the covariates (from
+            `ForecastWindows.covariate_statistics()`); none when omitted.
+        cardinalities: number of codes of each static categorical feature.
+        embedding_dims: embedding size per categorical (default `min(50, (c + 1) // 2)`).
+        minimum_scale: floor of the scale.
+        num_samples: sample paths per series in `forecast` and the exported signature.
+        quantiles: levels the `forecast` signature returns.
+        **kwargs: `keras.Model` arguments.
+
+    Call arguments:
+        inputs: the dict above, with the horizon's targets (teacher forcing).
+        training: whether dropout is active.
+
+    Returns:
+        Parameters `(batch, context_length + prediction_length, num_parameters)`.
+
+    Example:
+
+    ```python
+    panel = kerasts.data.align_target(table, "H")
+    lags = kerasts.data.lags_for_frequency("H")
+    windows = kerasts.data.ForecastWindows(panel, 168, 24, lags, likelihood="student_t")
+    model = kerasts.models.DeepAR(24, 168, "H", lags=lags)
+    model.compile("adam", loss=kerasts.losses.NegativeLogLikelihood("student_t"))
+    model.fit(windows.training_dataset(32), steps_per_epoch=50, epochs=10)
+    paths = model.forecast(windows.last_windows(with_future_target=False), seed=0)["samples"]
+    ```
+
+    Reference:
+        Salinas, Flunkert, Gasthaus, Januschowski, "DeepAR: Probabilistic forecasting with
+        autoregressive recurrent networks", International Journal of Forecasting 36(3), 2020.
+    """
+
+    def __init__(self, prediction_length, context_length, frequency, lags=DEFAULT_LAGS, likelihood="student_t",
+                 cell="lstm", num_layers=2, units=40, dropout=0.1, num_covariates=0, covariate_mean=None,
+                 covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10, num_samples=100,
+                 quantiles=(0.1, 0.5, 0.9), **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("prediction_length", prediction_length)
+        _check_positive_int("context_length", context_length)
+        _check_positive_int("num_layers", num_layers)
+        _check_positive_int("units", units)
+        _check_positive_int("num_samples", num_samples)
+        lags = [int(lag) for lag in lags]
+        if not lags or min(lags) < 1 or len(set(lags)) != len(lags):
+            raise ValueError(f"`lags` must be distinct positive integers, got {lags!r}.")
+        if cell not in recurrent_cell_names():
+            raise ValueError(f"Unknown cell {cell!r}: expected one of {recurrent_cell_names()}.")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        if any(not 0 < level < 1 for level in quantiles):
+            raise ValueError(f"`quantiles` must lie strictly between 0 and 1, got {quantiles!r}.")
+        cardinalities = [int(value) for value in cardinalities]
+        if embedding_dims is None:
+            embedding_dims = [min(50, (value + 1) // 2) for value in cardinalities]
+        if len(embedding_dims) != len(cardinalities):
+            raise ValueError(
+                f"`embedding_dims` has {len(embedding_dims)} entries for {len(cardinalities)} `cardinalities`."
+            )
+        for name, values in (("covariate_mean", covariate_mean), ("covariate_std", covariate_std)):
+            if values is not None and len(values) != num_covariates:
+                raise ValueError(f"`{name}` has {len(values)} entries for num_covariates={num_covariates}.")
+        self.prediction_length = int(prediction_length)
+        self.context_length = int(context_length)
+        self.frequency = frequency
+        self.lags = sorted(lags)
+        self.history_length = self.lags[-1]
+        self.likelihood_name = likelihood
+        self.cell_name = cell
+        self.num_layers = int(num_layers)
+        self.units = int(units)
+        self.dropout_rate = float(dropout)
+        self.num_covariates = int(num_covariates)
+        self.covariate_mean = None if covariate_mean is None else [float(v) for v in covariate_mean]
+        self.covariate_std = None if covariate_std is None else [float(v) for v in covariate_std]
+        self.cardinalities = cardinalities
+        self.embedding_dims = [int(value) for value in embedding_dims]
+        self.minimum_scale = minimum_scale
+        self.num_samples = int(num_samples)
+        self.quantiles = [float(level) for level in quantiles]
+
+        self.scaler = MeanScaler(minimum_scale=minimum_scale, name="scaler")
+        self.calendar = CalendarFeatures(frequency, name="calendar")
+        self.embeddings = [
+            keras.layers.Embedding(cardinality, dimension, name=f"category_embedding_{index}")
+            for index, (cardinality, dimension) in enumerate(zip(cardinalities, self.embedding_dims))
+        ]
+        self.recurrent = RecurrentStack(cell, self.units, self.num_layers, self.dropout_rate, name="recurrent")
+        self.distribution_output = DistributionOutput(likelihood, name="distribution_output")
+        self.likelihood = self.distribution_output.likelihood
+
+    # Features shared by training and forecasting.
+
+    def _scale(self, target, observed):
+        context = slice(self.history_length, self.history_length + self.context_length)
+        _, scale = self.scaler(target[:, context], observed[:, context])
+        scaled = tf.where(observed > 0, target / scale, tf.zeros_like(target))
+        return scaled, scale
+
+    def _dynamic_features(self, inputs, observed):
+        """Per step of context and horizon: calendar, age, standardised covariates."""
+        steps = self.context_length + self.prediction_length
+        features = [self.calendar(inputs["timestamps"])]
+        # Age: steps since the window's first observation (log10(2 + age), as GluonTS scales it).
+        positions = tf.range(self.history_length, self.history_length + steps, dtype=tf.float32)
+        has_observation = tf.reduce_any(observed > 0, axis=1, keepdims=True)
+        first_observed = tf.where(has_observation, tf.cast(tf.argmax(observed, axis=1)[:, None], tf.float32),
+                                  float(self.history_length + self.context_length))
+        features.append(tf.math.log(2.0 + tf.nn.relu(positions[None] - first_observed))[..., None] / tf.math.log(10.0))
+        if self.num_covariates:
+            covariates = tf.cast(inputs["covariates"], tf.float32)
+            if self.covariate_mean is not None:
+                covariates = covariates - tf.constant(self.covariate_mean)
+            if self.covariate_std is not None:
+                covariates = covariates / tf.constant(self.covariate_std)
+            features.append(covariates)
+        return tf.concat(features, axis=-1)
+
+    def _static_features(self, inputs, scale):
+        features = [tf.math.log(scale)]
+        if self.embeddings:
+            categories = tf.cast(inputs["static_categories"], tf.int32)
+            features += [embedding(categories[:, index]) for index, embedding in enumerate(self.embeddings)]
+        return tf.concat(features, axis=-1)
+
+    def _lagged(self, scaled, first_step, steps):
+        """Scaled target at each lag for `steps` steps from `first_step` (index into the window)."""
+        return tf.stack([scaled[:, first_step - lag:first_step - lag + steps] for lag in self.lags], axis=-1)
+
+    @staticmethod
+    def _step_inputs(lagged, dynamic, static):
+        if lagged.shape.rank == 3:  # whole sequences: repeat the static features over time
+            static = tf.repeat(static[:, None], tf.shape(lagged)[1], axis=1)
+        return tf.concat([lagged, dynamic, static], axis=-1)
+
+    def _check_inputs(self, inputs, with_future_target):
+        required = ["target", "observed", "timestamps"]
+        required += ["covariates"] if self.num_covariates else []
+        required += ["static_categories"] if self.cardinalities else []
+        if not isinstance(inputs, dict):
+            raise TypeError(f"DeepAR takes a dict of inputs with keys {required}, got {type(inputs).__name__}.")
+        missing = [name for name in required if name not in inputs]
+        if missing:
+            raise ValueError(f"DeepAR inputs lack {missing}; expected keys {required}.")
+        expected_length = self.history_length + self.context_length + (self.prediction_length if with_future_target else 0)
+        for name in ("target", "observed"):
+            length = inputs[name].shape[-1]
+            if length is not None and length != expected_length:
+                raise ValueError(
+                    f"DeepAR input {name!r} has {length} steps; expected {expected_length} = max(lags) "
+                    f"{self.history_length} + context_length {self.context_length}"
+                    + (f" + prediction_length {self.prediction_length}" if with_future_target else "")
+                    + " (build windows with kerasts.data.ForecastWindows)."
+                )
+        steps = inputs["timestamps"].shape[-1]
+        if steps is not None and steps != self.context_length + self.prediction_length:
+            raise ValueError(f"DeepAR input 'timestamps' has {steps} steps; expected context_length + "
+                             f"prediction_length = {self.context_length + self.prediction_length}.")
+
+    def call(self, inputs, training=None):
+        self._check_inputs(inputs, with_future_target=True)
+        target = tf.cast(inputs["target"], tf.float32)
+        observed = tf.cast(inputs["observed"], tf.float32)
+        scaled, scale = self._scale(target, observed)
+        steps = self.context_length + self.prediction_length
+        lagged = self._lagged(scaled, self.history_length, steps)
+        sequence = self._step_inputs(lagged, self._dynamic_features(inputs, observed),
+                                     self._static_features(inputs, scale))
+        hidden, _ = self.recurrent(sequence, training=training)
+        return self.distribution_output(hidden, target_scale=scale)
+
+    # Forecasting.
+
+    def sample_paths(self, inputs, num_samples, seed):
+        """Joint sample paths `(batch, num_samples, prediction_length)` in the data's units.
+
+        `inputs` hold no horizon targets (history and context only). Traceable: this is
+        the body of the exported `forecast` signature.
+        """
+        self._check_inputs(inputs, with_future_target=False)
+        target = tf.cast(inputs["target"], tf.float32)
+        observed = tf.cast(inputs["observed"], tf.float32)
+        scaled, scale = self._scale(target, observed)
+        dynamic = self._dynamic_features(inputs, observed)
+        static = self._static_features(inputs, scale)
+        context_inputs = self._step_inputs(
+            self._lagged(scaled, self.history_length, self.context_length), dynamic[:, :self.context_length], static
+        )
+        _, states = self.recurrent(context_inputs, training=False)
+
+        # Lags that reach back before the horizon read the history; padding the scaled
+        # history lets one slice cover every horizon step (entries inside the horizon are
+        # replaced by samples below).
+        window_end = self.history_length + self.context_length
+        padded = tf.pad(scaled, [[0, 0], [0, self.prediction_length]])
+        history_lags = self._lagged(padded, window_end, self.prediction_length)
+
+        def repeat(tensor):
+            return tf.repeat(tensor, num_samples, axis=0)
+
+        states = [[repeat(state) for state in layer_states] for layer_states in states]
+        path_scale = repeat(scale)[:, 0]
+        path_static = repeat(static)
+        seed = tf.cast(seed, tf.int32)
+        scaled_samples, samples = [], []
+        for step in range(self.prediction_length):
+            step_history = repeat(history_lags[:, step])
+            lagged = tf.stack(
+                [step_history[:, index] if lag > step else scaled_samples[step - lag]
+                 for index, lag in enumerate(self.lags)], axis=-1)
+            hidden = self._step_inputs(lagged, repeat(dynamic[:, self.context_length + step]), path_static)
+            hidden, states = self.recurrent.step(hidden, states)
+            parameters = self.distribution_output(hidden, target_scale=path_scale)
+            step_seed = tf.random.experimental.stateless_fold_in(seed, step)
+            sample = self.likelihood.sample(parameters, 1, seed=step_seed)[0]
+            samples.append(sample)
+            scaled_samples.append(sample / path_scale)
+        paths = tf.stack(samples, axis=1)
+        return tf.reshape(paths, [-1, num_samples, self.prediction_length])
+
+    def _forecast_outputs(self, inputs, num_samples, seed, quantiles):
+        paths = self.sample_paths(inputs, num_samples, seed)
+        levels = [100.0 * level for level in quantiles]
+        return {
+            "samples": paths,
+            "mean": tf.reduce_mean(paths, axis=1),
+            "quantiles": tf.transpose(tfp.stats.percentile(paths, levels, axis=1, interpolation="linear"), [1, 0, 2]),
+        }
+
+    def forecast(self, inputs, num_samples=None, seed=0, quantiles=None):
+        """Sample paths, mean and quantiles for each series, as numpy arrays.
+
+        Args:
+            inputs: a window dict without horizon targets
+                (`ForecastWindows.last_windows(with_future_target=False)` or `.windows(...,
+                with_future_target=False)`).
+            num_samples: paths per series (default: the model's `num_samples`).
+            seed: int; the same seed gives the same paths.
+            quantiles: levels to return (default: the model's `quantiles`).
+
+        Returns:
+            Dict with `"samples"` `(batch, num_samples, prediction_length)`, `"mean"`
+            `(batch, prediction_length)` and `"quantiles"` `(batch, len(quantiles),
+            prediction_length)`.
+        """
+        num_samples = self.num_samples if num_samples is None else int(num_samples)
+        quantiles = tuple(self.quantiles if quantiles is None else quantiles)
+        function = self._compiled_forecasts.get((num_samples, quantiles), lambda: tf.function(
+            lambda inputs, seed: self._forecast_outputs(inputs, num_samples, seed, quantiles),
+            reduce_retracing=True,
+        ))
+        inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
+        outputs = function(inputs, tf.constant([seed, 0], tf.int32))
+        return {name: value.numpy() for name, value in outputs.items()}
+
+    @property
+    def _compiled_forecasts(self):
+        if "_compiled_forecast_cache" not in self.__dict__:
+            # A plain object: Keras would track a dict attribute and refuse to save it.
+            self.__dict__["_compiled_forecast_cache"] = _FunctionCache()
+        return self.__dict__["_compiled_forecast_cache"]
+
+    def forecast_input_signature(self):
+        """TensorSpecs of the `forecast` signature's inputs (a dict plus the seed)."""
+        past = self.history_length + self.context_length
+        steps = self.context_length + self.prediction_length
+        signature = {
+            "target": tf.TensorSpec((None, past), tf.float32, name="target"),
+            "observed": tf.TensorSpec((None, past), tf.float32, name="observed"),
+            "timestamps": tf.TensorSpec((None, steps), tf.int64, name="timestamps"),
+        }
+        if self.num_covariates:
+            signature["covariates"] = tf.TensorSpec((None, steps, self.num_covariates), tf.float32, name="covariates")
+        if self.cardinalities:
+            signature["static_categories"] = tf.TensorSpec((None, len(self.cardinalities)), tf.int32,
+                                                           name="static_categories")
+        return [signature, tf.TensorSpec((2,), tf.int32, name="seed")]
+
+    def export_forecaster(self, path):
+        """Writes a SavedModel with a `forecast` signature and the teacher-forced `serve` one.
+
+        `forecast(inputs, seed)` takes the dict of `forecast_input_signature()` and a seed
+        of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
+        `num_samples` and `quantiles`). It loads with `tf.saved_model.load` in a process
+        that never imports kerasts and gives the same paths as `forecast` for the same seed.
+        """
+        archive = keras.export.ExportArchive()
+        archive.track(self)
+        archive.add_endpoint(
+            "forecast",
+            lambda inputs, seed: self._forecast_outputs(inputs, self.num_samples, seed, tuple(self.quantiles)),
+            input_signature=self.forecast_input_signature(),
+        )
+        past = self.forecast_input_signature()[0]
+        full = dict(past)
+        window = self.history_length + self.context_length + self.prediction_length
+        full["target"] = tf.TensorSpec((None, window), tf.float32, name="target")
+        full["observed"] = tf.TensorSpec((None, window), tf.float32, name="observed")
+        archive.add_endpoint("serve", lambda inputs: self(inputs, training=False), input_signature=[full])
+        archive.write_out(path, verbose=False)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "prediction_length": self.prediction_length,
+            "context_length": self.context_length,
+            "frequency": self.frequency,
+            "lags": list(self.lags),
+            "likelihood": self.likelihood_name,
+            "cell": self.cell_name,
+            "num_layers": self.num_layers,
+            "units": self.units,
+            "dropout": self.dropout_rate,
+            "num_covariates": self.num_covariates,
+            "covariate_mean": self.covariate_mean,
+            "covariate_std": self.covariate_std,
+            "cardinalities": list(self.cardinalities),
+            "embedding_dims": list(self.embedding_dims),
+            "minimum_scale": self.minimum_scale,
+            "num_samples": self.num_samples,
+            "quantiles": list(self.quantiles),
+        }
+
+
+class _FunctionCache:
+    """Traced functions by key, outside Keras's attribute tracking."""
+
+    def __init__(self):
+        self._functions = {}
+
+    def get(self, key, make):
+        if key not in self._functions:
+            self._functions[key] = make()
+        return self._functions[key]
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
