@@ -1,5 +1,10 @@
-"""Baselines with the same interfaces as the models they are compared with."""
+"""Baselines with the same interfaces as the models they are compared with.
 
-from kerasts.baselines.seasonal_naive import seasonal_naive_forecast
+Forecasters share `predict_paths(windows, origin, num_samples, seed) -> (series, paths, horizon)`,
+the interface `kerasts.evaluation.backtest` runs.
+"""
 
-__all__ = ["seasonal_naive_forecast"]
+from kerasts.baselines.npts import NPTS
+from kerasts.baselines.seasonal_naive import SeasonalNaive, seasonal_naive_forecast
+
+__all__ = ["NPTS", "SeasonalNaive", "seasonal_naive_forecast"]

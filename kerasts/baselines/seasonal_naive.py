@@ -31,3 +31,14 @@ def seasonal_naive_forecast(history, horizon, season_length):
         candidate = series[:, positions]
         forecast = np.where(np.isnan(forecast), candidate, forecast)
     return forecast if history.ndim == 2 else forecast[0]
+
+
+class SeasonalNaive:
+    """Seasonal-naive forecaster with the backtest interface (one sample path: the point)."""
+
+    def __init__(self, season_length):
+        self.season_length = season_length
+
+    def predict_paths(self, windows, origin, num_samples, seed):
+        history = windows.panel.target[:, :origin]
+        return seasonal_naive_forecast(history, windows.prediction_length, self.season_length)[:, None, :]

@@ -54,10 +54,35 @@ class TimeSeriesPanel:
         """The panel cut before grid index `end` (e.g. to hold out a test range)."""
         return dataclasses.replace(self, timestamps=self.timestamps[:end], target=self.target[:, :end])
 
-    def future_timestamps(self, steps):
-        """The `steps` grid timestamps after the last one."""
-        periods = pd.period_range(self.timestamps[-1], periods=steps + 1, freq=period_alias(self.frequency))
-        return periods[1:].start_time
+    def step_timestamps(self, first_step, steps):
+        """Timestamps of grid steps `first_step .. first_step + steps - 1`; the grid extends past its end."""
+        first = pd.Period(self.timestamps[0], freq=period_alias(self.frequency)) + int(first_step)
+        return pd.period_range(first, periods=steps, freq=period_alias(self.frequency)).start_time
+
+
+def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
+    """Sample paths -> Amazon Forecast's export layout.
+
+    Args:
+        panel: the panel the forecast was made from.
+        origin: grid index of the first forecast step (`len(panel.timestamps)` for the future).
+        samples: `(series, num_samples, horizon)`, series in panel order.
+        quantiles: levels to report, as columns `p10`, `p50`, ... (`p50` for 0.5).
+
+    Returns:
+        One row per series and step: the key columns, `date`, one column per quantile, `mean`.
+    """
+    samples = np.asarray(samples, dtype="float64")
+    num_series, _, horizon = samples.shape
+    if num_series != len(panel.keys):
+        raise ValueError(f"`samples` has {num_series} series on axis 0; the panel has {len(panel.keys)}.")
+    dates = panel.step_timestamps(origin, horizon)
+    table = panel.keys.loc[np.repeat(np.arange(num_series), horizon)].reset_index(drop=True)
+    table["date"] = np.tile(dates, num_series)
+    for level, values in zip(quantiles, np.quantile(samples, quantiles, axis=1)):
+        table[f"p{round(100 * level):d}"] = values.reshape(-1)
+    table["mean"] = samples.mean(axis=1).reshape(-1)
+    return table
 
 
 def _require_table(table, name, columns):

@@ -1,5 +1,6 @@
 """Evaluation loops built on `kerasts.metrics`."""
 
+from kerasts.evaluation.backtest import backtest, backtest_origins
 from kerasts.evaluation.forecast_evaluation import DEFAULT_QUANTILES, evaluate_sample_forecast
 
-__all__ = ["DEFAULT_QUANTILES", "evaluate_sample_forecast"]
+__all__ = ["DEFAULT_QUANTILES", "backtest", "backtest_origins", "evaluate_sample_forecast"]

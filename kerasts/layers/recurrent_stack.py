@@ -23,7 +23,7 @@ class RecurrentStack(keras.layers.Layer):
 
     Autoregressive models need both: the sequence pass for training and for
     conditioning on the context, the step for sampling. Both use the same cells and
-    weights. For `"lstm"` the sequence pass runs TensorFlow's fused `BlockLSTMV2` kernel
+    weights. For `"lstm"` the sequence pass runs TensorFlow's fused `BlockLSTM` kernel
     (one op for all time steps, forward and backward) over the Keras `LSTMCell`'s own
     weights, which on CPU trains several times faster than Keras's per-step loop; the
     step is the `LSTMCell` itself. Other cells run through `keras.layers.RNN`.
@@ -119,17 +119,35 @@ def _state_count(cell):
     return len(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else 1
 
 
+def _to_block_lstm_layout(weights):
+    """Keras's gate order (i, f, c, o) -> BlockLSTM's (i, c, f, o), on the last axis."""
+    input_gate, forget_gate, candidate, output_gate = tf.split(weights, 4, axis=-1)
+    return tf.concat([input_gate, candidate, forget_gate, output_gate], axis=-1)
+
+
 def _fused_lstm(cell, sequence):
-    """Runs a Keras `LSTMCell` (default activations) over `sequence` with the fused kernel."""
+    """Runs a Keras `LSTMCell` (default activations) over `sequence` with the fused kernel.
+
+    `BlockLSTM` (V1), not `BlockLSTMV2`: TensorFlow registers V1's gradient for V2 although
+    their gate layouts differ, so V2's gradients are wrong. The cell's weights are
+    reordered on every call (cheap), so gradients flow back to them unchanged.
+    """
+    kernel = cell.kernel
+    if sequence.shape[-1] % 2:
+        # BlockLSTM takes a slow path when batch and input sizes are both odd; a zero
+        # feature with a zero weight row changes nothing but the parity.
+        sequence = tf.pad(sequence, [[0, 0], [0, 0], [0, 1]])
+        kernel = tf.pad(kernel, [[0, 1], [0, 0]])
     time_major = tf.transpose(sequence, [1, 0, 2])
     batch = tf.shape(sequence)[0]
     zeros = tf.zeros(tf.stack([batch, cell.units]), dtype=sequence.dtype)
     no_peephole = tf.zeros([cell.units], dtype=sequence.dtype)
-    # BlockLSTMV2's gate layout (i, f, c, o) is Keras's, so the cell's weights go in as they are.
-    outputs = tf.raw_ops.BlockLSTMV2(
+    outputs = tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
-        w=tf.concat([cell.kernel, cell.recurrent_kernel], axis=0), wci=no_peephole, wcf=no_peephole,
-        wco=no_peephole, b=cell.bias, cell_clip=-1.0, use_peephole=False,
+        w=_to_block_lstm_layout(tf.concat([kernel, cell.recurrent_kernel], axis=0)), wci=no_peephole,
+        wcf=no_peephole, wco=no_peephole, b=_to_block_lstm_layout(cell.bias),
+        # Keras's bias already holds its forget-gate initialisation.
+        forget_bias=0.0, cell_clip=-1.0, use_peephole=False,
     )
     cell_states, hidden = outputs[1], outputs[6]
     return tf.transpose(hidden, [1, 0, 2]), [hidden[-1], cell_states[-1]]

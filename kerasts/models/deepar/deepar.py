@@ -2,6 +2,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from kerasts.data.forecast_tables import forecast_export_table
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
@@ -293,6 +294,23 @@ class DeepAR(keras.Model):
         outputs = function(inputs, tf.constant([seed, 0], tf.int32))
         return {name: value.numpy() for name, value in outputs.items()}
 
+    def predict_paths(self, windows, origin, num_samples, seed):
+        """Backtest interface: paths `(series, num_samples, horizon)` from the data before `origin`."""
+        return self.forecast(windows.last_windows(end=origin, with_future_target=False), num_samples, seed)["samples"]
+
+    def forecast_dataframe(self, windows, origin=None, num_samples=None, seed=0, quantiles=(0.1, 0.5, 0.9)):
+        """The forecast in Amazon Forecast's export layout (keys, `date`, `p10`, `p50`, `p90`, `mean`).
+
+        Args:
+            windows: `kerasts.data.ForecastWindows` over the data.
+            origin: grid index of the first forecast step (default: just after the data).
+            num_samples, seed: as for `forecast`.
+            quantiles: levels to report.
+        """
+        origin = len(windows.panel.timestamps) if origin is None else origin
+        paths = self.predict_paths(windows, origin, self.num_samples if num_samples is None else num_samples, seed)
+        return forecast_export_table(windows.panel, origin, paths, quantiles)
+
     @property
     def _compiled_forecasts(self):
         if "_compiled_forecast_cache" not in self.__dict__:
@@ -300,9 +318,9 @@ class DeepAR(keras.Model):
             self.__dict__["_compiled_forecast_cache"] = _FunctionCache()
         return self.__dict__["_compiled_forecast_cache"]
 
-    def forecast_input_signature(self):
-        """TensorSpecs of the `forecast` signature's inputs (a dict plus the seed)."""
-        past = self.history_length + self.context_length
+    def input_signature(self, with_future_target):
+        """TensorSpecs of the input dict: with the horizon's targets (`serve`) or without (`forecast`)."""
+        past = self.history_length + self.context_length + (self.prediction_length if with_future_target else 0)
         steps = self.context_length + self.prediction_length
         signature = {
             "target": tf.TensorSpec((None, past), tf.float32, name="target"),
@@ -314,13 +332,22 @@ class DeepAR(keras.Model):
         if self.cardinalities:
             signature["static_categories"] = tf.TensorSpec((None, len(self.cardinalities)), tf.int32,
                                                            name="static_categories")
-        return [signature, tf.TensorSpec((2,), tf.int32, name="seed")]
+        return signature
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """`keras.Model.export` with DeepAR's real input dtypes (int64 timestamps, int32 categories).
+
+        Keras would infer float32 for every input, which rounds Unix seconds to minutes.
+        """
+        if input_signature is None:
+            input_signature = [self.input_signature(with_future_target=True)]
+        return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
     def export_forecaster(self, path):
         """Writes a SavedModel with a `forecast` signature and the teacher-forced `serve` one.
 
-        `forecast(inputs, seed)` takes the dict of `forecast_input_signature()` and a seed
-        of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
+        `forecast(inputs, seed)` takes the dict of `input_signature(with_future_target=False)`
+        and a seed of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
         `num_samples` and `quantiles`). It loads with `tf.saved_model.load` in a process
         that never imports kerasts and gives the same paths as `forecast` for the same seed.
         """
@@ -329,14 +356,10 @@ class DeepAR(keras.Model):
         archive.add_endpoint(
             "forecast",
             lambda inputs, seed: self._forecast_outputs(inputs, self.num_samples, seed, tuple(self.quantiles)),
-            input_signature=self.forecast_input_signature(),
+            input_signature=[self.input_signature(with_future_target=False), tf.TensorSpec((2,), tf.int32)],
         )
-        past = self.forecast_input_signature()[0]
-        full = dict(past)
-        window = self.history_length + self.context_length + self.prediction_length
-        full["target"] = tf.TensorSpec((None, window), tf.float32, name="target")
-        full["observed"] = tf.TensorSpec((None, window), tf.float32, name="observed")
-        archive.add_endpoint("serve", lambda inputs: self(inputs, training=False), input_signature=[full])
+        archive.add_endpoint("serve", lambda inputs: self(inputs, training=False),
+                             input_signature=[self.input_signature(with_future_target=True)])
         archive.write_out(path, verbose=False)
 
     def get_config(self):

@@ -1,0 +1,121 @@
+"""DeepAR on the electricity protocol, optionally side by side with GluonTS's torch DeepAR.
+
+    .venv/bin/python benchmarks/deepar.py [--epochs 10] [--runs 3] [--peer gluonts]
+
+Both sides: 2 layers x 40 LSTM units, context 168, prediction 24, batch 32, 50 batches per epoch,
+Student-t output, 100 sample paths, the same training range and the same 2,247 test windows. Prints,
+per system: training windows/s (median over epochs after the first, median over runs), forecast
+seconds for 2,247 series x 100 paths x 24 h (median of 3 calls after a warm-up), ND, mean wQL,
+rho-risk 0.5/0.9 (first run) and peak RSS. The peer runs in its own environment
+(`.venv-peers`, from benchmarks/requirements-peers.txt), in a separate process.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+import electricity  # noqa: E402
+
+PEER_PYTHON = os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin", "python")
+
+
+def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_epoch=50):
+    import kerasts  # first: it silences TensorFlow's start-up logging
+
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    panel = electricity.panel(values)
+    train_end = values.shape[1] - electricity.TEST_WINDOWS * electricity.PREDICTION_LENGTH
+    lags = kerasts.data.lags_for_frequency("H", history_length=train_end)
+    windows = kerasts.data.ForecastWindows(panel, electricity.CONTEXT_LENGTH, electricity.PREDICTION_LENGTH, lags,
+                                           likelihood="student_t")
+    model = kerasts.models.DeepAR(electricity.PREDICTION_LENGTH, electricity.CONTEXT_LENGTH, "H", lags=lags,
+                                  likelihood="student_t", cell=cell, num_layers=2, units=40, dropout=0.1)
+    # The windows already checked the targets, so the loss skips its in-graph checks.
+    # Adam at 1e-3 with gradients clipped at global norm 10: GluonTS DeepAR's defaults.
+    model.compile(keras.optimizers.Adam(1e-3, global_clipnorm=10.0), loss=kerasts.losses.NegativeLogLikelihood("student_t",
+                                                                                          validate_targets=False))
+    epoch_seconds = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+
+    model.fit(windows.training_dataset(batch_size, seed=seed, end=train_end), steps_per_epoch=batches_per_epoch,
+              epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+    windows_per_second = statistics.median(batches_per_epoch * batch_size / s for s in epoch_seconds[1:] or epoch_seconds)
+
+    origins = electricity.test_origins(values.shape[1])
+    series = np.repeat(np.arange(values.shape[0]), len(origins))
+    origin_of_row = np.tile(origins, values.shape[0])
+    inputs = windows.windows(series, origin_of_row, with_future_target=False)
+    model.forecast(inputs, seed=seed)  # trace once
+    forecast_seconds, samples = [], None
+    for _ in range(3):
+        started = time.perf_counter()
+        samples = model.forecast(inputs, seed=seed)["samples"]
+        forecast_seconds.append(time.perf_counter() - started)
+    actuals = np.stack([values[row, origin:origin + electricity.PREDICTION_LENGTH]
+                        for row, origin in zip(series, origin_of_row)])
+    insample = np.stack([values[row, origin - 504:origin] for row, origin in zip(series, origin_of_row)])
+    scores = electricity.pooled_scores(actuals, np.moveaxis(samples, 1, 0), insample)
+    naive = kerasts.baselines.seasonal_naive_forecast(insample, electricity.PREDICTION_LENGTH, 24)
+    naive_scores = electricity.pooled_scores(actuals, naive[None], insample)
+    return {"windows/s": windows_per_second, "forecast s": statistics.median(forecast_seconds), **scores,
+            "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, naive_scores
+
+
+def run_peer(name, data, epochs, seed):
+    script = os.path.join(os.path.dirname(__file__), "peers", f"{name}_deepar.py")
+    if not os.path.exists(PEER_PYTHON):
+        sys.exit(f"No peer environment at {PEER_PYTHON}: python3.11 -m venv .venv-peers && "
+                 ".venv-peers/bin/pip install -r benchmarks/requirements-peers.txt")
+    completed = subprocess.run([PEER_PYTHON, script, "--data", data, "--epochs", str(epochs), "--seed", str(seed)],
+                               capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"The {name} run failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=electricity.DEFAULT_DATA)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cell", default="lstm")
+    parser.add_argument("--peer", choices=["gluonts"])
+    arguments = parser.parse_args()
+    values = electricity.load_values(arguments.data)
+    print(f"{values.shape[0]} series x {values.shape[1]} h, {arguments.epochs} epochs x 50 batches of 32; "
+          f"{platform.machine()}, {os.cpu_count()} cores", flush=True)
+    systems = {"kerasts DeepAR": lambda seed: run_kerasts(values, arguments.epochs, seed, arguments.cell)[0]}
+    if arguments.peer:
+        systems[f"{arguments.peer} DeepAR"] = lambda seed: run_peer(arguments.peer, arguments.data,
+                                                                    arguments.epochs, seed)
+    rows = {}
+    for name, run in systems.items():
+        # Each run in a fresh process would isolate RSS; runs here share one, so RSS is the max.
+        runs = [run(seed) for seed in range(arguments.runs)]
+        rows[name] = {**runs[0], "windows/s": statistics.median(r["windows/s"] for r in runs),
+                      "forecast s": statistics.median(r["forecast s"] for r in runs)}
+        print(f"{name}: {rows[name]}", flush=True)
+    rows["seasonal naive (lag 24)"] = run_kerasts(values, 1, 0)[1] if "kerasts DeepAR" in rows else {}
+    print(pd.DataFrame(rows).T.to_string(float_format=lambda value: f"{value:,.3f}"))
+
+
+if __name__ == "__main__":
+    main()

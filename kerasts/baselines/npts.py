@@ -1,0 +1,47 @@
+import numpy as np
+
+
+class NPTS:
+    """Non-parametric time series sampler (after GluonTS's NPTS), for probabilistic baselines.
+
+    Each future value is drawn from the series' own past: step `t` copies the value `k`
+    seasons back (`k = 1, 2, ...`, at most `max_seasons`), with `k` drawn with weight
+    `exp(-kernel_scale * (k - 1))`, so recent seasons count most. Draws are ancestral:
+    a step may copy an earlier sampled step, so paths are joint. Unobserved past values
+    are never drawn; a step with nothing to draw from is NaN.
+
+    Args:
+        season_length: the season `m` (1 for the plain, non-seasonal sampler).
+        kernel_scale: decay of the weights per season back.
+        max_seasons: how many seasons back may be drawn from.
+    """
+
+    def __init__(self, season_length=1, kernel_scale=1.0, max_seasons=50):
+        if season_length < 1 or max_seasons < 1 or kernel_scale < 0:
+            raise ValueError("`season_length` and `max_seasons` must be >= 1 and `kernel_scale` >= 0.")
+        self.season_length = int(season_length)
+        self.kernel_scale = float(kernel_scale)
+        self.max_seasons = int(max_seasons)
+
+    def sample(self, history, horizon, num_samples, seed):
+        """Paths `(series, num_samples, horizon)` from `history` `(series, length)`."""
+        history = np.atleast_2d(np.asarray(history, dtype=np.float64))
+        num_series, length = history.shape
+        generator = np.random.default_rng(seed)
+        paths = np.concatenate(
+            [np.repeat(history[:, None], num_samples, axis=1), np.full((num_series, num_samples, horizon), np.nan)],
+            axis=2,
+        )
+        for step in range(length, length + horizon):
+            seasons_back = np.arange(1, min(self.max_seasons, step // self.season_length) + 1)
+            candidates = paths[:, :, step - seasons_back * self.season_length]  # (series, samples, k)
+            weights = np.exp(-self.kernel_scale * (seasons_back - 1)) * ~np.isnan(candidates)
+            totals = weights.sum(axis=-1, keepdims=True)
+            cumulative = np.cumsum(weights, axis=-1) / np.where(totals > 0, totals, 1.0)
+            draws = (generator.random((num_series, num_samples, 1)) < cumulative).argmax(axis=-1)
+            chosen = np.take_along_axis(candidates, draws[..., None], axis=-1)[..., 0]
+            paths[:, :, step] = np.where(totals[..., 0] > 0, chosen, np.nan)
+        return paths[:, :, length:]
+
+    def predict_paths(self, windows, origin, num_samples, seed):
+        return self.sample(windows.panel.target[:, :origin], windows.prediction_length, num_samples, seed)

@@ -1,0 +1,54 @@
+import numpy as np
+import pandas as pd
+
+from kerasts.evaluation.forecast_evaluation import DEFAULT_QUANTILES, evaluate_sample_forecast
+
+
+def backtest_origins(length, prediction_length, num_windows, window_offset=None):
+    """Grid indices where backtest windows start: the last window ends at the grid's end,
+    earlier ones `window_offset` steps apart (default: back to back)."""
+    window_offset = prediction_length if window_offset is None else window_offset
+    if num_windows < 1 or window_offset < 1:
+        raise ValueError("`num_windows` and `window_offset` must be at least 1.")
+    origins = [length - prediction_length - index * window_offset for index in reversed(range(num_windows))]
+    if origins[0] < 1:
+        raise ValueError(
+            f"{num_windows} windows {window_offset} steps apart with horizon {prediction_length} do not fit in "
+            f"{length} steps."
+        )
+    return origins
+
+
+def backtest(forecasters, windows, num_windows, window_offset=None, quantiles=DEFAULT_QUANTILES, num_samples=100,
+             seed=0):
+    """Amazon Forecast-style backtest: rolling windows at the end of the data, no retraining.
+
+    Args:
+        forecasters: dict of name -> object with `predict_paths(windows, origin,
+            num_samples, seed)` returning `(series, paths, horizon)` (DeepAR, the baselines).
+        windows: `kerasts.data.ForecastWindows` over the full panel; each forecaster only
+            sees the data before each window's origin.
+        num_windows, window_offset: see `backtest_origins`.
+        quantiles: levels scored by wQL.
+        num_samples, seed: passed to every forecaster (window `i` uses `seed + i`).
+
+    Returns:
+        A DataFrame indexed by (forecaster, window), one row per window plus a `"mean"`
+        row per forecaster averaging the windows; columns are the metrics of
+        `evaluate_sample_forecast` and `window_start`.
+    """
+    panel = windows.panel
+    origins = backtest_origins(panel.target.shape[1], windows.prediction_length, num_windows, window_offset)
+    rows = []
+    for name, forecaster in forecasters.items():
+        window_rows = []
+        for index, origin in enumerate(origins):
+            paths = np.asarray(forecaster.predict_paths(windows, origin, num_samples, seed + index))
+            actuals = panel.target[:, origin:origin + windows.prediction_length]
+            scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), panel.target[:, :origin],
+                                              panel.frequency, quantiles)
+            window_rows.append({"forecaster": name, "window": index, "window_start": panel.step_timestamps(origin, 1)[0],
+                                **scores})
+        means = pd.DataFrame(window_rows).drop(columns=["forecaster", "window", "window_start"]).mean()
+        rows += window_rows + [{"forecaster": name, "window": "mean", **means}]
+    return pd.DataFrame(rows).set_index(["forecaster", "window"])

@@ -1,0 +1,93 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasts
+from kerasts.data import ForecastWindows, align_target, lags_for_frequency
+
+
+def test_hourly_lags_follow_gluonts_structure():
+    lags = lags_for_frequency("H")
+    assert lags[:7] == [1, 2, 3, 4, 5, 6, 7]
+    assert {23, 24, 25, 167, 168, 169, 671, 672, 673} <= set(lags) and max(lags) == 673
+    assert max(lags_for_frequency("H", max_lag=100)) == 97
+    assert lags_for_frequency("M") == [1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 23, 24, 25, 35, 36, 37]
+    assert set(lags_for_frequency("2H")) >= {11, 12, 13}
+    # Lags the training history barely covers are dropped: at most half of it.
+    assert max(lags_for_frequency("H", history_length=672)) == 336
+    assert max(lags_for_frequency("H", history_length=10)) == 7
+
+
+def _panel(length=60, series=3):
+    table = kerasts.data.synthetic_forecast_table(series, length, seed=0)
+    return align_target(table, "H")
+
+
+def test_window_contents_line_up_with_the_panel():
+    panel = _panel()
+    windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 4])
+    inputs = windows.windows(np.array([1]), np.array([20]))
+    np.testing.assert_array_equal(inputs["target"][0], panel.target[1, 20 - 5 - 4:23])
+    assert inputs["observed"].min() == 1
+    expected_seconds = panel.timestamps[15:23].astype("int64") // 10**9
+    np.testing.assert_array_equal(inputs["timestamps"][0], expected_seconds)
+    labels = windows.labels(inputs)
+    np.testing.assert_array_equal(labels[0, :, 0], panel.target[1, 15:23])
+
+
+def test_windows_before_the_data_are_padded_unobserved():
+    panel = _panel()
+    windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 10])
+    inputs = windows.windows(np.array([0]), np.array([2]))
+    assert inputs["observed"][0, :13].sum() == 0 and inputs["observed"][0, 13:].all()
+    assert inputs["timestamps"][0, 0] == (panel.timestamps[0] - pd.Timedelta(hours=3)).value // 10**9
+
+
+def test_last_windows_for_forecasting_have_no_horizon_target():
+    windows = ForecastWindows(_panel(), context_length=5, prediction_length=3, lags=[1, 2])
+    inputs = windows.last_windows(with_future_target=False)
+    assert inputs["target"].shape == (3, 7) and inputs["timestamps"].shape == (3, 8)
+
+
+def test_scale_weighted_sampling_prefers_large_series():
+    target = np.ones((2, 100))
+    target[1] *= 99.0
+    panel = kerasts.data.TimeSeriesPanel(pd.DataFrame({"item_id": ["small", "large"]}),
+                                         pd.date_range("2024-01-01", periods=100, freq="h"), target, "H")
+    windows = ForecastWindows(panel, 5, 3, [1])
+    batch, _ = next(iter(windows.training_dataset(2000, sampling="scale", seed=1)))
+    large_share = float(np.mean(np.asarray(batch["target"])[:, -1] > 50))
+    assert 0.97 < large_share < 1.0  # weights 2 : 100
+    batch, _ = next(iter(windows.training_dataset(2000, sampling="uniform", seed=1)))
+    assert 0.4 < float(np.mean(np.asarray(batch["target"])[:, -1] > 50)) < 0.6
+
+
+def test_sampling_is_reproducible_by_seed():
+    windows = ForecastWindows(_panel(), 5, 3, [1, 2])
+    first = next(iter(windows.training_dataset(8, seed=3)))[0]["target"]
+    again = next(iter(windows.training_dataset(8, seed=3)))[0]["target"]
+    np.testing.assert_array_equal(first, again)
+
+
+def test_too_short_series_are_named():
+    panel = _panel(length=10)
+    with pytest.raises(ValueError, match="3 series are too short for prediction_length=10"):
+        next(iter(ForecastWindows(panel, 5, 10, [1]).training_dataset(4)))
+
+
+def test_count_likelihood_rejects_negative_targets_naming_the_series():
+    table = kerasts.data.synthetic_forecast_table(2, 30, likelihood="poisson", seed=0)
+    table.loc[35, "target_value"] = -3.0
+    with pytest.raises(ValueError, match="Series 'item_1': The negative_binomial likelihood needs non-negative"):
+        ForecastWindows(align_target(table, "H"), 5, 3, [1], likelihood="negative_binomial")
+
+
+def test_nan_targets_are_fine_for_count_likelihoods():
+    table = kerasts.data.synthetic_forecast_table(2, 30, seed=0)
+    table.loc[3, "target_value"] = np.nan
+    ForecastWindows(align_target(table, "H"), 5, 3, [1], likelihood="poisson")
+
+
+def test_covariate_shape_is_checked():
+    with pytest.raises(ValueError, match=r"`covariates` must have shape \(3, 63, K\)"):
+        ForecastWindows(_panel(), 5, 3, [1], covariates=np.zeros((3, 60, 1)))

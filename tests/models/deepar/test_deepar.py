@@ -1,0 +1,169 @@
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import kerasts
+from kerasts.data import ForecastWindows, align_target
+from kerasts.losses import NegativeLogLikelihood
+from kerasts.models import DeepAR
+from kerasts.testing import TestCase
+
+LAGS = [1, 2, 24]
+SMALL = {"prediction_length": 6, "context_length": 12, "frequency": "H", "lags": LAGS, "units": 8,
+         "num_layers": 2, "likelihood": "negative_binomial", "num_samples": 20}
+
+
+def _windows(num_series=4, length=24 * 8, likelihood="negative_binomial", **kwargs):
+    table = kerasts.data.synthetic_forecast_table(num_series, length, likelihood=likelihood, seed=0)
+    return ForecastWindows(align_target(table, "H"), SMALL["context_length"], SMALL["prediction_length"], LAGS,
+                           likelihood=likelihood, **kwargs)
+
+
+def _batch(windows, size=8, seed=0):
+    inputs, labels = next(iter(windows.training_dataset(size, seed=seed)))
+    return {name: np.asarray(value) for name, value in inputs.items()}, np.asarray(labels)
+
+
+class DeepARHarnessTest(TestCase):
+    def test_harness(self):
+        inputs, labels = _batch(_windows())
+        self.run_model_test(DeepAR, SMALL, inputs, expected_output_shape=(8, 18, 2), target=labels,
+                            loss=NegativeLogLikelihood("negative_binomial"))
+
+    def test_harness_with_covariates_and_categories_and_gru(self):
+        windows = _windows(covariates=np.random.default_rng(1).normal(size=(4, 24 * 8 + 6, 2)),
+                           static_categories=np.array([[1, 0], [2, 1], [1, 1], [0, 0]]))
+        inputs, labels = _batch(windows)
+        mean, std = windows.covariate_statistics()
+        config = {**SMALL, "cell": "gru", "num_covariates": 2, "covariate_mean": mean, "covariate_std": std,
+                  "cardinalities": [3, 2]}
+        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, 2), target=labels,
+                            loss=NegativeLogLikelihood("negative_binomial"), run_distribution_check=False)
+
+
+def _trained(windows, epochs=2, **overrides):
+    keras.utils.set_random_seed(0)
+    model = DeepAR(**{**SMALL, **overrides})
+    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood(model.likelihood_name))
+    model.fit(windows.training_dataset(16), steps_per_epoch=10, epochs=epochs, verbose=0)
+    return model
+
+
+def test_forecast_is_seeded_and_shaped():
+    windows = _windows()
+    model = _trained(windows, epochs=1)
+    inputs = windows.last_windows(with_future_target=False)
+    first = model.forecast(inputs, num_samples=30, seed=4)
+    assert first["samples"].shape == (4, 30, 6) and first["quantiles"].shape == (4, 3, 6)
+    np.testing.assert_array_equal(first["samples"], model.forecast(inputs, num_samples=30, seed=4)["samples"])
+    assert not np.array_equal(first["samples"], model.forecast(inputs, num_samples=30, seed=5)["samples"])
+    assert np.all(first["samples"] >= 0) and np.all(first["samples"] % 1 == 0)  # negative binomial counts
+    np.testing.assert_allclose(first["mean"], first["samples"].mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(first["quantiles"][:, 1], np.quantile(first["samples"], 0.5, axis=1), rtol=1e-5)
+
+
+def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing():
+    windows = _windows()
+    model = DeepAR(**SMALL)
+    full = windows.windows(np.arange(4), np.full(4, 150))
+    teacher_forced = np.asarray(model(full))[:, SMALL["context_length"]:]
+    truth = full["target"][:, -SMALL["prediction_length"]:]
+    recorded = []
+
+    def feed_truth(parameters, num_samples, seed):
+        recorded.append(np.asarray(parameters))
+        return tf.constant(truth[:, len(recorded) - 1])[None]
+
+    model.likelihood.sample = feed_truth  # this instance only; eager, so parameters are readable
+    past = windows.windows(np.arange(4), np.full(4, 150), with_future_target=False)
+    model.sample_paths(past, 1, tf.constant([0, 0]))
+    assert len(recorded) == SMALL["prediction_length"]
+    np.testing.assert_allclose(np.stack(recorded, axis=1), teacher_forced, rtol=1e-4, atol=1e-4)
+
+
+def test_forecast_dataframe_is_in_forecast_export_layout():
+    windows = _windows()
+    table = _trained(windows, epochs=1).forecast_dataframe(windows, num_samples=10)
+    assert list(table.columns) == ["item_id", "date", "p10", "p50", "p90", "mean"]
+    assert len(table) == 4 * 6
+    assert table["date"].iloc[0] == windows.panel.timestamps[-1] + pd.Timedelta(hours=1)
+    assert (table["p10"] <= table["p90"]).all()
+
+
+SERVE_WITHOUT_KERASTS = """
+import sys, numpy as np, tensorflow as tf
+exported = tf.saved_model.load(sys.argv[1])
+with np.load(sys.argv[2]) as arrays:
+    inputs = {name: tf.constant(arrays[name]) for name in arrays.files}
+outputs = exported.forecast(inputs, tf.constant([7, 0], tf.int32))
+np.save(sys.argv[3], outputs["samples"].numpy())
+assert "kerasts" not in sys.modules
+"""
+
+
+def test_exported_forecast_runs_without_kerasts_and_equals_in_process(tmp_path):
+    windows = _windows()
+    model = _trained(windows, epochs=1)
+    model.export_forecaster(str(tmp_path / "deepar"))
+    inputs = windows.last_windows(with_future_target=False)
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    completed = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_KERASTS, str(tmp_path / "deepar"), str(tmp_path / "inputs.npz"),
+         str(tmp_path / "samples.npy")],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    np.testing.assert_allclose(np.load(tmp_path / "samples.npy"), model.forecast(inputs, seed=7)["samples"])
+
+
+def test_keras_file_round_trip_keeps_forecasts(tmp_path):
+    windows = _windows()
+    model = _trained(windows, epochs=1)
+    model.save(tmp_path / "deepar.keras")
+    reloaded = keras.saving.load_model(tmp_path / "deepar.keras")
+    inputs = windows.last_windows(with_future_target=False)
+    np.testing.assert_array_equal(reloaded.forecast(inputs, seed=1)["samples"], model.forecast(inputs, seed=1)["samples"])
+
+
+def test_learns_the_daily_cycle_better_than_seasonal_naive():
+    windows = _windows(num_series=6, length=24 * 20)
+    model = _trained(windows, epochs=8, units=16)
+    scores = kerasts.evaluation.backtest(
+        {"deepar": model, "naive": kerasts.baselines.SeasonalNaive(24)}, windows, num_windows=3, num_samples=50)
+    means = scores.xs("mean", level="window")
+    assert means.loc["deepar", "mean_wQL"] < 0.9 * means.loc["naive", "mean_wQL"]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"cell": "rnn"}, "Unknown cell 'rnn'"),
+        ({"lags": [0, 1]}, "`lags` must be distinct positive integers"),
+        ({"prediction_length": 0}, "`prediction_length` must be a positive integer"),
+        ({"likelihood": "gamma"}, "Unknown likelihood 'gamma'"),
+        ({"cardinalities": [3], "embedding_dims": [2, 2]}, "`embedding_dims` has 2 entries for 1"),
+        ({"dropout": 1.5}, r"`dropout` must be in \[0, 1\)"),
+        ({"num_covariates": 1, "covariate_mean": [0.0, 1.0]}, "`covariate_mean` has 2 entries"),
+    ],
+)
+def test_bad_arguments(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        DeepAR(**{**SMALL, **overrides})
+
+
+def test_inputs_of_the_wrong_length_or_keys_are_named():
+    model = DeepAR(**SMALL)
+    inputs, _ = _batch(_windows())
+    with pytest.raises(ValueError, match=r"input 'target' has 17 steps; expected 42"):
+        model({**inputs, "target": inputs["target"][:, :17]})
+    with pytest.raises(ValueError, match=r"lack \['timestamps'\]"):
+        model({name: value for name, value in inputs.items() if name != "timestamps"})
+    with pytest.raises(ValueError, match="expected 36 = max"):
+        model.forecast({**inputs})
+
