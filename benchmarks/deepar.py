@@ -56,7 +56,7 @@ def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_ep
             epoch_seconds.append(time.perf_counter() - self.started)
 
     model.fit(windows.training_dataset(batch_size, seed=seed, end=train_end), steps_per_epoch=batches_per_epoch,
-              epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+              epochs=epochs, verbose=0, shuffle=False, callbacks=[EpochTimer()])
     windows_per_second = statistics.median(batches_per_epoch * batch_size / s for s in epoch_seconds[1:] or epoch_seconds)
 
     origins = electricity.test_origins(values.shape[1])

@@ -9,7 +9,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train on the bundled data, print metrics, write plots and a SavedModel")
     demo.add_argument("--output-dir", default="demo_output", help="where plots and the SavedModel go")
-    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--epochs", type=int, default=20, help="DeepAR epochs of 50 batches")
     demo.add_argument("--samples", type=int, default=100, help="sample paths per forecast")
     demo.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)

@@ -4,7 +4,8 @@ Forecasters share `predict_paths(windows, origin, num_samples, seed) -> (series,
 the interface `kerasts.evaluation.backtest` runs.
 """
 
+from kerasts.baselines.mlp_forecaster import MLPForecaster, build_likelihood_head_network
 from kerasts.baselines.npts import NPTS
 from kerasts.baselines.seasonal_naive import SeasonalNaive, seasonal_naive_forecast
 
-__all__ = ["NPTS", "SeasonalNaive", "seasonal_naive_forecast"]
+__all__ = ["MLPForecaster", "NPTS", "SeasonalNaive", "build_likelihood_head_network", "seasonal_naive_forecast"]
