@@ -162,6 +162,12 @@ class ForecastWindows:
         series = np.arange(self.panel.target.shape[0])
         return self.windows(series, np.full(len(series), end), with_future_target)
 
+    def validation_data(self, end):
+        """`(inputs, y_true)` of each series' window whose horizon ends at grid index `end`,
+        for `model.fit(..., validation_data=...)` (e.g. `end` = the training range's end)."""
+        inputs = self.last_windows(end=end - self.prediction_length)
+        return inputs, self.labels(inputs)
+
     def valid_origins(self, end):
         """Per series, the range `[low, high]` of training origins whose horizon ends by `end`.
 

@@ -26,7 +26,8 @@ class RecurrentStack(keras.layers.Layer):
     weights. For `"lstm"` the sequence pass runs TensorFlow's fused `BlockLSTM` kernel
     (one op for all time steps, forward and backward) over the Keras `LSTMCell`'s own
     weights, which on CPU trains several times faster than Keras's per-step loop; the
-    step is the `LSTMCell` itself. Other cells run through `keras.layers.RNN`.
+    step uses the matching single-step kernel `LSTMBlockCell` on the same weights. Other
+    cells run through `keras.layers.RNN` and step as themselves.
 
     Args:
         cell: `"lstm"`, `"gru"`, or a name added with `register_recurrent_cell`
@@ -95,11 +96,15 @@ class RecurrentStack(keras.layers.Layer):
         return sequence, states
 
     def step(self, inputs, states):
-        """One time step: `inputs (batch, features)`, states as `call` returns them."""
+        """One time step for inference (the fused LSTM step has no gradient): `inputs (batch,
+        features)`, states as `call` returns them."""
         new_states = []
         output = inputs
-        for layer_cell, layer_states in zip(self.cells, states):
-            output, layer_states = layer_cell(output, layer_states, training=False)
+        for layer_cell, sequence_layer, layer_states in zip(self.cells, self.sequence_layers, states):
+            if sequence_layer is None:
+                output, layer_states = _fused_lstm_step(layer_cell, output, layer_states)
+            else:
+                output, layer_states = layer_cell(output, layer_states, training=False)
             new_states.append(list(layer_states))
         return output, new_states
 
@@ -123,6 +128,20 @@ def _to_block_lstm_layout(weights):
     """Keras's gate order (i, f, c, o) -> BlockLSTM's (i, c, f, o), on the last axis."""
     input_gate, forget_gate, candidate, output_gate = tf.split(weights, 4, axis=-1)
     return tf.concat([input_gate, candidate, forget_gate, output_gate], axis=-1)
+
+
+def _fused_lstm_step(cell, inputs, states):
+    """One step of a Keras `LSTMCell` with the fused `LSTMBlockCell` kernel (one op instead of
+    separate matmuls and gate activations; the sampling loop runs it on series x paths rows)."""
+    hidden, cell_state = states
+    no_peephole = tf.zeros([cell.units], dtype=inputs.dtype)
+    outputs = tf.raw_ops.LSTMBlockCell(
+        x=inputs, cs_prev=cell_state, h_prev=hidden,
+        w=_to_block_lstm_layout(tf.concat([cell.kernel, cell.recurrent_kernel], axis=0)), wci=no_peephole,
+        wcf=no_peephole, wco=no_peephole, b=_to_block_lstm_layout(cell.bias), forget_bias=0.0, cell_clip=-1.0,
+        use_peephole=False,
+    )
+    return outputs[6], [outputs[6], outputs[1]]
 
 
 def _fused_lstm(cell, sequence):

@@ -41,11 +41,13 @@ def test_fused_lstm_gradients_match_the_stepped_cells():
             loss = tf.reduce_sum(tf.square(run()))
         return tape.gradient(loss, stack.trainable_weights)
 
-    def stepped():
+    def stepped():  # the Keras cells themselves: `step` is inference-only
         states = [[tf.zeros((8, 4)), tf.zeros((8, 4))] for _ in range(2)]
         outputs = []
         for step in range(SEQUENCE.shape[1]):
-            output, states = stack.step(SEQUENCE[:, step], states)
+            output = SEQUENCE[:, step]
+            for index, cell in enumerate(stack.cells):
+                output, states[index] = cell(output, states[index])
             outputs.append(output)
         return tf.stack(outputs, axis=1)
 

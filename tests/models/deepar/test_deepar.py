@@ -55,6 +55,18 @@ def _trained(windows, epochs=2, **overrides):
     return model
 
 
+def test_fit_takes_validation_data_and_callbacks():
+    windows = _windows()
+    end = len(windows.panel.timestamps) - SMALL["prediction_length"]
+    model = DeepAR(**SMALL)
+    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood("negative_binomial"))
+    history = model.fit(windows.training_dataset(16, end=end), steps_per_epoch=5, epochs=4, verbose=0,
+                        validation_data=windows.validation_data(len(windows.panel.timestamps)),
+                        callbacks=[keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)])
+    assert len(history.history["val_loss"]) == len(history.history["loss"]) >= 2
+    assert np.all(np.isfinite(history.history["val_loss"]))
+
+
 def test_forecast_is_seeded_and_shaped():
     windows = _windows()
     model = _trained(windows, epochs=1)
