@@ -160,7 +160,7 @@ class TestCase(unittest.TestCase):
             )
 
     def check_output_shapes(self, model, model_input, expected_output_shape):
-        actual = _shapes(model(model_input))
+        actual = _normalise_shape(_shapes(model(model_input)))
         if actual != _normalise_shape(expected_output_shape):
             raise AssertionError(f"Output shape {actual} differs from the expected {expected_output_shape}.")
 
@@ -241,7 +241,7 @@ def _normalise_shape(shape):
     if isinstance(shape, dict):
         return {key: _normalise_shape(value) for key, value in shape.items()}
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return type(shape)(_normalise_shape(item) for item in shape)
+        return tuple(_normalise_shape(item) for item in shape)  # lists and tuples of outputs alike
     return tuple(shape)
 
 

@@ -44,3 +44,33 @@ def test_electricity_example_on_a_small_wide_table(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "GluonTS DeepAR" in completed.stdout
     assert np.isfinite(float(completed.stdout.split("\nDeepAR")[1].split()[0]))
+
+
+def _daily_sales(shops=3, items=8, days=540, seed=0):
+    generator = np.random.default_rng(seed)
+    dates = pd.date_range("2013-01-01", periods=days, freq="D")
+    rows = []
+    for shop in range(shops):
+        for item in range(items):
+            rate = generator.uniform(0.05, 0.6) * (1 + 0.5 * np.sin(np.arange(days) * 2 * np.pi / 365))
+            sold = generator.poisson(rate)
+            for day in np.flatnonzero(sold):
+                rows.append((dates[day].strftime("%d.%m.%Y"), shop, item, 99.0, float(sold[day])))
+    return pd.DataFrame(rows, columns=["date", "shop_id", "item_id", "item_price", "item_cnt_day"])
+
+
+def test_sales_nested_lstm_example_reports_model_and_baseline(tmp_path):
+    _daily_sales().to_csv(tmp_path / "sales.csv", index=False)
+    completed = _run("sales_nested_lstm.py", tmp_path / "sales.csv", "--window", "6", "--units", "8",
+                     "--epochs", "3")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.splitlines()
+    model_rmse = float(lines[1].split(":")[1])
+    baseline_rmse = float(lines[2].split(":")[1])
+    assert np.isfinite(model_rmse) and np.isfinite(baseline_rmse) and model_rmse < 20
+
+
+def test_sales_example_names_missing_columns(tmp_path):
+    _daily_sales().drop(columns="item_cnt_day").to_csv(tmp_path / "sales.csv", index=False)
+    completed = _run("sales_nested_lstm.py", tmp_path / "sales.csv")
+    assert completed.returncode == 2 and "lacks column(s) ['item_cnt_day']" in completed.stderr
