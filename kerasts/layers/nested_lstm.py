@@ -196,18 +196,12 @@ class NestedLSTM(keras.layers.RNN):
         Moniz and Krueger, "Nested LSTMs", ACML 2017 (arXiv 1801.10308).
     """
 
-    def __init__(self, units, depth=2, activation="tanh", recurrent_activation="sigmoid",
-                 outer_candidate_activation="linear", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", unit_forget_bias=True, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, **kwargs):
-        cell = NestedLSTMCell(
-            units, depth=depth, activation=activation, recurrent_activation=recurrent_activation,
-            outer_candidate_activation=outer_candidate_activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias, dropout=dropout,
-            recurrent_dropout=recurrent_dropout, seed=seed, dtype=kwargs.get("dtype"), name="nested_lstm_cell",
-        )
+    def __init__(self, units, depth=2, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, dropout=0.0, recurrent_dropout=0.0, unroll=False, **kwargs):
+        # The cell's other arguments (activations, initializers, seed, ...) pass through by name.
+        cell_arguments = {name: kwargs.pop(name) for name in _CELL_ARGUMENTS if name in kwargs}
+        cell = NestedLSTMCell(units, depth=depth, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                              dtype=kwargs.get("dtype"), name="nested_lstm_cell", **cell_arguments)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
 
