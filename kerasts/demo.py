@@ -8,7 +8,6 @@ writes the forecast CSV (Forecast export layout), a fan chart and the SavedModel
 import os
 
 import keras
-import numpy as np
 
 from kerasts.baselines import NPTS, MLPForecaster, SeasonalNaive
 from kerasts.data import ForecastWindows, align_target, lags_for_frequency, load_electricity_sample

@@ -66,8 +66,6 @@ def main():
         seconds.append(time.perf_counter() - started)
     samples = np.stack([forecast.samples for forecast in forecasts], axis=1)  # (paths, windows, horizon)
     actuals = np.stack([np.asarray(s).reshape(-1)[-electricity.PREDICTION_LENGTH:] for s in series])
-    insample = np.stack([np.asarray(s).reshape(-1)[-electricity.PREDICTION_LENGTH - 504:-electricity.PREDICTION_LENGTH]
-                         for s in series])
     # The same pooled metric code as the kerasts side would import kerasts; compute them here in numpy.
     quantiles = np.quantile(samples, electricity.QUANTILES, axis=0)
     denominator = np.abs(actuals).sum()

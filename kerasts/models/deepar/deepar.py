@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -290,6 +291,15 @@ class DeepAR(keras.Model):
             lambda inputs, seed: self._forecast_outputs(inputs, num_samples, seed, quantiles),
             reduce_retracing=True,
         ))
+        self._check_inputs(inputs, with_future_target=False)
+        if self.cardinalities:
+            codes = np.asarray(inputs["static_categories"])
+            for column, cardinality in enumerate(self.cardinalities):
+                if codes[:, column].min() < 0 or codes[:, column].max() >= cardinality:
+                    raise ValueError(
+                        f"static_categories column {column} holds codes outside [0, {cardinality}): encode "
+                        "categories with the CategoryEncoder the model was built with (unseen ones map to 0)."
+                    )
         inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
         outputs = function(inputs, tf.constant([seed, 0], tf.int32))
         return {name: value.numpy() for name, value in outputs.items()}

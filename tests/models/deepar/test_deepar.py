@@ -179,3 +179,10 @@ def test_inputs_of_the_wrong_length_or_keys_are_named():
     with pytest.raises(ValueError, match="expected 36 = max"):
         model.forecast({**inputs})
 
+
+
+def test_forecast_names_category_codes_the_model_cannot_embed():
+    windows = _windows(static_categories=np.array([[1], [2], [1], [5]]))
+    model = DeepAR(**{**SMALL, "cardinalities": [3]})
+    with pytest.raises(ValueError, match=r"static_categories column 0 holds codes outside \[0, 3\)"):
+        model.forecast(windows.last_windows(with_future_target=False))
