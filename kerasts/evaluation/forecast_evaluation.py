@@ -27,10 +27,12 @@ def evaluate_sample_forecast(y_true, samples, insample, frequency, quantiles=DEF
     """
     samples = np.asarray(samples, dtype=np.float64)
     levels = np.asarray(quantiles, dtype=np.float64)
-    quantile_forecasts = np.quantile(samples, levels, axis=0)
-    median = np.quantile(samples, 0.5, axis=0)
+    # One pass over the samples for every level needed (the wQL levels, the median, the band).
+    all_levels = np.union1d(levels, [0.1, 0.5, 0.9])
+    by_level = dict(zip(all_levels, np.quantile(samples, all_levels, axis=0)))
+    quantile_forecasts = np.stack([by_level[level] for level in levels])
+    median, lower, upper = by_level[0.5], by_level[0.1], by_level[0.9]
     mean = samples.mean(axis=0)
-    lower, upper = np.quantile(samples, [0.1, 0.9], axis=0)
     results = {"mean_wQL": metrics.mean_weighted_quantile_loss(y_true, quantile_forecasts, levels)}
     for level, value in metrics.weighted_quantile_loss(y_true, quantile_forecasts, levels).items():
         results[f"wQL[{level:g}]"] = value
