@@ -1,12 +1,17 @@
-"""Evaluation metrics: forecast accuracy (numpy) now; ranking metrics join with recommendation."""
+"""Evaluation metrics (numpy): forecast accuracy and full-catalog ranking."""
 
 from kerasts.metrics.forecast import (
     coverage, crps, interval_coverage, mape, mase, mean_weighted_quantile_loss, nd, nrmse,
     quantile_loss, rho_risk, rmse, seasonality_for_frequency, wape, weighted_quantile_loss,
 )
+from kerasts.metrics.ranking import (
+    catalog_coverage, hit_rate_at_k, mean_reciprocal_rank_at_k, ndcg_at_k, precision_at_k, ranking_metrics,
+    recall_at_k,
+)
 
 __all__ = [
-    "coverage", "crps", "interval_coverage", "mape", "mase", "mean_weighted_quantile_loss", "nd",
-    "nrmse", "quantile_loss", "rho_risk", "rmse", "seasonality_for_frequency", "wape",
+    "catalog_coverage", "coverage", "crps", "hit_rate_at_k", "interval_coverage", "mape", "mase",
+    "mean_reciprocal_rank_at_k", "mean_weighted_quantile_loss", "nd", "ndcg_at_k", "nrmse", "precision_at_k",
+    "quantile_loss", "ranking_metrics", "recall_at_k", "rho_risk", "rmse", "seasonality_for_frequency", "wape",
     "weighted_quantile_loss",
 ]
