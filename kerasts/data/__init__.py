@@ -1,6 +1,7 @@
-"""Data in: Forecast-layout tables, aligned panels, model windows, bundled and synthetic data."""
+"""Data in: Forecast and Personalize tables, aligned panels, model windows, bundled and synthetic data."""
 
 from kerasts.data.bundled import load_electricity_sample
+from kerasts.data.interactions import IdVocabulary, load_movielens, split_multi_value, validate_interactions
 from kerasts.data.forecast_tables import (
     CategoryEncoder, TimeSeriesPanel, align_related, align_target, forecast_export_table,
 )
@@ -9,5 +10,6 @@ from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
 __all__ = [
     "CategoryEncoder", "ForecastWindows", "TimeSeriesPanel", "align_related", "align_target", "forecast_export_table",
-    "lags_for_frequency", "load_electricity_sample", "synthetic_forecast_table",
+    "IdVocabulary", "lags_for_frequency", "load_electricity_sample", "load_movielens", "split_multi_value",
+    "synthetic_forecast_table", "validate_interactions",
 ]

@@ -1,0 +1,116 @@
+"""Amazon Personalize's tables: interactions, users, items; id vocabularies; MovieLens loaders.
+
+Interactions: `USER_ID`, `ITEM_ID`, `TIMESTAMP` (epoch seconds), optional `EVENT_TYPE` and
+`EVENT_VALUE`. Users and items: the id plus metadata; a categorical item field may hold several
+values separated by `|` (e.g. `horror|comedy`). Column names are configurable.
+"""
+
+import os
+
+import numpy as np
+import pandas as pd
+
+MULTI_VALUE_SEPARATOR = "|"
+
+
+def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", timestamp_column="TIMESTAMP",
+                          duplicates="keep"):
+    """Checks an interactions table and returns a clean copy sorted by user and time.
+
+    Args:
+        table: the interactions DataFrame (left untouched).
+        user_column, item_column, timestamp_column: column names.
+        duplicates: `"keep"` keeps repeated (user, item, timestamp) events, `"drop"` keeps one.
+
+    Raises:
+        TypeError: not a DataFrame. ValueError: empty, missing columns, ids that are NaN,
+        timestamps that are not numeric epoch seconds, or an unknown `duplicates` option.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`interactions` must be a pandas DataFrame, got {type(table).__name__}.")
+    if table.empty:
+        raise ValueError("`interactions` is empty.")
+    missing = [c for c in (user_column, item_column, timestamp_column) if c not in table.columns]
+    if missing:
+        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(table.columns)}.")
+    if duplicates not in ("keep", "drop"):
+        raise ValueError(f"`duplicates` must be 'keep' or 'drop', got {duplicates!r}.")
+    for column in (user_column, item_column):
+        if table[column].isna().any():
+            raise ValueError(f"`interactions` column {column!r} holds missing ids (NaN) in "
+                             f"{int(table[column].isna().sum())} rows.")
+    timestamps = pd.to_numeric(table[timestamp_column], errors="coerce")
+    if timestamps.isna().any():
+        row = timestamps.isna().idxmax()
+        raise ValueError(f"`interactions` column {timestamp_column!r} must hold epoch seconds; row {row!r} holds "
+                         f"{table[timestamp_column][row]!r}.")
+    clean = table.copy()
+    clean[timestamp_column] = timestamps.astype("int64")
+    if duplicates == "drop":
+        clean = clean.drop_duplicates([user_column, item_column, timestamp_column])
+    return clean.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
+
+
+class IdVocabulary:
+    """Maps ids (any hashable, typically strings) to contiguous integers 1..n and back.
+
+    Index 0 is the out-of-vocabulary bucket: ids not seen when the vocabulary was built
+    encode to 0, and 0 decodes to `None`.
+    """
+
+    def __init__(self, ids):
+        self.ids = list(pd.unique(pd.Series(list(ids))))
+        if any(pd.isna(value) for value in self.ids):
+            raise ValueError("An id vocabulary cannot hold missing ids (NaN).")
+        self._index = {value: position + 1 for position, value in enumerate(self.ids)}
+
+    def __len__(self):
+        """Number of known ids (the OOV bucket not counted)."""
+        return len(self.ids)
+
+    def encode(self, ids):
+        return np.array([self._index.get(value, 0) for value in ids], dtype="int64")
+
+    def decode(self, indices):
+        return [self.ids[index - 1] if 0 < index <= len(self.ids) else None for index in np.asarray(indices)]
+
+
+def split_multi_value(series, separator=MULTI_VALUE_SEPARATOR):
+    """`"horror|comedy"` -> `["horror", "comedy"]` per row; missing values give `[]`."""
+    return [[] if pd.isna(value) else [part for part in str(value).split(separator) if part] for value in series]
+
+
+def load_movielens(path):
+    """MovieLens from a local folder, in Personalize's layout.
+
+    Reads `ratings.csv` + `movies.csv` (the ml-latest format) or `u.data` + `u.item` (ml-100k).
+    MovieLens may not be redistributed, so nothing is downloaded: pass the folder you have.
+
+    Returns:
+        `(interactions, items)`: interactions with `USER_ID`, `ITEM_ID` (strings), `TIMESTAMP`,
+        `EVENT_TYPE` ("rating") and `EVENT_VALUE` (the rating); items with `ITEM_ID`, `TITLE`
+        and `GENRES` (`|`-separated).
+    """
+    if os.path.exists(os.path.join(path, "ratings.csv")):
+        ratings = pd.read_csv(os.path.join(path, "ratings.csv"))
+        movies = pd.read_csv(os.path.join(path, "movies.csv"))
+        ratings.columns = ["USER_ID", "ITEM_ID", "EVENT_VALUE", "TIMESTAMP"]
+        items = movies.rename(columns={"movieId": "ITEM_ID", "title": "TITLE", "genres": "GENRES"})
+    elif os.path.exists(os.path.join(path, "u.data")):
+        ratings = pd.read_csv(os.path.join(path, "u.data"), sep="\t", header=None,
+                              names=["USER_ID", "ITEM_ID", "EVENT_VALUE", "TIMESTAMP"])
+        raw = pd.read_csv(os.path.join(path, "u.item"), sep="|", header=None, encoding="latin-1")
+        genre_names = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+                       "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+                       "Sci-Fi", "Thriller", "War", "Western"]
+        flags = raw.iloc[:, 5:5 + len(genre_names)].to_numpy().astype(bool)
+        items = pd.DataFrame({"ITEM_ID": raw[0], "TITLE": raw[1],
+                              "GENRES": ["|".join(np.array(genre_names)[row]) for row in flags]})
+    else:
+        raise ValueError(f"No MovieLens files in {path!r}: expected ratings.csv + movies.csv or u.data + u.item.")
+    ratings["USER_ID"] = ratings["USER_ID"].astype(str)
+    ratings["ITEM_ID"] = ratings["ITEM_ID"].astype(str)
+    ratings["EVENT_TYPE"] = "rating"
+    items["ITEM_ID"] = items["ITEM_ID"].astype(str)
+    interactions = ratings[["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]]
+    return validate_interactions(interactions), items[["ITEM_ID", "TITLE", "GENRES"]]
