@@ -1,0 +1,92 @@
+"""Sessions, filters and train/test splits over validated interaction tables.
+
+Every function takes and returns DataFrames in Personalize's layout (after
+`validate_interactions`: sorted by user and time) and never modifies its input.
+"""
+
+import numpy as np
+import pandas as pd
+
+SESSION_COLUMN = "SESSION_ID"
+
+
+def sessionize(interactions, gap_seconds=30 * 60, user_column="USER_ID", timestamp_column="TIMESTAMP"):
+    """Adds `SESSION_ID`: a user's new session starts after more than `gap_seconds` of inactivity.
+
+    Session ids are `"<user>:<n>"` with `n` counting the user's sessions from 0 in time order.
+    """
+    if gap_seconds <= 0:
+        raise ValueError(f"`gap_seconds` must be positive, got {gap_seconds!r}.")
+    table = interactions.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
+    new_user = table[user_column].ne(table[user_column].shift())
+    long_gap = table[timestamp_column].diff().gt(gap_seconds)
+    starts = (new_user | long_gap).astype(int)
+    number = starts.groupby(table[user_column]).cumsum() - 1
+    return table.assign(**{SESSION_COLUMN: table[user_column].astype(str) + ":" + number.astype(str)})
+
+
+def filter_interactions(interactions, min_item_support=1, min_session_length=1, min_sessions_per_user=1,
+                        user_column="USER_ID", item_column="ITEM_ID"):
+    """Drops rare items, short sessions and users with few sessions, repeating until all three hold
+    (dropping one can break another). Session filters need `SESSION_ID` (see `sessionize`)."""
+    table = interactions
+    needs_sessions = min_session_length > 1 or min_sessions_per_user > 1
+    if needs_sessions and SESSION_COLUMN not in table.columns:
+        raise ValueError("Session filters need a SESSION_ID column: call sessionize() first.")
+    while True:
+        before = len(table)
+        table = table[table.groupby(item_column)[item_column].transform("size") >= min_item_support]
+        if needs_sessions:
+            table = table[table.groupby(SESSION_COLUMN)[SESSION_COLUMN].transform("size") >= min_session_length]
+            sessions_per_user = table.groupby(user_column)[SESSION_COLUMN].transform("nunique")
+            table = table[sessions_per_user >= min_sessions_per_user]
+        if len(table) == before:
+            return table.reset_index(drop=True)
+
+
+def personalize_split(interactions, test_user_fraction=0.1, input_fraction=0.9, seed=0, user_column="USER_ID",
+                      timestamp_column="TIMESTAMP"):
+    """Amazon Personalize's split: hold out a fraction of users; of each held-out user's events the
+    oldest `input_fraction` are the input and the newest the ground truth.
+
+    Returns:
+        `(train, test_input, test_truth)`. Train holds only the other users' events, so no
+        held-out event is seen in training. Each held-out user keeps at least one input and one
+        truth event (users with a single event go to training).
+    """
+    if not 0 < test_user_fraction < 1 or not 0 < input_fraction < 1:
+        raise ValueError("`test_user_fraction` and `input_fraction` must lie strictly between 0 and 1.")
+    counts = interactions.groupby(user_column).size()
+    eligible = counts.index[counts >= 2].to_numpy()
+    if eligible.size == 0:
+        raise ValueError("No user has two or more events: nothing to split into input and ground truth.")
+    generator = np.random.default_rng(seed)
+    wanted = min(eligible.size, max(1, round(test_user_fraction * len(counts))))
+    held_out = set(generator.choice(eligible, size=wanted, replace=False))
+    is_test = interactions[user_column].isin(held_out)
+    train = interactions[~is_test].reset_index(drop=True)
+    test = interactions[is_test].sort_values([user_column, timestamp_column], kind="stable")
+    position = test.groupby(user_column).cumcount()
+    size = test.groupby(user_column)[user_column].transform("size")
+    input_count = np.clip(np.floor(input_fraction * size).astype(int), 1, size - 1)
+    return train, test[position < input_count].reset_index(drop=True), test[position >= input_count].reset_index(drop=True)
+
+
+def leave_last_session_out(sessions, user_column="USER_ID", timestamp_column="TIMESTAMP"):
+    """HRNN's split: each user's last session is the test session, the earlier ones train.
+
+    Users with a single session have nothing to learn from before their test session: they go
+    to training whole. Returns `(train, test)`.
+    """
+    if SESSION_COLUMN not in sessions.columns:
+        raise ValueError("leave_last_session_out needs a SESSION_ID column: call sessionize() first.")
+    last_session = sessions.groupby(user_column)[SESSION_COLUMN].transform("last")
+    session_count = sessions.groupby(user_column)[SESSION_COLUMN].transform("nunique")
+    is_test = sessions[SESSION_COLUMN].eq(last_session) & session_count.gt(1)
+    return sessions[~is_test].reset_index(drop=True), sessions[is_test].reset_index(drop=True)
+
+
+def time_cutoff_split(interactions, cutoff, timestamp_column="TIMESTAMP"):
+    """Events before `cutoff` (epoch seconds) train, the rest test. Returns `(train, test)`."""
+    is_train = interactions[timestamp_column] < cutoff
+    return interactions[is_train].reset_index(drop=True), interactions[~is_train].reset_index(drop=True)
