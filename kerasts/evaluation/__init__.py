@@ -2,5 +2,6 @@
 
 from kerasts.evaluation.backtest import backtest, backtest_origins
 from kerasts.evaluation.forecast_evaluation import DEFAULT_QUANTILES, evaluate_sample_forecast
+from kerasts.evaluation.recommender import evaluate_recommender
 
-__all__ = ["DEFAULT_QUANTILES", "backtest", "backtest_origins", "evaluate_sample_forecast"]
+__all__ = ["DEFAULT_QUANTILES", "backtest", "backtest_origins", "evaluate_recommender", "evaluate_sample_forecast"]
