@@ -1,15 +1,14 @@
-import os
 import pathlib
 import re
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_examples_run(tmp_path):
+def test_readme_python_examples_run(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) >= 2
     namespace = {}
-    os.chdir(tmp_path)  # the examples write files (a SavedModel)
+    monkeypatch.chdir(tmp_path)  # the examples write files (a SavedModel); cwd is restored after
     for index, block in enumerate(blocks):
         exec(compile(block, f"README.md python block {index}", "exec"), namespace)  # noqa: S102 - our own docs
     assert namespace["scores"].xs("mean", level="window").shape[0] == 3
