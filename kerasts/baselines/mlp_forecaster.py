@@ -59,8 +59,9 @@ class MLPForecaster:
         return history
 
     def predict_paths(self, windows, origin, num_samples, seed):
-        context = windows.panel.target[:, origin - self.context_length:origin]
-        inputs = [np.nan_to_num(context).astype("float32"), (~np.isnan(context)).astype("float32")]
+        # The shared window cutter pads origins earlier than the context with unobserved steps.
+        past = windows.last_windows(end=origin, with_future_target=False)
+        inputs = [past["target"][:, -self.context_length:], past["observed"][:, -self.context_length:]]
         parameters = self.model.predict(inputs, batch_size=1024, verbose=0)
         samples = self.model.get_layer("distribution").likelihood.sample(parameters, num_samples, seed=seed)
         return np.moveaxis(np.asarray(samples), 0, 1)

@@ -50,14 +50,14 @@ class TimeSeriesPanel:
         observed = self.observed
         return np.where(observed.any(axis=1), observed.argmax(axis=1), observed.shape[1])
 
-    def until(self, end):
-        """The panel cut before grid index `end` (e.g. to hold out a test range)."""
-        return dataclasses.replace(self, timestamps=self.timestamps[:end], target=self.target[:, :end])
+    def step_periods(self, first_step, steps):
+        """Periods of grid steps `first_step .. first_step + steps - 1`; the grid extends both ways."""
+        first = pd.Period(self.timestamps[0], freq=period_alias(self.frequency)) + int(first_step)
+        return pd.period_range(first, periods=steps, freq=period_alias(self.frequency))
 
     def step_timestamps(self, first_step, steps):
-        """Timestamps of grid steps `first_step .. first_step + steps - 1`; the grid extends past its end."""
-        first = pd.Period(self.timestamps[0], freq=period_alias(self.frequency)) + int(first_step)
-        return pd.period_range(first, periods=steps, freq=period_alias(self.frequency)).start_time
+        """Start times of `step_periods(first_step, steps)`."""
+        return self.step_periods(first_step, steps).start_time
 
 
 def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
@@ -184,8 +184,7 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
             raise ValueError(f"`related_table` lacks covariate column {column!r}; it has {list(table.columns)}.")
         frame[column] = _numeric(table, "related_table", column)
     aggregated = frame.groupby(key_columns + ["_period"], sort=True)[covariate_columns].agg(aggregation)
-    grid = pd.period_range(panel.timestamps[0], periods=len(panel.timestamps) + prediction_length,
-                           freq=period_alias(panel.frequency))
+    grid = panel.step_periods(0, len(panel.timestamps) + prediction_length)
     series_index = pd.MultiIndex.from_frame(panel.keys) if len(key_columns) > 1 else pd.Index(panel.keys[item_column])
     cube = np.empty((len(panel.keys), len(grid), len(covariate_columns)), dtype="float64")
     for position, column in enumerate(covariate_columns):

@@ -5,7 +5,6 @@ Every function takes and returns DataFrames in Personalize's layout (after
 """
 
 import numpy as np
-import pandas as pd
 
 SESSION_COLUMN = "SESSION_ID"
 
