@@ -10,7 +10,10 @@ from kerasts.baselines.mlp_forecaster import MLPForecaster, build_likelihood_hea
 from kerasts.baselines.npts import NPTS
 from kerasts.baselines.popularity import Popularity
 from kerasts.baselines.seasonal_naive import SeasonalNaive, seasonal_naive_forecast
+from kerasts.baselines.sims import SIMS
+from kerasts.baselines.swing import Swing
 
 __all__ = [
-    "MLPForecaster", "NPTS", "Popularity", "SeasonalNaive", "build_likelihood_head_network", "seasonal_naive_forecast",
+    "MLPForecaster", "NPTS", "Popularity", "SIMS", "SeasonalNaive", "Swing", "build_likelihood_head_network",
+    "seasonal_naive_forecast",
 ]

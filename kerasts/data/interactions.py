@@ -51,6 +51,63 @@ def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", t
     return clean.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
 
 
+def filter_events(interactions, event_types=None, min_event_value=None, event_type_column="EVENT_TYPE",
+                  event_value_column="EVENT_VALUE"):
+    """Keeps the events a model should learn from, as Personalize's solution config does.
+
+    Args:
+        interactions: the interactions DataFrame (left untouched).
+        event_types: event types to keep (e.g. `["purchase"]`); `None` keeps all.
+        min_event_value: keep events whose value is at least this (e.g. ratings of 4 and
+            up); `None` keeps all.
+
+    Raises:
+        ValueError: a filter needs a column the table lacks, or names an event type the
+        table does not hold.
+    """
+    keep = pd.Series(True, index=interactions.index)
+    if event_types is not None:
+        types = _required_column(interactions, event_type_column, "event_types")
+        wanted = [event_types] if isinstance(event_types, str) else list(event_types)
+        unknown = sorted(set(wanted) - set(types.unique()))
+        if unknown:
+            raise ValueError(f"`event_types` {unknown} do not occur in column {event_type_column!r}; it holds "
+                             f"{sorted(types.unique())}.")
+        keep &= types.isin(wanted)
+    if min_event_value is not None:
+        values = pd.to_numeric(_required_column(interactions, event_value_column, "min_event_value"), errors="coerce")
+        keep &= values.ge(min_event_value)
+    return interactions[keep].reset_index(drop=True)
+
+
+def weight_events(interactions, weights, event_type_column="EVENT_TYPE", weight_column="EVENT_WEIGHT"):
+    """Adds `weight_column` from a mapping of event type to weight, e.g. `{"click": 1, "purchase": 5}`.
+
+    Recommenders that take a `weight_column` (Popularity, SIMS) then count a user's
+    interaction with an item at the highest weight among their events on it.
+
+    Raises:
+        ValueError: the table lacks the event-type column, holds types the mapping lacks, or
+        a weight is not a positive number.
+    """
+    types = _required_column(interactions, event_type_column, "weights")
+    missing = sorted(set(types.unique()) - set(weights))
+    if missing:
+        raise ValueError(f"`weights` has no weight for event type(s) {missing} in column {event_type_column!r}.")
+    bad = {name: value for name, value in weights.items()
+           if not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0}
+    if bad:
+        raise ValueError(f"`weights` must be positive numbers; got {bad}.")
+    return interactions.assign(**{weight_column: types.map(weights).astype("float64")})
+
+
+def _required_column(table, column, argument):
+    if column not in table.columns:
+        raise ValueError(f"`{argument}` needs column {column!r}, which the interactions table lacks; "
+                         f"it has {list(table.columns)}.")
+    return table[column]
+
+
 class IdVocabulary:
     """Maps ids (any hashable, typically strings) to contiguous integers 1..n and back.
 

@@ -2,7 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasts.data import IdVocabulary, load_movielens, split_multi_value, validate_interactions
+from kerasts.data import (
+    IdVocabulary, filter_events, load_movielens, split_multi_value, validate_interactions, weight_events,
+)
 
 
 def _interactions():
@@ -89,3 +91,38 @@ def test_load_movielens_100k_format(tmp_path):
 def test_load_movielens_names_what_it_expected(tmp_path):
     with pytest.raises(ValueError, match="expected ratings.csv \\+ movies.csv or u.data \\+ u.item"):
         load_movielens(str(tmp_path))
+
+
+def _events():
+    return pd.DataFrame({"USER_ID": ["u"] * 4, "ITEM_ID": ["a", "b", "c", "d"], "TIMESTAMP": range(4),
+                         "EVENT_TYPE": ["click", "purchase", "click", "rating"], "EVENT_VALUE": [0, 1, 5, 3]})
+
+
+def test_filter_events_by_type_and_value_leaves_the_input_alone():
+    table = _events()
+    original = table.copy()
+    assert list(filter_events(table, event_types=["click", "purchase"])["ITEM_ID"]) == ["a", "b", "c"]
+    assert list(filter_events(table, event_types="click", min_event_value=1)["ITEM_ID"]) == ["c"]
+    assert list(filter_events(table, min_event_value=3)["ITEM_ID"]) == ["c", "d"]
+    pd.testing.assert_frame_equal(table, original)
+
+
+def test_weight_events_maps_types_to_weights():
+    weighted = weight_events(_events(), {"click": 1, "purchase": 5, "rating": 2.5})
+    assert list(weighted["EVENT_WEIGHT"]) == [1.0, 5.0, 1.0, 2.5]
+    assert "EVENT_WEIGHT" not in _events().columns
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t: filter_events(t, event_types=["view"]), r"\['view'\] do not occur in column 'EVENT_TYPE'"),
+        (lambda t: filter_events(t.drop(columns="EVENT_VALUE"), min_event_value=1), "needs column 'EVENT_VALUE'"),
+        (lambda t: weight_events(t, {"click": 1, "purchase": 2}), r"no weight for event type\(s\) \['rating'\]"),
+        (lambda t: weight_events(t, {"click": 1, "purchase": 0, "rating": 1}), "positive numbers"),
+        (lambda t: weight_events(t.drop(columns="EVENT_TYPE"), {"click": 1}), "needs column 'EVENT_TYPE'"),
+    ],
+)
+def test_bad_event_options(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(_events())

@@ -53,3 +53,25 @@ def test_personalize_names():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("name", ["precision", "recall", "mrr", "ndcg"])
+def test_keras_rs_metrics_for_fit_agree_with_the_personalize_evaluators(name):
+    # During fit, kerasts uses keras-rs's metrics: on binary relevance they share our definitions.
+    import keras_rs
+
+    keras_metric, evaluator = {
+        "precision": (keras_rs.metrics.PrecisionAtK, ranking.precision_at_k),
+        "recall": (keras_rs.metrics.RecallAtK, ranking.recall_at_k),
+        "mrr": (keras_rs.metrics.MeanReciprocalRank, ranking.mean_reciprocal_rank_at_k),
+        "ndcg": (keras_rs.metrics.NDCG, ranking.ndcg_at_k),
+    }[name]
+    rng = np.random.default_rng(7)
+    labels = (rng.random((8, 15)) < 0.25).astype("float32")
+    labels[0] = 0.0  # a user with nothing relevant counts as 0 in both
+    scores = rng.random((8, 15)).astype("float32")
+    metric = keras_metric(k=5)
+    metric.update_state(labels, scores)
+    ranked = np.argsort(-scores, axis=1)
+    relevant = [set(np.flatnonzero(row)) for row in labels]
+    assert float(metric.result()) == pytest.approx(evaluator(ranked, relevant, 5), abs=1e-6)

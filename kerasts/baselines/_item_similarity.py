@@ -1,0 +1,147 @@
+"""What the interaction-count recommenders share: the user-item matrix, popularity order,
+top-N neighbour lists and ranking a history with a popularity fallback.
+
+Item indices follow the item vocabulary, which is sorted by id, so ties break by id and no
+result depends on the row order of the interactions table.
+"""
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sparse
+
+from kerasts.data.interactions import IdVocabulary
+
+
+def user_item_matrix(interactions, user_column, item_column, weight_column=None, items=None):
+    """(users x items) CSR matrix of 1 per interacting pair, or the pair's highest weight.
+
+    Returns `(matrix, items)`; `items` is the `IdVocabulary` of the columns (built sorted from
+    the table unless one is given, in which case unknown items are dropped).
+    """
+    if not isinstance(interactions, pd.DataFrame):
+        raise TypeError(f"`interactions` must be a pandas DataFrame, got {type(interactions).__name__}.")
+    needed = [user_column, item_column] + ([weight_column] if weight_column is not None else [])
+    missing = [column for column in needed if column not in interactions.columns]
+    if missing:
+        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(interactions.columns)}.")
+    if interactions.empty:
+        raise ValueError("`interactions` is empty: there is nothing to count.")
+    if items is None:
+        items = IdVocabulary(sorted(pd.unique(interactions[item_column])))
+    columns = items.encode(interactions[item_column]) - 1
+    known = columns >= 0
+    rows, _ = pd.factorize(interactions[user_column])
+    values = (np.ones(len(interactions)) if weight_column is None
+              else pd.to_numeric(interactions[weight_column], errors="coerce").to_numpy(dtype="float64"))
+    if np.isnan(values).any() or (values <= 0).any():
+        raise ValueError(f"`interactions` column {weight_column!r} must hold positive numbers.")
+    pairs = pd.DataFrame({"row": rows[known], "column": columns[known], "value": values[known]})
+    pairs = pairs.groupby(["row", "column"], sort=False)["value"].max().reset_index()
+    matrix = sparse.csr_matrix((pairs["value"].to_numpy(), (pairs["row"].to_numpy(), pairs["column"].to_numpy())),
+                               shape=(rows.max() + 1, len(items)))
+    return matrix, items
+
+
+def popularity_order(matrix):
+    """Item indices from most to least popular (column sums), ties by id."""
+    popularity = np.asarray(matrix.sum(axis=0)).ravel()
+    return np.lexsort((np.arange(popularity.size), -popularity))
+
+
+def first_items(ranked, excluded, k):
+    """The first `k` of `ranked` (item indices) that `excluded` (a bool per item) does not mark."""
+    return ranked[~excluded[ranked]][:k]
+
+
+def check_k(k):
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"`k` must be a positive integer, got {k!r}.")
+
+
+def as_history(history):
+    """A user's items as a list; a single id (Personalize's SIMS takes one item) becomes one item."""
+    return [history] if np.ndim(history) == 0 else list(history)
+
+
+class ItemSimilarityRecommender:
+    """Base of the item-to-item recommenders: subclasses give `_similarity(interactions, matrix)`,
+    a sparse (items x items) matrix of non-negative scores, from which each item keeps its
+    `max_neighbours` best neighbours."""
+
+    def __init__(self, max_neighbours, user_column, item_column, weight_column):
+        if not isinstance(max_neighbours, (int, np.integer)) or max_neighbours < 1:
+            raise ValueError(f"`max_neighbours` must be a positive integer, got {max_neighbours!r}.")
+        self.max_neighbours = int(max_neighbours)
+        self.user_column = user_column
+        self.item_column = item_column
+        self.weight_column = weight_column
+        self.items = None
+
+    def fit(self, interactions):
+        matrix, self.items = user_item_matrix(interactions, self.user_column, self.item_column, self.weight_column)
+        self._popular = popularity_order(matrix)
+        self._popularity_rank = np.empty_like(self._popular)
+        self._popularity_rank[self._popular] = np.arange(self._popular.size)
+        similarity = sparse.csr_matrix(self._similarity(interactions, matrix))
+        self._neighbours, self._neighbour_scores = self._top_neighbours(similarity)
+        return self
+
+    def _top_neighbours(self, similarity):
+        """Per item, the best `max_neighbours` others (ties by popularity), padded with the
+        index `len(items)` and score 0."""
+        count = len(self.items)
+        neighbours = np.full((count, self.max_neighbours), count, dtype="int64")
+        scores = np.zeros((count, self.max_neighbours))
+        for item in range(count):
+            span = slice(similarity.indptr[item], similarity.indptr[item + 1])
+            others, values = similarity.indices[span], similarity.data[span]
+            useful = (values > 0) & (others != item)
+            others, values = others[useful], values[useful]
+            if values.size > self.max_neighbours:
+                # All items tied with the last kept score stay in the running, so ties break by rank.
+                threshold = np.partition(values, values.size - self.max_neighbours)[values.size - self.max_neighbours]
+                others, values = others[values >= threshold], values[values >= threshold]
+            order = np.lexsort((self._popularity_rank[others], -values))[:self.max_neighbours]
+            neighbours[item, :order.size] = others[order]
+            scores[item, :order.size] = values[order]
+        return neighbours, scores
+
+    def _check_fitted(self):
+        if self.items is None:
+            raise ValueError(f"{type(self).__name__} is not fitted: call fit(interactions) first.")
+
+    def similar_items(self, item, k=None):
+        """The stored neighbours of `item`, best first: `(item ids, scores)`; empty for unknown items."""
+        self._check_fitted()
+        index = self.items.encode([item])[0] - 1
+        if index < 0:
+            return np.array([], dtype=object), np.array([])
+        keep = self._neighbour_scores[index] > 0
+        ids = np.array(self.items.ids + [None], dtype=object)[self._neighbours[index][keep]]
+        return ids[:k], self._neighbour_scores[index][keep][:k]
+
+    def recommend(self, history, k, exclude_seen=True):
+        """Items ranked by their summed similarity to the history's items, then popular items.
+
+        Args:
+            history: the user's item ids, or one item id (Personalize's SIMS: items like this one).
+                Ids unknown at fit time add nothing.
+            k: how many items to return.
+            exclude_seen: leave out the history's items.
+        """
+        self._check_fitted()
+        check_k(k)
+        count = len(self.items)
+        known = self.items.encode(as_history(history)) - 1
+        known = known[known >= 0]
+        scores = np.zeros(count + 1)  # the last slot collects the padding
+        np.add.at(scores, self._neighbours[known].ravel(), self._neighbour_scores[known].ravel())
+        scores = scores[:count]
+        excluded = np.zeros(count, dtype=bool)
+        if exclude_seen:
+            excluded[known] = True
+        candidates = np.flatnonzero((scores > 0) & ~excluded)
+        chosen = candidates[np.lexsort((self._popularity_rank[candidates], -scores[candidates]))][:k]
+        excluded[chosen] = True
+        chosen = np.concatenate([chosen, first_items(self._popular, excluded, k - chosen.size)])
+        return np.array(self.items.ids, dtype=object)[chosen]
