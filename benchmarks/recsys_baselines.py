@@ -44,7 +44,8 @@ def main():
             start = time.perf_counter()
             model = make().fit(train)
             seconds.append(time.perf_counter() - start)
-            scores = evaluate_recommender(model, test_input, test_truth, ks=movielens.KS, catalog_size=len(items))
+            scores = evaluate_recommender(model, (train, test_input, test_truth), ks=movielens.KS,
+                                          catalog_size=len(items))
             rows.append(movielens.metrics_row(scores))
         figures = " | ".join(f"{statistics.mean(column):.3f}" for column in zip(*rows))
         print(f"| {name} | {statistics.median(seconds):.2f} | {figures} |")

@@ -29,7 +29,21 @@ def test_evaluate_recommender_uses_histories_and_personalize_names():
     model = Popularity().fit(_interactions())
     test_input = pd.DataFrame({"USER_ID": ["u", "v"], "ITEM_ID": ["x", "q"], "TIMESTAMP": [0, 0]})
     test_truth = pd.DataFrame({"USER_ID": ["u", "v"], "ITEM_ID": ["y", "x"], "TIMESTAMP": [1, 1]})
-    scores = evaluate_recommender(model, test_input, test_truth, ks=(1, 2), catalog_size=4)
+    scores = evaluate_recommender(model, (_interactions(), test_input, test_truth), ks=(1, 2))
     # u saw x, so gets [y, w]: hit at 1. v gets [x, y]: hit at 1.
     assert scores["precision_at_1"] == 1.0 and scores["mean_reciprocal_rank_at_2"] == 1.0
-    assert scores["coverage"] == pytest.approx(3 / 4)
+    # Catalog: w, x, y, z in train, plus q only in v's input: 5 items, 3 recommended.
+    assert scores["coverage"] == pytest.approx(3 / 5)
+
+
+@pytest.mark.parametrize(
+    "split, message",
+    [
+        ((_interactions(), _interactions()), r"must be \(train, test_input, test_truth\)"),
+        ((_interactions(), _interactions(), _interactions().drop(columns="USER_ID")), "part 'test_truth'"),
+        ((_interactions(), _interactions(), _interactions().iloc[:0]), "test_truth is empty"),
+    ],
+)
+def test_evaluate_recommender_bad_split(split, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate_recommender(Popularity().fit(_interactions()), split)
