@@ -30,6 +30,18 @@ def metrics_row(scores):
     return figures + [scores["coverage"]]
 
 
-def table_header():
+def print_table_header(leading_columns):
     short = {"recall": "R", "normalized_discounted_cumulative_gain": "NDCG", "mean_reciprocal_rank": "MRR"}
-    return [f"{short[metric]}@{k}" for metric in SHOWN_METRICS for k in KS] + ["coverage@100"]
+    columns = leading_columns + [f"{short[metric]}@{k}" for metric in SHOWN_METRICS for k in KS] + ["coverage@100"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
+
+
+def splits_for(path, seeds):
+    """The protocol's split for each seed, and the catalog (the same for every seed)."""
+    splits = [personalize_protocol(path, seed) for seed in seeds]
+    return [split[:3] for split in splits], splits[0][3]
+
+
+def mean_figures(rows):
+    return " | ".join(f"{sum(column) / len(column):.3f}" for column in zip(*rows))

@@ -27,28 +27,30 @@ RECOMMENDERS = {
 }
 
 
+def baseline_rows(splits, items):
+    """Per recommender: its name, median build seconds and mean metrics over the splits."""
+    for name, make in RECOMMENDERS.items():
+        seconds, rows = [], []
+        for split in splits:
+            start = time.perf_counter()
+            model = make().fit(split[0])
+            seconds.append(time.perf_counter() - start)
+            scores = evaluate_recommender(model, split, ks=movielens.KS, catalog_size=len(items))
+            rows.append(movielens.metrics_row(scores))
+        yield name, statistics.median(seconds), movielens.mean_figures(rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44, 45, 46])
     args = parser.parse_args()
-    splits = [movielens.personalize_protocol(args.data, seed) for seed in args.seeds]
-    items = splits[0][3]
+    splits, items = movielens.splits_for(args.data, args.seeds)
     print(f"{platform.machine()}, seeds {args.seeds}, {len(splits[0][0]):,} training events and "
           f"{splits[0][2]['USER_ID'].nunique()} test users per split, {len(items):,} catalog items\n")
-    print("| recommender | build s (median) | " + " | ".join(movielens.table_header()) + " |")
-    print("|---" * (len(movielens.table_header()) + 2) + "|")
-    for name, make in RECOMMENDERS.items():
-        seconds, rows = [], []
-        for train, test_input, test_truth, _ in splits:
-            start = time.perf_counter()
-            model = make().fit(train)
-            seconds.append(time.perf_counter() - start)
-            scores = evaluate_recommender(model, (train, test_input, test_truth), ks=movielens.KS,
-                                          catalog_size=len(items))
-            rows.append(movielens.metrics_row(scores))
-        figures = " | ".join(f"{statistics.mean(column):.3f}" for column in zip(*rows))
-        print(f"| {name} | {statistics.median(seconds):.2f} | {figures} |")
+    movielens.print_table_header(["recommender", "build s (median)"])
+    for name, seconds, figures in baseline_rows(splits, items):
+        print(f"| {name} | {seconds:.2f} | {figures} |")
 
 
 if __name__ == "__main__":

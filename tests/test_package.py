@@ -46,6 +46,14 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path):
     assert forecast["date"].min() == pd.Timestamp("2015-01-01 00:00")
     exported = tf.saved_model.load(str(tmp_path / "saved_model"))
     assert {"forecast", "serve"} <= set(dir(exported))
+    recommenders = pd.read_csv(tmp_path / "recommender_metrics.csv", index_col=0)
+    assert list(recommenders.index) == ["TwoTower (log-Q)", "popularity", "SIMS", "Swing"]
+    # Generated users follow their group's items, so every learned recommender beats popularity.
+    assert (recommenders.loc[["TwoTower (log-Q)", "SIMS", "Swing"], "recall_at_25"]
+            > recommenders.loc["popularity", "recall_at_25"]).all()
+    served = tf.saved_model.load(str(tmp_path / "recommender_saved_model")).signatures["serving_default"]
+    top = served(HISTORY=tf.constant(["i1|i2"]), seen_item_ids=tf.constant([["i1", "i2"]]))
+    assert top["item_ids"].shape == (1, 10)
 
 
 def test_cli_rejects_bad_arguments():

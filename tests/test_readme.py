@@ -15,4 +15,6 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     assert list(namespace["table"].columns) == ["item_id", "date", "p10", "p50", "p90", "mean"]
     assert tuple(namespace["out"]["samples"].shape) == (4, 100, 24)
     assert tuple(namespace["samples"].shape) == (100, 64, 24)
+    assert namespace["ids"].shape == (1, 5) and not {"5", "7", "9"} & set(namespace["ids"][0])
+    assert (tmp_path / "recommender" / "saved_model.pb").exists()
     assert namespace["offline"]["recall_at_10"] > 0.15  # Swing on grouped users; chance (10 of 100 items) is 0.1

@@ -10,13 +10,14 @@ from kerasts.data.forecast_tables import (
 from kerasts.data.sessions import (
     filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
 )
-from kerasts.data.synthetic import synthetic_forecast_table
+from kerasts.data.retrieval import latest_histories, retrieval_examples
+from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interactions
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
 __all__ = [
     "CategoryEncoder", "ForecastWindows", "IdVocabulary", "TimeSeriesPanel", "align_related", "align_target",
-    "filter_events", "filter_interactions", "forecast_export_table", "lags_for_frequency",
-    "leave_last_session_out", "load_electricity_sample", "load_movielens", "personalize_split", "sessionize",
-    "split_multi_value", "synthetic_forecast_table", "time_cutoff_split", "validate_interactions",
-    "weight_events",
+    "filter_events", "filter_interactions", "forecast_export_table", "lags_for_frequency", "latest_histories",
+    "leave_last_session_out", "load_electricity_sample", "load_movielens", "personalize_split",
+    "retrieval_examples", "sessionize", "split_multi_value", "synthetic_forecast_table",
+    "synthetic_interactions", "time_cutoff_split", "validate_interactions", "weight_events",
 ]

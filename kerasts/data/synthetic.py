@@ -43,3 +43,42 @@ def synthetic_forecast_table(num_series=4, length=240, frequency="h", start="202
         "timestamp": np.tile(timestamps, num_series),
         "target_value": values.reshape(-1).astype("float64"),
     })
+
+
+def synthetic_interactions(num_users=500, num_items=1000, events_per_user=30, num_groups=10, follow_rate=0.5,
+                           seed=0):
+    """Interactions in the Amazon Personalize layout with structure a recommender can learn.
+
+    Users belong to `num_groups` taste groups, each owning a block of items. A user's next item
+    is, with probability `follow_rate`, the successor of their previous item within the block
+    (sequels, next episodes); otherwise a block item drawn with a popularity skew; one event in
+    ten is any item of the catalog. A fifth of the events are purchases, the rest clicks.
+
+    Returns:
+        A DataFrame with `USER_ID`, `ITEM_ID` (strings), `TIMESTAMP` (epoch seconds) and
+        `EVENT_TYPE`, sorted by user and time.
+    """
+    if num_items < num_groups:
+        raise ValueError(f"`num_items` ({num_items}) must be at least `num_groups` ({num_groups}).")
+    generator = np.random.default_rng(seed)
+    block = num_items // num_groups
+    skew = 1.0 / np.arange(1, block + 1)
+    skew /= skew.sum()
+    rows = []
+    for user in range(num_users):
+        first_item = (user % num_groups) * block
+        item = first_item + generator.choice(block, p=skew)
+        time = 1_700_000_000 + int(generator.integers(0, 30 * 86400))
+        for _ in range(events_per_user):
+            rows.append((f"u{user}", f"i{item}", time))
+            time += int(generator.integers(60, 3 * 86400))
+            draw = generator.random()
+            if draw < follow_rate:
+                item = first_item + (item - first_item + 1) % block
+            elif draw < 0.9:
+                item = first_item + generator.choice(block, p=skew)
+            else:
+                item = int(generator.integers(0, num_items))
+    table = pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
+    table["EVENT_TYPE"] = np.where(generator.random(len(table)) < 0.2, "purchase", "click")
+    return table

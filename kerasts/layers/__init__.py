@@ -3,10 +3,11 @@
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
+from kerasts.layers.tower import Tower
 from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names, register_recurrent_cell
 from kerasts.layers.nested_lstm import NestedLSTM, NestedLSTMCell  # noqa: I001 - registers "nested_lstm"
 
 __all__ = [
     "CalendarFeatures", "DistributionOutput", "MeanScaler", "NestedLSTM", "NestedLSTMCell", "RecurrentStack",
-    "recurrent_cell_names", "register_recurrent_cell",
+    "Tower", "recurrent_cell_names", "register_recurrent_cell",
 ]

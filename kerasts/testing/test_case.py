@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasts._string_inputs import DistributedStringInputsMixin
 from kerasts.testing.devices import logical_cpu_names
 
 # float32 outputs recomputed after a reload may differ in the last bits.
@@ -81,9 +82,12 @@ class TestCase(unittest.TestCase):
 
         def build_model():
             layer = layer_cls(**init_kwargs)
-            positional = tf.nest.map_structure(_symbolic_input, input_data)
+            if isinstance(input_data, dict):
+                positional = {name: _symbolic_input(value, name=name) for name, value in input_data.items()}
+            else:
+                positional = tf.nest.map_structure(_symbolic_input, input_data)
             keyword = {name: _symbolic_input(value, name=name) for name, value in call_kwargs.items()}
-            return keras.Model([positional, keyword] if keyword else positional, layer(positional, **keyword))
+            return LayerTestModel([positional, keyword] if keyword else positional, layer(positional, **keyword))
 
         model_input = [input_data, call_kwargs] if call_kwargs else input_data
         model = build_model()
@@ -112,12 +116,17 @@ class TestCase(unittest.TestCase):
         """Checks a `keras.Model` subclass built from `init_kwargs`.
 
         The SavedModel check also reloads the export in a fresh process that never
-        imports kerasts, as users serve it.
+        imports kerasts, as users serve it. A model that computes its own loss (in
+        `compute_loss`, as retrieval models do) takes `target=None, loss=None`. String
+        inputs must be given as `tf.constant`s: Keras does not take numpy string arrays.
         """
         self.check_config_round_trip(model_cls, init_kwargs)
 
+        config = model_cls(**init_kwargs).get_config()
+
         def build_model():
-            return model_cls(**init_kwargs)
+            # From the config, so layers passed in `init_kwargs` (towers) are fresh in each build.
+            return model_cls.from_config(config)
 
         model = build_model()
         self.check_output_shapes(model, input_data, expected_output_shape)
@@ -214,6 +223,11 @@ class TestCase(unittest.TestCase):
             raise AssertionError("Fit under MirroredStrategy left every trainable weight unchanged.")
 
 
+@keras.saving.register_keras_serializable(package="kerasts")
+class LayerTestModel(DistributedStringInputsMixin, keras.Model):
+    """The functional wrapper of `run_layer_test`; layers may take string features."""
+
+
 def _fit_or_fail(model, model_input, target, epochs, what):
     """Fits on the whole batch per step; any error is the check's failure, named as such."""
     try:
@@ -225,7 +239,8 @@ def _fit_or_fail(model, model_input, target, epochs, what):
 
 def _symbolic_input(value, name=None):
     value = np.asarray(value)
-    return keras.Input(shape=value.shape[1:], dtype=str(value.dtype), name=name)
+    dtype = "string" if value.dtype.kind in "OSU" else str(value.dtype)
+    return keras.Input(shape=value.shape[1:], dtype=dtype, name=name)
 
 
 def _random_like(outputs):
@@ -250,7 +265,7 @@ _SERVE_SCRIPT = textwrap.dedent(
     import json, sys
     import numpy as np, tensorflow as tf
     directory, inputs_path, structure_path, outputs_path = sys.argv[1:]
-    with np.load(inputs_path) as arrays:
+    with np.load(inputs_path, allow_pickle=True) as arrays:  # string inputs travel as object arrays
         flat = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
     with open(structure_path) as handle:
         structure = json.load(handle)

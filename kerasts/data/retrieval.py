@@ -1,0 +1,76 @@
+"""Training examples for two-tower retrieval from Personalize-layout interactions.
+
+The query side of each example is the user's history before the event (the item ids of their
+previous events, `|`-separated, newest last), so users unseen in training are served from their
+history alone; the candidate side is the item and its metadata.
+"""
+
+import numpy as np
+import pandas as pd
+
+from kerasts.data.interactions import MULTI_VALUE_SEPARATOR
+
+HISTORY_FEATURE = "HISTORY"
+SAMPLING_PROBABILITY = "candidate_sampling_probability"
+
+
+def joined(items):
+    return MULTI_VALUE_SEPARATOR.join(str(item) for item in items)
+
+
+def history_before_each_event(interactions, history_length=50, user_column="USER_ID", item_column="ITEM_ID"):
+    """Per row of a table sorted by user and time: the user's previous `history_length` items."""
+    if history_length < 1:
+        raise ValueError(f"`history_length` must be positive, got {history_length!r}.")
+    users = interactions[user_column].to_numpy()
+    items = interactions[item_column].to_numpy()
+    histories, start = [], 0
+    for row in range(len(items)):
+        if row and users[row] != users[row - 1]:
+            start = row
+        histories.append(joined(items[max(start, row - history_length):row]))
+    return np.array(histories, dtype=object)
+
+
+def latest_histories(interactions, history_length=50, user_column="USER_ID", item_column="ITEM_ID"):
+    """Per user, their last `history_length` items: the query feature for recommending next."""
+    return interactions.groupby(user_column, sort=False)[item_column].agg(lambda items: joined(items.iloc[-history_length:]))
+
+
+def retrieval_examples(interactions, items=None, item_features=(), history_length=50, user_column="USER_ID",
+                       item_column="ITEM_ID"):
+    """Positive (query, candidate) pairs for `kerasts.models.TwoTower`, one per event.
+
+    Args:
+        interactions: validated interactions (sorted by user and time, see `validate_interactions`).
+        items: optional item metadata table with `item_column`.
+        item_features: columns of `items` added to the candidate side (missing values become "").
+        history_length: previous items kept in the query's `HISTORY` feature.
+
+    Returns:
+        `{"query": {"HISTORY"}, "candidate": {item_column, *item_features},
+        "candidate_sampling_probability"}` as numpy arrays (strings as objects). The probability
+        is the item's share of all events: how likely it fills an in-batch negative slot.
+    """
+    missing = [column for column in (user_column, item_column) if column not in interactions.columns]
+    if missing:
+        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(interactions.columns)}.")
+    if interactions.empty:
+        raise ValueError("`interactions` is empty: there are no examples to make.")
+    candidate = {item_column: interactions[item_column].astype(str).to_numpy(dtype=object)}
+    if item_features:
+        if items is None or item_column not in items.columns:
+            raise ValueError(f"`item_features` needs an `items` table with column {item_column!r}.")
+        absent = [column for column in item_features if column not in items.columns]
+        if absent:
+            raise ValueError(f"`items` lacks feature column(s) {absent}; it has {list(items.columns)}.")
+        metadata = items.assign(**{item_column: items[item_column].astype(str)}).set_index(item_column)
+        for column in item_features:
+            candidate[column] = (metadata[column].reindex(candidate[item_column]).fillna("").astype(str)
+                                 .to_numpy(dtype=object))
+    frequency = pd.Series(candidate[item_column]).map(pd.Series(candidate[item_column]).value_counts(normalize=True))
+    return {
+        "query": {HISTORY_FEATURE: history_before_each_event(interactions, history_length, user_column, item_column)},
+        "candidate": candidate,
+        SAMPLING_PROBABILITY: frequency.to_numpy(dtype="float32"),
+    }

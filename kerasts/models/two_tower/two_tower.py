@@ -1,0 +1,301 @@
+import keras
+import keras_rs
+import numpy as np
+import tensorflow as tf
+
+from kerasts._string_inputs import DistributedStringInputsMixin
+
+# Added to the logits of accidental hits: far below any real logit, finite so softmax stays finite.
+_ACCIDENTAL_HIT_PENALTY = -1e9
+
+
+def remove_accidental_hits(logits, labels, candidate_ids):
+    """Pushes down the logits of in-batch negatives that are the row's positive item again.
+
+    keras-rs 0.4's `RemoveAccidentalHits` adds the smallest *positive* float instead of a large
+    negative number, so it changes nothing (tests/models/two_tower shows it); this does the job.
+    """
+    positive_ids = tf.gather(candidate_ids, tf.argmax(labels, axis=-1))
+    duplicate = tf.cast(tf.equal(positive_ids[:, None], candidate_ids[None, :]), logits.dtype) - labels
+    return logits + duplicate * _ACCIDENTAL_HIT_PENALTY
+
+
+def tower_signature(tower, name):
+    """TensorSpecs of a tower's raw inputs: from `Tower.input_signature` or a functional model's inputs."""
+    if hasattr(tower, "input_signature"):
+        return tower.input_signature()
+    if isinstance(tower, keras.Model) and isinstance(getattr(tower, "input", None), dict):
+        return {key: tf.TensorSpec((None,) + tuple(value.shape[1:]), value.dtype, name=key)
+                for key, value in tower.input.items()}
+    raise ValueError(f"Cannot tell the inputs of the {name} tower: use kerasts.layers.Tower or a functional "
+                     "keras.Model with a dict of named inputs.")
+
+
+@keras.saving.register_keras_serializable(package="kerasts")
+class TwoTower(DistributedStringInputsMixin, keras.Model):
+    """Two-tower retrieval trained with an in-batch softmax and the sampling-bias (log-Q) correction.
+
+    Each training example is a positive (query, candidate) pair; every other candidate of the
+    batch is a negative. The logit of candidate j for query i is `q_i . c_j / temperature`, minus
+    `log p_j` (the probability that j appears in a batch) when `logq_correction` is on, so
+    popular items are not over-penalised as negatives; in-batch copies of the row's positive
+    item are removed; optionally only the hardest negatives are kept. The loss is computed
+    inside the model (`compile(optimizer)` without `loss`), as in TensorFlow Recommenders.
+
+    Args:
+        query_tower: a layer or model mapping the query features dict to embeddings
+            (e.g. `kerasts.layers.Tower`).
+        candidate_tower: the same for candidates; both end in the same embedding size.
+        candidate_id: the candidate feature holding the item id (for accidental hits and the index).
+        temperature: logits are divided by it.
+        cosine: L2-normalise both embeddings (scores become cosines).
+        logq_correction: subtract the log of each candidate's sampling probability, given in the
+            inputs as `candidate_sampling_probability` (see `kerasts.data.retrieval_examples`).
+        remove_accidental_hits: drop in-batch negatives that are the positive item again.
+        num_hard_negatives: keep only this many highest-scoring negatives per row (`None`: all).
+
+    Call arguments:
+        inputs: dict with `"query"` and/or `"candidate"` (dicts of raw features) and, for
+            training with the correction, `"candidate_sampling_probability"` (batch,).
+        training: passed to the towers.
+
+    Returns the dict `{"query_embedding", "candidate_embedding"}` for the sides given.
+
+    Example:
+        >>> model = TwoTower(Tower(user_features, 32), Tower(item_features, 32))
+        >>> model.compile(keras.optimizers.Adam(1e-3))
+        >>> model.fit(tf.data.Dataset.from_tensor_slices(examples).shuffle(10_000).batch(1024), epochs=5)
+        >>> model.index_candidates(catalog)            # brute-force top-K index over the items
+        >>> ids, scores = model.recommend({"HISTORY": ["1|2|3"]}, k=10, seen_item_ids=[["1", "2", "3"]])
+
+    Reference:
+        Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus Item
+        Recommendations", RecSys 2019.
+    """
+
+    def __init__(self, query_tower, candidate_tower, candidate_id="ITEM_ID", temperature=1.0, cosine=False,
+                 logq_correction=True, remove_accidental_hits=True, num_hard_negatives=None, **kwargs):
+        super().__init__(**kwargs)
+        if not temperature > 0:
+            raise ValueError(f"`temperature` must be positive, got {temperature!r}.")
+        if num_hard_negatives is not None and num_hard_negatives < 1:
+            raise ValueError(f"`num_hard_negatives` must be None or positive, got {num_hard_negatives!r}.")
+        self.query_tower = query_tower
+        self.candidate_tower = candidate_tower
+        self.candidate_id = candidate_id
+        self.temperature = float(temperature)
+        self.cosine = bool(cosine)
+        self.logq_correction = bool(logq_correction)
+        self.remove_accidental_hits = bool(remove_accidental_hits)
+        self.num_hard_negatives = num_hard_negatives
+        self._sampling_correction = keras_rs.layers.SamplingProbabilityCorrection()
+        self._hard_negatives = (keras_rs.layers.HardNegativeMining(num_hard_negatives)
+                                if num_hard_negatives is not None else None)
+        self._index = None
+
+    def build(self, input_shape=None):
+        # kerasts Towers know their weights from their specs; building them here lets a saved
+        # model reload without tracing string inputs through symbolic float placeholders.
+        for tower in (self.query_tower, self.candidate_tower):
+            if not tower.built and hasattr(tower, "input_signature"):
+                tower.build()
+        self.built = True
+
+    def _embed(self, tower, features, training):
+        embedding = tower(features, training=training)
+        return keras.ops.normalize(embedding, axis=-1) if self.cosine else embedding
+
+    def call(self, inputs, training=False):
+        outputs = {}
+        if "query" in inputs:
+            outputs["query_embedding"] = self._embed(self.query_tower, inputs["query"], training)
+        if "candidate" in inputs:
+            outputs["candidate_embedding"] = self._embed(self.candidate_tower, inputs["candidate"], training)
+        if not outputs:
+            raise ValueError(f"TwoTower inputs need a 'query' and/or 'candidate' dict; got keys {sorted(inputs)}.")
+        return outputs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if "query_embedding" not in y_pred or "candidate_embedding" not in y_pred:
+            raise ValueError("Training a TwoTower needs both 'query' and 'candidate' features in each example.")
+        logits = keras.ops.matmul(y_pred["query_embedding"],
+                                  keras.ops.transpose(y_pred["candidate_embedding"])) / self.temperature
+        labels = keras.ops.eye(keras.ops.shape(logits)[0], dtype=logits.dtype)
+        if self.logq_correction:
+            if "candidate_sampling_probability" not in x:
+                raise ValueError("logq_correction needs 'candidate_sampling_probability' in the inputs "
+                                 "(kerasts.data.retrieval_examples adds it), or logq_correction=False.")
+            logits = self._sampling_correction(logits, keras.ops.cast(x["candidate_sampling_probability"],
+                                                                      logits.dtype))
+        if self.remove_accidental_hits:
+            logits = remove_accidental_hits(logits, labels, tf.reshape(x["candidate"][self.candidate_id], (-1,)))
+        if self._hard_negatives is not None:
+            logits, labels = self._hard_negatives(logits, labels)
+        per_example = keras.losses.categorical_crossentropy(labels, logits, from_logits=True)
+        if sample_weight is not None:
+            per_example = per_example * keras.ops.cast(keras.ops.reshape(sample_weight, (-1,)), per_example.dtype)
+        loss = keras.ops.mean(per_example)
+        if self.losses:
+            loss = loss + keras.ops.sum(self.losses)
+        # Keras's train step expects a loss scaled for the replicas it sums gradients over.
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """`keras.Model.export` with the towers' real input dtypes (strings for ids)."""
+        if input_signature is None:
+            input_signature = [{"query": tower_signature(self.query_tower, "query"),
+                                "candidate": tower_signature(self.candidate_tower, "candidate")}]
+        return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
+    # Serving: a brute-force top-K index over the catalog.
+
+    def index_candidates(self, candidates, batch_size=4096):
+        """Embeds the catalog for `recommend` and `export_recommender`.
+
+        Args:
+            candidates: dict (or DataFrame) of the candidate tower's features, one row per item,
+                including `candidate_id`.
+        """
+        columns = {name: np.asarray(candidates[name]) for name in tower_signature(self.candidate_tower, "candidate")
+                   if name in candidates}
+        if self.candidate_id not in candidates:
+            raise ValueError(f"`candidates` lacks the id column {self.candidate_id!r}.")
+        ids = np.asarray(candidates[self.candidate_id]).astype(str)
+        if ids.size == 0:
+            raise ValueError("`candidates` is empty: an index needs at least one item.")
+        if len(set(ids)) != ids.size:
+            raise ValueError(f"`candidates` repeats ids in {self.candidate_id!r}: one row per item.")
+        embeddings = np.concatenate([
+            keras.ops.convert_to_numpy(self({"candidate": {name: values[start:start + batch_size]
+                                                           for name, values in columns.items()}})
+                                       ["candidate_embedding"])
+            for start in range(0, ids.size, batch_size)])
+        self._index = TopKIndex(ids, embeddings)
+        self._top_k = self._top_k_function()
+        return self
+
+    def _top_k_function(self):
+        """One compiled graph from raw query features to the top-k ids and scores; `recommend`
+        and the exported signature both run it, so they agree."""
+
+        @tf.function(input_signature=[tower_signature(self.query_tower, "query"),
+                                      tf.TensorSpec((None, None), tf.string, name="seen_item_ids"),
+                                      tf.TensorSpec((), tf.int32, name="k")])
+        def top_k(features, seen_item_ids, k):
+            return self._index(self({"query": features})["query_embedding"], seen_item_ids, k)
+
+        return top_k
+
+    def _check_index(self):
+        if self._index is None:
+            raise ValueError("No candidate index: call index_candidates(catalog) first.")
+
+    def recommend(self, query_features, k, seen_item_ids=None, exploration=0.0, exploration_pool=None, seed=None):
+        """Top-`k` item ids and scores per query row, best first.
+
+        Args:
+            query_features: dict of the query tower's raw features, batch axis first. Unknown ids
+                go to each lookup's out-of-vocabulary row.
+            k: items per query.
+            seen_item_ids: per query row, item ids to exclude (e.g. the user's history).
+            exploration: fraction of the `k` slots (rounded) given to items drawn uniformly from
+                the next `exploration_pool` (default `10 * k`) ranks, placed last; reproducible
+                for a given `seed`.
+
+        Returns:
+            `(ids, scores)`: arrays of shape (queries, k); ids are the catalog's string ids.
+        """
+        self._check_index()
+        if not 0 <= exploration < 1:
+            raise ValueError(f"`exploration` must lie in [0, 1), got {exploration!r}.")
+        explored = int(round(exploration * k))
+        fetch = k + (exploration_pool or 10 * k) if explored else k
+        missing = sorted(set(tower_signature(self.query_tower, "query")) - set(query_features))
+        if missing:
+            raise ValueError(f"`query_features` lacks feature(s) {missing} of the query tower.")
+        rows = len(next(iter(query_features.values())))
+        ids, scores = self._top_k(query_features, pad_ids(seen_item_ids, rows), min(fetch, len(self._index.ids)))
+        ids = keras.ops.convert_to_numpy(ids).astype(str)
+        scores = keras.ops.convert_to_numpy(scores)
+        if not explored:
+            return ids[:, :k], scores[:, :k]
+        generator = np.random.default_rng(seed)
+        kept = k - explored
+        picks = [np.concatenate([np.arange(kept), kept + generator.choice(ids.shape[1] - kept, explored,
+                                                                          replace=False)]) for _ in range(rows)]
+        picks = np.stack(picks)
+        return np.take_along_axis(ids, picks, axis=1), np.take_along_axis(scores, picks, axis=1)
+
+    def export_recommender(self, path, k):
+        """Writes a SavedModel whose `serving_default` takes raw query features and `seen_item_ids`
+        (strings, padded with `""`) and returns `item_ids` (the catalog's string ids) and `scores`
+        of the top `k`, with the index inside. It needs only TensorFlow to load."""
+        self._check_index()
+        module = tf.Module()
+        module.model, module.index = self, self._index
+
+        @tf.function(input_signature=[tower_signature(self.query_tower, "query"),
+                                      tf.TensorSpec((None, None), tf.string, name="seen_item_ids")])
+        def serve(features, seen_item_ids):
+            ids, scores = self._top_k(features, seen_item_ids, k)
+            return {"item_ids": ids, "scores": scores}
+
+        module.serve = serve
+        tf.saved_model.save(module, path, signatures={"serving_default": serve})
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "query_tower": keras.saving.serialize_keras_object(self.query_tower),
+            "candidate_tower": keras.saving.serialize_keras_object(self.candidate_tower),
+            "candidate_id": self.candidate_id,
+            "temperature": self.temperature,
+            "cosine": self.cosine,
+            "logq_correction": self.logq_correction,
+            "remove_accidental_hits": self.remove_accidental_hits,
+            "num_hard_negatives": self.num_hard_negatives,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("query_tower", "candidate_tower"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
+
+def pad_ids(rows_of_ids, rows):
+    """Per-row lists of ids -> a (rows, longest) string array padded with ""."""
+    if rows_of_ids is None:
+        return np.full((rows, 1), "", dtype=object)
+    if len(rows_of_ids) != rows:
+        raise ValueError(f"`seen_item_ids` has {len(rows_of_ids)} rows for {rows} queries: one list per query.")
+    width = max([len(row) for row in rows_of_ids] + [1])
+    padded = np.full((rows, width), "", dtype=object)
+    for index, row in enumerate(rows_of_ids):
+        padded[index, :len(row)] = [str(value) for value in row]
+    return padded
+
+
+class TopKIndex(tf.Module):
+    """Brute-force top-K over item embeddings, excluding given ids; lives inside the SavedModel."""
+
+    def __init__(self, ids, embeddings):
+        super().__init__()
+        self.ids = np.asarray(ids).astype(str)
+        self._ids = tf.constant(self.ids)
+        self._embeddings = tf.Variable(np.asarray(embeddings, dtype="float32"), trainable=False)
+        self._positions = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(self._ids, tf.range(len(self.ids), dtype=tf.int64)),
+            default_value=len(self.ids))  # unknown ids and padding land in an extra column
+
+    def __call__(self, query, seen_ids, k):
+        scores = tf.matmul(tf.cast(query, tf.float32), self._embeddings, transpose_b=True)
+        positions = self._positions.lookup(tf.convert_to_tensor(seen_ids, tf.string))
+        shape = tf.shape(positions, out_type=tf.int64)
+        rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)
+        counts = tf.scatter_nd(tf.reshape(tf.stack([rows, positions], axis=-1), (-1, 2)),
+                               tf.ones(tf.size(positions), tf.int32), tf.stack([shape[0], len(self.ids) + 1]))
+        seen = counts[:, :-1] > 0
+        top = tf.math.top_k(tf.where(seen, tf.float32.min, scores), k=k)
+        return tf.gather(self._ids, top.indices), top.values

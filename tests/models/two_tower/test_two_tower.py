@@ -1,0 +1,163 @@
+"""TwoTower: the harness, the in-batch loss against a numpy reference, log-Q, accidental hits,
+the top-K index with exclusion and exploration, and the serving SavedModel without kerasts."""
+
+import subprocess
+import sys
+
+import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+
+import keras  # noqa: E402
+import keras_rs  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from kerasts.layers import Tower  # noqa: E402
+from kerasts.models import TwoTower  # noqa: E402
+from kerasts.models.two_tower.two_tower import remove_accidental_hits  # noqa: E402
+from kerasts.testing import TestCase  # noqa: E402
+
+ITEMS = [f"i{index}" for index in range(20)]
+
+
+def _towers(dim=8):
+    query = Tower({"HISTORY": {"type": "multi_categorical", "vocabulary": ITEMS, "embedding_dim": 6},
+                   "age": {"type": "numeric", "units": 4, "mean": 30.0, "std": 10.0}}, output_dim=dim,
+                  hidden_units=(12,))
+    candidate = Tower({"ITEM_ID": {"type": "categorical", "vocabulary": ITEMS, "embedding_dim": 6}},
+                      output_dim=dim)
+    return query, candidate
+
+
+def _examples(count=16, seed=0):
+    rng = np.random.default_rng(seed)
+    first = rng.integers(0, 20, count)
+    history = [f"i{a}|i{(a + 1) % 20}" for a in first]
+    return {
+        "query": {"HISTORY": tf.constant(history), "age": tf.constant(rng.uniform(20, 60, count), tf.float32)},
+        "candidate": {"ITEM_ID": tf.constant([f"i{(a + 2) % 20}" for a in first])},
+        "candidate_sampling_probability": tf.constant(np.full(count, 1 / 20), tf.float32),
+    }
+
+
+class TwoTowerHarnessTest(TestCase):
+    def test_harness(self):
+        query, candidate = _towers()
+        self.run_model_test(TwoTower, {"query_tower": query, "candidate_tower": candidate, "temperature": 0.5,
+                                       "logq_correction": False, "num_hard_negatives": 4},
+                            {key: value for key, value in _examples().items() if key != "candidate_sampling_probability"},
+                            expected_output_shape={"query_embedding": (16, 8), "candidate_embedding": (16, 8)},
+                            target=None, loss=None)
+
+
+def test_loss_is_the_corrected_in_batch_softmax():
+    query, candidate = _towers()
+    model = TwoTower(query, candidate, temperature=0.5, cosine=True)
+    examples = _examples(6)
+    examples["candidate"]["ITEM_ID"] = tf.constant(["i1", "i2", "i1", "i3", "i4", "i5"])
+    probabilities = np.array([0.1, 0.2, 0.1, 0.05, 0.3, 0.25])
+    examples["candidate_sampling_probability"] = tf.constant(probabilities, tf.float32)
+    outputs = model(examples)
+    q, c = (keras.ops.convert_to_numpy(outputs[name]) for name in ("query_embedding", "candidate_embedding"))
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, rtol=1e-5)
+    logits = q @ c.T / 0.5 - np.log(probabilities)[None, :]
+    logits[0, 2] = logits[2, 0] = -np.inf  # rows 0 and 2 share item i1: not negatives of each other
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - np.diag(logits))
+    loss = float(model.compute_loss(examples, None, outputs))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    uncorrected = TwoTower(query, candidate, temperature=0.5, cosine=True, logq_correction=False,
+                           remove_accidental_hits=False)
+    assert float(uncorrected.compute_loss(examples, None, outputs)) != pytest.approx(expected, rel=1e-3)
+
+
+def test_keras_rs_remove_accidental_hits_is_a_no_op_so_ours_is_used():
+    logits, labels = tf.zeros((3, 3)), tf.eye(3)
+    ids = tf.constant(["a", "b", "a"])
+    theirs = keras_rs.layers.RemoveAccidentalHits()(logits, labels, ids).numpy()
+    ours = remove_accidental_hits(logits, labels, ids).numpy()
+    assert np.all(theirs == 0.0)  # keras-rs 0.4 adds the smallest positive float: nothing changes
+    assert ours[0, 2] < -1e8 and ours[2, 0] < -1e8 and ours[0, 0] == 0 and ours[1, 0] == 0
+
+
+def test_missing_probability_and_missing_features_are_clear_errors():
+    query, candidate = _towers()
+    model = TwoTower(query, candidate)
+    examples = _examples()
+    examples.pop("candidate_sampling_probability")
+    with pytest.raises(ValueError, match="candidate_sampling_probability"):
+        model.compute_loss(examples, None, model(examples))
+    with pytest.raises(ValueError, match=r"lacks input feature\(s\) \['age'\]"):
+        model({"query": {"HISTORY": tf.constant(["i1"])}})
+
+
+def _trained_model():
+    keras.utils.set_random_seed(0)
+    query, candidate = _towers(dim=16)
+    model = TwoTower(query, candidate)
+    model.compile(keras.optimizers.Adam(0.05))
+    data = tf.data.Dataset.from_tensor_slices(_examples(2000)).shuffle(2000, seed=0).batch(100)
+    model.fit(data, epochs=4, verbose=0)
+    return model.index_candidates({"ITEM_ID": np.array(ITEMS)})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return _trained_model()
+
+
+def _query(histories):
+    return {"HISTORY": tf.constant(histories), "age": tf.constant([30.0] * len(histories))}
+
+
+def test_training_learns_the_pattern_and_recommend_excludes_seen(trained):
+    ids, scores = trained.recommend(_query(["i3|i4", "i10|i11"]), k=3)
+    assert list(ids[:, 0]) == ["i5", "i12"]  # the pattern: history a, a+1 -> a+2
+    assert np.all(np.diff(scores, axis=1) <= 0)
+    ids, _ = trained.recommend(_query(["i3|i4", "i10|i11"]), k=3, seen_item_ids=[["i5"], []])
+    assert "i5" not in ids[0] and ids[1, 0] == "i12"
+
+
+def test_exploration_is_seeded_and_keeps_the_head(trained):
+    query = _query(["i3|i4"])
+    plain, _ = trained.recommend(query, k=5)
+    first, _ = trained.recommend(query, k=5, exploration=0.4, seed=1)
+    again, _ = trained.recommend(query, k=5, exploration=0.4, seed=1)
+    np.testing.assert_array_equal(first, again)
+    assert list(first[0, :3]) == list(plain[0, :3])
+    assert not set(first[0, 3:]) & set(plain[0])  # the explored slots hold lower-ranked items
+    assert len(set(first[0])) == 5
+
+
+def test_index_errors():
+    query, candidate = _towers()
+    model = TwoTower(query, candidate)
+    with pytest.raises(ValueError, match="call index_candidates"):
+        model.recommend(_query(["i1"]), k=3)
+    model.index_candidates({"ITEM_ID": np.array(ITEMS)})
+    with pytest.raises(ValueError, match=r"lacks feature\(s\) \['age'\]"):
+        model.recommend({"HISTORY": np.array(["i1"], dtype=object)}, k=3)
+    with pytest.raises(ValueError, match="empty"):
+        model.index_candidates({"ITEM_ID": np.array([], dtype=str)})
+    with pytest.raises(ValueError, match="repeats ids"):
+        model.index_candidates({"ITEM_ID": np.array(["i1", "i1"])})
+
+
+SERVE = """
+import sys, numpy as np, tensorflow as tf
+served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+out = served(HISTORY=tf.constant(["i3|i4", "unknown|i10"]), age=tf.constant([30.0, 30.0]),
+             seen_item_ids=tf.constant([["i5", ""], ["", ""]]))
+print(",".join(v.decode() for v in out["item_ids"].numpy().ravel()))
+print(",".join(f"{v:.5f}" for v in out["scores"].numpy().ravel()))
+assert "kerasts" not in sys.modules
+"""
+
+
+def test_serving_savedmodel_without_kerasts_matches_recommend(trained, tmp_path):
+    trained.export_recommender(str(tmp_path / "recommender"), k=4)
+    completed = subprocess.run([sys.executable, "-c", SERVE, str(tmp_path / "recommender")], capture_output=True,
+                               text=True, check=True)
+    served_ids, served_scores = completed.stdout.split()
+    ids, scores = trained.recommend(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
+    assert served_ids.split(",") == list(ids.ravel())
+    np.testing.assert_allclose([float(v) for v in served_scores.split(",")], scores.ravel(), atol=1e-4)
