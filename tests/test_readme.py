@@ -1,6 +1,8 @@
 import pathlib
 import re
 
+import numpy as np
+
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -17,4 +19,5 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     assert tuple(namespace["samples"].shape) == (100, 64, 24)
     assert namespace["ids"].shape == (1, 5) and not {"5", "7", "9"} & set(namespace["ids"][0])
     assert (tmp_path / "recommender" / "saved_model.pb").exists()
-    assert namespace["offline"]["recall_at_10"] > 0.15  # Swing on grouped users; chance (10 of 100 items) is 0.1
+    assert namespace["offline"]["recall_at_10"] > 0.15
+    assert set(namespace["mmoe"].gate_entropy({"x": np.zeros((10, 8), "float32")})) == {"task_1", "task_2"}  # Swing on grouped users; chance (10 of 100 items) is 0.1

@@ -1,6 +1,7 @@
 """Data in: Forecast and Personalize tables, aligned panels, model windows, bundled and synthetic data."""
 
 from kerasts.data.bundled import load_electricity_sample
+from kerasts.data.census import CENSUS_NUMERIC, load_census_income
 from kerasts.data.interactions import (
     IdVocabulary, filter_events, load_movielens, split_multi_value, validate_interactions, weight_events,
 )
@@ -11,13 +12,15 @@ from kerasts.data.sessions import (
     filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
 )
 from kerasts.data.retrieval import latest_histories, retrieval_examples
-from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interactions
+from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interactions, synthetic_multitask
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
 __all__ = [
+    "CENSUS_NUMERIC", "load_census_income",
     "CategoryEncoder", "ForecastWindows", "IdVocabulary", "TimeSeriesPanel", "align_related", "align_target",
     "filter_events", "filter_interactions", "forecast_export_table", "lags_for_frequency", "latest_histories",
     "leave_last_session_out", "load_electricity_sample", "load_movielens", "personalize_split",
     "retrieval_examples", "sessionize", "split_multi_value", "synthetic_forecast_table",
-    "synthetic_interactions", "time_cutoff_split", "validate_interactions", "weight_events",
+    "synthetic_interactions", "synthetic_multitask", "time_cutoff_split", "validate_interactions",
+    "weight_events",
 ]

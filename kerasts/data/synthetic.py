@@ -82,3 +82,31 @@ def synthetic_interactions(num_users=500, num_items=1000, events_per_user=30, nu
     table = pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])
     table["EVENT_TYPE"] = np.where(generator.random(len(table)) < 0.2, "purchase", "click")
     return table
+
+
+def synthetic_multitask(n, dim=100, correlation=0.5, num_sines=10, scale=1.0, noise_std=0.1, seed=0):
+    """Two regression tasks whose correlation is controlled, as in the MMoE paper's section 4.
+
+    Two orthogonal unit vectors u1, u2 give task weights `w1 = scale * u1` and
+    `w2 = scale * (correlation * u1 + sqrt(1 - correlation**2) * u2)`, so the cosine of the
+    weights is `correlation`; inputs are x ~ N(0, I); targets
+    `y_i = w_i.x + sum_j sin(alpha_j * w_i.x + beta_j) + noise` with `alpha_j, beta_j ~ N(0, 1)`
+    shared by both tasks and Gaussian noise of `noise_std`.
+
+    Returns:
+        `(x, y)`: x of shape (n, dim) float32; y a dict with `"task_1"` and `"task_2"`, each (n,).
+    """
+    if not -1 <= correlation <= 1:
+        raise ValueError(f"`correlation` must lie in [-1, 1], got {correlation!r}.")
+    generator = np.random.default_rng(seed)
+    basis, _ = np.linalg.qr(generator.normal(size=(dim, 2)))
+    u1, u2 = basis[:, 0], basis[:, 1]
+    weights = [scale * u1, scale * (correlation * u1 + np.sqrt(1 - correlation ** 2) * u2)]
+    alphas, betas = generator.normal(size=num_sines), generator.normal(size=num_sines)
+    x = generator.normal(size=(n, dim))
+    targets = {}
+    for task, weight in enumerate(weights, start=1):
+        projection = x @ weight
+        waves = np.sin(alphas[None, :] * projection[:, None] + betas[None, :]).sum(axis=1)
+        targets[f"task_{task}"] = (projection + waves + generator.normal(scale=noise_std, size=n)).astype("float32")
+    return x.astype("float32"), targets

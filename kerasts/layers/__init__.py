@@ -3,11 +3,13 @@
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
+from kerasts.layers.mixture_of_experts import MixtureOfExperts
+from kerasts.layers.feature_groups import FeatureGroups
 from kerasts.layers.tower import Tower
 from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names, register_recurrent_cell
 from kerasts.layers.nested_lstm import NestedLSTM, NestedLSTMCell  # noqa: I001 - registers "nested_lstm"
 
 __all__ = [
-    "CalendarFeatures", "DistributionOutput", "MeanScaler", "NestedLSTM", "NestedLSTMCell", "RecurrentStack",
-    "Tower", "recurrent_cell_names", "register_recurrent_cell",
+    "CalendarFeatures", "DistributionOutput", "FeatureGroups", "MeanScaler", "MixtureOfExperts", "NestedLSTM",
+    "NestedLSTMCell", "RecurrentStack", "Tower", "recurrent_cell_names", "register_recurrent_cell",
 ]

@@ -1,39 +1,18 @@
 import keras
-import tensorflow as tf
 
-FEATURE_TYPES = ("categorical", "multi_categorical", "numeric")
-
-
-def _check_features(features):
-    if not isinstance(features, dict) or not features:
-        raise ValueError("`features` must be a non-empty dict of feature name -> spec dict.")
-    for name, spec in features.items():
-        kind = spec.get("type") if isinstance(spec, dict) else None
-        if kind not in FEATURE_TYPES:
-            raise ValueError(f"Feature {name!r} needs a spec dict with 'type' in {FEATURE_TYPES}; got {spec!r}.")
-        if kind != "numeric" and not spec.get("vocabulary"):
-            raise ValueError(f"Feature {name!r} ({kind}) needs a non-empty 'vocabulary' list.")
+from kerasts.layers.feature_groups import FeatureGroups
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
 class Tower(keras.layers.Layer):
     """Embeds several feature groups, each with its own sub-network, and reads them out to one embedding.
 
-    Feature specs (`features[name]`):
-    - `{"type": "categorical", "vocabulary": [...], "embedding_dim": 16}`: one id per row (strings, or
-      integers compared as their decimal strings), looked up and embedded; ids outside the
-      vocabulary share one out-of-vocabulary row.
-    - `{"type": "multi_categorical", "vocabulary": [...], "embedding_dim": 16, "separator": "|"}`:
-      several values in one string (`"horror|comedy"`), embedded and mean-pooled; unknown values
-      share the out-of-vocabulary row, an empty string gives a zero vector.
-    - `{"type": "numeric", "size": 1, "units": 8, "mean": 0.0, "std": 1.0}`: `size` numbers per row,
-      standardised with the given statistics, then a ReLU layer of `units`.
-
-    The group outputs are concatenated and go through `hidden_units` ReLU layers (with
-    `dropout`) to a linear layer of `output_dim`.
+    The groups are those of `kerasts.layers.FeatureGroups` (ids, `|`-separated multi-valued fields,
+    numbers; see its feature specs). Their outputs are concatenated and go through `hidden_units`
+    ReLU layers (with `dropout`) to a linear layer of `output_dim`.
 
     Args:
-        features: dict of feature name -> spec, as above.
+        features: dict of feature name -> spec, as `FeatureGroups` takes.
         output_dim: size of the output embedding.
         hidden_units: widths of the readout's hidden layers.
         dropout: dropout rate after each hidden layer.
@@ -56,73 +35,34 @@ class Tower(keras.layers.Layer):
 
     def __init__(self, features, output_dim=32, hidden_units=(), dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        _check_features(features)
-        self.features = {name: dict(spec) for name, spec in features.items()}
+        self.groups = FeatureGroups(features, name="groups")
+        self.features = self.groups.features
         self.output_dim = int(output_dim)
         self.hidden_units = tuple(int(units) for units in hidden_units)
         self.dropout = float(dropout)
-        self._lookups, self._group_layers = {}, {}
-        for name, spec in self.features.items():
-            layer_name = name.replace(" ", "_")
-            if spec["type"] == "numeric":
-                self._group_layers[name] = keras.layers.Dense(spec.get("units", 8), activation="relu",
-                                                              name=f"{layer_name}_dense")
-            else:
-                self._lookups[name] = keras.layers.StringLookup(
-                    vocabulary=[str(value) for value in spec["vocabulary"]], num_oov_indices=1,
-                    name=f"{layer_name}_lookup")
-                self._group_layers[name] = keras.layers.Embedding(len(spec["vocabulary"]) + 1,
-                                                                  spec.get("embedding_dim", 16),
-                                                                  name=f"{layer_name}_embedding")
         self._hidden = [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
                         for index, units in enumerate(self.hidden_units)]
         self._dropout = keras.layers.Dropout(self.dropout)
         self._readout = keras.layers.Dense(self.output_dim, name="readout")
 
-    def _group_width(self, spec):
-        return spec.get("units", 8) if spec["type"] == "numeric" else spec.get("embedding_dim", 16)
-
     def build(self, input_shape=None):
-        # Every width follows from the specs, so the weights exist before any data is seen
-        # (needed to reload a saved model).
-        for name, spec in self.features.items():
-            self._group_layers[name].build((None, spec.get("size", 1)) if spec["type"] == "numeric" else (None,))
-        width = sum(self._group_width(spec) for spec in self.features.values())
+        self.groups.build()
+        width = self.groups.output_dim
         for layer in self._hidden:
             layer.build((None, width))
             width = layer.units
         self._readout.build((None, width))
+        self.built = True
 
     def input_signature(self):
-        """TensorSpecs of the raw inputs: strings for the categorical features, float32 numbers."""
-        return {name: tf.TensorSpec((None,) if spec["type"] != "numeric" or spec.get("size", 1) == 1
-                                    else (None, spec["size"]), tf.string if spec["type"] != "numeric" else tf.float32,
-                                    name=name)
-                for name, spec in self.features.items()}
+        """TensorSpecs of the raw inputs (see `FeatureGroups.input_signature`)."""
+        return self.groups.input_signature()
 
     def call(self, inputs, training=False):
-        missing = [name for name in self.features if name not in inputs]
-        if missing:
-            raise ValueError(f"{self.name} lacks input feature(s) {missing}; it got {sorted(inputs)}.")
-        groups = [self._embed(name, spec, inputs[name]) for name, spec in self.features.items()]
-        hidden = keras.ops.concatenate(groups, axis=-1)
+        hidden = self.groups(inputs)
         for layer in self._hidden:
             hidden = self._dropout(layer(hidden), training=training)
         return self._readout(hidden)
-
-    def _embed(self, name, spec, values):
-        if spec["type"] == "numeric":
-            values = keras.ops.reshape(keras.ops.cast(values, "float32"), (-1, spec.get("size", 1)))
-            return self._group_layers[name]((values - spec.get("mean", 0.0)) / spec.get("std", 1.0))
-        values = tf.reshape(values, (-1,))
-        if values.dtype != tf.string:
-            values = tf.strings.as_string(values)
-        if spec["type"] == "categorical":
-            return self._group_layers[name](self._lookups[name](values))
-        parts = tf.strings.split(values, spec.get("separator", "|")).to_tensor(default_value="")
-        present = keras.ops.cast(keras.ops.not_equal(parts, ""), "float32")[..., None]
-        vectors = self._group_layers[name](self._lookups[name](parts)) * present
-        return keras.ops.sum(vectors, axis=1) / keras.ops.maximum(keras.ops.sum(present, axis=1), 1.0)
 
     def compute_output_shape(self, input_shape):
         return (None, self.output_dim)

@@ -1,6 +1,7 @@
 """Models of the zoo (each registered as serializable under the `kerasts` package)."""
 
 from kerasts.models.deepar import DeepAR
+from kerasts.models.mmoe import MMoE, SharedBottom
 from kerasts.models.two_tower import HistoryRecommender, TwoTower, history_two_tower
 
-__all__ = ["DeepAR", "HistoryRecommender", "TwoTower", "history_two_tower"]
+__all__ = ["DeepAR", "HistoryRecommender", "MMoE", "SharedBottom", "TwoTower", "history_two_tower"]

@@ -175,9 +175,9 @@ class TestCase(unittest.TestCase):
 
     def check_training_step_lowers_loss(self, model, model_input, target, loss):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
-        before = float(model.evaluate(model_input, target, verbose=0))
+        before = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
         _fit_or_fail(model, model_input, target, epochs=1, what="One training step")
-        after = float(model.evaluate(model_input, target, verbose=0))
+        after = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
         if not np.isfinite(after) or not after < before:
             raise AssertionError(f"One training step did not lower the loss: {before:.6g} -> {after:.6g}.")
 

@@ -74,3 +74,22 @@ def test_sales_example_names_missing_columns(tmp_path):
     _daily_sales().drop(columns="item_cnt_day").to_csv(tmp_path / "sales.csv", index=False)
     completed = _run("sales_nested_lstm.py", tmp_path / "sales.csv")
     assert completed.returncode == 2 and "lacks column(s) ['item_cnt_day']" in completed.stderr
+
+
+def test_mmoe_census_example_on_a_small_census_format_file(tmp_path):
+    from kerasts.data.census import CENSUS_COLUMNS, CENSUS_NUMERIC
+
+    rng = np.random.default_rng(0)
+    rows = 400
+    table = pd.DataFrame({column: rng.choice(["a", "b", "NA"], rows) for column in CENSUS_COLUMNS})
+    for column in CENSUS_NUMERIC + ["instance_weight"]:
+        table[column] = rng.integers(0, 90, rows)
+    table["income_50k"] = np.where(table["age"] > 60, "50000+.", "- 50000.")
+    table["marital_stat"] = np.where(table["age"] < 30, "Never married", "Married-civilian spouse present")
+    table.to_csv(tmp_path / "census.test.gz", header=False, index=False, sep=",")
+    completed = _run("mmoe_census.py", tmp_path / "census.test.gz", "--epochs", "2")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    for name in ("shared-bottom", "MMoE"):
+        line = next(row for row in completed.stdout.splitlines() if row.startswith(f"| {name} |"))
+        income_auc, single_auc = (float(cell) for cell in line.strip("| ").split(" | ")[2:])
+        assert 0.0 <= income_auc <= 1.0 and 0.0 <= single_auc <= 1.0

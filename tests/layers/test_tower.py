@@ -37,8 +37,8 @@ def _linear_tower():
 def test_groups_embed_pool_and_standardise():
     tower = _linear_tower()
     out = tower(_inputs()).numpy()
-    user_table = tower._group_layers["USER_ID"].embeddings.numpy()
-    genre_table = tower._group_layers["GENRES"].embeddings.numpy()
+    user_table = tower.groups._group_layers["USER_ID"].embeddings.numpy()
+    genre_table = tower.groups._group_layers["GENRES"].embeddings.numpy()
     # Unknown ids use the out-of-vocabulary row 0; known ids their position + 1.
     np.testing.assert_allclose(out[2, :4], user_table[0], rtol=1e-6)
     np.testing.assert_allclose(out[1, :4], user_table[2], rtol=1e-6)

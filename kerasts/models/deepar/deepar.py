@@ -8,12 +8,13 @@ from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names
+from kerasts.models._export import SignatureExportMixin
 
 DEFAULT_LAGS = tuple(range(1, 8))
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class DeepAR(keras.Model):
+class DeepAR(SignatureExportMixin, keras.Model):
     """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
 
     Each step's input holds the target at the `lags` (divided by the series' scale), the
@@ -344,14 +345,9 @@ class DeepAR(keras.Model):
                                                            name="static_categories")
         return signature
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
-        """`keras.Model.export` with DeepAR's real input dtypes (int64 timestamps, int32 categories).
-
-        Keras would infer float32 for every input, which rounds Unix seconds to minutes.
-        """
-        if input_signature is None:
-            input_signature = [self.input_signature(with_future_target=True)]
-        return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+    def serving_signature(self):
+        """The inputs of the exported `serve` endpoint: `input_signature(with_future_target=True)`."""
+        return self.input_signature(with_future_target=True)
 
     def export_forecaster(self, path):
         """Writes a SavedModel with a `forecast` signature and the teacher-forced `serve` one.

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._string_inputs import DistributedStringInputsMixin
+from kerasts.models._export import SignatureExportMixin
 
 # Added to the logits of accidental hits: far below any real logit, finite so softmax stays finite.
 _ACCIDENTAL_HIT_PENALTY = -1e9
@@ -32,7 +33,7 @@ def tower_signature(tower, name):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class TwoTower(DistributedStringInputsMixin, keras.Model):
+class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
     """Two-tower retrieval trained with an in-batch softmax and the sampling-bias (log-Q) correction.
 
     Each training example is a positive (query, candidate) pair; every other candidate of the
@@ -140,12 +141,10 @@ class TwoTower(DistributedStringInputsMixin, keras.Model):
         # Keras's train step expects a loss scaled for the replicas it sums gradients over.
         return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
-        """`keras.Model.export` with the towers' real input dtypes (strings for ids)."""
-        if input_signature is None:
-            input_signature = [{"query": tower_signature(self.query_tower, "query"),
-                                "candidate": tower_signature(self.candidate_tower, "candidate")}]
-        return super().export(filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+    def serving_signature(self):
+        """Raw features of both towers (strings for ids), for `export`."""
+        return {"query": tower_signature(self.query_tower, "query"),
+                "candidate": tower_signature(self.candidate_tower, "candidate")}
 
     # Serving: a brute-force top-K index over the catalog.
 
