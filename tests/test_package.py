@@ -54,6 +54,8 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path):
     served = tf.saved_model.load(str(tmp_path / "recommender_saved_model")).signatures["serving_default"]
     top = served(HISTORY=tf.constant(["i1|i2"]), seen_item_ids=tf.constant([["i1", "i2"]]))
     assert top["item_ids"].shape == (1, 10)
+    multitask = pd.read_csv(tmp_path / "multitask_metrics.csv", index_col=0)
+    assert len(multitask) == 2 and np.isfinite(multitask.to_numpy()).all()
 
 
 def test_cli_rejects_bad_arguments():
