@@ -1,6 +1,6 @@
 """MMoE against a shared-bottom model of the same size on the MMoE paper's synthetic tasks.
 
-    .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2] [--epochs 30]
+    .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--epochs 30]
 
 For each task correlation (0.5, 0.9, 1.0) and seed: `synthetic_multitask` with 100 inputs,
 10,000 training and 2,000 test rows; MMoE with 8 experts of 16 units, linear gates and towers of 8;
@@ -47,7 +47,7 @@ def test_mse(make, x, y, x_test, y_test, epochs, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
     mmoe_parameters = parameter_count(MMoE(FEATURES, TASKS, num_experts=8, expert_units=(16,), tower_units=(8,)))

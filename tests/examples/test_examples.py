@@ -93,3 +93,17 @@ def test_mmoe_census_example_on_a_small_census_format_file(tmp_path):
         line = next(row for row in completed.stdout.splitlines() if row.startswith(f"| {name} |"))
         income_auc, single_auc = (float(cell) for cell in line.strip("| ").split(" | ")[2:])
         assert 0.0 <= income_auc <= 1.0 and 0.0 <= single_auc <= 1.0
+
+
+def test_random_search_daily_cases_example_on_a_small_csv(tmp_path):
+    days = pd.date_range("2021-01-01", periods=90, freq="D")
+    counts = 100 + 50 * np.sin(np.arange(90) / 7) + np.arange(90)
+    pd.DataFrame({"date": days, "cases": counts}).to_csv(tmp_path / "cases.csv", index=False)
+    completed = _run("random_search_daily_cases.py", tmp_path / "cases.csv", "--cutoff", "2021-03-15", "--trials", "2",
+                     "--epochs", "2", "--cell", "nested_lstm", "--plot", tmp_path / "plot.png",
+                     "--directory", tmp_path / "tuning")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    line = next(row for row in completed.stdout.splitlines() if row.startswith("best n_a"))
+    n_a, n_x = int(line.split("n_a = ")[1].split(",")[0]), int(line.split("n_x = ")[1].split()[0])
+    assert 16 <= n_a <= 128 and 5 <= n_x <= 25 and "(nested_lstm)" in line
+    assert (tmp_path / "plot.png").stat().st_size > 5_000
