@@ -9,6 +9,7 @@ from kerasts.data.forecast_tables import (
     CategoryEncoder, TimeSeriesPanel, align_related, align_target, forecast_export_table,
 )
 from kerasts.data.series_windows import MinMaxScaler, sliding_windows
+from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import (
     filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
 )
@@ -17,11 +18,11 @@ from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interacti
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
 __all__ = [
-    "CENSUS_NUMERIC", "CategoryEncoder", "ForecastWindows", "IdVocabulary", "MinMaxScaler", "TimeSeriesPanel",
-    "align_related", "align_target", "filter_events", "filter_interactions", "forecast_export_table",
-    "lags_for_frequency", "latest_histories", "leave_last_session_out", "load_census_income",
-    "load_electricity_sample", "load_movielens", "load_tokyo_daily_cases", "personalize_split",
-    "retrieval_examples", "sessionize", "sliding_windows", "split_multi_value", "synthetic_forecast_table",
-    "synthetic_interactions", "synthetic_multitask", "time_cutoff_split", "validate_interactions",
-    "weight_events",
+    "CENSUS_NUMERIC", "CategoryEncoder", "ForecastWindows", "IdVocabulary", "MinMaxScaler",
+    "SessionParallelBatches", "TimeSeriesPanel", "align_related", "align_target", "filter_events",
+    "filter_interactions", "forecast_export_table", "lags_for_frequency", "latest_histories",
+    "leave_last_session_out", "load_census_income", "load_electricity_sample", "load_movielens",
+    "load_tokyo_daily_cases", "personalize_split", "retrieval_examples", "sessionize", "sliding_windows",
+    "split_multi_value", "synthetic_forecast_table", "synthetic_interactions", "synthetic_multitask",
+    "time_cutoff_split", "validate_interactions", "weight_events",
 ]

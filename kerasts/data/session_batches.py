@@ -1,0 +1,86 @@
+"""Session-parallel mini-batches (GRU4Rec) that keep each user's sessions in order (HRNN)."""
+
+import numpy as np
+import tensorflow as tf
+
+from kerasts.data.sessions import SESSION_COLUMN
+
+
+class SessionParallelBatches:
+    """Cuts sessionized interactions into the session-parallel batches of GRU4Rec/HRNN.
+
+    Each of `num_slots` slots runs one user's sessions in time order, then the next user's, and so
+    on (users go to the least-loaded slot, so slots end at about the same time). A step feeds one
+    event per slot and asks for the next event of the same session; the last event of a session is
+    only a target, so sessions of one event give no step and are left out. Flags mark, per slot,
+    the step where a new session (`session_start`) or a new user (`user_start`) begins: a model
+    resets that slot's state at that step only. Slots that run out are padded with `valid = 0`.
+
+    Args:
+        sessions: interactions with `SESSION_ID` (see `sessionize`), sorted by user and time.
+        item_index: dict item id -> index in 1..N (0 is reserved for padding/unknown).
+        num_slots: parallel slots (the batch size).
+        steps: events per slot in one batch (truncated back-propagation length).
+
+    Attributes:
+        items, targets, session_start, user_start, valid: arrays (num_slots, total_steps).
+        rows: per step, the position in `sessions` of its input event (-1 for padding).
+    """
+
+    def __init__(self, sessions, item_index, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID"):
+        if SESSION_COLUMN not in sessions.columns:
+            raise ValueError("SessionParallelBatches needs a SESSION_ID column: call sessionize() first.")
+        if num_slots < 1 or steps < 1:
+            raise ValueError(f"`num_slots` and `steps` must be positive, got {num_slots} and {steps}.")
+        self.num_slots, self.steps = int(num_slots), int(steps)
+        items = sessions[item_column].map(item_index).fillna(0).astype("int64").to_numpy()
+        session_ids = sessions[SESSION_COLUMN].to_numpy()
+        users = sessions[user_column].to_numpy()
+        has_next = np.append(session_ids[1:] == session_ids[:-1], False)
+        starts = np.append(True, session_ids[1:] != session_ids[:-1])
+        user_starts = np.append(True, users[1:] != users[:-1])
+        step_rows = np.flatnonzero(has_next)
+        if step_rows.size == 0:
+            raise ValueError("No session has two or more events: there is no next item to learn.")
+        # Per user, the rows that make steps; a user's first step starts the user.
+        step_users = users[step_rows]
+        boundaries = np.flatnonzero(np.append(True, step_users[1:] != step_users[:-1]))
+        per_user = np.split(step_rows, boundaries[1:])
+        loads = np.zeros(self.num_slots, dtype="int64")
+        assigned = [[] for _ in range(self.num_slots)]
+        for rows in per_user:
+            slot = int(np.argmin(loads))
+            assigned[slot].append(rows)
+            loads[slot] += rows.size
+        total = int(-(-loads.max() // self.steps) * self.steps)
+        shape = (self.num_slots, total)
+        self.items, self.targets = np.zeros(shape, "int64"), np.zeros(shape, "int64")
+        self.session_start, self.user_start, self.valid = (np.zeros(shape, "float32") for _ in range(3))
+        self.rows = np.full(shape, -1, "int64")
+        for slot, groups in enumerate(assigned):
+            if not groups:
+                continue
+            rows = np.concatenate(groups)
+            first_of_user = np.zeros(rows.size, bool)
+            first_of_user[np.cumsum([0] + [group.size for group in groups[:-1]])] = True
+            span = slice(0, rows.size)
+            self.items[slot, span], self.targets[slot, span] = items[rows], items[rows + 1]
+            # A step starts a session when its row does; sessions of one event never appear.
+            self.session_start[slot, span] = starts[rows] | first_of_user
+            self.user_start[slot, span] = user_starts[rows] | first_of_user
+            self.valid[slot, span] = 1.0
+            self.rows[slot, span] = rows
+        self.num_steps = int(self.valid.sum())
+
+    def __len__(self):
+        """Batches per pass over the data."""
+        return self.items.shape[1] // self.steps
+
+    def dataset(self):
+        """`(inputs, targets, valid)` batches in order (slots continue across batches: never shuffle)."""
+        def cut(array):
+            return array.reshape(self.num_slots, len(self), self.steps).transpose(1, 0, 2)
+
+        inputs = {"items": cut(self.items), "session_start": cut(self.session_start),
+                  "user_start": cut(self.user_start)}
+        return tf.data.Dataset.from_tensor_slices((inputs, cut(self.targets), cut(self.valid)))

@@ -1,0 +1,3 @@
+from kerasts.models.hrnn.hrnn import HRNN
+
+__all__ = ["HRNN"]

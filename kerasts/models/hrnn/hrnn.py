@@ -1,0 +1,166 @@
+import keras
+import tensorflow as tf
+
+from kerasts.models._export import SignatureExportMixin
+
+MODES = ("init", "all")
+
+
+@keras.saving.register_keras_serializable(package="kerasts")
+class HRNN(SignatureExportMixin, keras.Model):
+    """Hierarchical recurrent network for personalized session-based recommendation.
+
+    A session GRU reads the items of a session and scores the next item over the whole catalog.
+    With `user_gru=True`, a user GRU takes the session GRU's final state whenever a session ends,
+    and the next session's state starts as `tanh(W_init user_state + b)`; mode `"all"` also feeds the
+    user state to the session GRU at every step, and `user_to_output` to the output layer.
+    `user_gru=False` is plain session-based GRU4Rec, the baseline, in the same code.
+
+    Training follows GRU4Rec's session-parallel mini-batches (`kerasts.data.SessionParallelBatches`):
+    each of `num_slots` batch rows runs one user's sessions in order; the hidden states of every
+    slot persist across batches in non-trainable variables, and the `session_start` / `user_start`
+    flags reset a slot's state at the step where its next session or user begins, and only there.
+    Calls with `training=False` start from zero states (every flag at the first step decides), so
+    inference and export do not depend on what was trained last.
+
+    Args:
+        num_items: catalog size; item indices run 1..num_items, 0 is padding/unknown.
+        units: session GRU size.
+        user_units: user GRU size (default `units`).
+        mode: `"init"` or `"all"` (see above).
+        user_gru: `False` for session-only GRU4Rec.
+        user_to_output: also feed the user state to the output layer.
+        embedding_dim: item embedding size.
+        tie_embeddings: score with the input item embeddings (GRU4Rec's shared embedding).
+        num_slots: parallel sessions per training batch (the training batch size).
+        dropout: dropout on the session GRU's input.
+
+    Call arguments:
+        inputs: dict with `"items"` (batch, steps) int, `"session_start"` and `"user_start"`
+            (batch, steps) 0/1 flags.
+        training: training calls continue (and update) the slots' stored states.
+
+    Returns logits (batch, steps, num_items + 1) over the catalog for the next item.
+
+    Example:
+        >>> batches = SessionParallelBatches(train_sessions, item_index, num_slots=32, steps=10)
+        >>> model = HRNN(num_items=len(item_index), num_slots=32)
+        >>> model.compile("adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        >>> model.fit(batches.dataset(), epochs=5, shuffle=False)
+
+    Reference:
+        Quadrana, Karatzoglou, Hidasi and Cremonesi, "Personalizing Session-based
+        Recommendations with Hierarchical Recurrent Neural Networks", RecSys 2017; Hidasi et al.,
+        "Session-based Recommendations with Recurrent Neural Networks", ICLR 2016.
+    """
+
+    def __init__(self, num_items, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
+                 embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in MODES:
+            raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
+        if mode == "all" and not user_gru:
+            raise ValueError("mode='all' feeds the user state to the session GRU: it needs user_gru=True.")
+        self.num_items, self.units = int(num_items), int(units)
+        self.user_units = int(user_units or units)
+        self.mode, self.user_gru, self.user_to_output = mode, bool(user_gru), bool(user_to_output)
+        self.embedding_dim, self.tie_embeddings = int(embedding_dim), bool(tie_embeddings)
+        self.num_slots, self.dropout = int(num_slots), float(dropout)
+        self.item_embedding = keras.layers.Embedding(self.num_items + 1, self.embedding_dim, name="item_embedding")
+        self.input_dropout = keras.layers.Dropout(self.dropout)
+        self.session_cell = keras.layers.GRUCell(self.units, name="session_gru")
+        if self.user_gru:
+            self.user_cell = keras.layers.GRUCell(self.user_units, name="user_gru")
+            self.session_init = keras.layers.Dense(self.units, activation="tanh", name="session_init")
+        self.readout = (keras.layers.Dense(self.embedding_dim, name="readout") if self.tie_embeddings
+                        else keras.layers.Dense(self.num_items + 1, name="readout"))
+
+    def build(self, input_shape=None):
+        self.item_embedding.build((None,))
+        session_input = self.embedding_dim + (self.user_units if self.mode == "all" else 0)
+        self.session_cell.build((None, session_input))
+        if self.user_gru:
+            self.user_cell.build((None, self.units))
+            self.session_init.build((None, self.user_units))
+        self.readout.build((None, self.units + (self.user_units if self.user_to_output else 0)))
+        if self.tie_embeddings:
+            self.output_bias = self.add_weight(shape=(self.num_items + 1,), initializer="zeros", name="output_bias")
+        self.session_state = self.add_weight(shape=(self.num_slots, self.units), initializer="zeros",
+                                             trainable=False, name="session_state")
+        self.user_state = self.add_weight(shape=(self.num_slots, self.user_units), initializer="zeros",
+                                          trainable=False, name="user_state")
+        self.built = True
+
+    def zero_states(self, batch_size):
+        return (keras.ops.zeros((batch_size, self.units)), keras.ops.zeros((batch_size, self.user_units)))
+
+    def step(self, items, session_start, user_start, session_state, user_state, training=False):
+        """One event per row: resets by the flags, advances the GRUs, scores the catalog.
+
+        Returns `(logits (batch, num_items + 1), session_state, user_state)`.
+        """
+        session_start = keras.ops.cast(keras.ops.reshape(session_start, (-1, 1)), "float32")
+        user_start = keras.ops.cast(keras.ops.reshape(user_start, (-1, 1)), "float32")
+        if self.user_gru:
+            # The previous session of the same user ended here: it updates the user state.
+            ended = session_start * (1.0 - user_start)
+            updated_user, _ = self.user_cell(session_state, [user_state])
+            user_state = (1.0 - user_start) * (ended * updated_user + (1.0 - ended) * user_state)
+            initial = self.session_init(user_state)
+        else:
+            initial = keras.ops.zeros_like(session_state)
+        session_state = session_start * initial + (1.0 - session_start) * session_state
+        features = self.input_dropout(self.item_embedding(items), training=training)
+        if self.mode == "all":
+            features = keras.ops.concatenate([features, user_state], axis=-1)
+        output, states = self.session_cell(features, [session_state], training=training)
+        session_state = states[0] if isinstance(states, (list, tuple)) else states
+        readout = keras.ops.concatenate([output, user_state], axis=-1) if self.user_to_output else output
+        return self._scores(readout), session_state, user_state
+
+    def _scores(self, readout):
+        projected = self.readout(readout)
+        if not self.tie_embeddings:
+            return projected
+        return keras.ops.matmul(projected, keras.ops.transpose(self.item_embedding.embeddings)) + self.output_bias
+
+    def run(self, inputs, session_state, user_state, training=False):
+        """All steps of `inputs` from the given states: `(logits, session_state, user_state)`.
+
+        A `tf.scan` over the steps, so the number of steps may vary between calls and exports.
+        """
+        by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
+
+        def advance(carry, step_inputs):
+            _, session, user = carry
+            return self.step(*step_inputs, session, user, training=training)
+
+        batch = tf.shape(by_step[0])[1]
+        first = (tf.zeros((batch, self.num_items + 1)), session_state, user_state)
+        logits, session_states, user_states = tf.scan(advance, by_step, first)
+        return tf.transpose(logits, (1, 0, 2)), session_states[-1], user_states[-1]
+
+    def serving_signature(self):
+        return {"items": tf.TensorSpec((None, None), tf.int32, name="items"),
+                "session_start": tf.TensorSpec((None, None), tf.float32, name="session_start"),
+                "user_start": tf.TensorSpec((None, None), tf.float32, name="user_start")}
+
+    def call(self, inputs, training=False):
+        if training:
+            logits, session_state, user_state = self.run(inputs, self.session_state, self.user_state, training=True)
+            self.session_state.assign(session_state)
+            self.user_state.assign(user_state)
+            return logits
+        batch = keras.ops.shape(inputs["items"])[0]
+        return self.run(inputs, *self.zero_states(batch))[0]
+
+    def reset_states(self):
+        """Zeroes the slots' stored states (e.g. before another pass over the training data)."""
+        self.session_state.assign(keras.ops.zeros_like(self.session_state))
+        self.user_state.assign(keras.ops.zeros_like(self.user_state))
+
+    def get_config(self):
+        return {**super().get_config(), "num_items": self.num_items, "units": self.units,
+                "user_units": self.user_units, "mode": self.mode, "user_gru": self.user_gru,
+                "user_to_output": self.user_to_output, "embedding_dim": self.embedding_dim,
+                "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout}

@@ -1,0 +1,89 @@
+import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.models import HRNN  # noqa: E402
+from kerasts.testing import TestCase  # noqa: E402
+
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def _batch(rows=8, steps=5, items=12, seed=0):
+    rng = np.random.default_rng(seed)
+    session_start = (rng.random((rows, steps)) < 0.3).astype("float32")
+    user_start = np.zeros((rows, steps), "float32")
+    session_start[:, 0] = user_start[:, 0] = 1.0  # every row starts a user: the initial state never matters
+    inputs = {"items": rng.integers(1, items + 1, (rows, steps)).astype("int32"), "session_start": session_start,
+              "user_start": user_start}
+    return inputs, rng.integers(1, items + 1, (rows, steps)).astype("int32")
+
+
+class HRNNHarnessTest(TestCase):
+    def test_harness(self):
+        inputs, targets = _batch()
+        # Session-parallel slots keep per-slot states in variables; mirrored replicas would each hold
+        # half the slots, which Keras's mirrored variables cannot: training is single-device for now.
+        self.run_model_test(HRNN, {"num_items": 12, "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
+                                   "user_to_output": True, "tie_embeddings": True},
+                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
+                            run_distribution_check=False)
+
+
+def _numpy_gru(cell, x, h):
+    kernel, recurrent, bias = (weight.numpy() for weight in cell.weights)
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    bias = bias.reshape(2, -1) if bias.ndim == 2 else np.stack([bias, np.zeros_like(bias)])
+    x_parts = x @ kernel + bias[0]
+    h_parts = h @ recurrent + bias[1]
+    units = h.shape[1]
+    z = sigmoid(x_parts[:, :units] + h_parts[:, :units])
+    r = sigmoid(x_parts[:, units:2 * units] + h_parts[:, units:2 * units])
+    candidate = np.tanh(x_parts[:, 2 * units:] + r * h_parts[:, 2 * units:])
+    return z * h + (1 - z) * candidate
+
+
+def test_user_state_follows_the_paper_and_resets_only_at_flagged_steps():
+    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=1)
+    inputs = {"items": np.array([[1, 2, 3, 4]], "int32"), "session_start": np.array([[1, 0, 1, 0]], "float32"),
+              "user_start": np.array([[1, 0, 0, 0]], "float32")}
+    model(inputs)
+    embed = model.item_embedding.embeddings.numpy()
+    init_kernel, init_bias = (weight.numpy() for weight in model.session_init.weights)
+    user = np.zeros((1, 4))
+    session = np.tanh(user @ init_kernel + init_bias)          # first session starts from the zero user state
+    session = _numpy_gru(model.session_cell, embed[[1]], session)
+    session = _numpy_gru(model.session_cell, embed[[2]], session)
+    user = _numpy_gru(model.user_cell, session, user)          # session ended: the user GRU reads its last state
+    session = np.tanh(user @ init_kernel + init_bias)          # the next session starts from the user state
+    session = _numpy_gru(model.session_cell, embed[[3]], session)
+    session = _numpy_gru(model.session_cell, embed[[4]], session)
+    _, final_session, final_user = model.run({k: v for k, v in inputs.items()}, *model.zero_states(1))
+    np.testing.assert_allclose(final_session.numpy(), session, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(final_user.numpy(), user, rtol=1e-4, atol=1e-5)
+
+
+def test_training_carries_slot_states_across_batches_but_inference_starts_from_zero():
+    model = HRNN(num_items=12, units=8, embedding_dim=6, num_slots=8)
+    model.compile(keras.optimizers.SGD(0.0), loss=LOSS)  # weights stay put, so states can be recomputed
+    inputs, targets = _batch()
+    model.fit(inputs, targets, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    stored = model.session_state.numpy()
+    assert np.abs(stored).sum() > 0
+    _, expected, _ = model.run(inputs, *model.zero_states(8))
+    np.testing.assert_allclose(stored, expected.numpy(), rtol=1e-4, atol=1e-5)
+    continuing = {**inputs, "session_start": np.zeros((8, 5), "float32"), "user_start": np.zeros((8, 5), "float32")}
+    assert not np.allclose(model(continuing, training=True).numpy(), model(continuing).numpy())
+    model.reset_states()
+    assert not model.session_state.numpy().any()
+
+
+def test_session_only_mode_is_gru4rec_and_bad_modes_fail():
+    gru4rec = HRNN(num_items=5, units=4, user_gru=False, num_slots=2)
+    gru4rec(_batch(rows=2, steps=3, items=5)[0])
+    assert not hasattr(gru4rec, "user_cell")
+    with pytest.raises(ValueError, match="`mode` must be one of"):
+        HRNN(num_items=5, mode="some")
+    with pytest.raises(ValueError, match="needs user_gru=True"):
+        HRNN(num_items=5, mode="all", user_gru=False)
