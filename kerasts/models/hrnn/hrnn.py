@@ -116,9 +116,10 @@ class HRNN(SignatureExportMixin, keras.Model):
         output, states = self.session_cell(features, [session_state], training=training)
         session_state = states[0] if isinstance(states, (list, tuple)) else states
         readout = keras.ops.concatenate([output, user_state], axis=-1) if self.user_to_output else output
-        return self._scores(readout), session_state, user_state
+        return self.catalog_scores(readout), session_state, user_state
 
-    def _scores(self, readout):
+    def catalog_scores(self, readout):
+        """Logits over the catalog (index 0 included) from the output layer's input."""
         projected = self.readout(readout)
         if not self.tie_embeddings:
             return projected
@@ -153,6 +154,28 @@ class HRNN(SignatureExportMixin, keras.Model):
             return logits
         batch = keras.ops.shape(inputs["items"])[0]
         return self.run(inputs, *self.zero_states(batch))[0]
+
+    def export_step(self, path, k=20):
+        """Writes a SavedModel whose `serving_default` advances one event per row and returns the
+        top-`k` item indices and scores for the next item, plus the new states:
+        inputs `items` (batch,) int32, `session_start` and `user_start` (batch,) 0/1, `session_state`
+        (batch, units), `user_state` (batch, user_units). Loads with TensorFlow alone."""
+        module = tf.Module()
+        module.model = self
+
+        @tf.function(input_signature=[tf.TensorSpec((None,), tf.int32, name="items"),
+                                      tf.TensorSpec((None,), tf.float32, name="session_start"),
+                                      tf.TensorSpec((None,), tf.float32, name="user_start"),
+                                      tf.TensorSpec((None, self.units), tf.float32, name="session_state"),
+                                      tf.TensorSpec((None, self.user_units), tf.float32, name="user_state")])
+        def serve(items, session_start, user_start, session_state, user_state):
+            logits, session_state, user_state = self.step(items, session_start, user_start, session_state, user_state)
+            top = tf.math.top_k(logits[:, 1:], k=min(k, self.num_items))  # index 0 is padding
+            return {"item_indices": top.indices + 1, "scores": top.values, "session_state": session_state,
+                    "user_state": user_state}
+
+        module.serve = serve
+        tf.saved_model.save(module, path, signatures={"serving_default": serve})
 
     def reset_states(self):
         """Zeroes the slots' stored states (e.g. before another pass over the training data)."""

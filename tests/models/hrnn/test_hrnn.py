@@ -87,3 +87,65 @@ def test_session_only_mode_is_gru4rec_and_bad_modes_fail():
         HRNN(num_items=5, mode="some")
     with pytest.raises(ValueError, match="needs user_gru=True"):
         HRNN(num_items=5, mode="all", user_gru=False)
+
+
+def _trained_on_habits():
+    """Users alternate between two habits; the model learns a->b->c and c->b->a."""
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=3, units=8, embedding_dim=4, num_slots=4)
+    model.compile(keras.optimizers.Adam(0.05), loss=LOSS)
+    orders = np.array([[1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2], [1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2]], "int32")
+    targets = np.array([[2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1], [2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1]], "int32")
+    starts = np.tile(np.array([1, 0, 1, 0, 1, 0], "float32"), (4, 1))
+    users = np.zeros((4, 6), "float32")
+    users[:, 0] = 1
+    model.fit({"items": orders, "session_start": starts, "user_start": users}, targets, batch_size=4, epochs=60,
+              verbose=0, shuffle=False)
+    return model
+
+
+@pytest.fixture(scope="module")
+def habits():
+    return _trained_on_habits()
+
+
+def test_session_recommender_follows_live_events_and_survives_a_restart(habits, tmp_path):
+    from kerasts.models import SessionRecommender
+
+    live = SessionRecommender(habits, ["a", "b", "c"])
+    assert live.recommend("new-user", 2) == []
+    live.put_events("ann", "s1", ["a"])
+    assert live.recommend("ann", 1) == ["b"]
+    live.put_events("ann", "s1", ["b"])
+    assert live.recommend("ann", 1) == ["c"]
+    live.put_events("bob", "s9", ["c", "b"])
+    assert live.recommend("bob", 1) == ["a"]
+    with pytest.warns(UserWarning, match="unknown to the model"):
+        live.put_events("bob", "s9", ["zzz"])
+    assert live.unknown_items == 1 and live.recommend("bob", 1) == ["a"]
+    assert "b" not in live.recommend("ann", 3, exclude_seen=True)
+    live.save(tmp_path / "states.npz")
+    restored = SessionRecommender.load(tmp_path / "states.npz", habits, ["a", "b", "c"])
+    assert restored.recommend("ann", 3) == live.recommend("ann", 3) and restored.unknown_items == 1
+
+
+SERVE_STEP = """
+import sys, numpy as np, tensorflow as tf
+step = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+out = step(items=tf.constant([1], tf.int32), session_start=tf.constant([1.0]), user_start=tf.constant([1.0]),
+           session_state=tf.zeros((1, 8)), user_state=tf.zeros((1, 8)))
+out = step(items=tf.constant([2], tf.int32), session_start=tf.constant([0.0]), user_start=tf.constant([0.0]),
+           session_state=out["session_state"], user_state=out["user_state"])
+print(int(out["item_indices"].numpy()[0, 0]))
+assert "kerasts" not in sys.modules
+"""
+
+
+def test_step_export_serves_without_kerasts(habits, tmp_path):
+    import subprocess
+    import sys
+
+    habits.export_step(str(tmp_path / "step"), k=2)
+    completed = subprocess.run([sys.executable, "-c", SERVE_STEP, str(tmp_path / "step")], capture_output=True,
+                               text=True, check=True)
+    assert completed.stdout.split()[-1] == "3"  # a, b -> c

@@ -1,0 +1,88 @@
+import json
+import warnings
+
+import numpy as np
+
+
+class SessionRecommender:
+    """Live use of a trained `HRNN`, like Amazon Personalize's event tracker: per-user state, new
+    events fed through the networks without retraining, next items for the current session.
+
+    `put_events(user_id, session_id, events)` advances the user's state item by item: a new user
+    starts from a zero user state; a new `session_id` first folds the previous session into the
+    user state, as in training. Items the model does not know are skipped and counted in
+    `unknown_items` (with a warning), never an error. `recommend(user_id, k)` ranks the catalog
+    for the user's current session; a user without events gets an empty list. `save(path)` and
+    `SessionRecommender.load(path, model, item_ids)` keep the states across restarts.
+
+    Args:
+        model: a trained `HRNN`.
+        item_ids: the catalog ids in index order (`item_ids[i - 1]` has index i).
+    """
+
+    def __init__(self, model, item_ids):
+        if len(item_ids) != model.num_items:
+            raise ValueError(f"`item_ids` has {len(item_ids)} ids but the model scores {model.num_items} items.")
+        self.model = model
+        self.item_ids = [str(item) for item in item_ids]
+        self._index = {item: position + 1 for position, item in enumerate(self.item_ids)}
+        self.users = {}
+        self.unknown_items = 0
+
+    def put_events(self, user_id, session_id, events):
+        """Feeds the user's new events (item ids, in time order) of session `session_id`."""
+        state = self.users.get(user_id)
+        for item in events:
+            index = self._index.get(str(item))
+            if index is None:
+                self.unknown_items += 1
+                warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
+                continue
+            new_user = state is None
+            new_session = new_user or state["session_id"] != session_id
+            session_state, user_state = (self.model.zero_states(1) if new_user
+                                         else (state["session_state"][None], state["user_state"][None]))
+            _, session_state, user_state = self.model.step(np.array([index], "int32"), np.array([float(new_session)]),
+                                                           np.array([float(new_user)]), session_state, user_state)
+            seen = [] if new_session else state["seen"]
+            state = {"session_id": session_id, "session_state": np.asarray(session_state)[0],
+                     "user_state": np.asarray(user_state)[0], "seen": seen + [index]}
+        if state is not None:
+            self.users[user_id] = state
+
+    def recommend(self, user_id, k, exclude_seen=False):
+        """The `k` best next items (ids) for the user's current session; `[]` for users without events."""
+        state = self.users.get(user_id)
+        if state is None:
+            return []
+        readout = state["session_state"][None]
+        if self.model.user_to_output:
+            readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
+        scores = np.array(self.model.catalog_scores(readout))[0]  # a writable copy
+        scores[0] = -np.inf
+        if exclude_seen:
+            scores[state["seen"]] = -np.inf
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [self.item_ids[index - 1] for index in best if np.isfinite(scores[index])]
+
+    def save(self, path):
+        """Writes every user's state to `path` (a .npz file)."""
+        users = list(self.users)
+        meta = {"users": users, "sessions": [self.users[user]["session_id"] for user in users],
+                "seen": [self.users[user]["seen"] for user in users], "unknown_items": self.unknown_items}
+        np.savez(path, meta=np.array(json.dumps(meta, default=int)),
+                 session_states=np.stack([self.users[user]["session_state"] for user in users]) if users else [],
+                 user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
+
+    @classmethod
+    def load(cls, path, model, item_ids):
+        recommender = cls(model, item_ids)
+        with np.load(path) as saved:
+            meta = json.loads(str(saved["meta"]))
+            for position, user in enumerate(meta["users"]):
+                recommender.users[user] = {"session_id": meta["sessions"][position],
+                                           "session_state": saved["session_states"][position],
+                                           "user_state": saved["user_states"][position],
+                                           "seen": meta["seen"][position]}
+        recommender.unknown_items = meta["unknown_items"]
+        return recommender

@@ -1,0 +1,39 @@
+import keras
+import keras_tuner
+
+from kerasts.models.hrnn.hrnn import HRNN
+
+
+class HRNNHyperModel(keras_tuner.HyperModel):
+    """Searches an `HRNN` for a catalog, trained with full-catalog cross-entropy on
+    `SessionParallelBatches(...).dataset()` (pass it as the training data; `num_slots` must match).
+
+    Default search space (`hp` names are stable):
+    - `units`: 32..256, step 32 (session GRU; the user GRU has the same size)
+    - `embedding_dim`: 16, 32, 64, 128
+    - `mode`: `init` or `all`
+    - `dropout`: 0.0..0.5, step 0.1
+    - `learning_rate`: 1e-4..1e-2, log scale (Adam)
+
+    Args:
+        num_items: catalog size.
+        num_slots: slots of the session-parallel batches.
+        user_gru: `False` searches session-only GRU4Rec (then `mode` is fixed to `init`).
+    """
+
+    def __init__(self, num_items, num_slots=32, user_gru=True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_items, self.num_slots, self.user_gru = num_items, num_slots, user_gru
+
+    def build(self, hp):
+        mode = hp.Choice("mode", ["init", "all"]) if self.user_gru else "init"
+        model = HRNN(self.num_items, units=hp.Int("units", 32, 256, step=32),
+                     embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), mode=mode, user_gru=self.user_gru,
+                     num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1))
+        model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        kwargs["shuffle"] = False  # slots continue from batch to batch
+        return model.fit(*args, **kwargs)

@@ -1,0 +1,68 @@
+import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.baselines import Popularity  # noqa: E402
+from kerasts.data import leave_last_session_out, sessionize, validate_interactions  # noqa: E402
+from kerasts.evaluation import evaluate_next_item_recommender, evaluate_next_items  # noqa: E402
+from kerasts.models import HRNN  # noqa: E402
+
+
+def _sessions():
+    rows = []
+    for user in range(6):
+        for session in range(3):
+            for position, item in enumerate(["a", "b", "c"] if user % 2 else ["c", "b", "a"]):
+                rows.append((f"u{user}", item, session * 100_000 + position * 10))
+    return sessionize(validate_interactions(pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])))
+
+
+INDEX = {"a": 1, "b": 2, "c": 3}
+
+
+class ScriptedModel:
+    """An HRNN stand-in whose scores favour one item index, to check the ranks by hand."""
+
+    def __init__(self, favourite):
+        self.favourite = favourite
+
+    def zero_states(self, batch):
+        return np.zeros((batch, 1)), np.zeros((batch, 1))
+
+    def run(self, inputs, session_state, user_state):
+        logits = np.zeros(inputs["items"].shape + (4,))
+        logits[..., self.favourite] = 1.0
+        logits[..., 0] = 9.0  # padding scores highest and must be ignored
+        return logits, session_state, user_state
+
+
+def test_ranks_count_only_test_session_targets():
+    history, test = leave_last_session_out(_sessions())
+    # Test targets: half the users go a->b->c (targets b, c), half c->b->a (targets b, a).
+    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, ks=(1, 2))
+    assert scores["targets"] == 12
+    assert scores["recall_at_1"] == pytest.approx(0.5)           # every b target is ranked first
+    assert scores["mrr_at_2"] == pytest.approx((6 * 1 + 6 * 0.5) / 12)  # the others second (ties rank optimistically)
+
+
+def test_a_trained_hrnn_learns_the_users_habit():
+    history, test = leave_last_session_out(_sessions())
+    from kerasts.data import SessionParallelBatches
+
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=3, units=8, embedding_dim=4, num_slots=6)
+    model.compile(keras.optimizers.Adam(0.05), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(SessionParallelBatches(history, INDEX, num_slots=6, steps=2).dataset(), epochs=40, verbose=0,
+              shuffle=False)
+    scores = evaluate_next_items(model, history, test, INDEX, ks=(1,))
+    assert scores["recall_at_1"] > 0.9
+
+
+def test_baselines_see_the_session_so_far():
+    history, test = leave_last_session_out(_sessions())
+    popular = Popularity().fit(history)
+    scores = evaluate_next_item_recommender(popular, test, ks=(1, 3))
+    assert scores["targets"] == 12 and scores["recall_at_3"] == 1.0
