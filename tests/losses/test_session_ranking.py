@@ -1,0 +1,48 @@
+import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.losses import BPRMax, TOP1Max  # noqa: E402
+from kerasts.models import HRNN  # noqa: E402
+
+# One step, three slots; slot 2's target repeats slot 0's, and a fourth slot is padding (target 0).
+TARGETS = np.array([[1], [2], [1], [0]], "int32")
+LOGITS = np.array([[[0.0, 2.0, 0.5, 0.0]], [[0.0, 1.0, -1.0, 0.0]], [[0.0, 0.3, 0.2, 0.0]], [[0.0, 0.0, 0.0, 0.0]]],
+                  "float32")
+
+
+def _sigmoid(value):
+    return 1 / (1 + np.exp(-value))
+
+
+def test_bpr_max_by_hand():
+    per_slot = keras.ops.convert_to_numpy(BPRMax(regularization=0.5, reduction=None)(TARGETS, LOGITS))
+    # Slot 0: positive r=2.0; its only negative is slot 1's target (item 2): r_j=0.5, weight 1.
+    expected0 = -np.log(_sigmoid(2.0 - 0.5)) + 0.5 * 0.5 ** 2
+    # Slot 1: positive r=-1.0 (item 2); negatives item 1 from slots 0 and 2, both scored 1.0.
+    expected1 = -np.log(_sigmoid(-1.0 - 1.0)) + 0.5 * 1.0
+    np.testing.assert_allclose(per_slot[:2, 0], [expected0, expected1], rtol=1e-5)
+    # (slot 3 is padding: its target never serves as a negative; its own loss is masked by sample_weight)
+
+
+def test_top1_max_by_hand():
+    per_slot = keras.ops.convert_to_numpy(TOP1Max(reduction=None)(TARGETS, LOGITS))
+    expected0 = _sigmoid(0.5 - 2.0) + _sigmoid(0.25)
+    np.testing.assert_allclose(per_slot[0, 0], expected0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("loss", [BPRMax(), TOP1Max()])
+def test_hrnn_trains_with_the_ranking_losses(loss):
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=6, units=8, embedding_dim=4, num_slots=6)
+    model.compile(keras.optimizers.Adam(0.05), loss=loss)
+    items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
+    flags = np.zeros((6, 4), "float32")
+    flags[:, 0] = 1
+    inputs = {"items": items, "session_start": flags, "user_start": flags}
+    targets = items % 6 + 1  # item i -> i + 1
+    losses = model.fit(inputs, targets, batch_size=6, epochs=30, verbose=0, shuffle=False).history["loss"]
+    assert losses[-1] < losses[0]  # (TOP1-max cannot go below 0.5: its sigmoid(r_j^2) term)
+    assert (np.argmax(keras.ops.convert_to_numpy(model(inputs))[:, 0, 1:], axis=-1) + 1 == targets[:, 0]).mean() > 0.8
