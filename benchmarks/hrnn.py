@@ -55,7 +55,8 @@ def train_hrnn(train, index, epochs, learning_rate, **settings):
     keras.utils.set_random_seed(0)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
     model = HRNN(num_items=len(index), units=100, embedding_dim=64, num_slots=32, **settings)
-    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=epochs, verbose=0, shuffle=False, callbacks=[timer])
     return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)

@@ -78,7 +78,8 @@ def main():
     dates = series.index[series.index > cutoff]
     figure, axis = plt.subplots(figsize=(9, 3.5), constrained_layout=True)
     axis.plot(series.index[-90:], series.to_numpy()[-90:], color="black", label="actual")
-    axis.plot(dates, predictions, color="tab:red", label=f"one day ahead (n_a={best.get('n_a')}, n_x={best.get('n_x')})")
+    label = f"one day ahead (n_a={best.get('n_a')}, n_x={best.get('n_x')})"
+    axis.plot(dates, predictions, color="tab:red", label=label)
     axis.axvline(cutoff, color="grey", linestyle=":")
     axis.set_ylabel("new cases")
     axis.legend()

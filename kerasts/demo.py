@@ -104,8 +104,8 @@ def run_recommendation_demo(output_dir="demo_output", epochs=8, history_length=2
     model.fit(data, epochs=epochs, verbose=0)
     catalog = sorted(events["ITEM_ID"].unique())
     model.index_candidates({"ITEM_ID": pd.Series(catalog, dtype=object).to_numpy()})
-    recommenders = {"TwoTower (log-Q)": HistoryRecommender(model, history_length), "popularity": Popularity().fit(train),
-                    "SIMS": SIMS().fit(train), "Swing": Swing().fit(train)}
+    recommenders = {"TwoTower (log-Q)": HistoryRecommender(model, history_length),
+                    "popularity": Popularity().fit(train), "SIMS": SIMS().fit(train), "Swing": Swing().fit(train)}
     table = pd.DataFrame({name: evaluate_recommender(recommender, split, ks=(10, 25))
                           for name, recommender in recommenders.items()}).T[RECOMMENDATION_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))

@@ -34,7 +34,8 @@ def history_before_each_event(interactions, history_length=50, user_column="USER
 
 def latest_histories(interactions, history_length=50, user_column="USER_ID", item_column="ITEM_ID"):
     """Per user, their last `history_length` items: the query feature for recommending next."""
-    return interactions.groupby(user_column, sort=False)[item_column].agg(lambda items: joined(items.iloc[-history_length:]))
+    newest = interactions.groupby(user_column, sort=False)[item_column]
+    return newest.agg(lambda items: joined(items.iloc[-history_length:]))
 
 
 def retrieval_examples(interactions, items=None, item_features=(), history_length=50, user_column="USER_ID",

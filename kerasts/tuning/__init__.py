@@ -12,6 +12,6 @@ from kerasts.tuning.search import SearchResult, check_search_space, random_searc
 from kerasts.tuning.two_tower_hypermodel import TwoTowerHyperModel
 
 __all__ = [
-    "DeepARHyperModel", "ForecastValidation", "HRNNHyperModel", "MMoEHyperModel", "PointForecasterHyperModel", "SearchResult",
-    "TwoTowerHyperModel", "check_search_space", "random_search",
+    "DeepARHyperModel", "ForecastValidation", "HRNNHyperModel", "MMoEHyperModel", "PointForecasterHyperModel",
+    "SearchResult", "TwoTowerHyperModel", "check_search_space", "random_search",
 ]
