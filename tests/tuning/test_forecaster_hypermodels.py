@@ -1,6 +1,5 @@
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
-import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
