@@ -2,14 +2,15 @@
 sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
+        [--loss cross_entropy|sampled|bpr_max|top1_max]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
 (repeated until stable); each user's last session is the test session, the earlier ones train and
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
-Training: 32 slots x 10 steps, 100 units, 64-d item embeddings, Adam (`--learning-rate`), full-catalog
-cross-entropy; throughput is training events per second over the epochs after the first.
+Training: 32 slots x 10 steps, 100 units, 64-d item embeddings, Adam (`--learning-rate`), `--loss`
+(full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per second over the epochs after the first.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from kerasts.data import (  # noqa: E402
     SessionParallelBatches, filter_interactions, leave_last_session_out, load_movielens, sessionize,
 )
 from kerasts.evaluation import evaluate_next_item_recommender, evaluate_next_items  # noqa: E402
+from kerasts.losses import BPRMax, SampledCrossEntropy, TOP1Max  # noqa: E402
 from kerasts.models import HRNN  # noqa: E402
 
 import movielens  # noqa: E402
@@ -51,12 +53,21 @@ def protocol(path, gap_hours):
     return train, test
 
 
-def train_hrnn(train, index, epochs, learning_rate, **settings):
+def make_loss(name, train, index):
+    if name == "cross_entropy":
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if name == "sampled":
+        counts = train["ITEM_ID"].map(index).value_counts()
+        return SampledCrossEntropy([0.0] + [float(counts.get(i, 0)) for i in range(1, len(index) + 1)],
+                                   num_negatives=256)
+    return {"bpr_max": BPRMax(), "top1_max": TOP1Max()}[name]
+
+
+def train_hrnn(train, index, epochs, learning_rate, loss, **settings):
     keras.utils.set_random_seed(0)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
     model = HRNN(num_items=len(index), units=100, embedding_dim=64, num_slots=32, **settings)
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.Adam(learning_rate), loss=make_loss(loss, train, index))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=epochs, verbose=0, shuffle=False, callbacks=[timer])
     return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)
@@ -78,6 +89,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--gap-hours", type=float, default=24)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     args = parser.parse_args()
     train, test = protocol(args.data, args.gap_hours)
     index = {item: position + 1 for position, item in enumerate(sorted(train["ITEM_ID"].unique()))}
@@ -92,7 +104,7 @@ def main():
 
     for name, settings in (("HRNN-init", {"mode": "init"}), ("HRNN-all", {"mode": "all"}),
                            ("session-only GRU (GRU4Rec)", {"user_gru": False})):
-        model, speed = train_hrnn(train, index, args.epochs, args.learning_rate, **settings)
+        model, speed = train_hrnn(train, index, args.epochs, args.learning_rate, args.loss, **settings)
         row(name, evaluate_next_items(model, train, test, index, ks=KS), f"{speed:,.0f}")
     row("popularity", evaluate_next_item_recommender(Popularity().fit(train), test, ks=KS))
     row("SIMS (user histories, session so far)", evaluate_next_item_recommender(SIMS().fit(train), test, ks=KS))

@@ -1,6 +1,6 @@
 """Keras losses of kerasts (each registered as serializable under the `kerasts` package)."""
 
 from kerasts.losses.nll import NegativeLogLikelihood, pack_observed, split_observed
-from kerasts.losses.session_ranking import BPRMax, TOP1Max
+from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
 
-__all__ = ["BPRMax", "NegativeLogLikelihood", "TOP1Max", "pack_observed", "split_observed"]
+__all__ = ["BPRMax", "NegativeLogLikelihood", "SampledCrossEntropy", "TOP1Max", "pack_observed", "split_observed"]

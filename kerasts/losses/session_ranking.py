@@ -66,3 +66,56 @@ class TOP1Max(keras.losses.Loss):
         weights = _negative_weights(negatives, mask)
         return tf.reduce_sum(weights * (tf.sigmoid(negatives - positive[..., None]) + tf.sigmoid(tf.square(negatives))),
                              axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="kerasts")
+class SampledCrossEntropy(keras.losses.Loss):
+    """GRU4Rec's cross-entropy over in-batch items plus shared sampled negatives, log-Q corrected.
+
+    At each step a slot's candidates are the targets of all slots at that step (in-batch items,
+    which appear in proportion to their popularity) and `num_negatives` items drawn once per batch
+    with probability proportional to `popularity ** alpha`. Copies of the slot's own target among
+    the other candidates and padding are removed; with `logq_correction`, each candidate's logit is
+    lowered by the log of its probability of being a candidate (popularity share for in-batch items,
+    the sampling probability for the shared ones), so popular items are not over-penalised.
+
+    Args:
+        item_popularity: events per item index (index 0, padding, is never sampled).
+        num_negatives: shared sampled negatives per batch.
+        alpha: exponent of the sampling distribution (0: uniform, 1: by popularity).
+        logq_correction: apply the correction above.
+        seed: seeds the sampler.
+    """
+
+    def __init__(self, item_popularity, num_negatives=128, alpha=0.75, logq_correction=True, seed=0,
+                 name="sampled_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.item_popularity = [float(value) for value in item_popularity]
+        self.num_negatives, self.alpha = int(num_negatives), float(alpha)
+        self.logq_correction, self.seed = bool(logq_correction), int(seed)
+        popularity = tf.concat([[0.0], tf.constant(self.item_popularity[1:], tf.float32)], axis=0)
+        self._target_log_share = tf.math.log(popularity / tf.reduce_sum(popularity) + 1e-12)
+        weights = tf.pow(popularity, self.alpha) * tf.cast(popularity > 0, tf.float32)
+        self._sample_log_share = tf.math.log(weights / tf.reduce_sum(weights) + 1e-12)
+        self._generator = tf.random.Generator.from_seed(self.seed)
+
+    def call(self, y_true, y_pred):
+        targets = tf.cast(y_true, tf.int32)
+        positive, in_batch, mask = in_batch_scores(targets, y_pred)
+        seed = self._generator.make_seeds(1)[:, 0]
+        samples = tf.cast(tf.random.stateless_categorical(self._sample_log_share[None], self.num_negatives, seed)[0],
+                          tf.int32)
+        sampled = tf.gather(y_pred, samples, axis=-1)                                   # (B, T, S)
+        if self.logq_correction:
+            # Column j of step t holds slot j's target at t.
+            in_batch = in_batch - tf.gather(self._target_log_share, tf.transpose(targets))[None]
+            sampled = sampled - tf.gather(self._sample_log_share, samples)
+            positive = positive - tf.gather(self._target_log_share, targets)
+        sampled = tf.where(tf.equal(targets[..., None], samples[None, None, :]), -1e9, sampled)
+        negatives = tf.where(mask, in_batch, -1e9)
+        logits = tf.concat([positive[..., None], negatives, sampled], axis=-1)
+        return -tf.nn.log_softmax(logits, axis=-1)[..., 0]
+
+    def get_config(self):
+        return {**super().get_config(), "item_popularity": self.item_popularity, "num_negatives": self.num_negatives,
+                "alpha": self.alpha, "logq_correction": self.logq_correction, "seed": self.seed}

@@ -46,3 +46,42 @@ def test_hrnn_trains_with_the_ranking_losses(loss):
     losses = model.fit(inputs, targets, batch_size=6, epochs=30, verbose=0, shuffle=False).history["loss"]
     assert losses[-1] < losses[0]  # (TOP1-max cannot go below 0.5: its sigmoid(r_j^2) term)
     assert (np.argmax(keras.ops.convert_to_numpy(model(inputs))[:, 0, 1:], axis=-1) + 1 == targets[:, 0]).mean() > 0.8
+
+
+def _log_softmax_first(values):
+    values = np.asarray(values, dtype="float64")
+    return -(values[0] - np.log(np.exp(values).sum()))
+
+
+def test_sampled_cross_entropy_by_hand():
+    from kerasts.losses import SampledCrossEntropy
+
+    targets = np.array([[1], [2]], "int32")
+    logits = np.array([[[0.0, 2.0, 0.5, -1.0]], [[0.0, 1.0, -1.0, 0.3]]], "float32")
+    # Only item 3 can be sampled: the two shared negatives are both item 3.
+    plain = SampledCrossEntropy([0, 0, 0, 4], num_negatives=2, logq_correction=False, reduction=None)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(plain(targets, logits))[:, 0],
+                               [_log_softmax_first([2.0, 0.5, -1.0, -1.0]), _log_softmax_first([-1.0, 1.0, 0.3, 0.3])],
+                               rtol=1e-5)
+    # With log-Q: in-batch items lose log(popularity share), sampled ones log(sampling probability);
+    # alpha 50 makes item 3 (4 of 6 events) all but certain to be drawn, with probability ~1.
+    corrected = SampledCrossEntropy([0, 1, 1, 4], num_negatives=2, alpha=50.0, reduction=None)
+    share = np.log(1 / 6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(corrected(targets, logits))[:, 0],
+                               [_log_softmax_first([2.0 - share, 0.5 - share, -1.0, -1.0]),
+                                _log_softmax_first([-1.0 - share, 1.0 - share, 0.3, 0.3])], rtol=1e-4)
+
+
+def test_hrnn_trains_with_sampled_cross_entropy():
+    from kerasts.losses import SampledCrossEntropy
+
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=6, units=8, embedding_dim=4, num_slots=6)
+    model.compile(keras.optimizers.Adam(0.05), loss=SampledCrossEntropy([0] + [1] * 6, num_negatives=3))
+    items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
+    flags = np.zeros((6, 4), "float32")
+    flags[:, 0] = 1
+    inputs = {"items": items, "session_start": flags, "user_start": flags}
+    targets = items % 6 + 1
+    model.fit(inputs, targets, batch_size=6, epochs=30, verbose=0, shuffle=False)
+    assert (np.argmax(keras.ops.convert_to_numpy(model(inputs))[:, 0, 1:], axis=-1) + 1 == targets[:, 0]).mean() > 0.8
