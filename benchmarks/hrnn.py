@@ -10,7 +10,8 @@ fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
 Training: 32 slots x 10 steps, 100 units, 64-d item embeddings, Adam (`--learning-rate`), `--loss`
-(full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per second over the epochs after the first.
+(full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max);
+throughput is training events per second over the epochs after the first.
 """
 
 import argparse
