@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kerasts.models._export import SignatureExportMixin
@@ -85,11 +86,21 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.readout.build((None, self.units + (self.user_units if self.user_to_output else 0)))
         if self.tie_embeddings:
             self.output_bias = self.add_weight(shape=(self.num_items + 1,), initializer="zeros", name="output_bias")
-        self.session_state = self.add_weight(shape=(self.num_slots, self.units), initializer="zeros",
-                                             trainable=False, name="session_state")
-        self.user_state = self.add_weight(shape=(self.num_slots, self.user_units), initializer="zeros",
-                                          trainable=False, name="user_state")
+        # Under a tf.distribute strategy each replica runs its share of the slots: the states are
+        # per-replica (on-read) variables of that share.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if self.num_slots % replicas:
+            raise ValueError(f"`num_slots` ({self.num_slots}) must divide evenly over {replicas} replicas.")
+        slots = self.num_slots // replicas
+        self.session_state = self._slot_states(slots, self.units, "session_state")
+        self.user_state = self._slot_states(slots, self.user_units, "user_state")
         self.built = True
+
+    @staticmethod
+    def _slot_states(slots, units, name):
+        with keras.name_scope(name):
+            return keras.Variable(keras.initializers.Zeros()((slots, units)), trainable=False, name=name,
+                                  synchronization="on_read", aggregation="only_first_replica")
 
     def zero_states(self, batch_size):
         return (keras.ops.zeros((batch_size, self.units)), keras.ops.zeros((batch_size, self.user_units)))
@@ -176,6 +187,15 @@ class HRNN(SignatureExportMixin, keras.Model):
 
         module.serve = serve
         tf.saved_model.save(module, path, signatures={"serving_default": serve})
+
+    def stored_states(self):
+        """The slots' stored `(session_states, user_states)` as numpy arrays (num_slots, units), slot
+        order kept (replicas' shares concatenated under a distribution strategy)."""
+        def gather(variable):
+            parts = tf.distribute.get_strategy().experimental_local_results(getattr(variable, "_value", variable))
+            return np.concatenate([np.asarray(part) for part in parts])
+
+        return gather(self.session_state), gather(self.user_state)
 
     def reset_states(self):
         """Zeroes the slots' stored states (e.g. before another pass over the training data)."""

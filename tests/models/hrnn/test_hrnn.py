@@ -23,12 +23,9 @@ def _batch(rows=8, steps=5, items=12, seed=0):
 class HRNNHarnessTest(TestCase):
     def test_harness(self):
         inputs, targets = _batch()
-        # Session-parallel slots keep per-slot states in variables; mirrored replicas would each hold
-        # half the slots, which Keras's mirrored variables cannot: training is single-device for now.
         self.run_model_test(HRNN, {"num_items": 12, "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
                                    "user_to_output": True, "tie_embeddings": True},
-                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
-                            run_distribution_check=False)
+                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS)
 
 
 def _numpy_gru(cell, x, h):
@@ -69,14 +66,33 @@ def test_training_carries_slot_states_across_batches_but_inference_starts_from_z
     model.compile(keras.optimizers.SGD(0.0), loss=LOSS)  # weights stay put, so states can be recomputed
     inputs, targets = _batch()
     model.fit(inputs, targets, batch_size=8, epochs=1, verbose=0, shuffle=False)
-    stored = model.session_state.numpy()
+    stored, _ = model.stored_states()
     assert np.abs(stored).sum() > 0
     _, expected, _ = model.run(inputs, *model.zero_states(8))
     np.testing.assert_allclose(stored, expected.numpy(), rtol=1e-4, atol=1e-5)
     continuing = {**inputs, "session_start": np.zeros((8, 5), "float32"), "user_start": np.zeros((8, 5), "float32")}
     assert not np.allclose(model(continuing, training=True).numpy(), model(continuing).numpy())
     model.reset_states()
-    assert not model.session_state.numpy().any()
+    assert not model.stored_states()[0].any()
+
+
+def test_under_mirrored_strategy_each_replica_keeps_its_share_of_the_slots():
+    import tensorflow as tf
+
+    from kerasts.testing.devices import logical_cpu_names
+
+    strategy = tf.distribute.MirroredStrategy(logical_cpu_names()[:2],
+                                              cross_device_ops=tf.distribute.ReductionToOneDevice())
+    inputs, targets = _batch()
+    with strategy.scope():
+        model = HRNN(num_items=12, units=8, embedding_dim=6, num_slots=8)
+        model.compile(keras.optimizers.SGD(0.0), loss=LOSS)
+        model(inputs)
+    model.fit(inputs, targets, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    with strategy.scope():
+        stored, _ = model.stored_states()
+    _, expected, _ = model.run(inputs, *model.zero_states(8))
+    np.testing.assert_allclose(stored, expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_session_only_mode_is_gru4rec_and_bad_modes_fail():
