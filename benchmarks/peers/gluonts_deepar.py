@@ -9,6 +9,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -45,11 +46,14 @@ def main():
     test = ListDataset([{"target": row[:origin + electricity.PREDICTION_LENGTH], "start": electricity.START}
                         for row in values for origin in origins], freq="h")
     timer = EpochTimer()
+    checkpoint_dir = tempfile.TemporaryDirectory()
     estimator = DeepAREstimator(
         freq="h", prediction_length=electricity.PREDICTION_LENGTH, context_length=electricity.CONTEXT_LENGTH,
         num_layers=2, hidden_size=40, dropout_rate=0.1, batch_size=32, num_batches_per_epoch=50,
         trainer_kwargs={"max_epochs": arguments.epochs, "enable_progress_bar": False, "logger": False,
-                        "enable_model_summary": False, "callbacks": [timer]},
+                        "enable_model_summary": False, "callbacks": [timer],
+                        # GluonTS's checkpoint callback would otherwise write into the working directory.
+                        "default_root_dir": checkpoint_dir.name},
     )
     predictor = estimator.train(train)
     windows_per_second = statistics.median(50 * 32 / s for s in timer.seconds[1:] or timer.seconds)
