@@ -115,6 +115,7 @@ class ForecastWindows:
             if static_categories.ndim != 2 or static_categories.shape[0] != num_series:
                 raise ValueError(f"`static_categories` must have shape ({num_series}, n), got {static_categories.shape}.")
             self.static_categories = static_categories.astype("int32")
+        self._tensor_cache = None
 
     @property
     def num_covariates(self):
@@ -129,29 +130,44 @@ class ForecastWindows:
         return flat.mean(axis=0).tolist(), np.maximum(flat.std(axis=0), 1e-6).tolist()
 
     def windows(self, series, origins, with_future_target=True):
-        """Inputs for the given `series` indices at grid `origins` (arrays of equal length)."""
-        series = np.asarray(series)
-        origins = np.asarray(origins) + self._padding
+        """Inputs for the given `series` indices at grid `origins` (arrays of equal length), as numpy."""
+        inputs = self._gather(tf.constant(np.asarray(series), tf.int64), tf.constant(np.asarray(origins), tf.int64),
+                              with_future_target)
+        return {name: value.numpy() for name, value in inputs.items()}
+
+    def _gather(self, series, origins, with_future_target):
+        """`windows` as TensorFlow ops, so the training pipeline can sample inside the graph."""
+        arrays = self._tensors()
+        origins = origins + self._padding
         before = self.history_length + self.context_length
         after = self.prediction_length if with_future_target else 0
-        target_positions = origins[:, None] + np.arange(-before, after)[None]
-        step_positions = origins[:, None] + np.arange(-self.context_length, self.prediction_length)[None]
-        rows = series[:, None]
+        target_positions = origins[:, None] + tf.range(-before, after, dtype=tf.int64)[None]
+        step_positions = origins[:, None] + tf.range(-self.context_length, self.prediction_length, dtype=tf.int64)[None]
         inputs = {
-            "target": self._target[rows, target_positions],
-            "observed": self._observed[rows, target_positions],
-            "timestamps": self._seconds[step_positions],
+            "target": tf.gather(tf.gather(arrays["target"], series), target_positions, batch_dims=1),
+            "observed": tf.gather(tf.gather(arrays["observed"], series), target_positions, batch_dims=1),
+            "timestamps": tf.gather(arrays["seconds"], step_positions),
         }
         if self.covariates is not None:
-            inputs["covariates"] = self.covariates[rows, step_positions]
+            inputs["covariates"] = tf.gather(tf.gather(arrays["covariates"], series), step_positions, batch_dims=1)
         if self.static_categories is not None:
-            inputs["static_categories"] = self.static_categories[series]
+            inputs["static_categories"] = tf.gather(arrays["static_categories"], series)
         return inputs
+
+    def _tensors(self):
+        """The padded panel as tensors, converted once."""
+        if self._tensor_cache is None:
+            with tf.init_scope():  # eager tensors, captured (not copied) by the graphs that use them
+                arrays = {"target": self._target, "observed": self._observed, "seconds": self._seconds,
+                          "covariates": self.covariates, "static_categories": self.static_categories}
+                self._tensor_cache = {name: tf.constant(value) for name, value in arrays.items() if value is not None}
+        return self._tensor_cache
 
     def labels(self, inputs):
         """`y_true` for a window with its future: context and horizon, target and observed packed."""
         start = self.history_length
-        return np.stack([inputs["target"][:, start:], inputs["observed"][:, start:]], axis=-1)
+        stack = tf.stack if tf.is_tensor(inputs["target"]) else np.stack
+        return stack([inputs["target"][:, start:], inputs["observed"][:, start:]], axis=-1)
 
     def last_windows(self, end=None, with_future_target=True):
         """One window per series whose horizon starts at grid index `end` (default: after the grid's
@@ -201,30 +217,30 @@ class ForecastWindows:
             raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
         end = self.panel.target.shape[1] if end is None else end
         low, high = self.valid_origins(end)
-        counts = (high - low + 1).astype("float64")
-        weights = counts.copy()
+        counts = high - low + 1
+        weights = counts.astype("float64")
         if sampling == "scale":
             observed = self.panel.observed[:, :end]
             totals = np.where(observed, np.abs(np.nan_to_num(self.panel.target[:, :end])), 0.0).sum(axis=1)
             weights *= 1.0 + totals / np.maximum(observed.sum(axis=1), 1)
-        probabilities = weights / weights.sum()
-        generator = np.random.default_rng(seed)
+        log_probabilities = tf.constant(np.log(weights / weights.sum())[None], tf.float32)
+        low, counts = tf.constant(low, tf.int64), tf.constant(counts, tf.int64)
 
-        def batches():
-            while True:
-                series = generator.choice(len(probabilities), size=batch_size, p=probabilities)
-                origins = generator.integers(low[series], high[series] + 1)
-                inputs = self.windows(series, origins)
-                yield inputs, self.labels(inputs)
+        def sample(step):
+            # Stateless draws keyed by (seed, batch number): the same seed gives the same batches.
+            series_seed, origin_seed = tf.unstack(tf.random.experimental.stateless_split(
+                tf.stack([tf.cast(seed, tf.int64), step]), num=2))
+            series = tf.random.stateless_categorical(log_probabilities, batch_size, series_seed, dtype=tf.int64)[0]
+            series_counts = tf.gather(counts, series)
+            uniform = tf.random.stateless_uniform([batch_size], origin_seed, dtype=tf.float64)
+            # min(): float rounding must not reach one past the last origin.
+            offsets = tf.minimum(tf.cast(uniform * tf.cast(series_counts, tf.float64), tf.int64), series_counts - 1)
+            origins = tf.gather(low, series) + offsets
+            inputs = self._gather(series, origins, with_future_target=True)
+            return inputs, self.labels(inputs)
 
-        example_inputs = self.windows(np.zeros(1, dtype=int), low[:1])
-        example_labels = self.labels(example_inputs)
-        signature = (
-            {name: tf.TensorSpec((None,) + value.shape[1:], tf.as_dtype(value.dtype))
-             for name, value in example_inputs.items()},
-            tf.TensorSpec((None,) + example_labels.shape[1:], tf.float32),
-        )
-        return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(tf.data.AUTOTUNE)
+        # Sampling in the graph (no Python generator) keeps the input pipeline off the GIL.
+        return tf.data.Dataset.counter().map(sample).prefetch(tf.data.AUTOTUNE)
 
 
 def _grid_seconds(panel, before, after):
