@@ -35,6 +35,10 @@ class RecurrentStack(keras.layers.Layer):
         units: units per layer.
         num_layers: number of stacked layers.
         dropout: dropout rate applied between layers in training.
+        batch_shards: splits the batch of the sequence pass into this many shards whose
+            recurrent kernels are independent ops, so TensorFlow runs them at the same time.
+            At small batches one fused LSTM kernel keeps about one CPU core busy; on a
+            multi-core CPU, shards use the others (the result is the same up to rounding).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -54,13 +58,16 @@ class RecurrentStack(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, cell="lstm", units=40, num_layers=2, dropout=0.0, **kwargs):
+    def __init__(self, cell="lstm", units=40, num_layers=2, dropout=0.0, batch_shards=1, **kwargs):
         super().__init__(**kwargs)
         if cell not in _CELLS:
             raise ValueError(f"Unknown cell {cell!r}: expected one of {recurrent_cell_names()}.")
         if not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        if isinstance(batch_shards, bool) or not isinstance(batch_shards, int) or batch_shards < 1:
+            raise ValueError(f"`batch_shards` must be a positive integer, got {batch_shards!r}.")
         self.cell = cell
+        self.batch_shards = batch_shards
         self.units = int(units)
         self.num_layers = int(num_layers)
         self.dropout = float(dropout)
@@ -83,6 +90,21 @@ class RecurrentStack(keras.layers.Layer):
             features = self.units
 
     def call(self, inputs, training=None):
+        if self.batch_shards == 1:
+            return self._run_layers(inputs, training)
+        # An empty shard would be wrong, not just wasted: BlockLSTM's gradient kernel returns
+        # garbage weight gradients for a batch of zero rows.
+        return tf.cond(tf.shape(inputs)[0] >= self.batch_shards, lambda: self._run_sharded(inputs, training),
+                       lambda: self._run_layers(inputs, training))
+
+    def _run_sharded(self, inputs, training):
+        shards = [self._run_layers(shard, training) for shard in _split_batch(inputs, self.batch_shards)]
+        outputs = tf.concat([shard_outputs for shard_outputs, _ in shards], axis=0)
+        states = [[tf.concat(parts, axis=0) for parts in zip(*layer_states)]
+                  for layer_states in zip(*(shard_states for _, shard_states in shards))]
+        return outputs, states
+
+    def _run_layers(self, inputs, training):
         states = []
         sequence = inputs
         for index, (layer_cell, sequence_layer) in enumerate(zip(self.cells, self.sequence_layers)):
@@ -117,7 +139,14 @@ class RecurrentStack(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
-                "dropout": self.dropout}
+                "dropout": self.dropout, "batch_shards": self.batch_shards}
+
+
+def _split_batch(inputs, shards):
+    """`inputs` cut along the batch into `shards` parts whose sizes differ by at most one."""
+    batch = tf.shape(inputs)[0]
+    sizes = batch // shards + tf.cast(tf.range(shards) < batch % shards, batch.dtype)
+    return tf.split(inputs, sizes, num=shards, axis=0)
 
 
 def _state_count(cell):

@@ -55,6 +55,30 @@ def test_fused_lstm_gradients_match_the_stepped_cells():
         np.testing.assert_allclose(fused, reference, atol=1e-4)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("batch", [8, 3, 1])  # 3 and 1: uneven and empty shards
+def test_batch_shards_give_the_unsharded_outputs_states_and_gradients(cell, batch):
+    sequence = SEQUENCE[:batch]
+    whole = RecurrentStack(cell, units=4, num_layers=2)
+    sharded = RecurrentStack(cell, units=4, num_layers=2, batch_shards=2)
+    whole(sequence), sharded(sequence)
+    sharded.set_weights(whole.get_weights())
+
+    def run(stack):
+        with tf.GradientTape() as tape:
+            outputs, states = stack(sequence)
+            loss = tf.reduce_sum(tf.square(outputs)) + sum(tf.reduce_sum(state) for state in tf.nest.flatten(states))
+        return [outputs, *tf.nest.flatten(states), *tape.gradient(loss, stack.trainable_weights)]
+
+    for expected, actual in zip(run(whole), run(sharded), strict=True):
+        np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def test_batch_shards_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="`batch_shards` must be a positive integer, got 0"):
+        RecurrentStack("lstm", batch_shards=0)
+
+
 @keras.saving.register_keras_serializable(package="kerasts_tests")
 class RecurrentOutputs(RecurrentStack):
     """The stack's outputs alone, so the harness can fit it with one loss."""
@@ -68,8 +92,8 @@ class RecurrentOutputs(RecurrentStack):
 
 class RecurrentStackTest(TestCase):
     def test_harness_lstm(self):
-        self.run_layer_test(RecurrentOutputs, {"cell": "lstm", "units": 4, "num_layers": 2, "dropout": 0.1},
-                            SEQUENCE, (8, 12, 4))
+        self.run_layer_test(RecurrentOutputs, {"cell": "lstm", "units": 4, "num_layers": 2, "dropout": 0.1,
+                                               "batch_shards": 2}, SEQUENCE, (8, 12, 4))
 
     def test_harness_gru(self):
         self.run_layer_test(RecurrentOutputs, {"cell": "gru", "units": 4, "num_layers": 1}, SEQUENCE, (8, 12, 4),

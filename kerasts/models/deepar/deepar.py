@@ -40,6 +40,9 @@ class DeepAR(SignatureExportMixin, keras.Model):
         cell: `"lstm"`, `"gru"` or `"nested_lstm"`.
         num_layers, units: size of the recurrent stack.
         dropout: dropout rate between recurrent layers, in training only.
+        batch_shards: shards of the batch whose recurrent passes run concurrently (see
+            `kerasts.layers.RecurrentStack`): the default 2 uses a second CPU core, which
+            at small batches trains about 1.5x faster on two cores; 1 on a GPU.
         num_covariates: known real covariates per step.
         covariate_mean, covariate_std: standardisation of the covariates (from
             `ForecastWindows.covariate_statistics()`); none when omitted.
@@ -75,14 +78,15 @@ class DeepAR(SignatureExportMixin, keras.Model):
     """
 
     def __init__(self, prediction_length, context_length, frequency, lags=DEFAULT_LAGS, likelihood="student_t",
-                 cell="lstm", num_layers=2, units=40, dropout=0.1, num_covariates=0, covariate_mean=None,
-                 covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10, num_samples=100,
-                 quantiles=(0.1, 0.5, 0.9), **kwargs):
+                 cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
+                 covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
+                 num_samples=100, quantiles=(0.1, 0.5, 0.9), **kwargs):
         super().__init__(**kwargs)
         _check_positive_int("prediction_length", prediction_length)
         _check_positive_int("context_length", context_length)
         _check_positive_int("num_layers", num_layers)
         _check_positive_int("units", units)
+        _check_positive_int("batch_shards", batch_shards)
         _check_positive_int("num_samples", num_samples)
         lags = [int(lag) for lag in lags]
         if not lags or min(lags) < 1 or len(set(lags)) != len(lags):
@@ -128,7 +132,8 @@ class DeepAR(SignatureExportMixin, keras.Model):
             keras.layers.Embedding(cardinality, dimension, name=f"category_embedding_{index}")
             for index, (cardinality, dimension) in enumerate(zip(cardinalities, self.embedding_dims))
         ]
-        self.recurrent = RecurrentStack(cell, self.units, self.num_layers, self.dropout_rate, name="recurrent")
+        self.recurrent = RecurrentStack(cell, self.units, self.num_layers, self.dropout_rate, batch_shards,
+                                        name="recurrent")
         self.distribution_output = DistributionOutput(likelihood, name="distribution_output")
         self.likelihood = self.distribution_output.likelihood
 
@@ -380,6 +385,7 @@ class DeepAR(SignatureExportMixin, keras.Model):
             "num_layers": self.num_layers,
             "units": self.units,
             "dropout": self.dropout_rate,
+            "batch_shards": self.recurrent.batch_shards,
             "num_covariates": self.num_covariates,
             "covariate_mean": self.covariate_mean,
             "covariate_std": self.covariate_std,
