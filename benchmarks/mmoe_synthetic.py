@@ -1,14 +1,18 @@
 """MMoE against a shared-bottom model of the same size on the MMoE paper's synthetic tasks.
 
     .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--epochs 30]
+        [--train-rows 10000] [--scale 1] [--num-sines 10] [--noise-std 0.1] [--cosine-decay]
 
-For each task correlation (0.5, 0.9, 1.0) and seed: `synthetic_multitask` with 100 inputs,
-10,000 training and 2,000 test rows; MMoE with 8 experts of 16 units, linear gates and towers of 8;
-shared-bottom with one layer whose width gives the nearest parameter count; both Adam 1e-2, batch
-256, the same epochs. Prints the test MSE per task as mean and standard deviation over the seeds.
+For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with
+100 inputs, `--train-rows` training and 2,000 test rows; MMoE with 8 experts of 16 units, linear gates
+and towers of 8; shared-bottom with one layer whose width gives the nearest parameter count; both Adam
+1e-2 (cosine-decayed to zero over the run with `--cosine-decay`), batch 256, the same epochs. Prints
+the test MSE per task as mean and standard deviation over the seeds, and the paired gap (shared-bottom
+minus MMoE on the same data and seed) as mean and standard error.
 """
 
 import argparse
+import math
 import platform
 import statistics
 
@@ -21,6 +25,8 @@ from kerasts.data import synthetic_multitask  # noqa: E402
 from kerasts.models import MMoE, SharedBottom  # noqa: E402
 
 DIM = 100
+TEST_ROWS = 2_000
+BATCH_SIZE = 256
 TASKS = {"task_1": "regression", "task_2": "regression"}
 FEATURES = {"x": {"type": "numeric", "size": DIM, "units": None}}
 
@@ -36,19 +42,42 @@ def matched_shared_bottom(target):
         SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,))) - target))
 
 
-def test_mse(make, x, y, x_test, y_test, epochs, seed):
+def test_mse(make, data, args, seed):
+    (x, y), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
     model = make()
-    model.compile(keras.optimizers.Adam(1e-2), loss={task: "mse" for task in TASKS})
-    model.fit({"x": x}, y, epochs=epochs, batch_size=256, verbose=0)
+    learning_rate = 1e-2
+    if args.cosine_decay:
+        steps = args.epochs * math.ceil(len(x) / BATCH_SIZE)
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(keras.optimizers.Adam(learning_rate), loss={task: "mse" for task in TASKS})
+    model.fit({"x": x}, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=0)
     predictions = {task: keras.ops.convert_to_numpy(value) for task, value in model({"x": x_test}).items()}
     return [float(np.mean((predictions[task][:, 0] - y_test[task]) ** 2)) for task in TASKS]
+
+
+def split(args, correlation, seed):
+    x, y = synthetic_multitask(args.train_rows + TEST_ROWS, DIM, correlation, num_sines=args.num_sines,
+                               scale=args.scale, noise_std=args.noise_std, seed=seed)
+    train, test = slice(0, args.train_rows), slice(args.train_rows, None)
+    return (x[train], {t: v[train] for t, v in y.items()}), (x[test], {t: v[test] for t, v in y.items()})
+
+
+def mean_and_spread(values, standard_error=False):
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {spread / math.sqrt(len(values)) if standard_error else spread:.3f}"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--correlations", type=float, nargs="+", default=[0.5, 0.9, 1.0])
+    parser.add_argument("--train-rows", type=int, default=10_000)
+    parser.add_argument("--scale", type=float, default=1.0, help="length c of the task weight vectors")
+    parser.add_argument("--num-sines", type=int, default=10)
+    parser.add_argument("--noise-std", type=float, default=0.1)
+    parser.add_argument("--cosine-decay", action="store_true", help="decay the learning rate to zero over the run")
     args = parser.parse_args()
     mmoe_parameters = parameter_count(MMoE(FEATURES, TASKS, num_experts=8, expert_units=(16,), tower_units=(8,)))
     width = matched_shared_bottom(mmoe_parameters)
@@ -57,21 +86,29 @@ def main():
         "MMoE (8 x 16)": lambda: MMoE(FEATURES, TASKS, num_experts=8, expert_units=(16,), tower_units=(8,)),
         f"shared-bottom ({width})": lambda: SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,)),
     }
-    print(f"{platform.machine()}, seeds {args.seeds}, {args.epochs} epochs; parameters: MMoE {mmoe_parameters:,}, "
+    print(f"{platform.machine()}, {vars(args)}; parameters: MMoE {mmoe_parameters:,}, "
           f"shared-bottom {bottom_parameters:,}\n")
     print("| correlation | model | task 1 test MSE | task 2 test MSE |")
     print("|---|---|---|---|")
-    for correlation in (0.5, 0.9, 1.0):
-        for name, make in models.items():
-            runs = []
-            for seed in args.seeds:
-                x, y = synthetic_multitask(12_000, DIM, correlation, seed=seed)
-                train, test = slice(0, 10_000), slice(10_000, None)
-                runs.append(test_mse(make, x[train], {t: v[train] for t, v in y.items()}, x[test],
-                                     {t: v[test] for t, v in y.items()}, args.epochs, seed))
-            cells = [f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0:.3f}"
-                     for values in zip(*runs)]
+    gaps = {}
+    for correlation in args.correlations:
+        runs = {name: [] for name in models}
+        for seed in args.seeds:
+            data = split(args, correlation, seed)
+            for name, make in models.items():
+                runs[name].append(test_mse(make, data, args, seed))
+        for name in models:
+            cells = [mean_and_spread(values) for values in zip(*runs[name])]
             print(f"| {correlation} | {name} | {cells[0]} | {cells[1]} |", flush=True)
+        mmoe_runs, bottom_runs = runs.values()
+        gaps[correlation] = [[b - m for b, m in zip(bottom, mmoe)] for bottom, mmoe in zip(bottom_runs, mmoe_runs)]
+    print("\nPaired gap, shared-bottom minus MMoE test MSE (mean ± standard error over seeds; "
+          "positive: MMoE better)\n")
+    print("| correlation | task 1 | task 2 |")
+    print("|---|---|---|")
+    for correlation, seed_gaps in gaps.items():
+        cells = [mean_and_spread(values, standard_error=True) for values in zip(*seed_gaps)]
+        print(f"| {correlation} | {cells[0]} | {cells[1]} |")
 
 
 if __name__ == "__main__":
