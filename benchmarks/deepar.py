@@ -4,17 +4,17 @@
 
 Both sides: 2 layers x 40 LSTM units, context 168, prediction 24, batch 32, 50 batches per epoch,
 Student-t output, 100 sample paths, the same training range and the same 2,247 test windows. Prints,
-per system: training windows/s (median over epochs after the first, median over runs), forecast
-seconds for 2,247 series x 100 paths x 24 h (median of 3 calls after a warm-up), ND, mean wQL,
-rho-risk 0.5/0.9 (first run) and peak RSS. The peer runs in its own environment
-(`.venv-peers`, from benchmarks/requirements-peers.txt), in a separate process.
+per system and run (seed), then as medians over the runs: training windows/s (median over epochs
+after the first), forecast seconds for 2,247 series x 100 paths x 24 h (median of 3 calls after a
+warm-up), ND, mean wQL, rho-risk 0.5/0.9 and peak RSS. The systems take turns run by run. The peer
+runs in its own environment (`.venv-peers`, from benchmarks/requirements-peers.txt), in a separate
+process.
 """
 
 import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -76,7 +76,7 @@ def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_ep
     naive = kerasts.baselines.seasonal_naive_forecast(insample, electricity.PREDICTION_LENGTH, 24)
     naive_scores = electricity.pooled_scores(actuals, naive[None], insample)
     return {"windows/s": windows_per_second, "forecast s": statistics.median(forecast_seconds), **scores,
-            "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, naive_scores
+            "peak RSS MB": electricity.peak_rss_mb()}, naive_scores
 
 
 def run_peer(name, data, epochs, seed):
@@ -106,13 +106,16 @@ def main():
     if arguments.peer:
         systems[f"{arguments.peer} DeepAR"] = lambda seed: run_peer(arguments.peer, arguments.data,
                                                                     arguments.epochs, seed)
-    rows = {}
-    for name, run in systems.items():
-        # Each run in a fresh process would isolate RSS; runs here share one, so RSS is the max.
-        runs = [run(seed) for seed in range(arguments.runs)]
-        rows[name] = {**runs[0], "windows/s": statistics.median(r["windows/s"] for r in runs),
-                      "forecast s": statistics.median(r["forecast s"] for r in runs)}
-        print(f"{name}: {rows[name]}", flush=True)
+    # The systems take turns run by run, so a slow spell on a shared machine hits both alike.
+    # kerasts' runs share one process, so its RSS is the max over them; the peer's are separate.
+    runs = {name: [] for name in systems}
+    for seed in range(arguments.runs):
+        for name, run in systems.items():
+            runs[name].append(run(seed))
+            print(f"{name}, run {seed}: {runs[name][-1]}", flush=True)
+    # Seeds move ND and wQL by more than the systems differ: every figure is the median over runs.
+    rows = {name: {metric: statistics.median(r[metric] for r in results) for metric in results[0]}
+            for name, results in runs.items()}
     rows["seasonal naive (lag 24)"] = run_kerasts(values, 1, 0)[1] if "kerasts DeepAR" in rows else {}
     print(pd.DataFrame(rows).T.to_string(float_format=lambda value: f"{value:,.3f}"))
 

@@ -42,3 +42,11 @@ def panel(values):
     keys = pd.DataFrame({"item_id": [f"client_{index:03d}" for index in range(values.shape[0])]})
     timestamps = pd.date_range(START, periods=values.shape[1], freq="h")
     return TimeSeriesPanel(keys, timestamps, values, "H")
+
+
+def peak_rss_mb():
+    """This process's peak resident memory in MB. `VmHWM`, not `getrusage`: a child started by
+    `subprocess` inherits its parent's `ru_maxrss`, so a peer run would report ours."""
+    with open("/proc/self/status") as status:
+        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return kilobytes / 1024

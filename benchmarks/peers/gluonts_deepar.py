@@ -6,7 +6,6 @@ Called by benchmarks/deepar.py --peer gluonts; not importable from kerasts' envi
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -86,7 +85,7 @@ def main():
     print(json.dumps({
         "windows/s": windows_per_second, "forecast s": statistics.median(seconds),
         "ND": float(np.abs(median - actuals).sum() / denominator), "mean_wQL": float(np.mean(wql)), **rho,
-        "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak RSS MB": electricity.peak_rss_mb(),
         "ND (GluonTS Evaluator)": float(evaluator_nd),
     }))
 

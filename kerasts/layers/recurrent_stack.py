@@ -93,14 +93,13 @@ class RecurrentStack(keras.layers.Layer):
         if self.batch_shards == 1:
             return self._run_layers(inputs, training)
         # An empty shard would be wrong, not just wasted: BlockLSTM's gradient kernel returns
-        # garbage weight gradients for a batch of zero rows.
-        return tf.cond(tf.shape(inputs)[0] >= self.batch_shards, lambda: self._run_sharded(inputs, training),
-                       lambda: self._run_layers(inputs, training))
-
-    def _run_sharded(self, inputs, training):
-        shards = [self._run_layers(shard, training) for shard in _split_batch(inputs, self.batch_shards)]
-        outputs = tf.concat([shard_outputs for shard_outputs, _ in shards], axis=0)
-        states = [[tf.concat(parts, axis=0) for parts in zip(*layer_states)]
+        # garbage weight gradients for zero rows. Rows of zeros fill a batch smaller than the
+        # shard count (their outputs are dropped, so they add nothing to the gradients).
+        batch = tf.shape(inputs)[0]
+        filled = tf.pad(inputs, [[0, tf.maximum(self.batch_shards - batch, 0)], [0, 0], [0, 0]])
+        shards = [self._run_layers(shard, training) for shard in _split_batch(filled, self.batch_shards)]
+        outputs = tf.concat([shard_outputs for shard_outputs, _ in shards], axis=0)[:batch]
+        states = [[tf.concat(parts, axis=0)[:batch] for parts in zip(*layer_states)]
                   for layer_states in zip(*(shard_states for _, shard_states in shards))]
         return outputs, states
 

@@ -11,6 +11,8 @@ from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names
 from kerasts.models._export import SignatureExportMixin
 
 DEFAULT_LAGS = tuple(range(1, 8))
+# Sample paths per chunk when forecasting (see `DeepAR.sample_paths`).
+PATHS_PER_CHUNK = 16_384
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -223,9 +225,32 @@ class DeepAR(SignatureExportMixin, keras.Model):
         """Joint sample paths `(batch, num_samples, prediction_length)` in the data's units.
 
         `inputs` hold no horizon targets (history and context only). Traceable: this is
-        the body of the exported `forecast` signature.
+        the body of the exported `forecast` signature. The series go through in chunks of
+        about `PATHS_PER_CHUNK` paths, one after another: a step over every path at once
+        moves hundreds of MB, and on CPU small chunks run about twice as fast (electricity,
+        2,247 series x 100 paths: 20.7 s in one pass, 10.6 s in chunks of 16k paths).
         """
         self._check_inputs(inputs, with_future_target=False)
+        inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
+        batch = tf.shape(inputs["target"])[0]
+        series_per_chunk = tf.maximum(tf.minimum(batch, PATHS_PER_CHUNK // num_samples), 1)
+        num_chunks = (batch + series_per_chunk - 1) // series_per_chunk
+
+        def chunked(tensor):  # (batch, ...) -> (num_chunks, series_per_chunk, ...), zero rows filling the last
+            filled = tf.pad(tensor, [[0, num_chunks * series_per_chunk - batch]] + [[0, 0]] * (tensor.shape.rank - 1))
+            return tf.reshape(filled, tf.concat([[num_chunks, series_per_chunk], tf.shape(tensor)[1:]], axis=0))
+
+        def sample_chunk(index_and_inputs):
+            index, chunk_inputs = index_and_inputs
+            chunk_seed = tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int32), index)
+            return self._sample_chunk(chunk_inputs, num_samples, chunk_seed)
+
+        chunks = {name: chunked(value) for name, value in inputs.items()}
+        paths = tf.map_fn(sample_chunk, (tf.range(num_chunks), chunks), fn_output_signature=tf.float32,
+                          parallel_iterations=1)
+        return tf.reshape(paths, [-1, num_samples, self.prediction_length])[:batch]
+
+    def _sample_chunk(self, inputs, num_samples, seed):
         target = tf.cast(inputs["target"], tf.float32)
         observed = tf.cast(inputs["observed"], tf.float32)
         scaled, scale = self._scale(target, observed)
@@ -249,7 +274,6 @@ class DeepAR(SignatureExportMixin, keras.Model):
         states = [[repeat(state) for state in layer_states] for layer_states in states]
         path_scale = repeat(scale)[:, 0]
         path_static = repeat(static)
-        seed = tf.cast(seed, tf.int32)
         scaled_samples, samples = [], []
         for step in range(self.prediction_length):
             step_history = repeat(history_lags[:, step])

@@ -80,6 +80,19 @@ def test_forecast_is_seeded_and_shaped():
     np.testing.assert_allclose(first["quantiles"][:, 1], np.quantile(first["samples"], 0.5, axis=1), rtol=1e-5)
 
 
+def test_forecast_in_chunks_keeps_each_series_rows_and_seed(monkeypatch):
+    monkeypatch.setattr(kerasts.models.deepar.deepar, "PATHS_PER_CHUNK", 20)  # 2 series per chunk of 10 paths
+    windows = _windows()
+    model = _trained(windows, epochs=1)
+    series = np.array([0, 1, 2, 3, 0])  # 3 chunks, the last one filled up with a zero row
+    inputs = windows.windows(series, np.full(5, 150), with_future_target=False)
+    chunked = model.forecast(inputs, num_samples=10, seed=2)["samples"]
+    assert chunked.shape == (5, 10, 6) and np.all(np.isfinite(chunked))
+    first_chunk = model.forecast({name: value[:2] for name, value in inputs.items()}, num_samples=10, seed=2)
+    np.testing.assert_array_equal(chunked[:2], first_chunk["samples"])
+    assert not np.array_equal(chunked[4], chunked[0])  # same window, another chunk: its own draws
+
+
 def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing():
     windows = _windows()
     model = DeepAR(**SMALL)
