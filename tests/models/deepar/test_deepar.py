@@ -15,8 +15,10 @@ from kerasts.models import DeepAR
 from kerasts.testing import TestCase
 
 LAGS = [1, 2, 24]
+# One batch shard keeps the graphs small and the suite fast; tests/layers/test_recurrent_stack.py
+# checks the sharded stack (outputs, gradients, harness with export and distribution).
 SMALL = {"prediction_length": 6, "context_length": 12, "frequency": "H", "lags": LAGS, "units": 8,
-         "num_layers": 2, "likelihood": "negative_binomial", "num_samples": 20}
+         "num_layers": 2, "likelihood": "negative_binomial", "num_samples": 20, "batch_shards": 1}
 
 
 def _windows(num_series=4, length=24 * 8, likelihood="negative_binomial", **kwargs):
