@@ -144,12 +144,12 @@ class ForecastWindows:
         target_positions = origins[:, None] + tf.range(-before, after, dtype=tf.int64)[None]
         step_positions = origins[:, None] + tf.range(-self.context_length, self.prediction_length, dtype=tf.int64)[None]
         inputs = {
-            "target": tf.gather(tf.gather(arrays["target"], series), target_positions, batch_dims=1),
-            "observed": tf.gather(tf.gather(arrays["observed"], series), target_positions, batch_dims=1),
+            "target": _steps_of(arrays["target"], series, target_positions),
+            "observed": _steps_of(arrays["observed"], series, target_positions),
             "timestamps": tf.gather(arrays["seconds"], step_positions),
         }
         if self.covariates is not None:
-            inputs["covariates"] = tf.gather(tf.gather(arrays["covariates"], series), step_positions, batch_dims=1)
+            inputs["covariates"] = _steps_of(arrays["covariates"], series, step_positions)
         if self.static_categories is not None:
             inputs["static_categories"] = tf.gather(arrays["static_categories"], series)
         return inputs
@@ -241,6 +241,13 @@ class ForecastWindows:
 
         # Sampling in the graph (no Python generator) keeps the input pipeline off the GIL.
         return tf.data.Dataset.counter().map(sample).prefetch(tf.data.AUTOTUNE)
+
+
+def _steps_of(array, series, positions):
+    """`array[series[i], positions[i, j]]` for a (series, grid, ...) array: one gather of just the
+    window's steps (gathering whole series rows first would copy each padded row per window)."""
+    rows = tf.broadcast_to(series[:, None], tf.shape(positions))
+    return tf.gather_nd(array, tf.stack([rows, positions], axis=-1))
 
 
 def _grid_seconds(panel, before, after):

@@ -35,6 +35,20 @@ def test_window_contents_line_up_with_the_panel():
     np.testing.assert_array_equal(labels[0, :, 0], panel.target[1, 15:23])
 
 
+def test_each_window_reads_its_own_series_and_steps():
+    panel = _panel()
+    covariates = np.arange(3 * 63 * 2, dtype="float32").reshape(3, 63, 2)
+    categories = np.array([[7], [8], [9]])
+    windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 4], covariates=covariates,
+                              static_categories=categories)
+    series, origins = np.array([2, 0, 2, 1]), np.array([20, 12, 30, 57])
+    inputs = windows.windows(series, origins)
+    for row, (one_series, origin) in enumerate(zip(series, origins)):
+        np.testing.assert_array_equal(inputs["target"][row], panel.target[one_series, origin - 9:origin + 3])
+        np.testing.assert_array_equal(inputs["covariates"][row], covariates[one_series, origin - 5:origin + 3])
+        assert inputs["static_categories"][row, 0] == categories[one_series, 0]
+
+
 def test_windows_before_the_data_are_padded_unobserved():
     panel = _panel()
     windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 10])
