@@ -1,6 +1,7 @@
+import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kerasts.likelihoods.base import Likelihood, positive
+from kerasts.likelihoods.base import Likelihood, _stateless_seed, positive
 
 tfd = tfp.distributions
 
@@ -26,3 +27,17 @@ class StudentT(Likelihood):
 
     def _distribution(self, loc, scale, df):
         return tfd.StudentT(df=df, loc=loc, scale=scale)
+
+    def sample(self, parameters, num_samples, seed):
+        # loc + scale * z / sqrt(chi2_df / df) with TensorFlow's own samplers: on CPU this takes
+        # about half the time of tfd.StudentT.sample, whose gamma draws go through TFP's generic
+        # sampler (it was 15% of a DeepAR forecast).
+        parameters = self.unstack(parameters)
+        shape = tf.concat([[num_samples], tf.shape(parameters["loc"])], axis=0)
+        normal_seed, gamma_seed = tf.unstack(tf.random.experimental.stateless_split(_stateless_seed(seed), num=2))
+        half_df = 0.5 * parameters["df"]
+        gamma = tf.random.stateless_gamma(shape, gamma_seed, alpha=half_df, dtype=half_df.dtype)
+        standard = tf.random.stateless_normal(shape, normal_seed, dtype=half_df.dtype) * tf.sqrt(half_df / gamma)
+        # The scale broadcast up front: otherwise Grappler reorders the chain of products to
+        # broadcast less, and a graph's draws would differ from eager ones in the last bit.
+        return parameters["loc"] + tf.broadcast_to(parameters["scale"], shape) * standard

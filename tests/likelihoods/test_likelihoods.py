@@ -116,6 +116,16 @@ def test_continuous_quantiles_invert_the_cdf(name):
         np.testing.assert_allclose(likelihood.distribution(parameters).cdf(quantile), level, atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["gaussian", "student_t", "beta"])
+def test_continuous_samples_follow_the_distribution(name):
+    likelihood, parameters = _stacked(name)
+    samples = np.asarray(likelihood.sample(parameters, 40_000, seed=4))
+    for level in (0.01, 0.1, 0.5, 0.9, 0.99):
+        below = (samples <= np.asarray(likelihood.quantile(parameters, level))).mean(axis=0)
+        # Five binomial standard errors around the level.
+        assert np.all(np.abs(below - level) < 5 * np.sqrt(level * (1 - level) / samples.shape[0])), (level, below)
+
+
 @pytest.mark.parametrize("name", ["negative_binomial", "poisson", "zero_inflated_negative_binomial"])
 def test_count_quantile_is_smallest_count_reaching_the_level(name):
     likelihood, parameters = _stacked(name)
