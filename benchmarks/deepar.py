@@ -25,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
 import electricity  # noqa: E402
+from spread import mean_and_spread  # noqa: E402
 
 PEER_PYTHON = os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin", "python")
 
@@ -118,6 +119,10 @@ def main():
             for name, results in runs.items()}
     rows["seasonal naive (lag 24)"] = run_kerasts(values, 1, 0)[1] if "kerasts DeepAR" in rows else {}
     print(pd.DataFrame(rows).T.to_string(float_format=lambda value: f"{value:,.3f}"))
+    print(f"\nAccuracy over {arguments.runs} runs, mean ± standard error:")
+    for metric in ("ND", "mean_wQL"):
+        print(f"  {metric}: " + "; ".join(f"{name} {mean_and_spread((r[metric] for r in results), True)}"
+                                          for name, results in runs.items()))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ minus MMoE on the same data and seed) as mean and standard error.
 import argparse
 import math
 import platform
-import statistics
 
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
@@ -23,6 +22,8 @@ import numpy as np  # noqa: E402
 
 from kerasts.data import synthetic_multitask  # noqa: E402
 from kerasts.models import MMoE, SharedBottom  # noqa: E402
+
+from spread import mean_and_spread  # noqa: E402
 
 DIM = 100
 TEST_ROWS = 2_000
@@ -61,11 +62,6 @@ def split(args, correlation, seed):
                                scale=args.scale, noise_std=args.noise_std, seed=seed)
     train, test = slice(0, args.train_rows), slice(args.train_rows, None)
     return (x[train], {t: v[train] for t, v in y.items()}), (x[test], {t: v[test] for t, v in y.items()})
-
-
-def mean_and_spread(values, standard_error=False):
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {spread / math.sqrt(len(values)) if standard_error else spread:.3f}"
 
 
 def main():
