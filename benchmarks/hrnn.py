@@ -2,16 +2,20 @@
 sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
-        [--loss cross_entropy|sampled|bpr_max|top1_max]
+        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-to-output]
+        [--seeds 0] [--validation] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
 (repeated until stable); each user's last session is the test session, the earlier ones train and
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
-Training: 32 slots x 10 steps, 100 units, 64-d item embeddings, Adam (`--learning-rate`), `--loss`
-(full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max);
-throughput is training events per second over the epochs after the first.
+Training: 32 slots x 10 steps, `--units` (100), 64-d item embeddings, `--dropout` on the session GRU's
+input, Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives
+with log-Q, BPR-max or TOP1-max); throughput is training events per second over the epochs after the
+first. With several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
+`--validation` tunes without touching the test sessions: they are dropped and each user's
+second-to-last session becomes the session evaluated. `--only` runs just the named methods.
 """
 
 import argparse
@@ -32,6 +36,7 @@ from kerasts.losses import BPRMax, SampledCrossEntropy, TOP1Max  # noqa: E402
 from kerasts.models import HRNN  # noqa: E402
 
 import movielens  # noqa: E402
+from spread import mean_and_spread  # noqa: E402
 
 KS = (5, 20)
 
@@ -44,11 +49,13 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds = getattr(self, "seconds", []) + [time.perf_counter() - self.start]
 
 
-def protocol(path, gap_hours):
+def protocol(path, gap_hours, validation=False):
     interactions, _ = load_movielens(path)
     sessions = filter_interactions(sessionize(interactions, gap_seconds=gap_hours * 3600), min_item_support=5,
                                    min_session_length=2, min_sessions_per_user=2)
     train, test = leave_last_session_out(sessions)
+    if validation:
+        train, test = leave_last_session_out(train)
     test = test[test["ITEM_ID"].isin(set(train["ITEM_ID"]))]
     test = test[test.groupby("SESSION_ID")["ITEM_ID"].transform("size") >= 2]
     return train, test
@@ -64,13 +71,14 @@ def make_loss(name, train, index):
     return {"bpr_max": BPRMax(), "top1_max": TOP1Max()}[name]
 
 
-def train_hrnn(train, index, epochs, learning_rate, loss, **settings):
-    keras.utils.set_random_seed(0)
+def train_hrnn(train, index, args, seed, **settings):
+    keras.utils.set_random_seed(seed)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
-    model = HRNN(num_items=len(index), units=100, embedding_dim=64, num_slots=32, **settings)
-    model.compile(keras.optimizers.Adam(learning_rate), loss=make_loss(loss, train, index))
+    model = HRNN(num_items=len(index), units=args.units, embedding_dim=64, num_slots=32, dropout=args.dropout,
+                 **settings)
+    model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
     timer = EpochTimer()
-    model.fit(batches.dataset(), epochs=epochs, verbose=0, shuffle=False, callbacks=[timer])
+    model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
     return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)
 
 
@@ -91,26 +99,47 @@ def main():
     parser.add_argument("--gap-hours", type=float, default=24)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--only", nargs="+", help="method names to run (default: all)")
     args = parser.parse_args()
-    train, test = protocol(args.data, args.gap_hours)
+    train, test = protocol(args.data, args.gap_hours, args.validation)
     index = {item: position + 1 for position, item in enumerate(sorted(train["ITEM_ID"].unique()))}
+    evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
-          f"{test['SESSION_ID'].nunique()} test sessions, {len(index):,} items; {args.epochs} epochs\n")
+          f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {len(index):,} items; {args.epochs} epochs\n")
     print("| method | train events/s | R@5 | MRR@5 | R@20 | MRR@20 |")
     print("|---|---|---|---|---|---|")
 
-    def row(name, scores, speed="—"):
-        print(f"| {name} | {speed} | " + " | ".join(f"{scores[f'{m}_at_{k}']:.3f}" for k in KS
-                                                     for m in ("recall", "mrr")) + " |", flush=True)
+    def row(name, runs, speed="—"):
+        cells = [mean_and_spread((run[f"{metric}_at_{k}"] for run in runs), True) if len(runs) > 1
+                 else f"{runs[0][f'{metric}_at_{k}']:.3f}" for k in KS for metric in ("recall", "mrr")]
+        print(f"| {name} | {speed} | " + " | ".join(cells) + " |", flush=True)
 
-    for name, settings in (("HRNN-init", {"mode": "init"}), ("HRNN-all", {"mode": "all"}),
-                           ("session-only GRU (GRU4Rec)", {"user_gru": False})):
-        model, speed = train_hrnn(train, index, args.epochs, args.learning_rate, args.loss, **settings)
-        row(name, evaluate_next_items(model, train, test, index, ks=KS), f"{speed:,.0f}")
-    row("popularity", evaluate_next_item_recommender(Popularity().fit(train), test, ks=KS))
-    row("SIMS (user histories, session so far)", evaluate_next_item_recommender(SIMS().fit(train), test, ks=KS))
-    item_knn = SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train)
-    row("item-kNN (sessions, last item)", evaluate_next_item_recommender(LastItem(item_knn), test, ks=KS))
+    def wanted(name):
+        return not args.only or name in args.only
+
+    recurrent = (("HRNN-init", {"mode": "init", "user_to_output": args.user_to_output}),
+                 ("HRNN-all", {"mode": "all", "user_to_output": args.user_to_output}),
+                 ("GRU4Rec", {"user_gru": False}))
+    for name, settings in recurrent:
+        if wanted(name):
+            runs, speeds = [], []
+            for seed in args.seeds:
+                model, speed = train_hrnn(train, index, args, seed, **settings)
+                runs.append(evaluate_next_items(model, train, test, index, ks=KS))
+                speeds.append(speed)
+            row(name, runs, f"{statistics.median(speeds):,.0f}")
+    if wanted("popularity"):
+        row("popularity", [evaluate_next_item_recommender(Popularity().fit(train), test, ks=KS)])
+    if wanted("SIMS"):
+        row("SIMS (user histories, session so far)", [evaluate_next_item_recommender(SIMS().fit(train), test, ks=KS)])
+    if wanted("item-kNN"):
+        item_knn = SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train)
+        row("item-kNN (sessions, last item)", [evaluate_next_item_recommender(LastItem(item_knn), test, ks=KS)])
 
 
 if __name__ == "__main__":

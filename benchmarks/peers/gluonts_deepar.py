@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import numpy as np
+import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import electricity  # noqa: E402
@@ -37,7 +38,10 @@ def main():
     parser.add_argument("--data", default=electricity.DEFAULT_DATA)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="torch's intra-op threads (default: torch's choice)")
     arguments = parser.parse_args()
+    if arguments.threads:
+        torch.set_num_threads(arguments.threads)
     pl.seed_everything(arguments.seed, verbose=False)
     values = electricity.load_values(arguments.data)
     origins = electricity.test_origins(values.shape[1])

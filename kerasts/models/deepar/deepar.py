@@ -226,9 +226,11 @@ class DeepAR(SignatureExportMixin, keras.Model):
 
         `inputs` hold no horizon targets (history and context only). Traceable: this is
         the body of the exported `forecast` signature. The series go through in chunks of
-        about `PATHS_PER_CHUNK` paths, one after another: a step over every path at once
-        moves hundreds of MB, and on CPU small chunks run about twice as fast (electricity,
-        2,247 series x 100 paths: 20.7 s in one pass, 10.6 s in chunks of 16k paths).
+        about `PATHS_PER_CHUNK` paths, two at a time: a step over every path at once moves
+        hundreds of MB, and on CPU small chunks run about twice as fast (electricity, 2,247
+        series x 100 paths: 20.7 s in one pass, 10.6 s in chunks of 16k paths, one at a
+        time); two chunks in flight keep both cores of a small machine busy between ops
+        (another 10%, and they leave training's intra-op setting free, see the README).
         """
         self._check_inputs(inputs, with_future_target=False)
         inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
@@ -247,7 +249,7 @@ class DeepAR(SignatureExportMixin, keras.Model):
 
         chunks = {name: chunked(value) for name, value in inputs.items()}
         paths = tf.map_fn(sample_chunk, (tf.range(num_chunks), chunks), fn_output_signature=tf.float32,
-                          parallel_iterations=1)
+                          parallel_iterations=2)
         return tf.reshape(paths, [-1, num_samples, self.prediction_length])[:batch]
 
     def _sample_chunk(self, inputs, num_samples, seed):
