@@ -1,6 +1,7 @@
 """DeepAR on the electricity protocol, optionally side by side with GluonTS's torch DeepAR.
 
     .venv/bin/python benchmarks/deepar.py [--epochs 10] [--runs 3] [--peer gluonts]
+        [--steps-per-execution 1] [--intra-op-threads N] [--peer-threads N]
 
 Both sides: 2 layers x 40 LSTM units, context 168, prediction 24, batch 32, 50 batches per epoch,
 Student-t output, 100 sample paths, the same training range and the same 2,247 test windows. Prints,
@@ -8,7 +9,8 @@ per system and run (seed), then as medians over the runs: training windows/s (me
 after the first), forecast seconds for 2,247 series x 100 paths x 24 h (median of 3 calls after a
 warm-up), ND, mean wQL, rho-risk 0.5/0.9 and peak RSS. The systems take turns run by run. The peer
 runs in its own environment (`.venv-peers`, from benchmarks/requirements-peers.txt), in a separate
-process.
+process. The last three flags are each system's speed settings (Keras's steps per `tf.function`
+call; TensorFlow's and torch's intra-op thread counts); the defaults are the libraries' own.
 """
 
 import argparse
@@ -30,7 +32,7 @@ from spread import mean_and_spread  # noqa: E402
 PEER_PYTHON = os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin", "python")
 
 
-def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_epoch=50):
+def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_size=32, batches_per_epoch=50):
     import kerasts  # first: it silences TensorFlow's start-up logging
 
     import keras
@@ -46,7 +48,8 @@ def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_ep
     # The windows already checked the targets, so the loss skips its in-graph checks.
     # Adam at 1e-3 with gradients clipped at global norm 10: GluonTS DeepAR's defaults.
     model.compile(keras.optimizers.Adam(1e-3, global_clipnorm=10.0), loss=kerasts.losses.NegativeLogLikelihood("student_t",
-                                                                                          validate_targets=False))
+                                                                                          validate_targets=False),
+                  steps_per_execution=steps_per_execution)
     epoch_seconds = []
 
     class EpochTimer(keras.callbacks.Callback):
@@ -80,13 +83,14 @@ def run_kerasts(values, epochs, seed, cell="lstm", batch_size=32, batches_per_ep
             "peak RSS MB": electricity.peak_rss_mb()}, naive_scores
 
 
-def run_peer(name, data, epochs, seed):
+def run_peer(name, data, epochs, seed, threads):
     script = os.path.join(os.path.dirname(__file__), "peers", f"{name}_deepar.py")
     if not os.path.exists(PEER_PYTHON):
         sys.exit(f"No peer environment at {PEER_PYTHON}: python3.11 -m venv .venv-peers && "
                  ".venv-peers/bin/pip install -r benchmarks/requirements-peers.txt")
-    completed = subprocess.run([PEER_PYTHON, script, "--data", data, "--epochs", str(epochs), "--seed", str(seed)],
-                               capture_output=True, text=True)
+    command = [PEER_PYTHON, script, "--data", data, "--epochs", str(epochs), "--seed", str(seed)]
+    completed = subprocess.run(command + (["--threads", str(threads)] if threads else []), capture_output=True,
+                               text=True)
     if completed.returncode != 0:
         sys.exit(f"The {name} run failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -99,14 +103,23 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cell", default="lstm")
     parser.add_argument("--peer", choices=["gluonts"])
+    parser.add_argument("--steps-per-execution", type=int, default=1, help="Keras compile(steps_per_execution=)")
+    parser.add_argument("--intra-op-threads", type=int,
+                        help="TensorFlow's intra-op threads for the kerasts runs (default: TensorFlow's choice)")
+    parser.add_argument("--peer-threads", type=int, help="torch's intra-op threads (default: torch's choice)")
     arguments = parser.parse_args()
+    if arguments.intra_op_threads:
+        import tensorflow as tf  # before TensorFlow runs anything: the setting is fixed at start-up
+
+        tf.config.threading.set_intra_op_parallelism_threads(arguments.intra_op_threads)
     values = electricity.load_values(arguments.data)
     print(f"{values.shape[0]} series x {values.shape[1]} h, {arguments.epochs} epochs x 50 batches of 32; "
           f"{platform.machine()}, {os.cpu_count()} cores", flush=True)
-    systems = {"kerasts DeepAR": lambda seed: run_kerasts(values, arguments.epochs, seed, arguments.cell)[0]}
+    systems = {"kerasts DeepAR": lambda seed: run_kerasts(values, arguments.epochs, seed, arguments.cell,
+                                                          arguments.steps_per_execution)[0]}
     if arguments.peer:
         systems[f"{arguments.peer} DeepAR"] = lambda seed: run_peer(arguments.peer, arguments.data,
-                                                                    arguments.epochs, seed)
+                                                                    arguments.epochs, seed, arguments.peer_threads)
     # The systems take turns run by run, so a slow spell on a shared machine hits both alike.
     # kerasts' runs share one process, so its RSS is the max over them; the peer's are separate.
     runs = {name: [] for name in systems}
