@@ -109,7 +109,8 @@ def main():
     parser.add_argument("--peer-threads", type=int, help="torch's intra-op threads (default: torch's choice)")
     arguments = parser.parse_args()
     if arguments.intra_op_threads:
-        import tensorflow as tf  # before TensorFlow runs anything: the setting is fixed at start-up
+        import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+        import tensorflow as tf  # then the setting, before TensorFlow runs anything: it is fixed at start-up
 
         tf.config.threading.set_intra_op_parallelism_threads(arguments.intra_op_threads)
     values = electricity.load_values(arguments.data)
