@@ -1,6 +1,10 @@
+import contextlib
+import io
 import pathlib
+import runpy
 import subprocess
 import sys
+import traceback
 
 import numpy as np
 import pandas as pd
@@ -11,8 +15,25 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def _run(script, *arguments):
-    return subprocess.run([sys.executable, str(EXAMPLES / script), *map(str, arguments)], capture_output=True,
-                          text=True)
+    """Runs an example as `python script arguments` would, but in this process: a fresh interpreter
+    per example spent most of these tests importing TensorFlow again."""
+    argv = [str(EXAMPLES / script), *map(str, arguments)]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, sys.argv = sys.argv, argv
+    returncode = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as exit_:
+        returncode = exit_.code if isinstance(exit_.code, int) else 1
+        if exit_.code is not None and not isinstance(exit_.code, int):
+            stderr.write(str(exit_.code))
+    except Exception:  # noqa: BLE001 - reported as a crashed script would be
+        returncode = 1
+        stderr.write(traceback.format_exc())
+    finally:
+        sys.argv = saved_argv
+    return subprocess.CompletedProcess(argv, returncode, stdout.getvalue(), stderr.getvalue())
 
 
 def test_backtest_example_on_a_csv_in_forecast_layout(tmp_path):
