@@ -3,6 +3,7 @@ sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
         [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-to-output]
+        [--tie-embeddings]
         [--seeds 0] [--validation] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
@@ -75,7 +76,7 @@ def train_hrnn(train, index, args, seed, **settings):
     keras.utils.set_random_seed(seed)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
     model = HRNN(num_items=len(index), units=args.units, embedding_dim=64, num_slots=32, dropout=args.dropout,
-                 **settings)
+                 tie_embeddings=args.tie_embeddings, **settings)
     model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
@@ -102,6 +103,7 @@ def main():
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
+    parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--validation", action="store_true")
     parser.add_argument("--only", nargs="+", help="method names to run (default: all)")
