@@ -3,8 +3,7 @@ sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
         [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-to-output]
-        [--tie-embeddings]
-        [--seeds 0] [--validation] [--only NAME ...]
+        [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
@@ -106,7 +105,8 @@ def main():
     parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--validation", action="store_true")
-    parser.add_argument("--only", nargs="+", help="method names to run (default: all)")
+    parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
+                        choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
     train, test = protocol(args.data, args.gap_hours, args.validation)
     index = {item: position + 1 for position, item in enumerate(sorted(train["ITEM_ID"].unique()))}

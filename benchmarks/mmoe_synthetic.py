@@ -108,7 +108,7 @@ def main():
         cells = [mean_and_spread(values, standard_error=True) for values in zip(*seed_gaps)]
         print(f"| {correlation} | {cells[0]} | {cells[1]} |")
     # A seed gives the same inputs, task-1 targets and initial weights at every correlation, so the
-    # change of the gap with the correlation can be paired by seed, which removes most seed noise.
+    # change of the gap with the correlation can be paired by seed (data noise cancels; training's does not).
     reference = max(gaps)
     print(f"\nGap at each correlation minus the gap at {reference}, paired by seed (mean ± standard error; "
           "positive: MMoE's advantage grows as the correlation falls)\n")

@@ -24,9 +24,11 @@ def _run(script, *arguments):
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             runpy.run_path(argv[0], run_name="__main__")
-    except SystemExit as exit_:
-        returncode = exit_.code if isinstance(exit_.code, int) else 1
-        if exit_.code is not None and not isinstance(exit_.code, int):
+    except SystemExit as exit_:  # as the interpreter maps it: None is 0, a message goes to stderr as 1
+        if exit_.code is None or isinstance(exit_.code, int):
+            returncode = exit_.code or 0
+        else:
+            returncode = 1
             stderr.write(str(exit_.code))
     except Exception:  # noqa: BLE001 - reported as a crashed script would be
         returncode = 1

@@ -230,7 +230,7 @@ class DeepAR(SignatureExportMixin, keras.Model):
         hundreds of MB, and on CPU small chunks run about twice as fast (electricity, 2,247
         series x 100 paths: 20.7 s in one pass, 10.6 s in chunks of 16k paths, one at a
         time); two chunks in flight keep both cores of a small machine busy between ops
-        (another 10%, and they leave training's intra-op setting free, see the README).
+        (another 10%, also with one intra-op thread, see the README).
         """
         self._check_inputs(inputs, with_future_target=False)
         inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
