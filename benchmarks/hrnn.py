@@ -2,8 +2,8 @@
 sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
-        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-to-output]
-        [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
+        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-dropout 0]
+        [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
@@ -11,9 +11,10 @@ fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
 Training: 32 slots x 10 steps, `--units` (100), 64-d item embeddings, `--dropout` on the session GRU's
-input, Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives
-with log-Q, BPR-max or TOP1-max); throughput is training events per second over the epochs after the
-first. With several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
+input (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog
+cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training
+events per second over the epochs after the first. With several `--seeds` the recurrent models' metrics
+are means over seeds (± standard error).
 `--validation` tunes without touching the test sessions: they are dropped and each user's
 second-to-last session becomes the session evaluated. `--only` runs just the named methods.
 """
@@ -101,6 +102,7 @@ def main():
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--user-dropout", type=float, default=0.0, help="HRNN's dropout on the user state")
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
     parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -124,8 +126,8 @@ def main():
     def wanted(name):
         return not args.only or name in args.only
 
-    recurrent = (("HRNN-init", {"mode": "init", "user_to_output": args.user_to_output}),
-                 ("HRNN-all", {"mode": "all", "user_to_output": args.user_to_output}),
+    personal = {"user_to_output": args.user_to_output, "user_dropout": args.user_dropout}
+    recurrent = (("HRNN-init", {"mode": "init", **personal}), ("HRNN-all", {"mode": "all", **personal}),
                  ("GRU4Rec", {"user_gru": False}))
     for name, settings in recurrent:
         if wanted(name):

@@ -35,6 +35,9 @@ class HRNN(SignatureExportMixin, keras.Model):
         tie_embeddings: score with the input item embeddings (GRU4Rec's shared embedding).
         num_slots: parallel sessions per training batch (the training batch size).
         dropout: dropout on the session GRU's input.
+        user_dropout: dropout on the user state where the session uses it (initialisation, and the
+            session GRU's input and the output layer where those take it), as the HRNN paper
+            regularises the user representation.
 
     Call arguments:
         inputs: dict with `"items"` (batch, steps) int, `"session_start"` and `"user_start"`
@@ -56,7 +59,7 @@ class HRNN(SignatureExportMixin, keras.Model):
     """
 
     def __init__(self, num_items, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
-                 embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, **kwargs):
+                 embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, user_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
@@ -66,9 +69,12 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.user_units = int(user_units or units)
         self.mode, self.user_gru, self.user_to_output = mode, bool(user_gru), bool(user_to_output)
         self.embedding_dim, self.tie_embeddings = int(embedding_dim), bool(tie_embeddings)
-        self.num_slots, self.dropout = int(num_slots), float(dropout)
+        self.num_slots, self.dropout, self.user_dropout = int(num_slots), float(dropout), float(user_dropout)
+        if self.user_dropout and not self.user_gru:
+            raise ValueError("`user_dropout` acts on the user state: it needs user_gru=True.")
         self.item_embedding = keras.layers.Embedding(self.num_items + 1, self.embedding_dim, name="item_embedding")
         self.input_dropout = keras.layers.Dropout(self.dropout)
+        self.user_state_dropout = keras.layers.Dropout(self.user_dropout)
         self.session_cell = keras.layers.GRUCell(self.units, name="session_gru")
         if self.user_gru:
             self.user_cell = keras.layers.GRUCell(self.user_units, name="user_gru")
@@ -117,16 +123,17 @@ class HRNN(SignatureExportMixin, keras.Model):
             ended = session_start * (1.0 - user_start)
             updated_user, _ = self.user_cell(session_state, [user_state])
             user_state = (1.0 - user_start) * (ended * updated_user + (1.0 - ended) * user_state)
-            initial = self.session_init(user_state)
+            user_seen = self.user_state_dropout(user_state, training=training)
+            initial = self.session_init(user_seen)
         else:
-            initial = keras.ops.zeros_like(session_state)
+            user_seen, initial = user_state, keras.ops.zeros_like(session_state)
         session_state = session_start * initial + (1.0 - session_start) * session_state
         features = self.input_dropout(self.item_embedding(items), training=training)
         if self.mode == "all":
-            features = keras.ops.concatenate([features, user_state], axis=-1)
+            features = keras.ops.concatenate([features, user_seen], axis=-1)
         output, states = self.session_cell(features, [session_state], training=training)
         session_state = states[0] if isinstance(states, (list, tuple)) else states
-        readout = keras.ops.concatenate([output, user_state], axis=-1) if self.user_to_output else output
+        readout = keras.ops.concatenate([output, user_seen], axis=-1) if self.user_to_output else output
         return self.catalog_scores(readout), session_state, user_state
 
     def catalog_scores(self, readout):
@@ -206,4 +213,5 @@ class HRNN(SignatureExportMixin, keras.Model):
         return {**super().get_config(), "num_items": self.num_items, "units": self.units,
                 "user_units": self.user_units, "mode": self.mode, "user_gru": self.user_gru,
                 "user_to_output": self.user_to_output, "embedding_dim": self.embedding_dim,
-                "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout}
+                "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout,
+                "user_dropout": self.user_dropout}

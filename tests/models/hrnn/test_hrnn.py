@@ -95,6 +95,24 @@ def test_under_mirrored_strategy_each_replica_keeps_its_share_of_the_slots():
     np.testing.assert_allclose(stored, expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_user_dropout_drops_the_user_state_in_training_only():
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=2, user_dropout=0.5)
+    model.build()
+    inputs = {"items": np.array([[1, 2, 3, 4, 5]] * 2, "int32"),
+              "session_start": np.array([[1, 0, 0, 1, 0]] * 2, "float32"),
+              "user_start": np.array([[1, 0, 0, 0, 0]] * 2, "float32")}
+    trained = model.run(inputs, *model.zero_states(2), training=True)[0].numpy()
+    served = model.run(inputs, *model.zero_states(2))[0].numpy()
+    # The first session starts from a zero user state, which dropout leaves as it is; the second
+    # starts from the user GRU's state, which training drops in part and inference keeps whole.
+    np.testing.assert_allclose(trained[:, :3], served[:, :3], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(trained[:, 3:], served[:, 3:])
+    assert HRNN.from_config(model.get_config()).user_dropout == 0.5
+    with pytest.raises(ValueError, match="`user_dropout` acts on the user state"):
+        HRNN(num_items=5, user_gru=False, user_dropout=0.1)
+
+
 def test_session_only_mode_is_gru4rec_and_bad_modes_fail():
     gru4rec = HRNN(num_items=5, units=4, user_gru=False, num_slots=2)
     gru4rec(_batch(rows=2, steps=3, items=5)[0])
