@@ -2,21 +2,23 @@
 sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
-        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--dropout 0] [--user-dropout 0]
-        [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
+        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--user-units N] [--dropout 0]
+        [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
 (repeated until stable); each user's last session is the test session, the earlier ones train and
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
-Training: 32 slots x 10 steps, `--units` (100), 64-d item embeddings, `--dropout` on the session GRU's
-input (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog
-cross-entropy, in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training
-events per second over the epochs after the first. With several `--seeds` the recurrent models' metrics
-are means over seeds (± standard error).
+Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), 64-d item
+embeddings, `--dropout` on the session GRU's input (`--user-dropout` on HRNN's user state), Adam
+(`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q,
+BPR-max or TOP1-max); throughput is training events per second over the epochs after the first. With
+several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
 `--validation` tunes without touching the test sessions: they are dropped and each user's
 second-to-last session becomes the session evaluated. `--only` runs just the named methods.
+`--diagnose` adds R@20 by how many events of the session were read, HRNN evaluated without replaying the
+user's history, and every method on each user's last training session (which it was fit on).
 """
 
 import argparse
@@ -40,6 +42,7 @@ import movielens  # noqa: E402
 from spread import mean_and_spread  # noqa: E402
 
 KS = (5, 20)
+POSITIONS = (1, 2, 4, 8, 16)  # buckets of events read in the evaluated session, for --diagnose
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -102,11 +105,15 @@ def main():
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--user-units", type=int, help="HRNN's user GRU size (default: --units)")
     parser.add_argument("--user-dropout", type=float, default=0.0, help="HRNN's dropout on the user state")
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
     parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also R@20 by position in the session, HRNN without the user's history, and on "
+                             "each user's last training session")
     parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
@@ -126,25 +133,63 @@ def main():
     def wanted(name):
         return not args.only or name in args.only
 
-    personal = {"user_to_output": args.user_to_output, "user_dropout": args.user_dropout}
+    # --diagnose: the same methods on each user's last training session, which they were fit on.
+    fit_history, fit_sessions = leave_last_session_out(train)
+    diagnosis = []
+
+    def diagnose(name, evaluations):
+        """Runs `evaluate(history, sessions, position_buckets)` of each seed for the diagnosis table."""
+        if args.diagnose:
+            diagnosis.append((name, [evaluate(train, test, POSITIONS) for evaluate in evaluations],
+                              [evaluate(fit_history, fit_sessions, None) for evaluate in evaluations]))
+
+    personal = {"user_units": args.user_units, "user_to_output": args.user_to_output,
+                "user_dropout": args.user_dropout}
     recurrent = (("HRNN-init", {"mode": "init", **personal}), ("HRNN-all", {"mode": "all", **personal}),
                  ("GRU4Rec", {"user_gru": False}))
     for name, settings in recurrent:
         if wanted(name):
-            runs, speeds = [], []
+            runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
                 model, speed = train_hrnn(train, index, args, seed, **settings)
                 runs.append(evaluate_next_items(model, train, test, index, ks=KS))
                 speeds.append(speed)
+                evaluations.append(lambda history, sessions, buckets, model=model: evaluate_next_items(
+                    model, history, sessions, index, ks=KS, position_buckets=buckets))
             row(name, runs, f"{statistics.median(speeds):,.0f}")
-    if wanted("popularity"):
-        row("popularity", [evaluate_next_item_recommender(Popularity().fit(train), test, ks=KS)])
-    if wanted("SIMS"):
-        row("SIMS (user histories, session so far)", [evaluate_next_item_recommender(SIMS().fit(train), test, ks=KS)])
-    if wanted("item-kNN"):
-        item_knn = SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train)
-        row("item-kNN (sessions, last item)", [evaluate_next_item_recommender(LastItem(item_knn), test, ks=KS)])
+            diagnose(name, evaluations)
+            if name != "GRU4Rec":
+                diagnose(f"{name}, user state not warmed", [
+                    lambda history, sessions, buckets, evaluate=evaluate: evaluate(history.iloc[:0], sessions, buckets)
+                    for evaluate in evaluations])
+    baselines = {"popularity": ("popularity", lambda: Popularity().fit(train)),
+                 "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train)),
+                 "item-kNN": ("item-kNN (sessions, last item)",
+                              lambda: LastItem(SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train)))}
+    for key, (name, fit) in baselines.items():
+        if wanted(key):
+            recommender = fit()
+            row(name, [evaluate_next_item_recommender(recommender, test, ks=KS)])
+            diagnose(name, [lambda history, sessions, buckets: evaluate_next_item_recommender(
+                recommender, sessions, ks=KS, position_buckets=buckets)])
+    if diagnosis:
+        print_diagnosis(diagnosis, evaluated)
 
+
+def print_diagnosis(diagnosis, evaluated):
+    """R@20 by how many events of the evaluated session were read, and on the sessions already fit."""
+    labels = list(diagnosis[0][1][0]["by_position"])
+    counts = [diagnosis[0][1][0]["by_position"][label]["targets"] for label in labels]
+    print(f"\nR@20 by events of the {evaluated} session read (targets), and on each user's last training session "
+          "(fit on; means over seeds)\n")
+    print("| method | " + " | ".join(f"{label} ({count:,})" for label, count in zip(labels, counts))
+          + f" | all {evaluated} | last training session |")
+    print("|---|" + "---|" * (len(labels) + 2))
+    for name, scores, fitted in diagnosis:
+        cells = [statistics.mean(run["by_position"][label]["recall_at_20"] for run in scores) for label in labels]
+        cells += [statistics.mean(run["recall_at_20"] for run in scores),
+                  statistics.mean(run["recall_at_20"] for run in fitted)]
+        print(f"| {name} | " + " | ".join(f"{cell:.3f}" for cell in cells) + " |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -66,3 +66,16 @@ def test_baselines_see_the_session_so_far():
     popular = Popularity().fit(history)
     scores = evaluate_next_item_recommender(popular, test, ks=(1, 3))
     assert scores["targets"] == 12 and scores["recall_at_3"] == 1.0
+
+
+def test_scores_by_position_in_the_session():
+    history, test = leave_last_session_out(_sessions())
+    # Every target after one event read is b (favoured, rank 1); after two, a or c (rank 2).
+    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, ks=(1,), position_buckets=(1, 2))
+    assert list(scores["by_position"]) == ["1", "2+"]
+    assert scores["by_position"]["1"]["targets"] == scores["by_position"]["2+"]["targets"] == 6
+    assert scores["by_position"]["1"]["recall_at_1"] == 1.0 and scores["by_position"]["2+"]["recall_at_1"] == 0.0
+    popular = evaluate_next_item_recommender(Popularity().fit(history), test, ks=(3,), position_buckets=(1, 2, 4))
+    assert {label: part["targets"] for label, part in popular["by_position"].items()} == {"1": 6, "2-3": 6, "4+": 0}
+    with pytest.raises(ValueError, match="`position_buckets` must be increasing"):
+        evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, position_buckets=(2, 1))
