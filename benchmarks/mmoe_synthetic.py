@@ -7,10 +7,11 @@ For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `syn
 100 inputs, `--train-rows` training and 2,000 test rows; MMoE with 8 experts of 16 units, linear gates
 and towers of 8; shared-bottom with one layer whose width gives the nearest parameter count; both Adam
 1e-2 (cosine-decayed to zero over the run with `--cosine-decay`), batch 256, the same epochs. Prints
-the test MSE per task as mean and standard deviation over the seeds, the paired gap (shared-bottom
-minus MMoE on the same data and seed) as mean and standard error, and how that gap changes from the
-highest correlation, paired by seed (a seed fixes the inputs, task 1's targets and the initial weights
-at every correlation).
+the MSE per task on the held-out test rows and on the training rows (how well each model fits what it
+trained on, apart from over-fitting) as mean and standard deviation over the seeds; then for each of
+the two, the paired gap (shared-bottom minus MMoE on the same data and seed) as mean and standard
+error, and how that gap changes from the highest correlation, paired by seed (a seed fixes the inputs,
+task 1's targets and the initial weights at every correlation).
 """
 
 import argparse
@@ -31,6 +32,7 @@ DIM = 100
 TEST_ROWS = 2_000
 BATCH_SIZE = 256
 TASKS = {"task_1": "regression", "task_2": "regression"}
+SPLITS = ("test", "train")
 FEATURES = {"x": {"type": "numeric", "size": DIM, "units": None}}
 
 
@@ -45,7 +47,8 @@ def matched_shared_bottom(target):
         SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,))) - target))
 
 
-def test_mse(make, data, args, seed):
+def mse_per_task(make, data, args, seed):
+    """Trains one model; its MSE per task on the training rows it fit and on the held-out test rows."""
     (x, y), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
     model = make()
@@ -55,8 +58,13 @@ def test_mse(make, data, args, seed):
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(keras.optimizers.Adam(learning_rate), loss={task: "mse" for task in TASKS})
     model.fit({"x": x}, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=0)
-    predictions = {task: keras.ops.convert_to_numpy(value) for task, value in model({"x": x_test}).items()}
-    return [float(np.mean((predictions[task][:, 0] - y_test[task]) ** 2)) for task in TASKS]
+
+    def mse(inputs, targets):
+        predictions = model({"x": inputs})
+        return [float(np.mean((keras.ops.convert_to_numpy(predictions[task])[:, 0] - targets[task]) ** 2))
+                for task in TASKS]
+
+    return {"train": mse(x, y), "test": mse(x_test, y_test)}
 
 
 def split(args, correlation, seed):
@@ -86,22 +94,31 @@ def main():
     }
     print(f"{platform.machine()}, {vars(args)}; parameters: MMoE {mmoe_parameters:,}, "
           f"shared-bottom {bottom_parameters:,}\n")
-    print("| correlation | model | task 1 test MSE | task 2 test MSE |")
-    print("|---|---|---|---|")
-    gaps = {}
+    print("| correlation | model | task 1 test MSE | task 2 test MSE | task 1 train MSE | task 2 train MSE |")
+    print("|---|---|---|---|---|---|")
+    gaps = {split_name: {} for split_name in SPLITS}
     for correlation in args.correlations:
         runs = {name: [] for name in models}
         for seed in args.seeds:
             data = split(args, correlation, seed)
             for name, make in models.items():
-                runs[name].append(test_mse(make, data, args, seed))
+                runs[name].append(mse_per_task(make, data, args, seed))
         for name in models:
-            cells = [mean_and_spread(values) for values in zip(*runs[name])]
-            print(f"| {correlation} | {name} | {cells[0]} | {cells[1]} |", flush=True)
+            cells = [mean_and_spread(values) for split_name in SPLITS
+                     for values in zip(*(run[split_name] for run in runs[name]))]
+            print(f"| {correlation} | {name} | " + " | ".join(cells) + " |", flush=True)
         mmoe_runs, bottom_runs = runs.values()
-        gaps[correlation] = [[b - m for b, m in zip(bottom, mmoe)] for bottom, mmoe in zip(bottom_runs, mmoe_runs)]
-    print("\nPaired gap, shared-bottom minus MMoE test MSE (mean ± standard error over seeds; "
-          "positive: MMoE better)\n")
+        for split_name in SPLITS:
+            gaps[split_name][correlation] = [[b - m for b, m in zip(bottom[split_name], mmoe[split_name])]
+                                             for bottom, mmoe in zip(bottom_runs, mmoe_runs)]
+    for split_name in SPLITS:
+        print_gaps(gaps[split_name], split_name)
+
+
+def print_gaps(gaps, split_name):
+    """The paired gap per correlation, and its change from the highest correlation paired by seed."""
+    print(f"\nPaired gap on the {split_name} rows, shared-bottom minus MMoE MSE (mean ± standard error over "
+          "seeds; positive: MMoE better)\n")
     print("| correlation | task 1 | task 2 |")
     print("|---|---|---|")
     for correlation, seed_gaps in gaps.items():
@@ -110,8 +127,8 @@ def main():
     # A seed gives the same inputs, task-1 targets and initial weights at every correlation, so the
     # change of the gap with the correlation can be paired by seed (data noise cancels; training's does not).
     reference = max(gaps)
-    print(f"\nGap at each correlation minus the gap at {reference}, paired by seed (mean ± standard error; "
-          "positive: MMoE's advantage grows as the correlation falls)\n")
+    print(f"\nGap on the {split_name} rows at each correlation minus the gap at {reference}, paired by seed "
+          "(mean ± standard error; positive: MMoE's advantage grows as the correlation falls)\n")
     print("| correlation | task 1 | task 2 |")
     print("|---|---|---|")
     for correlation, seed_gaps in gaps.items():
@@ -120,7 +137,6 @@ def main():
                        for seed, base_seed in zip(seed_gaps, gaps[reference])]
             cells = [mean_and_spread(values, standard_error=True) for values in zip(*changes)]
             print(f"| {correlation} | {cells[0]} | {cells[1]} |")
-
 
 if __name__ == "__main__":
     main()
