@@ -1,17 +1,18 @@
 """MMoE against a shared-bottom model of the same size on the MMoE paper's synthetic tasks.
 
     .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--epochs 30]
-        [--train-rows 10000] [--scale 1] [--num-sines 10] [--noise-std 0.1] [--cosine-decay]
+        [--train-rows 10000] [--scale 1] [--num-sines 10] [--noise-std 0.1] [--num-experts 8]
+        [--expert-units 16] [--cosine-decay]
 
 For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with
-100 inputs, `--train-rows` training and 2,000 test rows; MMoE with 8 experts of 16 units, linear gates
-and towers of 8; shared-bottom with one layer whose width gives the nearest parameter count; both Adam
-1e-2 (cosine-decayed to zero over the run with `--cosine-decay`), batch 256, the same epochs. Prints
-the MSE per task on the held-out test rows and on the training rows (how well each model fits what it
-trained on, apart from over-fitting) as mean and standard deviation over the seeds; then for each of
-the two, the paired gap (shared-bottom minus MMoE on the same data and seed) as mean and standard
-error, and how that gap changes from the highest correlation, paired by seed (a seed fixes the inputs,
-task 1's targets and the initial weights at every correlation).
+100 inputs, `--train-rows` training and 2,000 test rows; MMoE with `--num-experts` experts of
+`--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives the
+nearest parameter count; both Adam 1e-2 (cosine-decayed to zero over the run with `--cosine-decay`),
+batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on the training rows
+(how well each model fits what it trained on, apart from over-fitting) as mean and standard deviation
+over the seeds; then for each of the two, the paired gap (shared-bottom minus MMoE on the same data and
+seed) as mean and standard error, and how that gap changes from the highest correlation, paired by seed
+(a seed fixes the inputs, task 1's targets and the initial weights at every correlation).
 """
 
 import argparse
@@ -83,13 +84,19 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="length c of the task weight vectors")
     parser.add_argument("--num-sines", type=int, default=10)
     parser.add_argument("--noise-std", type=float, default=0.1)
+    parser.add_argument("--num-experts", type=int, default=8)
+    parser.add_argument("--expert-units", type=int, default=16)
     parser.add_argument("--cosine-decay", action="store_true", help="decay the learning rate to zero over the run")
     args = parser.parse_args()
-    mmoe_parameters = parameter_count(MMoE(FEATURES, TASKS, num_experts=8, expert_units=(16,), tower_units=(8,)))
+    def make_mmoe():
+        return MMoE(FEATURES, TASKS, num_experts=args.num_experts, expert_units=(args.expert_units,),
+                    tower_units=(8,))
+
+    mmoe_parameters = parameter_count(make_mmoe())
     width = matched_shared_bottom(mmoe_parameters)
     bottom_parameters = parameter_count(SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,)))
     models = {
-        "MMoE (8 x 16)": lambda: MMoE(FEATURES, TASKS, num_experts=8, expert_units=(16,), tower_units=(8,)),
+        f"MMoE ({args.num_experts} x {args.expert_units})": make_mmoe,
         f"shared-bottom ({width})": lambda: SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,)),
     }
     print(f"{platform.machine()}, {vars(args)}; parameters: MMoE {mmoe_parameters:,}, "
