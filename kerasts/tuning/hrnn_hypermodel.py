@@ -13,12 +13,16 @@ class HRNNHyperModel(keras_tuner.HyperModel):
     - `embedding_dim`: 16, 32, 64, 128
     - `mode`: `init` or `all`
     - `dropout`: 0.0..0.5, step 0.1
+    - `user_dropout`: 0.0..0.75, step 0.25 (with a user GRU; on MovieLens sessions 0.75 kept the user
+      state from over-fitting, see benchmarks/RESULTS.md)
+    - `tie_embeddings`: `True` or `False` (score with the input item embeddings, as GRU4Rec)
     - `learning_rate`: 1e-4..1e-2, log scale (Adam)
 
     Args:
         num_items: catalog size.
         num_slots: slots of the session-parallel batches.
-        user_gru: `False` searches session-only GRU4Rec (then `mode` is fixed to `init`).
+        user_gru: `False` searches session-only GRU4Rec (then `mode` is fixed to `init` and there is
+            no `user_dropout`).
     """
 
     def __init__(self, num_items, num_slots=32, user_gru=True, **kwargs):
@@ -26,10 +30,12 @@ class HRNNHyperModel(keras_tuner.HyperModel):
         self.num_items, self.num_slots, self.user_gru = num_items, num_slots, user_gru
 
     def build(self, hp):
-        mode = hp.Choice("mode", ["init", "all"]) if self.user_gru else "init"
+        personal = ({"mode": hp.Choice("mode", ["init", "all"]),
+                     "user_dropout": hp.Float("user_dropout", 0.0, 0.75, step=0.25)} if self.user_gru else {})
         model = HRNN(self.num_items, units=hp.Int("units", 32, 256, step=32),
-                     embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), mode=mode, user_gru=self.user_gru,
-                     num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1))
+                     embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), user_gru=self.user_gru,
+                     num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
+                     tie_embeddings=hp.Boolean("tie_embeddings"), **personal)
         model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         return model
