@@ -42,7 +42,7 @@ import movielens  # noqa: E402
 from spread import mean_and_spread  # noqa: E402
 
 KS = (5, 20)
-POSITIONS = (1, 2, 4, 8, 16)  # buckets of events read in the evaluated session, for --diagnose
+POSITIONS = (1, 2, 4, 8, 16)  # buckets of events read in the evaluated session, shown by --diagnose
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -134,14 +134,14 @@ def main():
         return not args.only or name in args.only
 
     # --diagnose: the same methods on each user's last training session, which they were fit on.
-    fit_history, fit_sessions = leave_last_session_out(train)
+    fit_history, fit_sessions = leave_last_session_out(train) if args.diagnose else (None, None)
     diagnosis = []
 
-    def diagnose(name, evaluations):
-        """Runs `evaluate(history, sessions, position_buckets)` of each seed for the diagnosis table."""
+    def diagnose(name, evaluations, test_scores):
+        """Keeps each seed's scores on the evaluated sessions and on the sessions fit, for the diagnosis.
+        `evaluations`: per seed, `evaluate(history, sessions)`."""
         if args.diagnose:
-            diagnosis.append((name, [evaluate(train, test, POSITIONS) for evaluate in evaluations],
-                              [evaluate(fit_history, fit_sessions, None) for evaluate in evaluations]))
+            diagnosis.append((name, test_scores, [evaluate(fit_history, fit_sessions) for evaluate in evaluations]))
 
     personal = {"user_units": args.user_units, "user_to_output": args.user_to_output,
                 "user_dropout": args.user_dropout}
@@ -152,16 +152,16 @@ def main():
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
                 model, speed = train_hrnn(train, index, args, seed, **settings)
-                runs.append(evaluate_next_items(model, train, test, index, ks=KS))
+                evaluations.append(lambda history, sessions, model=model: evaluate_next_items(
+                    model, history, sessions, index, ks=KS, position_buckets=POSITIONS))
+                runs.append(evaluations[-1](train, test))
                 speeds.append(speed)
-                evaluations.append(lambda history, sessions, buckets, model=model: evaluate_next_items(
-                    model, history, sessions, index, ks=KS, position_buckets=buckets))
             row(name, runs, f"{statistics.median(speeds):,.0f}")
-            diagnose(name, evaluations)
-            if name != "GRU4Rec":
-                diagnose(f"{name}, user state not warmed", [
-                    lambda history, sessions, buckets, evaluate=evaluate: evaluate(history.iloc[:0], sessions, buckets)
-                    for evaluate in evaluations])
+            diagnose(name, evaluations, runs)
+            if args.diagnose and name != "GRU4Rec":
+                unwarmed = [lambda history, sessions, evaluate=evaluate: evaluate(history.iloc[:0], sessions)
+                            for evaluate in evaluations]
+                diagnose(f"{name}, user state not warmed", unwarmed, [evaluate(train, test) for evaluate in unwarmed])
     baselines = {"popularity": ("popularity", lambda: Popularity().fit(train)),
                  "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train)),
                  "item-kNN": ("item-kNN (sessions, last item)",
@@ -169,9 +169,13 @@ def main():
     for key, (name, fit) in baselines.items():
         if wanted(key):
             recommender = fit()
-            row(name, [evaluate_next_item_recommender(recommender, test, ks=KS)])
-            diagnose(name, [lambda history, sessions, buckets: evaluate_next_item_recommender(
-                recommender, sessions, ks=KS, position_buckets=buckets)])
+
+            def evaluate(history, sessions):  # baselines read only the session so far
+                return evaluate_next_item_recommender(recommender, sessions, ks=KS, position_buckets=POSITIONS)
+
+            scores = [evaluate(train, test)]
+            row(name, scores)
+            diagnose(name, [evaluate], scores)
     if diagnosis:
         print_diagnosis(diagnosis, evaluated)
 

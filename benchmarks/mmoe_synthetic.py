@@ -88,6 +88,7 @@ def main():
     parser.add_argument("--expert-units", type=int, default=16)
     parser.add_argument("--cosine-decay", action="store_true", help="decay the learning rate to zero over the run")
     args = parser.parse_args()
+
     def make_mmoe():
         return MMoE(FEATURES, TASKS, num_experts=args.num_experts, expert_units=(args.expert_units,),
                     tower_units=(8,))

@@ -20,11 +20,11 @@ def _scores(ranks, ks, seen=None, position_buckets=None):
     if position_buckets is not None:
         seen = np.asarray(seen)
         results["by_position"] = {}
-        for first, following in zip(position_buckets, list(position_buckets[1:]) + [None]):
-            last = None if following is None else following - 1
-            label = f"{first}+" if last is None else (str(first) if last == first else f"{first}-{last}")
-            inside = (seen >= first) & (True if following is None else seen < following)
-            results["by_position"][label] = _scores(ranks[inside], ks)
+        bounds = list(position_buckets) + [np.inf]
+        for first, following in zip(bounds, bounds[1:]):
+            label = (f"{first}+" if following == np.inf else str(first) if following == first + 1
+                     else f"{first}-{following - 1}")
+            results["by_position"][label] = _scores(ranks[(seen >= first) & (seen < following)], ks)
     return results
 
 
