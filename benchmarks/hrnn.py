@@ -3,7 +3,8 @@ sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
         [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--user-units N] [--dropout 0]
-        [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--only NAME ...]
+        [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--exclude-seen]
+        [--diagnose] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
@@ -16,7 +17,9 @@ embeddings, `--dropout` on the session GRU's input (`--user-dropout` on HRNN's u
 BPR-max or TOP1-max); throughput is training events per second over the epochs after the first. With
 several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
 `--validation` tunes without touching the test sessions: they are dropped and each user's
-second-to-last session becomes the session evaluated. `--only` runs just the named methods.
+second-to-last session becomes the session evaluated. `--exclude-seen` ranks, for every method, only
+items the user has not interacted with yet (MovieLens users rate a film once, so those are never the
+target). `--only` runs just the named methods.
 `--diagnose` adds R@20 by how many events of the session were read, HRNN evaluated without replaying the
 user's history, and every method on each user's last training session (which it was fit on).
 """
@@ -111,6 +114,7 @@ def main():
     parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--exclude-seen", action="store_true", help="rank only items the user has not had yet")
     parser.add_argument("--diagnose", action="store_true",
                         help="also R@20 by position in the session, HRNN without the user's history, and on "
                              "each user's last training session")
@@ -153,7 +157,8 @@ def main():
             for seed in args.seeds:
                 model, speed = train_hrnn(train, index, args, seed, **settings)
                 evaluations.append(lambda history, sessions, model=model: evaluate_next_items(
-                    model, history, sessions, index, ks=KS, position_buckets=POSITIONS))
+                    model, history, sessions, index, ks=KS, position_buckets=POSITIONS,
+                    exclude_seen=args.exclude_seen))
                 runs.append(evaluations[-1](train, test))
                 speeds.append(speed)
             row(name, runs, f"{statistics.median(speeds):,.0f}")
@@ -171,7 +176,8 @@ def main():
             recommender = fit()
 
             def evaluate(history, sessions):  # baselines read only the session so far
-                return evaluate_next_item_recommender(recommender, sessions, ks=KS, position_buckets=POSITIONS)
+                return evaluate_next_item_recommender(recommender, sessions, ks=KS, position_buckets=POSITIONS,
+                                                      exclude_seen=args.exclude_seen, history=history)
 
             scores = [evaluate(train, test)]
             row(name, scores)

@@ -26,14 +26,14 @@ INDEX = {"a": 1, "b": 2, "c": 3}
 class ScriptedModel:
     """An HRNN stand-in whose scores favour one item index, to check the ranks by hand."""
 
-    def __init__(self, favourite):
-        self.favourite = favourite
+    def __init__(self, favourite, num_items=3):
+        self.favourite, self.num_items = favourite, num_items
 
     def zero_states(self, batch):
         return np.zeros((batch, 1)), np.zeros((batch, 1))
 
     def run(self, inputs, session_state, user_state):
-        logits = np.zeros(inputs["items"].shape + (4,))
+        logits = np.zeros(inputs["items"].shape + (self.num_items + 1,))
         logits[..., self.favourite] = 1.0
         logits[..., 0] = 9.0  # padding scores highest and must be ignored
         return logits, session_state, user_state
@@ -79,3 +79,37 @@ def test_scores_by_position_in_the_session():
     assert {label: part["targets"] for label, part in popular["by_position"].items()} == {"1": 6, "2-3": 6, "4+": 0}
     with pytest.raises(ValueError, match="`position_buckets` must be increasing"):
         evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, position_buckets=(2, 1))
+
+
+def _sessions_with_history():
+    """Four users who had a then b in two earlier sessions, and c, d, a in their last one."""
+    rows = [(f"u{user}", item, session * 100_000 + position * 10)
+            for user in range(4) for session, items in enumerate([["a", "b"], ["a", "b"], ["c", "d", "a"]])
+            for position, item in enumerate(items)]
+    frame = validate_interactions(pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"]))
+    return leave_last_session_out(sessionize(frame))
+
+
+class FixedOrder:
+    """A recommender that always ranks a, b, c, d, e in that order."""
+
+    def recommend(self, history, k, exclude_seen=False):
+        return ["a", "b", "c", "d", "e"][:k]
+
+
+def test_exclude_seen_ranks_only_items_the_user_has_not_had():
+    history, test = _sessions_with_history()
+    index = {item: position for position, item in enumerate("abcde", start=1)}
+    # Targets: d after c, then a (which the user had before).
+    plain = evaluate_next_items(ScriptedModel(favourite=1, num_items=5), history, test, index, ks=(1, 4))
+    assert plain["targets"] == 8 and plain["recall_at_1"] == 0.5 and plain["recall_at_4"] == 1.0
+    excluding = evaluate_next_items(ScriptedModel(favourite=1, num_items=5), history, test, index, ks=(1, 4),
+                                    exclude_seen=True)
+    # a, b (history) and c (this session) are no longer ranked: d comes first; a repeat target is a miss.
+    assert excluding["recall_at_1"] == 0.5 and excluding["recall_at_4"] == 0.5
+    assert excluding["mrr_at_4"] == pytest.approx(0.5)
+    baseline = evaluate_next_item_recommender(FixedOrder(), test, ks=(1, 4), exclude_seen=True, history=history)
+    assert baseline["recall_at_1"] == 0.5 and baseline["recall_at_4"] == 0.5
+    session_only = evaluate_next_item_recommender(FixedOrder(), test, ks=(2,), exclude_seen=True)
+    # Without the history only the session so far is dropped: d ranks third (a miss at 2), a first.
+    assert session_only["recall_at_2"] == 0.5 and session_only["mrr_at_2"] == pytest.approx(0.5)
