@@ -156,15 +156,15 @@ def main():
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
                 model, speed = train_hrnn(train, index, args, seed, **settings)
-                evaluations.append(lambda history, sessions, model=model: evaluate_next_items(
+                evaluations.append(lambda history, sessions, warm=True, model=model: evaluate_next_items(
                     model, history, sessions, index, ks=KS, position_buckets=POSITIONS,
-                    exclude_seen=args.exclude_seen))
+                    exclude_seen=args.exclude_seen, warm_user_state=warm))
                 runs.append(evaluations[-1](train, test))
                 speeds.append(speed)
             row(name, runs, f"{statistics.median(speeds):,.0f}")
             diagnose(name, evaluations, runs)
             if args.diagnose and name != "GRU4Rec":
-                unwarmed = [lambda history, sessions, evaluate=evaluate: evaluate(history.iloc[:0], sessions)
+                unwarmed = [lambda history, sessions, evaluate=evaluate: evaluate(history, sessions, warm=False)
                             for evaluate in evaluations]
                 diagnose(f"{name}, user state not warmed", unwarmed, [evaluate(train, test) for evaluate in unwarmed])
     baselines = {"popularity": ("popularity", lambda: Popularity().fit(train)),

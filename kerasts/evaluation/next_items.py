@@ -40,7 +40,7 @@ def _checked_buckets(position_buckets):
 
 def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_steps=4, user_column="USER_ID",
                         item_column="ITEM_ID", timestamp_column="TIMESTAMP", position_buckets=None,
-                        exclude_seen=False):
+                        exclude_seen=False, warm_user_state=True):
     """Recall@K and MRR@K of an `HRNN` over the full catalog, as the HRNN paper measures them.
 
     Each test user's earlier sessions (`history`) are replayed first to warm the user state; then
@@ -54,6 +54,9 @@ def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_step
     the test session), as a filter of consumed items does in serving; a target the user had already
     interacted with then counts as a miss.
 
+    `warm_user_state=False` starts each test session from a zero user state instead (the history still
+    counts for `exclude_seen`): the difference to the default is what the user state adds.
+
     Returns:
         Dict with `recall_at_{k}`, `mrr_at_{k}` and `targets` (how many were ranked); with
         `position_buckets`, `by_position` maps each bucket's label ("1", "2-3", ..., "8+") to such a dict.
@@ -64,7 +67,12 @@ def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_step
     combined = combined.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
     batches = SessionParallelBatches(combined, item_index, num_slots=len(users), steps=chunk_steps,
                                      user_column=user_column, item_column=item_column)
-    is_test = np.append(combined["_test"].to_numpy(), False)
+    test_rows = combined["_test"].to_numpy()
+    is_test = np.append(test_rows, False)
+    user_start = batches.user_start
+    if not warm_user_state:
+        first_test_rows = test_rows & ~np.append(False, test_rows[:-1])  # a user's test rows follow their history
+        user_start = np.maximum(user_start, np.append(first_test_rows, False)[batches.rows])
     read = np.append(combined.groupby(SESSION_COLUMN, sort=False).cumcount().to_numpy() + 1, 0)
     consumed = _ConsumedItems(combined, item_index, user_column, item_column) if exclude_seen else None
     session_state, user_state = model.zero_states(len(users))
@@ -72,7 +80,7 @@ def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_step
     for chunk in range(len(batches)):
         span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
         inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
-                  "user_start": batches.user_start[:, span]}
+                  "user_start": user_start[:, span]}
         logits, session_state, user_state = model.run(inputs, session_state, user_state)
         logits = np.array(logits)[..., 1:]  # index 0 is padding, never recommended
         if consumed is not None:

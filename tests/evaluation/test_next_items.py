@@ -97,6 +97,21 @@ class FixedOrder:
         return ["a", "b", "c", "d", "e"][:k]
 
 
+def test_unwarmed_user_state_restarts_each_user_at_the_test_session():
+    history, test = leave_last_session_out(_sessions())
+    flags = {}
+
+    class RecordingModel(ScriptedModel):
+        def run(self, inputs, session_state, user_state):
+            flags[self.favourite] = flags.get(self.favourite, 0) + int(np.sum(inputs["user_start"]))
+            return super().run(inputs, session_state, user_state)
+
+    warm = evaluate_next_items(RecordingModel(favourite=1), history, test, INDEX)
+    cold = evaluate_next_items(RecordingModel(favourite=2), history, test, INDEX, warm_user_state=False)
+    assert warm["targets"] == cold["targets"] == 12
+    assert flags == {1: 6, 2: 12}  # six users start once, or again at their test session
+
+
 def test_exclude_seen_ranks_only_items_the_user_has_not_had():
     history, test = _sessions_with_history()
     index = {item: position for position, item in enumerate("abcde", start=1)}
