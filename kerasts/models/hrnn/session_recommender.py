@@ -12,7 +12,10 @@ class SessionRecommender:
     starts from a zero user state; a new `session_id` first folds the previous session into the
     user state, as in training. Items the model does not know are skipped and counted in
     `unknown_items` (with a warning), never an error. `recommend(user_id, k)` ranks the catalog
-    for the user's current session; a user without events gets an empty list. `save(path)` and
+    for the user's current session; a user without events gets an empty list; `exclude_seen=True`
+    leaves out every item the user has had here (as Personalize's filters of interacted items do, and
+    as `evaluate_next_items(exclude_seen=True)` scores), `exclude_seen="session"` only the current
+    session's. `save(path)` and
     `SessionRecommender.load(path, model, item_ids)` keep the states across restarts.
 
     Args:
@@ -44,14 +47,19 @@ class SessionRecommender:
                                          else (state["session_state"][None], state["user_state"][None]))
             _, session_state, user_state = self.model.step(np.array([index], "int32"), np.array([float(new_session)]),
                                                            np.array([float(new_user)]), session_state, user_state)
-            seen = [] if new_session else state["seen"]
+            session_items = [] if new_session else state["session_items"]
+            user_items = [] if new_user else state["user_items"]
             state = {"session_id": session_id, "session_state": np.asarray(session_state)[0],
-                     "user_state": np.asarray(user_state)[0], "seen": seen + [index]}
+                     "user_state": np.asarray(user_state)[0], "session_items": session_items + [index],
+                     "user_items": user_items + ([] if index in user_items else [index])}
         if state is not None:
             self.users[user_id] = state
 
     def recommend(self, user_id, k, exclude_seen=False):
-        """The `k` best next items (ids) for the user's current session; `[]` for users without events."""
+        """The `k` best next items (ids) for the user's current session; `[]` for users without events.
+        `exclude_seen`: False, True (every item the user has had) or "session" (this session's items)."""
+        if exclude_seen not in (False, True, "session"):
+            raise ValueError(f"`exclude_seen` must be False, True or 'session', got {exclude_seen!r}.")
         state = self.users.get(user_id)
         if state is None:
             return []
@@ -61,7 +69,7 @@ class SessionRecommender:
         scores = np.array(self.model.catalog_scores(readout))[0]  # a writable copy
         scores[0] = -np.inf
         if exclude_seen:
-            scores[state["seen"]] = -np.inf
+            scores[state["session_items" if exclude_seen == "session" else "user_items"]] = -np.inf
         best = np.argsort(-scores, kind="stable")[:k]
         return [self.item_ids[index - 1] for index in best if np.isfinite(scores[index])]
 
@@ -69,7 +77,8 @@ class SessionRecommender:
         """Writes every user's state to `path` (a .npz file)."""
         users = list(self.users)
         meta = {"users": users, "sessions": [self.users[user]["session_id"] for user in users],
-                "seen": [self.users[user]["seen"] for user in users], "unknown_items": self.unknown_items}
+                "session_items": [self.users[user]["session_items"] for user in users],
+                "user_items": [self.users[user]["user_items"] for user in users], "unknown_items": self.unknown_items}
         np.savez(path, meta=np.array(json.dumps(meta, default=int)),
                  session_states=np.stack([self.users[user]["session_state"] for user in users]) if users else [],
                  user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
@@ -83,6 +92,7 @@ class SessionRecommender:
                 recommender.users[user] = {"session_id": meta["sessions"][position],
                                            "session_state": saved["session_states"][position],
                                            "user_state": saved["user_states"][position],
-                                           "seen": meta["seen"][position]}
+                                           "session_items": meta["session_items"][position],
+                                           "user_items": meta["user_items"][position]}
         recommender.unknown_items = meta["unknown_items"]
         return recommender

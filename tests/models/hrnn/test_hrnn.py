@@ -158,9 +158,15 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
         live.put_events("bob", "s9", ["zzz"])
     assert live.unknown_items == 1 and live.recommend("bob", 1) == ["a"]
     assert "b" not in live.recommend("ann", 3, exclude_seen=True)
+    live.put_events("ann", "s2", ["c"])  # a new session: a and b are hers from before
+    assert live.recommend("ann", 3, exclude_seen=True) == []
+    assert sorted(live.recommend("ann", 3, exclude_seen="session")) == ["a", "b"]
+    with pytest.raises(ValueError, match="`exclude_seen` must be"):
+        live.recommend("ann", 3, exclude_seen="user")
     live.save(tmp_path / "states.npz")
     restored = SessionRecommender.load(tmp_path / "states.npz", habits, ["a", "b", "c"])
     assert restored.recommend("ann", 3) == live.recommend("ann", 3) and restored.unknown_items == 1
+    assert restored.recommend("ann", 3, exclude_seen="session") == live.recommend("ann", 3, exclude_seen="session")
 
 
 SERVE_STEP = """
