@@ -20,8 +20,9 @@ several `--seeds` the recurrent models' metrics are means over seeds (± standar
 second-to-last session becomes the session evaluated. `--exclude-seen` ranks, for every method, only
 items the user has not interacted with yet (MovieLens users rate a film once, so those are never the
 target). `--only` runs just the named methods.
-`--diagnose` adds R@20 by how many events of the session were read, HRNN evaluated without replaying the
-user's history, and every method on each user's last training session (which it was fit on).
+`--diagnose` adds R@20 by how many events of the session were read, HRNN with a zero user state at the
+evaluated session (the history not replayed into it), and every method on each user's last training
+session (which it was fit on).
 """
 
 import argparse
