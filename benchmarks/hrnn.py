@@ -2,18 +2,18 @@
 sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
-        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--user-units N] [--dropout 0]
-        [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation] [--exclude-seen]
-        [--diagnose] [--only NAME ...]
+        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--embedding-dim 64] [--user-units N]
+        [--dropout 0] [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation]
+        [--exclude-seen] [--diagnose] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
 (repeated until stable); each user's last session is the test session, the earlier ones train and
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
-Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), 64-d item
-embeddings, `--dropout` on the session GRU's input (`--user-dropout` on HRNN's user state), Adam
-(`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q,
+Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), `--embedding-dim`
+(64) item embeddings, `--dropout` on the session GRU's input (`--user-dropout` on HRNN's user state),
+Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q,
 BPR-max or TOP1-max); throughput is training events per second over the epochs after the first. With
 several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
 `--validation` tunes without touching the test sessions: they are dropped and each user's
@@ -82,7 +82,7 @@ def make_loss(name, train, index):
 def train_hrnn(train, index, args, seed, **settings):
     keras.utils.set_random_seed(seed)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
-    model = HRNN(num_items=len(index), units=args.units, embedding_dim=64, num_slots=32, dropout=args.dropout,
+    model = HRNN(num_items=len(index), units=args.units, embedding_dim=args.embedding_dim, num_slots=32, dropout=args.dropout,
                  tie_embeddings=args.tie_embeddings, **settings)
     model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
     timer = EpochTimer()
@@ -108,6 +108,7 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--user-units", type=int, help="HRNN's user GRU size (default: --units)")
     parser.add_argument("--user-dropout", type=float, default=0.0, help="HRNN's dropout on the user state")
