@@ -82,8 +82,8 @@ def make_loss(name, train, index):
 def train_hrnn(train, index, args, seed, **settings):
     keras.utils.set_random_seed(seed)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
-    model = HRNN(num_items=len(index), units=args.units, embedding_dim=args.embedding_dim, num_slots=32, dropout=args.dropout,
-                 tie_embeddings=args.tie_embeddings, **settings)
+    model = HRNN(num_items=len(index), units=args.units, embedding_dim=args.embedding_dim, num_slots=32,
+                 dropout=args.dropout, tie_embeddings=args.tie_embeddings, **settings)
     model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
@@ -118,7 +118,7 @@ def main():
     parser.add_argument("--validation", action="store_true")
     parser.add_argument("--exclude-seen", action="store_true", help="rank only items the user has not had yet")
     parser.add_argument("--diagnose", action="store_true",
-                        help="also R@20 by position in the session, HRNN without the user's history, and on "
+                        help="also R@20 by position in the session, HRNN from a zero user state, and on "
                              "each user's last training session")
     parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])

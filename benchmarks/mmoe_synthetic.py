@@ -42,10 +42,13 @@ def parameter_count(model):
     return model.count_params()
 
 
+def shared_bottom(width):
+    return SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,))
+
+
 def matched_shared_bottom(target):
     """The single-layer shared-bottom width whose parameter count is nearest `target`."""
-    return min(range(8, 512), key=lambda width: abs(parameter_count(
-        SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,))) - target))
+    return min(range(8, 512), key=lambda width: abs(parameter_count(shared_bottom(width)) - target))
 
 
 def mse_per_task(make, data, args, seed):
@@ -95,10 +98,10 @@ def main():
 
     mmoe_parameters = parameter_count(make_mmoe())
     width = matched_shared_bottom(mmoe_parameters)
-    bottom_parameters = parameter_count(SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,)))
+    bottom_parameters = parameter_count(shared_bottom(width))
     models = {
         f"MMoE ({args.num_experts} x {args.expert_units})": make_mmoe,
-        f"shared-bottom ({width})": lambda: SharedBottom(FEATURES, TASKS, bottom_units=(width,), tower_units=(8,)),
+        f"shared-bottom ({width})": lambda: shared_bottom(width),
     }
     print(f"{platform.machine()}, {vars(args)}; parameters: MMoE {mmoe_parameters:,}, "
           f"shared-bottom {bottom_parameters:,}\n")
@@ -145,6 +148,7 @@ def print_gaps(gaps, split_name):
                        for seed, base_seed in zip(seed_gaps, gaps[reference])]
             cells = [mean_and_spread(values, standard_error=True) for values in zip(*changes)]
             print(f"| {correlation} | {cells[0]} | {cells[1]} |")
+
 
 if __name__ == "__main__":
     main()

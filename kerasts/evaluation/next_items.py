@@ -102,7 +102,8 @@ def evaluate_next_item_recommender(recommender, test, ks=(5, 20), last_item_only
     and `exclude_seen` as in `evaluate_next_items` (the user's earlier items are those in `history`,
     when given, plus the test session so far)."""
     position_buckets = _checked_buckets(position_buckets)
-    earlier = {} if history is None else history.groupby(user_column)[item_column].agg(set).to_dict()
+    earlier = ({} if history is None or not exclude_seen
+               else history.groupby(user_column)[item_column].agg(set).to_dict())
     ranks, events_read = [], []
     depth = max(ks)
     for _, session in test.groupby(SESSION_COLUMN, sort=False):
@@ -136,6 +137,6 @@ class _ConsumedItems:
             row = step_rows[slot, step]
             user = self.users[row]
             self.consumed[user, self.items[self.marked_through[user] + 1:row + 1]] = True
-            self.marked_through[user] = max(self.marked_through[user], row)
+            self.marked_through[user] = row
             masks[slot, step] = self.consumed[user]
         return masks

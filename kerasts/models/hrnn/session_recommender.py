@@ -47,13 +47,15 @@ class SessionRecommender:
                                          else (state["session_state"][None], state["user_state"][None]))
             _, session_state, user_state = self.model.step(np.array([index], "int32"), np.array([float(new_session)]),
                                                            np.array([float(new_user)]), session_state, user_state)
-            session_items = [] if new_session else state["session_items"]
-            user_items = [] if new_user else state["user_items"]
-            state = {"session_id": session_id, "session_state": np.asarray(session_state)[0],
-                     "user_state": np.asarray(user_state)[0], "session_items": session_items + [index],
-                     "user_items": user_items + ([] if index in user_items else [index])}
-        if state is not None:
-            self.users[user_id] = state
+            # Updated in place once the step has run, so each event is applied whole or not at all.
+            if new_user:
+                state = self.users[user_id] = {"user_items": set()}
+            if new_session:
+                state["session_items"] = []
+            state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
+                         user_state=np.asarray(user_state)[0])
+            state["session_items"].append(index)
+            state["user_items"].add(index)
 
     def recommend(self, user_id, k, exclude_seen=False):
         """The `k` best next items (ids) for the user's current session; `[]` for users without events.
@@ -69,7 +71,7 @@ class SessionRecommender:
         scores = np.array(self.model.catalog_scores(readout))[0]  # a writable copy
         scores[0] = -np.inf
         if exclude_seen:
-            scores[state["session_items" if exclude_seen == "session" else "user_items"]] = -np.inf
+            scores[list(state["session_items" if exclude_seen == "session" else "user_items"])] = -np.inf
         best = np.argsort(-scores, kind="stable")[:k]
         return [self.item_ids[index - 1] for index in best if np.isfinite(scores[index])]
 
@@ -78,7 +80,8 @@ class SessionRecommender:
         users = list(self.users)
         meta = {"users": users, "sessions": [self.users[user]["session_id"] for user in users],
                 "session_items": [self.users[user]["session_items"] for user in users],
-                "user_items": [self.users[user]["user_items"] for user in users], "unknown_items": self.unknown_items}
+                "user_items": [sorted(self.users[user]["user_items"]) for user in users],
+                "unknown_items": self.unknown_items}
         np.savez(path, meta=np.array(json.dumps(meta, default=int)),
                  session_states=np.stack([self.users[user]["session_state"] for user in users]) if users else [],
                  user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
@@ -93,6 +96,6 @@ class SessionRecommender:
                                            "session_state": saved["session_states"][position],
                                            "user_state": saved["user_states"][position],
                                            "session_items": meta["session_items"][position],
-                                           "user_items": meta["user_items"][position]}
+                                           "user_items": set(meta["user_items"][position])}
         recommender.unknown_items = meta["unknown_items"]
         return recommender
