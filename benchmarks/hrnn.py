@@ -83,7 +83,8 @@ def train_hrnn(train, index, args, seed, **settings):
     keras.utils.set_random_seed(seed)
     batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
     model = HRNN(num_items=len(index), units=args.units, embedding_dim=args.embedding_dim, num_slots=32,
-                 dropout=args.dropout, tie_embeddings=args.tie_embeddings, **settings)
+                 dropout=args.dropout, hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
+                 **settings)
     model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
@@ -109,7 +110,8 @@ def main():
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--embedding-dim", type=int, default=64)
-    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--dropout", type=float, default=0.0, help="dropout on the session GRU's input")
+    parser.add_argument("--hidden-dropout", type=float, default=0.0, help="dropout on the session GRU's output")
     parser.add_argument("--user-units", type=int, help="HRNN's user GRU size (default: --units)")
     parser.add_argument("--user-dropout", type=float, default=0.0, help="HRNN's dropout on the user state")
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")

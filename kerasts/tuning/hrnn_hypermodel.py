@@ -12,7 +12,8 @@ class HRNNHyperModel(keras_tuner.HyperModel):
     - `units`: 32..256, step 32 (session GRU; the user GRU has the same size)
     - `embedding_dim`: 16, 32, 64, 128
     - `mode`: `init` or `all`
-    - `dropout`: 0.0..0.5, step 0.1
+    - `dropout`: 0.0..0.5, step 0.1 (on the session GRU's input)
+    - `hidden_dropout`: 0.0..0.5, step 0.1 (on the session GRU's output)
     - `user_dropout`: 0.0..0.75, step 0.25 (with a user GRU; on MovieLens sessions 0.75 kept the user
       state from over-fitting, see benchmarks/RESULTS.md)
     - `tie_embeddings`: `True` or `False` (score with the input item embeddings, as GRU4Rec)
@@ -35,6 +36,7 @@ class HRNNHyperModel(keras_tuner.HyperModel):
         model = HRNN(self.num_items, units=hp.Int("units", 32, 256, step=32),
                      embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), user_gru=self.user_gru,
                      num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
+                     hidden_dropout=hp.Float("hidden_dropout", 0.0, 0.5, step=0.1),
                      tie_embeddings=hp.Boolean("tie_embeddings"), **personal)
         model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))

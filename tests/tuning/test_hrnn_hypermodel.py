@@ -21,11 +21,12 @@ def test_build_reads_the_documented_hyperparameters():
     hp.Fixed("mode", "all")
     hp.Fixed("user_dropout", 0.5)
     hp.Fixed("tie_embeddings", True)
+    hp.Fixed("hidden_dropout", 0.3)
     model = HRNNHyperModel(num_items=8, num_slots=4).build(hp)
     assert isinstance(model, HRNN) and model.units == 64 and model.mode == "all"
-    assert model.user_dropout == 0.5 and model.tie_embeddings
-    assert set(hp.values) == {"units", "embedding_dim", "mode", "dropout", "user_dropout", "tie_embeddings",
-                              "learning_rate"}
+    assert model.user_dropout == 0.5 and model.hidden_dropout == 0.3 and model.tie_embeddings
+    assert set(hp.values) == {"units", "embedding_dim", "mode", "dropout", "hidden_dropout", "user_dropout",
+                              "tie_embeddings", "learning_rate"}
     session_only = keras_tuner.HyperParameters()
     assert not HRNNHyperModel(num_items=8, user_gru=False).build(session_only).user_gru
     assert "mode" not in session_only.values and "user_dropout" not in session_only.values

@@ -34,7 +34,9 @@ class HRNN(SignatureExportMixin, keras.Model):
         embedding_dim: item embedding size.
         tie_embeddings: score with the input item embeddings (GRU4Rec's shared embedding).
         num_slots: parallel sessions per training batch (the training batch size).
-        dropout: dropout on the session GRU's input.
+        dropout: dropout on the session GRU's input (GRU4Rec's `dropout_p_embed`).
+        hidden_dropout: dropout on the session GRU's output where the output layer reads it
+            (GRU4Rec's `dropout_p_hidden`); the carried state is not dropped.
         user_dropout: dropout on the user state where the session uses it (initialisation, and the
             session GRU's input and the output layer where those take it), as the HRNN paper
             regularises the user representation.
@@ -59,7 +61,8 @@ class HRNN(SignatureExportMixin, keras.Model):
     """
 
     def __init__(self, num_items, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
-                 embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, user_dropout=0.0, **kwargs):
+                 embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, hidden_dropout=0.0,
+                 user_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
@@ -70,10 +73,12 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.mode, self.user_gru, self.user_to_output = mode, bool(user_gru), bool(user_to_output)
         self.embedding_dim, self.tie_embeddings = int(embedding_dim), bool(tie_embeddings)
         self.num_slots, self.dropout, self.user_dropout = int(num_slots), float(dropout), float(user_dropout)
+        self.hidden_dropout = float(hidden_dropout)
         if self.user_dropout and not self.user_gru:
             raise ValueError("`user_dropout` acts on the user state: it needs user_gru=True.")
         self.item_embedding = keras.layers.Embedding(self.num_items + 1, self.embedding_dim, name="item_embedding")
         self.input_dropout = keras.layers.Dropout(self.dropout)
+        self.output_dropout = keras.layers.Dropout(self.hidden_dropout)
         self.user_state_dropout = keras.layers.Dropout(self.user_dropout)
         self.session_cell = keras.layers.GRUCell(self.units, name="session_gru")
         if self.user_gru:
@@ -133,6 +138,7 @@ class HRNN(SignatureExportMixin, keras.Model):
             features = keras.ops.concatenate([features, user_seen], axis=-1)
         output, states = self.session_cell(features, [session_state], training=training)
         session_state = states[0] if isinstance(states, (list, tuple)) else states
+        output = self.output_dropout(output, training=training)
         readout = keras.ops.concatenate([output, user_seen], axis=-1) if self.user_to_output else output
         return self.catalog_scores(readout), session_state, user_state
 
@@ -214,4 +220,4 @@ class HRNN(SignatureExportMixin, keras.Model):
                 "user_units": self.user_units, "mode": self.mode, "user_gru": self.user_gru,
                 "user_to_output": self.user_to_output, "embedding_dim": self.embedding_dim,
                 "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout,
-                "user_dropout": self.user_dropout}
+                "hidden_dropout": self.hidden_dropout, "user_dropout": self.user_dropout}

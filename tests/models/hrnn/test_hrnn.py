@@ -95,6 +95,20 @@ def test_under_mirrored_strategy_each_replica_keeps_its_share_of_the_slots():
     np.testing.assert_allclose(stored, expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_hidden_dropout_drops_the_output_layer_input_in_training_only():
+    keras.utils.set_random_seed(0)
+    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=2, user_gru=False, hidden_dropout=0.5)
+    model.build()
+    inputs = {"items": np.array([[1, 2, 3, 4]] * 2, "int32"), "session_start": np.array([[1, 0, 0, 0]] * 2, "float32"),
+              "user_start": np.array([[1, 0, 0, 0]] * 2, "float32")}
+    trained, trained_state, _ = model.run(inputs, *model.zero_states(2), training=True)
+    served, served_state, _ = model.run(inputs, *model.zero_states(2))
+    assert not np.allclose(trained.numpy(), served.numpy())
+    # Only what the output layer reads is dropped: the state carried to the next event is whole.
+    np.testing.assert_allclose(trained_state.numpy(), served_state.numpy(), rtol=1e-5, atol=1e-6)
+    assert HRNN.from_config(model.get_config()).hidden_dropout == 0.5
+
+
 def test_user_dropout_drops_the_user_state_in_training_only():
     keras.utils.set_random_seed(0)
     model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=2, user_dropout=0.5)
