@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--epochs 30]
         [--train-rows 10000] [--scale 1] [--num-sines 10] [--noise-std 0.1] [--num-experts 8]
-        [--expert-units 16] [--cosine-decay]
+        [--expert-units 16] [--cosine-decay] [--integer-sines]
 
 For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with
-100 inputs, `--train-rows` training and 2,000 test rows; MMoE with `--num-experts` experts of
+100 inputs, `--train-rows` training and 2,000 test rows (sine shapes drawn from N(0, 1), or with
+`--integer-sines` Google Research's `alpha_j = 1..m`, `beta_j = j**2`); MMoE with `--num-experts` experts of
 `--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives the
 nearest parameter count; both Adam 1e-2 (cosine-decayed to zero over the run with `--cosine-decay`),
 batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on the training rows
@@ -72,8 +73,10 @@ def mse_per_task(make, data, args, seed):
 
 
 def split(args, correlation, seed):
+    sines = np.arange(args.num_sines)
+    shapes = {"alphas": sines + 1, "betas": sines ** 2} if args.integer_sines else {}
     x, y = synthetic_multitask(args.train_rows + TEST_ROWS, DIM, correlation, num_sines=args.num_sines,
-                               scale=args.scale, noise_std=args.noise_std, seed=seed)
+                               scale=args.scale, noise_std=args.noise_std, seed=seed, **shapes)
     train, test = slice(0, args.train_rows), slice(args.train_rows, None)
     return (x[train], {t: v[train] for t, v in y.items()}), (x[test], {t: v[test] for t, v in y.items()})
 
@@ -90,6 +93,8 @@ def main():
     parser.add_argument("--num-experts", type=int, default=8)
     parser.add_argument("--expert-units", type=int, default=16)
     parser.add_argument("--cosine-decay", action="store_true", help="decay the learning rate to zero over the run")
+    parser.add_argument("--integer-sines", action="store_true",
+                        help="sine shapes alpha_j = 1..m, beta_j = j**2 (Google Research's generator)")
     args = parser.parse_args()
 
     def make_mmoe():

@@ -84,14 +84,20 @@ def synthetic_interactions(num_users=500, num_items=1000, events_per_user=30, nu
     return table
 
 
-def synthetic_multitask(n, dim=100, correlation=0.5, num_sines=10, scale=1.0, noise_std=0.1, seed=0):
+def synthetic_multitask(n, dim=100, correlation=0.5, num_sines=10, scale=1.0, noise_std=0.1, alphas=None, betas=None,
+                        seed=0):
     """Two regression tasks whose correlation is controlled, as in the MMoE paper's section 4.
 
     Two orthogonal unit vectors u1, u2 give task weights `w1 = scale * u1` and
     `w2 = scale * (correlation * u1 + sqrt(1 - correlation**2) * u2)`, so the cosine of the
     weights is `correlation`; inputs are x ~ N(0, I); targets
-    `y_i = w_i.x + sum_j sin(alpha_j * w_i.x + beta_j) + noise` with `alpha_j, beta_j ~ N(0, 1)`
-    shared by both tasks and Gaussian noise of `noise_std`.
+    `y_i = w_i.x + sum_j sin(alpha_j * w_i.x + beta_j) + noise` with the `num_sines` pairs
+    `alpha_j, beta_j` shared by both tasks and Gaussian noise of `noise_std`.
+
+    The paper leaves `alpha_j, beta_j` open. By default they are drawn from N(0, 1), which gives
+    smooth, nearly linear targets; Google Research's generator for the paper uses the integers
+    `alphas = 1..m` and `betas = j**2` (j = 0..m-1): far more non-linear targets. `alphas` and
+    `betas`, when given, replace the draws (the inputs for a seed stay the same).
 
     Returns:
         `(x, y)`: x of shape (n, dim) float32; y a dict with `"task_1"` and `"task_2"`, each (n,).
@@ -102,7 +108,9 @@ def synthetic_multitask(n, dim=100, correlation=0.5, num_sines=10, scale=1.0, no
     basis, _ = np.linalg.qr(generator.normal(size=(dim, 2)))
     u1, u2 = basis[:, 0], basis[:, 1]
     weights = [scale * u1, scale * (correlation * u1 + np.sqrt(1 - correlation ** 2) * u2)]
-    alphas, betas = generator.normal(size=num_sines), generator.normal(size=num_sines)
+    drawn_alphas, drawn_betas = generator.normal(size=num_sines), generator.normal(size=num_sines)
+    alphas = drawn_alphas if alphas is None else _sine_parameters(alphas, "alphas", num_sines)
+    betas = drawn_betas if betas is None else _sine_parameters(betas, "betas", num_sines)
     x = generator.normal(size=(n, dim))
     targets = {}
     for task, weight in enumerate(weights, start=1):
@@ -110,3 +118,10 @@ def synthetic_multitask(n, dim=100, correlation=0.5, num_sines=10, scale=1.0, no
         waves = np.sin(alphas[None, :] * projection[:, None] + betas[None, :]).sum(axis=1)
         targets[f"task_{task}"] = (projection + waves + generator.normal(scale=noise_std, size=n)).astype("float32")
     return x.astype("float32"), targets
+
+
+def _sine_parameters(values, name, num_sines):
+    values = np.asarray(values, dtype="float64")
+    if values.shape != (num_sines,):
+        raise ValueError(f"`{name}` must hold one value per sine, shape ({num_sines},); got shape {values.shape}.")
+    return values

@@ -96,6 +96,17 @@ def test_synthetic_multitask_controls_the_task_correlation():
         synthetic_multitask(10, correlation=2)
 
 
+def test_synthetic_multitask_takes_the_sine_shapes():
+    zeros = np.zeros(3)
+    x, flat = synthetic_multitask(50, dim=5, num_sines=3, alphas=zeros, betas=zeros, seed=2)
+    same_x, lifted = synthetic_multitask(50, dim=5, num_sines=3, alphas=zeros, betas=np.full(3, np.pi / 2), seed=2)
+    np.testing.assert_array_equal(x, same_x)
+    for task in ("task_1", "task_2"):  # sin(pi / 2) = 1 for each of the three sines
+        np.testing.assert_allclose(lifted[task] - flat[task], 3.0, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"`betas` must hold one value per sine, shape \(3,\)"):
+        synthetic_multitask(10, num_sines=3, betas=[1.0, 2.0])
+
+
 def test_mmoe_learns_both_synthetic_tasks():
     keras.utils.set_random_seed(0)
     x, y = synthetic_multitask(3000, dim=10, correlation=0.5, seed=1)
