@@ -3,8 +3,8 @@ sessions, with the HRNN paper's protocol.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
         [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--embedding-dim 64] [--user-units N]
-        [--dropout 0] [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0] [--validation]
-        [--exclude-seen] [--diagnose] [--only NAME ...]
+        [--dropout 0] [--hidden-dropout 0] [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0]
+        [--validation] [--exclude-seen] [--diagnose] [--only NAME ...]
 
 Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
 fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
@@ -12,10 +12,11 @@ fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2
 are replayed to warm the user state; test events on items unseen in training are dropped. Every
 next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
 Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), `--embedding-dim`
-(64) item embeddings, `--dropout` on the session GRU's input (`--user-dropout` on HRNN's user state),
-Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy, in-batch + 256 sampled negatives with log-Q,
-BPR-max or TOP1-max); throughput is training events per second over the epochs after the first. With
-several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
+(64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
+(`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
+in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per
+second over the epochs after the first. With several `--seeds` the recurrent models' metrics are means
+over seeds (± standard error).
 `--validation` tunes without touching the test sessions: they are dropped and each user's
 second-to-last session becomes the session evaluated. `--exclude-seen` ranks, for every method, only
 items the user has not interacted with yet (MovieLens users rate a film once, so those are never the
@@ -91,16 +92,6 @@ def train_hrnn(train, index, args, seed, **settings):
     return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)
 
 
-class LastItem:
-    """Item-kNN as GRU4Rec's baseline: neighbours of the session's last item only."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def recommend(self, history, k, exclude_seen=False):
-        return self.model.recommend(list(history)[-1:], k, exclude_seen=exclude_seen)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
@@ -171,17 +162,19 @@ def main():
                 unwarmed = [lambda history, sessions, evaluate=evaluate: evaluate(history, sessions, warm=False)
                             for evaluate in evaluations]
                 diagnose(f"{name}, user state not warmed", unwarmed, [evaluate(train, test) for evaluate in unwarmed])
-    baselines = {"popularity": ("popularity", lambda: Popularity().fit(train)),
-                 "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train)),
+    # Item-kNN is GRU4Rec's baseline: session co-occurrence, neighbours of the session's last item only.
+    baselines = {"popularity": ("popularity", lambda: Popularity().fit(train), False),
+                 "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train), False),
                  "item-kNN": ("item-kNN (sessions, last item)",
-                              lambda: LastItem(SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train)))}
-    for key, (name, fit) in baselines.items():
+                              lambda: SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(train), True)}
+    for key, (name, fit, last_item_only) in baselines.items():
         if wanted(key):
             recommender = fit()
 
             def evaluate(history, sessions):  # baselines read only the session so far
-                return evaluate_next_item_recommender(recommender, sessions, ks=KS, position_buckets=POSITIONS,
-                                                      exclude_seen=args.exclude_seen, history=history)
+                return evaluate_next_item_recommender(recommender, sessions, ks=KS, last_item_only=last_item_only,
+                                                      position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
+                                                      history=history)
 
             scores = [evaluate(train, test)]
             row(name, scores)
