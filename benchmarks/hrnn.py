@@ -62,11 +62,9 @@ def protocol(path, gap_hours, validation=False):
     interactions, _ = load_movielens(path)
     sessions = filter_interactions(sessionize(interactions, gap_seconds=gap_hours * 3600), min_item_support=5,
                                    min_session_length=2, min_sessions_per_user=2)
-    train, test = leave_last_session_out(sessions)
+    train, test = leave_last_session_out(sessions, known_items_only=True)
     if validation:
-        train, test = leave_last_session_out(train)
-    test = test[test["ITEM_ID"].isin(set(train["ITEM_ID"]))]
-    test = test[test.groupby("SESSION_ID")["ITEM_ID"].transform("size") >= 2]
+        train, test = leave_last_session_out(train, known_items_only=True)
     return train, test
 
 

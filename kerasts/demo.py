@@ -137,9 +137,7 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
     events = validate_interactions(synthetic_interactions(seed=seed))
     sessions = filter_interactions(sessionize(events, gap_seconds=2 * 86400), min_session_length=2,
                                    min_sessions_per_user=2)
-    history, test = leave_last_session_out(sessions)
-    test = test[test["ITEM_ID"].isin(set(history["ITEM_ID"]))]
-    test = test[test.groupby("SESSION_ID")["ITEM_ID"].transform("size") >= 2]
+    history, test = leave_last_session_out(sessions, known_items_only=True)
     catalog = sorted(history["ITEM_ID"].unique())
     index = {item: position + 1 for position, item in enumerate(catalog)}
     log(f"\nThe same kind of generated interactions in sessions (a new one after two idle days): "

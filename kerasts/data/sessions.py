@@ -71,18 +71,25 @@ def personalize_split(interactions, test_user_fraction=0.1, input_fraction=0.9, 
     return train, test[position < input_count].reset_index(drop=True), test[position >= input_count].reset_index(drop=True)
 
 
-def leave_last_session_out(sessions, user_column="USER_ID", timestamp_column="TIMESTAMP"):
+def leave_last_session_out(sessions, user_column="USER_ID", timestamp_column="TIMESTAMP", known_items_only=False,
+                           item_column="ITEM_ID"):
     """HRNN's split: each user's last session is the test session, the earlier ones train.
 
     Users with a single session have nothing to learn from before their test session: they go
-    to training whole. Returns `(train, test)`.
+    to training whole. With `known_items_only`, test events on items absent from training are
+    dropped, then test sessions left with fewer than two events (nothing to predict), as GRU4Rec
+    prepares its test set. Returns `(train, test)`.
     """
     if SESSION_COLUMN not in sessions.columns:
         raise ValueError("leave_last_session_out needs a SESSION_ID column: call sessionize() first.")
     last_session = sessions.groupby(user_column)[SESSION_COLUMN].transform("last")
     session_count = sessions.groupby(user_column)[SESSION_COLUMN].transform("nunique")
     is_test = sessions[SESSION_COLUMN].eq(last_session) & session_count.gt(1)
-    return sessions[~is_test].reset_index(drop=True), sessions[is_test].reset_index(drop=True)
+    train, test = sessions[~is_test], sessions[is_test]
+    if known_items_only:
+        test = test[test[item_column].isin(set(train[item_column]))]
+        test = test[test.groupby(SESSION_COLUMN)[item_column].transform("size") >= 2]
+    return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
 def time_cutoff_split(interactions, cutoff, timestamp_column="TIMESTAMP"):

@@ -56,6 +56,20 @@ def test_leave_last_session_out_never_trains_on_a_later_session():
         assert train[train["USER_ID"] == user]["TIMESTAMP"].max() < test[test["USER_ID"] == user]["TIMESTAMP"].min()
 
 
+def test_leave_last_session_out_can_keep_only_items_known_from_training():
+    hour = 3600
+    events = validate_interactions(pd.DataFrame({
+        "USER_ID": ["c"] * 5 + ["d"] * 4,
+        "ITEM_ID": ["p", "q", "p", "r", "q", "p", "q", "s", "t"],
+        "TIMESTAMP": [0, 1, 5 * hour, 5 * hour + 1, 5 * hour + 2, 0, 1, 5 * hour, 5 * hour + 1],
+    }))
+    sessions = sessionize(events)
+    train, test = leave_last_session_out(sessions, known_items_only=True)
+    # c's test session loses the unknown r and keeps p, q; d's keeps neither s nor t, so it goes.
+    assert test["ITEM_ID"].tolist() == ["p", "q"] and set(test["SESSION_ID"]) == {"c:1"}
+    pd.testing.assert_frame_equal(train, leave_last_session_out(sessions)[0])
+
+
 def test_time_cutoff_split():
     train, test = time_cutoff_split(_events(), cutoff=41 * 60)
     assert train["TIMESTAMP"].max() < 41 * 60 <= test["TIMESTAMP"].min()
