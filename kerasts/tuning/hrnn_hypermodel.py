@@ -13,7 +13,8 @@ class HRNNHyperModel(keras_tuner.HyperModel):
     - `embedding_dim`: 16, 32, 64, 128
     - `mode`: `init` or `all`
     - `dropout`: 0.0..0.5, step 0.1 (on the session GRU's input)
-    - `hidden_dropout`: 0.0..0.5, step 0.1 (on the session GRU's output)
+    - `hidden_dropout`: 0.0..0.5, step 0.1 (on the session GRU's output; 0.5 with 20 epochs led on
+      MovieLens sessions, see benchmarks/RESULTS.md)
     - `user_dropout`: 0.0..0.75, step 0.25 (with a user GRU; on MovieLens sessions 0.75 kept the user
       state from over-fitting, see benchmarks/RESULTS.md)
     - `tie_embeddings`: `True` or `False` (score with the input item embeddings, as GRU4Rec)
