@@ -144,6 +144,7 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
         f"{history['SESSION_ID'].nunique():,} training sessions, {test['SESSION_ID'].nunique()} last sessions "
         "to predict, every next event a target, ranked over the whole catalog.")
     scores = {}
+    step_path = os.path.join(output_dir, "hrnn_step_saved_model")
     for name, settings in (("HRNN-all", {"mode": "all", "user_units": 32, "user_dropout": 0.75}),
                            ("GRU4Rec", {"user_gru": False})):
         keras.utils.set_random_seed(seed)
@@ -154,7 +155,6 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
                   shuffle=False)
         scores[name] = evaluate_next_items(model, history, test, index)
         if name == "HRNN-all":
-            step_path = os.path.join(output_dir, "hrnn_step_saved_model")
             model.export_step(step_path, k=20)
     baselines = {"popularity": (Popularity().fit(history), False), "SIMS": (SIMS().fit(history), False),
                  "item-kNN (last item)": (SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(history), True)}
