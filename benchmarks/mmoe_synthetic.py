@@ -2,15 +2,15 @@
 
     .venv/bin/python benchmarks/mmoe_synthetic.py [--seeds 0 1 2 3 4 5 6 7 8 9] [--epochs 30]
         [--train-rows 10000] [--scale 1] [--num-sines 10] [--noise-std 0.1] [--num-experts 8]
-        [--expert-units 16] [--cosine-decay] [--integer-sines] [--save-runs FILE]
+        [--expert-units 16] [--learning-rate 1e-2] [--cosine-decay] [--integer-sines] [--save-runs FILE]
     .venv/bin/python benchmarks/mmoe_synthetic.py --from-runs FILE [FILE ...]
 
 For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with
 100 inputs, `--train-rows` training and 2,000 test rows (sine shapes drawn from N(0, 1), or with
 `--integer-sines` Google Research's `alpha_j = 1..m`, `beta_j = j**2`); MMoE with `--num-experts` experts of
 `--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives the
-nearest parameter count; both Adam 1e-2 (cosine-decayed to zero over the run with `--cosine-decay`),
-batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on the training rows
+nearest parameter count; both Adam at `--learning-rate` (cosine-decayed to zero over the run with
+`--cosine-decay`), batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on the training rows
 (how well each model fits what it trained on, apart from over-fitting) as mean and standard deviation
 over the seeds; then for each of the two, the paired gap (shared-bottom minus MMoE on the same data and
 seed) as mean and standard error, and how that gap changes from the highest correlation, paired by seed
@@ -77,7 +77,7 @@ class Trainer:
         self.make = make
         self.epochs = args.epochs
         self.model = built(make())
-        learning_rate = 1e-2
+        learning_rate = args.learning_rate
         if args.cosine_decay:
             steps = args.epochs * math.ceil(args.train_rows / BATCH_SIZE)
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
@@ -126,6 +126,7 @@ def main():
     parser.add_argument("--noise-std", type=float, default=0.1)
     parser.add_argument("--num-experts", type=int, default=8)
     parser.add_argument("--expert-units", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=1e-2)
     parser.add_argument("--cosine-decay", action="store_true", help="decay the learning rate to zero over the run")
     parser.add_argument("--integer-sines", action="store_true",
                         help="sine shapes alpha_j = 1..m, beta_j = j**2 (Google Research's generator)")
