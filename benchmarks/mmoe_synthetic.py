@@ -10,8 +10,8 @@ For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `syn
 `--integer-sines` Google Research's `alpha_j = 1..m`, `beta_j = j**2`); MMoE with `--num-experts` experts of
 `--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives the
 nearest parameter count; both Adam at `--learning-rate` (cosine-decayed to zero over the run with
-`--cosine-decay`), batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on the training rows
-(how well each model fits what it trained on, apart from over-fitting) as mean and standard deviation
+`--cosine-decay`), batch 256, the same epochs. Prints the MSE per task on the held-out test rows and
+on the training rows (how well each model fits what it trained on, apart from over-fitting) as mean and standard deviation
 over the seeds; then for each of the two, the paired gap (shared-bottom minus MMoE on the same data and
 seed) as mean and standard error, and how that gap changes from the highest correlation, paired by seed
 (a seed fixes the inputs, task 1's targets and the initial weights at every correlation).
