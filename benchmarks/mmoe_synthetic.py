@@ -5,16 +5,16 @@
         [--expert-units 16] [--learning-rate 1e-2] [--cosine-decay] [--integer-sines] [--save-runs FILE]
     .venv/bin/python benchmarks/mmoe_synthetic.py --from-runs FILE [FILE ...]
 
-For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with
-100 inputs, `--train-rows` training and 2,000 test rows (sine shapes drawn from N(0, 1), or with
-`--integer-sines` Google Research's `alpha_j = 1..m`, `beta_j = j**2`); MMoE with `--num-experts` experts of
-`--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives the
-nearest parameter count; both Adam at `--learning-rate` (cosine-decayed to zero over the run with
-`--cosine-decay`), batch 256, the same epochs. Prints the MSE per task on the held-out test rows and
-on the training rows (how well each model fits what it trained on, apart from over-fitting) as mean and standard deviation
-over the seeds; then for each of the two, the paired gap (shared-bottom minus MMoE on the same data and
-seed) as mean and standard error, and how that gap changes from the highest correlation, paired by seed
-(a seed fixes the inputs, task 1's targets and the initial weights at every correlation).
+For each task correlation (0.5, 0.9, 1.0 unless `--correlations`) and seed: `synthetic_multitask` with 100
+inputs, `--train-rows` training and 2,000 test rows (sine shapes drawn from N(0, 1), or with
+`--integer-sines` Google Research's `alpha_j = 1..m`, `beta_j = j**2`); MMoE with `--num-experts` experts
+of `--expert-units` units, linear gates and towers of 8; shared-bottom with one layer whose width gives
+the nearest parameter count; both Adam at `--learning-rate` (cosine-decayed to zero over the run with
+`--cosine-decay`), batch 256, the same epochs. Prints the MSE per task on the held-out test rows and on
+the training rows (how well each model fits what it trained on, apart from over-fitting) as mean and
+standard deviation over the seeds; then for each of the two, the paired gap (shared-bottom minus MMoE on
+the same data and seed) as mean and standard error, and how that gap changes from the highest correlation,
+paired by seed (a seed fixes the inputs, task 1's targets and the initial weights at every correlation).
 
 Long studies: `--save-runs` appends every run to a file as it finishes; `--from-runs` reports the
 seeds found complete in those files, so seed ranges trained by separate processes merge (on the
