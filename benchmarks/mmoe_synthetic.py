@@ -179,6 +179,8 @@ def load_runs(paths):
                     raise ValueError(f"{path} holds runs of settings {run['settings']}, not {settings} as the "
                                      "first run read: report one study at a time")
                 runs.setdefault(run["correlation"], {}).setdefault(run["model"], {})[run["seed"]] = run
+    if not runs:
+        raise ValueError(f"no runs in {', '.join(paths)}: nothing to report")
     return runs
 
 
