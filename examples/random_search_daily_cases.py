@@ -16,7 +16,7 @@ predictions against the actual counts.
 import argparse
 import os
 
-import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+import kerasts  # first, to silence TensorFlow's start-up logging
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -45,7 +45,7 @@ def main():
     parser.add_argument("--cutoff", default="2020-11-30", help="last training day")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--cell", default="lstm", choices=["lstm", "nested_lstm"])
+    parser.add_argument("--cell", default="lstm", choices=kerasts.layers.recurrent_cell_names())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default="predictions.png")
     parser.add_argument("--directory", default="tuning")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 
+from kerasts._checks import check_positive_int
 from kerasts.data.interactions import IdVocabulary
 
 
@@ -53,11 +54,6 @@ def first_items(ranked, excluded, k):
     return ranked[~excluded[ranked]][:k]
 
 
-def check_k(k):
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {k!r}.")
-
-
 def as_history(history):
     """A user's items as a list; a single id (Personalize's SIMS takes one item) becomes one item."""
     return [history] if np.ndim(history) == 0 else list(history)
@@ -69,9 +65,7 @@ class ItemSimilarityRecommender:
     `max_neighbours` best neighbours."""
 
     def __init__(self, max_neighbours, user_column, item_column, weight_column):
-        if not isinstance(max_neighbours, (int, np.integer)) or max_neighbours < 1:
-            raise ValueError(f"`max_neighbours` must be a positive integer, got {max_neighbours!r}.")
-        self.max_neighbours = int(max_neighbours)
+        self.max_neighbours = check_positive_int("max_neighbours", max_neighbours)
         self.user_column = user_column
         self.item_column = item_column
         self.weight_column = weight_column
@@ -130,7 +124,7 @@ class ItemSimilarityRecommender:
             exclude_seen: leave out the history's items.
         """
         self._check_fitted()
-        check_k(k)
+        check_positive_int("k", k)
         count = len(self.items)
         known = self.items.encode(as_history(history)) - 1
         known = known[known >= 0]

@@ -1,7 +1,9 @@
 import numpy as np
 
+from kerasts._checks import check_positive_int
+
 from kerasts.baselines._item_similarity import (
-    as_history, check_k, first_items, popularity_order, user_item_matrix,
+    as_history, first_items, popularity_order, user_item_matrix,
 )
 
 
@@ -33,7 +35,7 @@ class Popularity:
     def recommend(self, history, k, exclude_seen=True):
         if self.ranked_items is None:
             raise ValueError("Popularity is not fitted: call fit(interactions) first.")
-        check_k(k)
+        check_positive_int("k", k)
         excluded = np.zeros(len(self._items), dtype=bool)
         if exclude_seen:
             seen = self._items.encode(as_history(history)) - 1

@@ -1,5 +1,7 @@
 import numpy as np
 
+from kerasts._checks import check_positive_int
+
 
 def seasonal_naive_forecast(history, horizon, season_length):
     """Repeats the last observed season: `y_hat[t] = y[T - m + (t mod m)]`.
@@ -17,8 +19,7 @@ def seasonal_naive_forecast(history, horizon, season_length):
     history = np.asarray(history, dtype=np.float64)
     if history.ndim not in (1, 2):
         raise ValueError(f"`history` must be 1-D or 2-D (series, length), got shape {history.shape}.")
-    if not isinstance(season_length, (int, np.integer)) or season_length < 1:
-        raise ValueError(f"`season_length` must be a positive integer, got {season_length!r}.")
+    check_positive_int("season_length", season_length)
     if history.shape[-1] < season_length:
         raise ValueError(f"`history` has {history.shape[-1]} steps, fewer than one season of {season_length}.")
     series = np.atleast_2d(history)

@@ -8,6 +8,7 @@ history alone; the candidate side is the item and its metadata.
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import check_positive_int
 from kerasts.data.interactions import MULTI_VALUE_SEPARATOR
 
 HISTORY_FEATURE = "HISTORY"
@@ -20,8 +21,7 @@ def joined(items):
 
 def history_before_each_event(interactions, history_length=50, user_column="USER_ID", item_column="ITEM_ID"):
     """Per row of a table sorted by user and time: the user's previous `history_length` items."""
-    if history_length < 1:
-        raise ValueError(f"`history_length` must be positive, got {history_length!r}.")
+    check_positive_int("history_length", history_length)
     users = interactions[user_column].to_numpy()
     items = interactions[item_column].to_numpy()
     histories, start = [], 0

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from kerasts._checks import check_positive_int
+
 
 class MinMaxScaler:
     """Maps values linearly so that the training part spans [low, high] (default [-1, 1]).
@@ -40,8 +42,7 @@ def sliding_windows(values, window):
     """`(x, y)`: every run of `window` consecutive values (x, shape (n, window, 1)) and the value
     right after it (y, shape (n,)), in time order."""
     values = np.asarray(values, dtype="float32")
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"`window` must be a positive integer, got {window!r}.")
+    check_positive_int("window", window)
     if values.ndim != 1 or values.size <= window:
         raise ValueError(f"A 1-D series longer than the window ({window}) is needed; got shape {values.shape}.")
     x = np.lib.stride_tricks.sliding_window_view(values[:-1], window)

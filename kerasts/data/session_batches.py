@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from kerasts._checks import check_positive_int
+
 from kerasts.data.sessions import SESSION_COLUMN
 
 
@@ -30,9 +32,7 @@ class SessionParallelBatches:
     def __init__(self, sessions, item_index, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID"):
         if SESSION_COLUMN not in sessions.columns:
             raise ValueError("SessionParallelBatches needs a SESSION_ID column: call sessionize() first.")
-        if num_slots < 1 or steps < 1:
-            raise ValueError(f"`num_slots` and `steps` must be positive, got {num_slots} and {steps}.")
-        self.num_slots, self.steps = int(num_slots), int(steps)
+        self.num_slots, self.steps = check_positive_int("num_slots", num_slots), check_positive_int("steps", steps)
         items = sessions[item_column].map(item_index).fillna(0).astype("int64").to_numpy()
         session_ids = sessions[SESSION_COLUMN].to_numpy()
         users = sessions[user_column].to_numpy()

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts import likelihoods as likelihood_registry
+from kerasts._checks import check_positive_int
 from kerasts.frequencies import parse_frequency
 
 DEFAULT_MAX_LAG = 1200
@@ -79,9 +80,8 @@ class ForecastWindows:
 
     def __init__(self, panel, context_length, prediction_length, lags, covariates=None, static_categories=None,
                  likelihood=None):
-        for name, value in (("context_length", context_length), ("prediction_length", prediction_length)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        check_positive_int("context_length", context_length)
+        check_positive_int("prediction_length", prediction_length)
         if not lags or min(lags) < 1:
             raise ValueError(f"`lags` must be positive integers, got {lags!r}.")
         self.panel = panel

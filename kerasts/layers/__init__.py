@@ -6,10 +6,13 @@ from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.layers.mixture_of_experts import MixtureOfExperts
 from kerasts.layers.feature_groups import FeatureGroups
 from kerasts.layers.tower import Tower
-from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names, register_recurrent_cell
-from kerasts.layers.nested_lstm import NestedLSTM, NestedLSTMCell  # noqa: I001 - registers "nested_lstm"
+from kerasts.layers.nested_lstm import NestedLSTM, NestedLSTMCell
+from kerasts.layers.recurrent_stack import (
+    RecurrentStack, recurrent_cell, recurrent_cell_names, register_recurrent_cell,
+)
 
 __all__ = [
     "CalendarFeatures", "DistributionOutput", "FeatureGroups", "MeanScaler", "MixtureOfExperts", "NestedLSTM",
-    "NestedLSTMCell", "RecurrentStack", "Tower", "recurrent_cell_names", "register_recurrent_cell",
+    "NestedLSTMCell", "RecurrentStack", "Tower", "recurrent_cell", "recurrent_cell_names",
+    "register_recurrent_cell",
 ]

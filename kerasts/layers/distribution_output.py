@@ -14,9 +14,10 @@ class DistributionOutput(keras.layers.Layer):
     `kerasts.losses.NegativeLogLikelihood` and for export.
 
     Args:
-        likelihood: name of the family: `"gaussian"`, `"student_t"`,
-            `"negative_binomial"`, `"poisson"`, `"zero_inflated_negative_binomial"`
-            or `"beta"`.
+        likelihood: the family: a name (`"gaussian"`, `"student_t"`,
+            `"negative_binomial"`, `"poisson"`, `"zero_inflated_negative_binomial"`,
+            `"beta"`, or one added with `kerasts.likelihoods.register_likelihood`), a
+            `{"name": ..., "config": {...}}` dict, or a `Likelihood` instance.
         kernel_initializer: initializer of the projection's kernel.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
@@ -71,6 +72,6 @@ class DistributionOutput(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "likelihood": self.likelihood.name,
+            "likelihood": likelihoods.serialize(self.likelihood),
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }

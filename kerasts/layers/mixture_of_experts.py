@@ -1,5 +1,7 @@
 import keras
 
+from kerasts._checks import check_positive_int
+
 
 def _mlp(units, activation, prefix):
     return [keras.layers.Dense(width, activation=activation, name=f"{prefix}_{index}")
@@ -41,8 +43,8 @@ class MixtureOfExperts(keras.layers.Layer):
     def __init__(self, num_experts, num_tasks, expert_units=(16,), gate_units=(), activation="relu",
                  return_gates=False, **kwargs):
         super().__init__(**kwargs)
-        if num_experts < 1 or num_tasks < 1:
-            raise ValueError(f"`num_experts` and `num_tasks` must be positive, got {num_experts} and {num_tasks}.")
+        check_positive_int("num_experts", num_experts)
+        check_positive_int("num_tasks", num_tasks)
         if not expert_units:
             raise ValueError("`expert_units` needs at least one layer width.")
         self.num_experts = int(num_experts)

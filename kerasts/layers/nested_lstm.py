@@ -4,7 +4,7 @@ import keras
 # keras.layers.RNN resets the masks of cells that use it: the cell must use it to behave alike.
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from kerasts.layers.recurrent_stack import register_recurrent_cell
+from kerasts._checks import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -57,10 +57,8 @@ class NestedLSTMCell(DropoutRNNCell, keras.layers.Layer):
                  recurrent_initializer="orthogonal", bias_initializer="zeros", unit_forget_bias=True, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"`units` must be a positive integer, got {units!r}.")
-        if not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"`depth` must be a positive integer, got {depth!r}.")
+        check_positive_int("units", units)
+        check_positive_int("depth", depth)
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0 <= rate < 1:
                 raise ValueError(f"`{name}` must be in [0, 1), got {rate!r}.")
@@ -215,5 +213,3 @@ class NestedLSTM(keras.layers.RNN):
     def from_config(cls, config):
         return cls(**config)
 
-
-register_recurrent_cell("nested_lstm", lambda units, name: NestedLSTMCell(units, depth=2, name=name))

@@ -1,20 +1,40 @@
 import keras
 import tensorflow as tf
 
-_CELLS = {
-    "lstm": lambda units, name: keras.layers.LSTMCell(units, name=name),
-    "gru": lambda units, name: keras.layers.GRUCell(units, name=name),
-}
+from kerasts._checks import check_positive_int
+from kerasts._registry import Registry
+from kerasts.layers.nested_lstm import NestedLSTMCell
+
+_CELLS = Registry("recurrent cell", "kerasts.layers.register_recurrent_cell")
+
+
+def register_recurrent_cell(name, factory):
+    """Makes a cell available by name: `factory(units, name, **config) -> Keras RNN cell`.
+
+    `RecurrentStack` (and every model built on it) then takes `cell=name`, or
+    `cell={"name": name, "config": {...}}` to pass the factory arguments, and saves it that way.
+    """
+    _CELLS.register(name, factory)
+
+
+register_recurrent_cell("lstm", lambda units, name: keras.layers.LSTMCell(units, name=name))
+register_recurrent_cell("gru", lambda units, name: keras.layers.GRUCell(units, name=name))
+register_recurrent_cell("nested_lstm", lambda units, name, depth=2: NestedLSTMCell(units, depth=depth, name=name))
 
 
 def recurrent_cell_names():
     """The cell names `RecurrentStack` (and the models built on it) accept."""
-    return tuple(_CELLS)
+    return _CELLS.names()
 
 
-def register_recurrent_cell(name, factory):
-    """Makes a cell available by name: `factory(units, name) -> Keras RNN cell`."""
-    _CELLS[name] = factory
+def recurrent_cell(cell, units, name):
+    """The registered `cell` (a name or `{"name": ..., "config": {...}}`) with `units`, called `name`."""
+    return _CELLS.create(cell, units, name)
+
+
+def parse_recurrent_cell(cell):
+    """`(name, config)` of a cell spec, checked against the registry."""
+    return _CELLS.parse(cell)
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -30,8 +50,9 @@ class RecurrentStack(keras.layers.Layer):
     cells run through `keras.layers.RNN` and step as themselves.
 
     Args:
-        cell: `"lstm"`, `"gru"`, or a name added with `register_recurrent_cell`
-            (`"nested_lstm"` once `kerasts.layers.NestedLSTMCell` is imported).
+        cell: `"lstm"`, `"gru"`, `"nested_lstm"` (`kerasts.layers.NestedLSTMCell`, depth 2), a
+            name added with `register_recurrent_cell`, or `{"name": ..., "config": {...}}` to
+            pass the cell's arguments (e.g. `{"name": "nested_lstm", "config": {"depth": 3}}`).
         units: units per layer.
         num_layers: number of stacked layers.
         dropout: dropout rate applied between layers in training.
@@ -60,21 +81,18 @@ class RecurrentStack(keras.layers.Layer):
 
     def __init__(self, cell="lstm", units=40, num_layers=2, dropout=0.0, batch_shards=1, **kwargs):
         super().__init__(**kwargs)
-        if cell not in _CELLS:
-            raise ValueError(f"Unknown cell {cell!r}: expected one of {recurrent_cell_names()}.")
+        name, config = parse_recurrent_cell(cell)
         if not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
-        if isinstance(batch_shards, bool) or not isinstance(batch_shards, int) or batch_shards < 1:
-            raise ValueError(f"`batch_shards` must be a positive integer, got {batch_shards!r}.")
-        self.cell = cell
-        self.batch_shards = batch_shards
-        self.units = int(units)
-        self.num_layers = int(num_layers)
+        self.cell = _CELLS.serialize(name, config)
+        self.batch_shards = check_positive_int("batch_shards", batch_shards)
+        self.units = check_positive_int("units", units)
+        self.num_layers = check_positive_int("num_layers", num_layers)
         self.dropout = float(dropout)
-        self.cells = [_CELLS[cell](self.units, f"cell_{index}") for index in range(self.num_layers)]
+        self.cells = [recurrent_cell(cell, self.units, f"cell_{index}") for index in range(self.num_layers)]
         # Only cells without a fused kernel run through the generic loop.
         self.sequence_layers = [
-            None if cell == "lstm" else
+            None if self.cell == "lstm" else
             keras.layers.RNN(layer_cell, return_sequences=True, return_state=True, name=f"sequence_{index}")
             for index, layer_cell in enumerate(self.cells)
         ]

@@ -1,9 +1,12 @@
 """Likelihood families: parameter names, domain maps, scaling, TFP distributions.
 
 Plain Python classes, no Keras layers: `kerasts.layers.DistributionOutput` and
-`kerasts.losses.NegativeLogLikelihood` look a family up here by name.
+`kerasts.losses.NegativeLogLikelihood` look a family up here by name. Add your own family by
+subclassing `Likelihood` and decorating it with `register_likelihood`; it is then used and saved by
+name like the built-in ones.
 """
 
+from kerasts._registry import Registry
 from kerasts.likelihoods.base import CountLikelihood, Likelihood
 from kerasts.likelihoods.beta import Beta
 from kerasts.likelihoods.gaussian import Gaussian
@@ -12,29 +15,46 @@ from kerasts.likelihoods.poisson import Poisson
 from kerasts.likelihoods.student_t import StudentT
 from kerasts.likelihoods.zero_inflated_negative_binomial import ZeroInflatedNegativeBinomial
 
-_REGISTRY = {
-    family.name: family
-    for family in (Gaussian, StudentT, NegativeBinomial, Poisson, ZeroInflatedNegativeBinomial, Beta)
-}
+_REGISTRY = Registry("likelihood", "kerasts.likelihoods.register_likelihood")
+
+
+def register_likelihood(family):
+    """Class decorator: makes a `Likelihood` subclass available under its `name`.
+
+    Arguments of the family's constructor travel in its `get_config()`, so a model built with
+    `MyFamily(alpha=2.0)` saves and reloads with that argument.
+    """
+    if not (isinstance(family, type) and issubclass(family, Likelihood)):
+        raise TypeError(f"register_likelihood takes a subclass of kerasts.likelihoods.Likelihood, got {family!r}.")
+    if not family.parameter_names:
+        raise ValueError(f"{family.__name__} must name its parameters in `parameter_names`.")
+    return _REGISTRY.register(family.name, family)
+
+
+for _family in (Gaussian, StudentT, NegativeBinomial, Poisson, ZeroInflatedNegativeBinomial, Beta):
+    register_likelihood(_family)
 
 
 def names():
     """The names `get` accepts."""
-    return tuple(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get(likelihood):
-    """A likelihood from its name (e.g. `"student_t"`) or an instance, returned as is."""
+    """A likelihood from its name (e.g. `"student_t"`), a `{"name": ..., "config": {...}}` dict
+    (as `serialize` writes it), or an instance, returned as is."""
     if isinstance(likelihood, Likelihood):
         return likelihood
-    if not isinstance(likelihood, str):
-        raise TypeError(f"`likelihood` must be a name from {names()} or a Likelihood, got {likelihood!r}.")
-    if likelihood not in _REGISTRY:
-        raise ValueError(f"Unknown likelihood {likelihood!r}: expected one of {names()}.")
-    return _REGISTRY[likelihood]()
+    return _REGISTRY.create(likelihood)
+
+
+def serialize(likelihood):
+    """The name (with the constructor's arguments, if any) that `get` turns back into the family."""
+    likelihood = get(likelihood)
+    return Registry.serialize(likelihood.name, likelihood.get_config())
 
 
 __all__ = [
     "Beta", "CountLikelihood", "Gaussian", "Likelihood", "NegativeBinomial", "Poisson",
-    "StudentT", "ZeroInflatedNegativeBinomial", "get", "names",
+    "StudentT", "ZeroInflatedNegativeBinomial", "get", "names", "register_likelihood", "serialize",
 ]

@@ -24,11 +24,12 @@ def probability(raw):
 class Likelihood:
     """A parametric family for probabilistic forecasts.
 
-    A subclass names its parameters, maps unconstrained network outputs onto their
-    domain, maps parameters fitted in scaled units back to data units, and builds the
-    TFP distribution. Parameters travel as one tensor whose last axis holds them in
+    A subclass names itself (`name`) and its parameters, maps unconstrained network outputs
+    onto their domain, maps parameters fitted in scaled units back to data units, and builds
+    the TFP distribution. Parameters travel as one tensor whose last axis holds them in
     `parameter_names` order, so that they pass through Keras models, losses and
-    SavedModels as plain tensors.
+    SavedModels as plain tensors. Register a subclass with
+    `kerasts.likelihoods.register_likelihood` to use it by name in models and saved files.
     """
 
     name = None
@@ -41,6 +42,10 @@ class Likelihood:
     @property
     def num_parameters(self):
         return len(self.parameter_names)
+
+    def get_config(self):
+        """Constructor arguments (none for the built-in families); saved with the models that use it."""
+        return {}
 
     def unstack(self, parameters):
         """Splits the last axis into a dict `{parameter_name: tensor}`."""

@@ -52,7 +52,7 @@ class NegativeLogLikelihood(keras.losses.Loss):
     `sample_weight` when given (Keras's usual per-sample or per-point weights).
 
     Args:
-        likelihood: name of the family, as for `kerasts.layers.DistributionOutput`.
+        likelihood: the family, as for `kerasts.layers.DistributionOutput`.
         validate_targets: check that observed targets are finite and inside the
             family's support (non-negative integers for counts, (0, 1) for beta).
         reduction: Keras loss reduction (default `"sum_over_batch_size"`, which with
@@ -111,4 +111,5 @@ class NegativeLogLikelihood(keras.losses.Loss):
         return negative_log_prob
 
     def get_config(self):
-        return {**super().get_config(), "likelihood": self.likelihood.name, "validate_targets": self.validate_targets}
+        return {**super().get_config(), "likelihood": likelihoods.serialize(self.likelihood),
+                "validate_targets": self.validate_targets}

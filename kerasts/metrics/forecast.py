@@ -13,6 +13,7 @@ Every function takes numpy-compatible arrays. Conventions shared by all of them:
 
 import numpy as np
 
+from kerasts._checks import check_positive_int
 from kerasts.frequencies import parse_frequency
 
 # Amazon Forecast's MASE seasonality by frequency base (minute, hour, day, week, month, quarter, year).
@@ -174,8 +175,7 @@ def mase(y_true, y_pred, insample, season_length=None, frequency=None):
         raise ValueError("Give exactly one of `season_length` and `frequency`.")
     if season_length is None:
         season_length = seasonality_for_frequency(frequency)
-    if not isinstance(season_length, (int, np.integer)) or season_length < 1:
-        raise ValueError(f"`season_length` must be a positive integer, got {season_length!r}.")
+    check_positive_int("season_length", season_length)
     y_true = np.asarray(y_true, dtype=np.float64)
     insample = np.asarray(insample, dtype=np.float64)
     if y_true.ndim not in (1, 2) or insample.ndim != y_true.ndim or insample.shape[:-1] != y_true.shape[:-1]:

@@ -8,11 +8,12 @@ but precision, which counts their misses too), as Personalize scores every test 
 
 import numpy as np
 
+from kerasts._checks import check_positive_int
+
 
 def _hits(recommended, relevant, k):
     """(users, k) bool matrix: is the item at each position relevant; and the relevant counts."""
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {k!r}.")
+    check_positive_int("k", k)
     if len(recommended) != len(relevant):
         raise ValueError(
             f"`recommended` has {len(recommended)} users but `relevant` has {len(relevant)}: one entry per user."
@@ -69,8 +70,7 @@ def ndcg_at_k(recommended, relevant, k):
 
 def catalog_coverage(recommended, catalog_size):
     """Distinct recommended items divided by the number of items in the catalog."""
-    if not isinstance(catalog_size, (int, np.integer)) or catalog_size < 1:
-        raise ValueError(f"`catalog_size` must be a positive integer, got {catalog_size!r}.")
+    check_positive_int("catalog_size", catalog_size)
     distinct = set()
     for ranked in recommended:
         distinct.update(ranked)

@@ -31,7 +31,7 @@ def test_latest_histories_keep_the_newest_items():
         (lambda: retrieval_examples(_events(), item_features=["GENRES"]), "needs an `items` table"),
         (lambda: retrieval_examples(_events(), pd.DataFrame({"ITEM_ID": [1]}), ["GENRES"]),
          r"lacks feature column\(s\) \['GENRES'\]"),
-        (lambda: retrieval_examples(_events(), history_length=0), "`history_length` must be positive"),
+        (lambda: retrieval_examples(_events(), history_length=0), "`history_length` must be a positive integer"),
     ],
 )
 def test_bad_input(call, message):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import kerasts
 from kerasts.layers import RecurrentStack
 from kerasts.testing import TestCase
 
@@ -101,5 +102,18 @@ class RecurrentStackTest(TestCase):
 
 
 def test_unknown_cell_is_named():
-    with pytest.raises(ValueError, match="Unknown cell 'rnn'"):
+    with pytest.raises(ValueError, match="Unknown recurrent cell 'rnn'"):
         RecurrentStack("rnn")
+
+
+def test_a_user_registered_cell_runs_and_round_trips_with_its_arguments():
+    kerasts.layers.register_recurrent_cell(
+        "test_simple_rnn", lambda units, name, activation="tanh": keras.layers.SimpleRNNCell(
+            units, activation=activation, name=name))
+    stack = RecurrentStack({"name": "test_simple_rnn", "config": {"activation": "relu"}}, units=3, num_layers=2)
+    outputs, states = stack(np.ones((2, 5, 4), "float32"))
+    assert outputs.shape == (2, 5, 3) and stack.cells[0].activation.__name__ == "relu"
+    assert RecurrentStack.from_config(stack.get_config()).cell == {"name": "test_simple_rnn",
+                                                                   "config": {"activation": "relu"}}
+    with pytest.raises(TypeError, match="given by name or as"):
+        RecurrentStack(["lstm"])

@@ -5,7 +5,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasts.data import MinMaxScaler, align_target, sliding_windows, synthetic_forecast_table  # noqa: E402
-from kerasts.layers import NestedLSTM  # noqa: E402
+from kerasts.layers import NestedLSTMCell  # noqa: E402
 from kerasts.models import point_forecaster  # noqa: E402
 from kerasts.tuning import DeepARHyperModel, PointForecasterHyperModel, random_search  # noqa: E402
 
@@ -32,8 +32,9 @@ def test_point_forecaster_follows_the_specification():
         pytest.approx((1e-3, 0.9, 0.999, 1e-8))
     assert optimizer.clipvalue == 1.0 and model.loss == "mean_squared_error"
     assert model.layers[-1].activation.__name__ == "relu" and model.input_shape == (None, 7, 1)
-    assert isinstance(point_forecaster(7, 16, cell="nested_lstm").layers[1], NestedLSTM)
-    with pytest.raises(ValueError, match="`cell` must be one of"):
+    nested = point_forecaster(7, 16, cell={"name": "nested_lstm", "config": {"depth": 3}}).layers[1].cell
+    assert isinstance(nested, NestedLSTMCell) and nested.depth == 3
+    with pytest.raises(ValueError, match="Unknown recurrent cell 'transformer'"):
         point_forecaster(7, 16, cell="transformer")
 
 

@@ -3,11 +3,13 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from kerasts import likelihoods
+from kerasts._checks import check_positive_int
 from kerasts.data.forecast_tables import forecast_export_table
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
-from kerasts.layers.recurrent_stack import RecurrentStack, recurrent_cell_names
+from kerasts.layers.recurrent_stack import RecurrentStack
 from kerasts.models._export import SignatureExportMixin
 
 DEFAULT_LAGS = tuple(range(1, 8))
@@ -38,8 +40,10 @@ class DeepAR(SignatureExportMixin, keras.Model):
         context_length: steps the network is conditioned on before forecasting.
         frequency: the data's frequency (picks the calendar features).
         lags: positive ints; the history needs `max(lags)` steps before the context.
-        likelihood: output family (`"student_t"`, `"negative_binomial"`, ...).
-        cell: `"lstm"`, `"gru"` or `"nested_lstm"`.
+        likelihood: output family (`"student_t"`, `"negative_binomial"`, ..., a family added with
+            `kerasts.likelihoods.register_likelihood`, or a `Likelihood` instance).
+        cell: `"lstm"`, `"gru"`, `"nested_lstm"`, a registered cell, or `{"name": ..., "config":
+            {...}}` with the cell's arguments (see `kerasts.layers.RecurrentStack`).
         num_layers, units: size of the recurrent stack.
         dropout: dropout rate between recurrent layers, in training only.
         batch_shards: shards of the batch whose recurrent passes run concurrently (see
@@ -84,17 +88,13 @@ class DeepAR(SignatureExportMixin, keras.Model):
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
                  num_samples=100, quantiles=(0.1, 0.5, 0.9), **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("prediction_length", prediction_length)
-        _check_positive_int("context_length", context_length)
-        _check_positive_int("num_layers", num_layers)
-        _check_positive_int("units", units)
-        _check_positive_int("batch_shards", batch_shards)
-        _check_positive_int("num_samples", num_samples)
+        for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
+                            ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
+                            ("num_samples", num_samples)):
+            check_positive_int(name, value)
         lags = [int(lag) for lag in lags]
         if not lags or min(lags) < 1 or len(set(lags)) != len(lags):
             raise ValueError(f"`lags` must be distinct positive integers, got {lags!r}.")
-        if cell not in recurrent_cell_names():
-            raise ValueError(f"Unknown cell {cell!r}: expected one of {recurrent_cell_names()}.")
         if not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
         if any(not 0 < level < 1 for level in quantiles):
@@ -114,8 +114,6 @@ class DeepAR(SignatureExportMixin, keras.Model):
         self.frequency = frequency
         self.lags = sorted(lags)
         self.history_length = self.lags[-1]
-        self.likelihood_name = likelihood
-        self.cell_name = cell
         self.num_layers = int(num_layers)
         self.units = int(units)
         self.dropout_rate = float(dropout)
@@ -136,6 +134,7 @@ class DeepAR(SignatureExportMixin, keras.Model):
         ]
         self.recurrent = RecurrentStack(cell, self.units, self.num_layers, self.dropout_rate, batch_shards,
                                         name="recurrent")
+        self.cell = self.recurrent.cell
         self.distribution_output = DistributionOutput(likelihood, name="distribution_output")
         self.likelihood = self.distribution_output.likelihood
 
@@ -406,8 +405,8 @@ class DeepAR(SignatureExportMixin, keras.Model):
             "context_length": self.context_length,
             "frequency": self.frequency,
             "lags": list(self.lags),
-            "likelihood": self.likelihood_name,
-            "cell": self.cell_name,
+            "likelihood": likelihoods.serialize(self.likelihood),
+            "cell": self.cell,
             "num_layers": self.num_layers,
             "units": self.units,
             "dropout": self.dropout_rate,
@@ -434,7 +433,3 @@ class _FunctionCache:
             self._functions[key] = make()
         return self._functions[key]
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")

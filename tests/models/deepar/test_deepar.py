@@ -52,7 +52,7 @@ class DeepARHarnessTest(TestCase):
 def _trained(windows, epochs=2, **overrides):
     keras.utils.set_random_seed(0)
     model = DeepAR(**{**SMALL, **overrides})
-    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood(model.likelihood_name))
+    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood(model.likelihood))
     model.fit(windows.training_dataset(16), steps_per_epoch=10, epochs=epochs, verbose=0)
     return model
 
@@ -170,7 +170,7 @@ def test_learns_the_daily_cycle_better_than_seasonal_naive():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"cell": "rnn"}, "Unknown cell 'rnn'"),
+        ({"cell": "rnn"}, "Unknown recurrent cell 'rnn'"),
         ({"lags": [0, 1]}, "`lags` must be distinct positive integers"),
         ({"prediction_length": 0}, "`prediction_length` must be a positive integer"),
         ({"likelihood": "gamma"}, "Unknown likelihood 'gamma'"),
@@ -201,3 +201,50 @@ def test_forecast_names_category_codes_the_model_cannot_embed():
     model = DeepAR(**{**SMALL, "cardinalities": [3]})
     with pytest.raises(ValueError, match=r"static_categories column 0 holds codes outside \[0, 3\)"):
         model.forecast(windows.last_windows(with_future_target=False))
+
+
+def test_a_user_registered_likelihood_trains_saves_loads_and_forecasts(tmp_path):
+    import tensorflow_probability as tfp
+
+    class Laplace(kerasts.likelihoods.Likelihood):
+        """A family of the user's own, with a constructor argument that must survive saving."""
+
+        name = "test_laplace"
+        parameter_names = ("loc", "scale")
+
+        def __init__(self, minimum_scale=1e-3):
+            self.minimum_scale = minimum_scale
+
+        def get_config(self):
+            return {"minimum_scale": self.minimum_scale}
+
+        def _domain_map(self, raw):
+            return {"loc": raw["loc"], "scale": tf.math.softplus(raw["scale"]) + self.minimum_scale}
+
+        def _scale(self, parameters, target_scale):
+            return {"loc": parameters["loc"] * target_scale, "scale": parameters["scale"] * target_scale}
+
+        def _distribution(self, loc, scale):
+            return tfp.distributions.Laplace(loc=loc, scale=scale)
+
+    kerasts.likelihoods.register_likelihood(Laplace)  # here, not at import: other tests list the built-ins
+    assert "test_laplace" in kerasts.likelihoods.names()
+    windows = _windows(likelihood="student_t")
+    model = _trained(windows, epochs=1, likelihood={"name": "test_laplace", "config": {"minimum_scale": 0.01}})
+    assert model.get_config()["likelihood"] == {"name": "test_laplace", "config": {"minimum_scale": 0.01}}
+    model.save(tmp_path / "laplace.keras")
+    reloaded = keras.saving.load_model(tmp_path / "laplace.keras")
+    assert isinstance(reloaded.likelihood, Laplace) and reloaded.likelihood.minimum_scale == 0.01
+    inputs = windows.last_windows(with_future_target=False)
+    forecast = reloaded.forecast(inputs, num_samples=20, seed=3)["samples"]
+    assert forecast.shape == (4, 20, 6) and np.all(np.isfinite(forecast))
+    np.testing.assert_array_equal(forecast, model.forecast(inputs, num_samples=20, seed=3)["samples"])
+
+
+def test_cells_take_their_arguments_by_name():
+    model = DeepAR(**{**SMALL, "cell": {"name": "nested_lstm", "config": {"depth": 3}}})
+    assert [cell.depth for cell in model.recurrent.cells] == [3, 3]
+    assert DeepAR.from_config(model.get_config()).get_config()["cell"] == {"name": "nested_lstm",
+                                                                           "config": {"depth": 3}}
+    with pytest.raises(ValueError, match="does not take the arguments"):
+        DeepAR(**{**SMALL, "cell": {"name": "lstm", "config": {"depth": 3}}})
