@@ -34,6 +34,7 @@ import time
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 from kerasts.baselines import SIMS, Popularity  # noqa: E402
 from kerasts.data import (  # noqa: E402
@@ -68,23 +69,23 @@ def protocol(path, gap_hours, validation=False):
     return train, test
 
 
-def make_loss(name, train, index):
+def make_loss(name, train, items):
     if name == "cross_entropy":
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     if name == "sampled":
-        counts = train["ITEM_ID"].map(index).value_counts()
-        return SampledCrossEntropy([0.0] + [float(counts.get(i, 0)) for i in range(1, len(index) + 1)],
-                                   num_negatives=256)
+        counts = np.bincount(items.encode(train["ITEM_ID"]), minlength=len(items) + 1).astype("float64")
+        counts[0] = 0.0
+        return SampledCrossEntropy(counts.tolist(), num_negatives=256)
     return {"bpr_max": BPRMax(), "top1_max": TOP1Max()}[name]
 
 
-def train_hrnn(train, index, args, seed, **settings):
+def train_hrnn(train, catalog, args, seed, **settings):
     keras.utils.set_random_seed(seed)
-    batches = SessionParallelBatches(train, index, num_slots=32, steps=10)
-    model = HRNN(num_items=len(index), units=args.units, embedding_dim=args.embedding_dim, num_slots=32,
+    model = HRNN(catalog, units=args.units, embedding_dim=args.embedding_dim, num_slots=32,
                  dropout=args.dropout, hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
                  **settings)
-    model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, index))
+    batches = SessionParallelBatches(train, model.items, num_slots=32, steps=10)
+    model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, model.items))
     timer = EpochTimer()
     model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
     return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)
@@ -115,10 +116,10 @@ def main():
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
     train, test = protocol(args.data, args.gap_hours, args.validation)
-    index = {item: position + 1 for position, item in enumerate(sorted(train["ITEM_ID"].unique()))}
+    catalog = sorted(train["ITEM_ID"].unique())
     evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
-          f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {len(index):,} items; {args.epochs} epochs\n")
+          f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {len(catalog):,} items; {args.epochs} epochs\n")
     print("| method | train events/s | R@5 | MRR@5 | R@20 | MRR@20 |")
     print("|---|---|---|---|---|---|")
 
@@ -148,9 +149,9 @@ def main():
         if wanted(name):
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
-                model, speed = train_hrnn(train, index, args, seed, **settings)
+                model, speed = train_hrnn(train, catalog, args, seed, **settings)
                 evaluations.append(lambda history, sessions, warm=True, model=model: evaluate_next_items(
-                    model, history, sessions, index, ks=KS, position_buckets=POSITIONS,
+                    model, history, sessions, ks=KS, position_buckets=POSITIONS,
                     exclude_seen=args.exclude_seen, warm_user_state=warm))
                 runs.append(evaluations[-1](train, test))
                 speeds.append(speed)

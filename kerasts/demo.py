@@ -139,7 +139,6 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
                                    min_sessions_per_user=2)
     history, test = leave_last_session_out(sessions, known_items_only=True)
     catalog = sorted(history["ITEM_ID"].unique())
-    index = {item: position + 1 for position, item in enumerate(catalog)}
     log(f"\nThe same kind of generated interactions in sessions (a new one after two idle days): "
         f"{history['SESSION_ID'].nunique():,} training sessions, {test['SESSION_ID'].nunique()} last sessions "
         "to predict, every next event a target, ranked over the whole catalog.")
@@ -148,12 +147,12 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
     for name, settings in (("HRNN-all", {"mode": "all", "user_units": 32, "user_dropout": 0.75}),
                            ("GRU4Rec", {"user_gru": False})):
         keras.utils.set_random_seed(seed)
-        model = HRNN(num_items=len(catalog), units=64, embedding_dim=32, num_slots=32, dropout=0.25,
+        model = HRNN(catalog, units=64, embedding_dim=32, num_slots=32, dropout=0.25,
                      hidden_dropout=0.5, tie_embeddings=True, **settings)
         model.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        model.fit(SessionParallelBatches(history, index, num_slots=32, steps=10).dataset(), epochs=epochs, verbose=0,
+        model.fit(SessionParallelBatches(history, model.items, num_slots=32, steps=10).dataset(), epochs=epochs, verbose=0,
                   shuffle=False)
-        scores[name] = evaluate_next_items(model, history, test, index)
+        scores[name] = evaluate_next_items(model, history, test)
         if name == "HRNN-all":
             model.export_step(step_path, k=20)
     baselines = {"popularity": (Popularity().fit(history), False), "SIMS": (SIMS().fit(history), False),

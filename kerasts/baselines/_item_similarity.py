@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sparse
 
 from kerasts._checks import check_positive_int
-from kerasts.data.interactions import IdVocabulary
+from kerasts.data.vocabulary import IdVocabulary
 
 
 def user_item_matrix(interactions, user_column, item_column, weight_column=None, items=None):
@@ -28,7 +28,7 @@ def user_item_matrix(interactions, user_column, item_column, weight_column=None,
     if interactions.empty:
         raise ValueError("`interactions` is empty: there is nothing to count.")
     if items is None:
-        items = IdVocabulary(sorted(pd.unique(interactions[item_column])))
+        items = IdVocabulary.fit(interactions[item_column])
     columns = items.encode(interactions[item_column]) - 1
     known = columns >= 0
     rows, _ = pd.factorize(interactions[user_column])

@@ -3,7 +3,7 @@
 from kerasts.data.bundled import load_electricity_sample, load_tokyo_daily_cases
 from kerasts.data.census import CENSUS_NUMERIC, load_census_income
 from kerasts.data.interactions import (
-    IdVocabulary, filter_events, load_movielens, split_multi_value, validate_interactions, weight_events,
+    filter_events, load_movielens, split_multi_value, validate_interactions, weight_events,
 )
 from kerasts.data.forecast_tables import (
     CategoryEncoder, TimeSeriesPanel, align_related, align_target, forecast_export_table,
@@ -14,6 +14,7 @@ from kerasts.data.sessions import (
     filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
 )
 from kerasts.data.retrieval import latest_histories, retrieval_examples
+from kerasts.data.vocabulary import IdVocabulary
 from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interactions, synthetic_multitask
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 

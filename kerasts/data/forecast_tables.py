@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts.data.vocabulary import IdVocabulary
 from kerasts.frequencies import period_alias
 
 SERIES_KEY_SEPARATOR = "|"
@@ -207,7 +208,8 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
 
 @dataclasses.dataclass(frozen=True)
 class CategoryEncoder:
-    """String categories -> integer codes, 0 kept for unknown or missing values.
+    """Categories of item metadata -> integer codes, one `IdVocabulary` per column (0 for unknown
+    or missing values).
 
     Attributes:
         vocabularies: per column, the known categories in code order (code = position + 1).
@@ -226,7 +228,7 @@ class CategoryEncoder:
         if metadata[item_column].duplicated().any():
             duplicated = metadata[item_column][metadata[item_column].duplicated()].iloc[0]
             raise ValueError(f"`item_metadata` lists item {duplicated!r} more than once.")
-        return cls({column: sorted(metadata[column].dropna().astype(str).unique()) for column in columns})
+        return cls({column: IdVocabulary.fit(metadata[column]).ids for column in columns})
 
     def encode(self, metadata, item_ids, item_column="item_id"):
         """Codes `(len(item_ids), columns)`: unseen categories and items absent from the
@@ -237,6 +239,6 @@ class CategoryEncoder:
         rows = rows.reindex(pd.Index(item_ids).astype(str))
         codes = np.zeros((len(item_ids), len(columns)), dtype="int32")
         for position, column in enumerate(columns):
-            lookup = {category: code + 1 for code, category in enumerate(self.vocabularies[column])}
-            codes[:, position] = [lookup.get(value, 0) for value in rows[column].astype(str)]
+            known = rows[column].notna().to_numpy()
+            codes[known, position] = IdVocabulary(self.vocabularies[column]).encode(rows[column][known])
         return codes

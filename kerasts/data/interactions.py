@@ -108,30 +108,6 @@ def _required_column(table, column, argument):
     return table[column]
 
 
-class IdVocabulary:
-    """Maps ids (any hashable, typically strings) to contiguous integers 1..n and back.
-
-    Index 0 is the out-of-vocabulary bucket: ids not seen when the vocabulary was built
-    encode to 0, and 0 decodes to `None`.
-    """
-
-    def __init__(self, ids):
-        self.ids = list(pd.unique(pd.Series(list(ids))))
-        if any(pd.isna(value) for value in self.ids):
-            raise ValueError("An id vocabulary cannot hold missing ids (NaN).")
-        self._index = {value: position + 1 for position, value in enumerate(self.ids)}
-
-    def __len__(self):
-        """Number of known ids (the OOV bucket not counted)."""
-        return len(self.ids)
-
-    def encode(self, ids):
-        return np.array([self._index.get(value, 0) for value in ids], dtype="int64")
-
-    def decode(self, indices):
-        return [self.ids[index - 1] if 0 < index <= len(self.ids) else None for index in np.asarray(indices)]
-
-
 def split_multi_value(series, separator=MULTI_VALUE_SEPARATOR):
     """`"horror|comedy"` -> `["horror", "comedy"]` per row; missing values give `[]`."""
     return [[] if pd.isna(value) else [part for part in str(value).split(separator) if part] for value in series]

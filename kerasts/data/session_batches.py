@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._checks import check_positive_int
+from kerasts.data.vocabulary import IdVocabulary
 
 from kerasts.data.sessions import SESSION_COLUMN
 
@@ -20,7 +21,8 @@ class SessionParallelBatches:
 
     Args:
         sessions: interactions with `SESSION_ID` (see `sessionize`), sorted by user and time.
-        item_index: dict item id -> index in 1..N (0 is reserved for padding/unknown).
+        items: the `kerasts.data.IdVocabulary` of the catalog (indices 1..N; 0, for padding and
+            unknown items, is never a target). An `HRNN` carries its own: `model.items`.
         num_slots: parallel slots (the batch size).
         steps: events per slot in one batch (truncated back-propagation length).
 
@@ -29,11 +31,14 @@ class SessionParallelBatches:
         rows: per step, the position in `sessions` of its input event (-1 for padding).
     """
 
-    def __init__(self, sessions, item_index, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID"):
+    def __init__(self, sessions, items, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID"):
         if SESSION_COLUMN not in sessions.columns:
             raise ValueError("SessionParallelBatches needs a SESSION_ID column: call sessionize() first.")
         self.num_slots, self.steps = check_positive_int("num_slots", num_slots), check_positive_int("steps", steps)
-        items = sessions[item_column].map(item_index).fillna(0).astype("int64").to_numpy()
+        if not isinstance(items, IdVocabulary):
+            raise TypeError(f"`items` must be a kerasts.data.IdVocabulary (an HRNN's `model.items`), got "
+                            f"{type(items).__name__}.")
+        items = items.encode(sessions[item_column])
         session_ids = sessions[SESSION_COLUMN].to_numpy()
         users = sessions[user_column].to_numpy()
         has_next = np.append(session_ids[1:] == session_ids[:-1], False)

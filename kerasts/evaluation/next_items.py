@@ -38,14 +38,14 @@ def _checked_buckets(position_buckets):
     return buckets
 
 
-def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_steps=4, user_column="USER_ID",
+def evaluate_next_items(model, history, test, ks=(5, 20), chunk_steps=4, user_column="USER_ID",
                         item_column="ITEM_ID", timestamp_column="TIMESTAMP", position_buckets=None,
                         exclude_seen=False, warm_user_state=True):
     """Recall@K and MRR@K of an `HRNN` over the full catalog, as the HRNN paper measures them.
 
     Each test user's earlier sessions (`history`) are replayed first to warm the user state; then
     every event of their test session but the last is an input, and the next event the target.
-    Targets unknown to `item_index` are skipped (they cannot be ranked).
+    Targets unknown to the model's item vocabulary (`model.items`) are skipped (they cannot be ranked).
 
     `position_buckets`, e.g. `(1, 2, 4, 8)`, also scores the targets by how many events of the test
     session had been read when they were predicted: 1, 2-3, 4-7 and 8 or more.
@@ -65,7 +65,7 @@ def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_step
     users = test[user_column].unique()
     combined = pd.concat([history[history[user_column].isin(users)].assign(_test=False), test.assign(_test=True)])
     combined = combined.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
-    batches = SessionParallelBatches(combined, item_index, num_slots=len(users), steps=chunk_steps,
+    batches = SessionParallelBatches(combined, model.items, num_slots=len(users), steps=chunk_steps,
                                      user_column=user_column, item_column=item_column)
     test_rows = combined["_test"].to_numpy()
     is_test = np.append(test_rows, False)
@@ -74,7 +74,7 @@ def evaluate_next_items(model, history, test, item_index, ks=(5, 20), chunk_step
         first_test_rows = test_rows & ~np.append(False, test_rows[:-1])  # a user's test rows follow their history
         user_start = np.maximum(user_start, np.append(first_test_rows, False)[batches.rows])
     read = np.append(combined.groupby(SESSION_COLUMN, sort=False).cumcount().to_numpy() + 1, 0)
-    consumed = _ConsumedItems(combined, item_index, user_column, item_column) if exclude_seen else None
+    consumed = _ConsumedItems(combined, model.items, user_column, item_column) if exclude_seen else None
     session_state, user_state = model.zero_states(len(users))
     ranks, events_read = [], []
     for chunk in range(len(batches)):
@@ -123,12 +123,12 @@ def evaluate_next_item_recommender(recommender, test, ks=(5, 20), last_item_only
 class _ConsumedItems:
     """Which items each user has interacted with so far, as `evaluate_next_items` reads their rows in order."""
 
-    def __init__(self, rows, item_index, user_column, item_column):
+    def __init__(self, rows, items, user_column, item_column):
         self.users = pd.factorize(rows[user_column])[0]
-        self.items = rows[item_column].map(item_index).fillna(0).astype("int64").to_numpy()
+        self.items = items.encode(rows[item_column])
         # Rows come sorted by user, so user codes count up and each user's first row follows the last one's.
         self.marked_through = np.flatnonzero(np.append(True, self.users[1:] != self.users[:-1])) - 1
-        self.consumed = np.zeros((self.users.max() + 1, len(item_index) + 1), bool)
+        self.consumed = np.zeros((self.users.max() + 1, len(items) + 1), bool)
 
     def through(self, step_rows):
         """For rows (slots, steps) read in order (-1: padding), the items consumed up to each row, inclusive."""

@@ -1,6 +1,8 @@
 import keras
 import tensorflow as tf
 
+from kerasts.data.vocabulary import IdVocabulary
+
 FEATURE_TYPES = ("categorical", "multi_categorical", "numeric")
 
 
@@ -59,10 +61,9 @@ class FeatureGroups(keras.layers.Layer):
                     self._group_layers[name] = keras.layers.Dense(spec.get("units", 8), activation="relu",
                                                                   name=f"{layer_name}_dense")
             else:
-                self._lookups[name] = keras.layers.StringLookup(
-                    vocabulary=[str(value) for value in spec["vocabulary"]], num_oov_indices=1,
-                    name=f"{layer_name}_lookup")
-                self._group_layers[name] = keras.layers.Embedding(len(spec["vocabulary"]) + 1,
+                vocabulary = IdVocabulary(spec["vocabulary"])
+                self._lookups[name] = vocabulary.lookup_layer(name=f"{layer_name}_lookup")
+                self._group_layers[name] = keras.layers.Embedding(len(vocabulary) + 1,
                                                                   spec.get("embedding_dim", 16),
                                                                   name=f"{layer_name}_embedding")
 

@@ -21,20 +21,20 @@ class HRNNHyperModel(keras_tuner.HyperModel):
     - `learning_rate`: 1e-4..1e-2, log scale (Adam)
 
     Args:
-        num_items: catalog size.
+        item_ids: the catalog's item ids (the models' vocabulary).
         num_slots: slots of the session-parallel batches.
         user_gru: `False` searches session-only GRU4Rec (then `mode` is fixed to `init` and there is
             no `user_dropout`).
     """
 
-    def __init__(self, num_items, num_slots=32, user_gru=True, **kwargs):
+    def __init__(self, item_ids, num_slots=32, user_gru=True, **kwargs):
         super().__init__(**kwargs)
-        self.num_items, self.num_slots, self.user_gru = num_items, num_slots, user_gru
+        self.item_ids, self.num_slots, self.user_gru = list(item_ids), num_slots, user_gru
 
     def build(self, hp):
         personal = ({"mode": hp.Choice("mode", ["init", "all"]),
                      "user_dropout": hp.Float("user_dropout", 0.0, 0.75, step=0.25)} if self.user_gru else {})
-        model = HRNN(self.num_items, units=hp.Int("units", 32, 256, step=32),
+        model = HRNN(self.item_ids, units=hp.Int("units", 32, 256, step=32),
                      embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), user_gru=self.user_gru,
                      num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
                      hidden_dropout=hp.Float("hidden_dropout", 0.0, 0.5, step=0.1),

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasts.data import SessionParallelBatches, sessionize, validate_interactions
+from kerasts.data import IdVocabulary, SessionParallelBatches, sessionize, validate_interactions
 
 
 def _sessions():
@@ -13,11 +13,11 @@ def _sessions():
     return sessionize(table, gap_seconds=3600)
 
 
-INDEX = {item: position + 1 for position, item in enumerate("abcdefgh")}
+ITEMS = IdVocabulary(list("abcdefgh"))
 
 
 def test_one_slot_runs_users_in_order_and_flags_only_the_starting_steps():
-    batches = SessionParallelBatches(_sessions(), INDEX, num_slots=1, steps=3)
+    batches = SessionParallelBatches(_sessions(), ITEMS, num_slots=1, steps=3)
     letters = " abcdefgh"
     assert "".join(letters[i] for i in batches.items[0][batches.valid[0] > 0]) == "abdg"
     assert "".join(letters[i] for i in batches.targets[0][batches.valid[0] > 0]) == "bceh"
@@ -28,18 +28,23 @@ def test_one_slot_runs_users_in_order_and_flags_only_the_starting_steps():
 
 
 def test_two_slots_split_users_and_batches_continue_each_slot():
-    batches = SessionParallelBatches(_sessions(), INDEX, num_slots=2, steps=2)
+    batches = SessionParallelBatches(_sessions(), ITEMS, num_slots=2, steps=2)
     assert sorted(batches.valid.sum(axis=1)) == [1, 3]  # u1 has 3 steps, u2 one
     (first_inputs, first_targets, _), (second_inputs, _, second_valid) = list(batches.dataset().as_numpy_iterator())
     slot = int(np.argmax(batches.valid.sum(axis=1)))
-    assert list(first_inputs["items"][slot]) == [INDEX["a"], INDEX["b"]]
-    assert second_inputs["items"][slot][0] == INDEX["d"] and second_inputs["session_start"][slot][0] == 1
+    assert list(first_inputs["items"][slot]) == list(ITEMS.encode(["a", "b"]))
+    assert second_inputs["items"][slot][0] == ITEMS.encode(["d"])[0] and second_inputs["session_start"][slot][0] == 1
     assert list(second_valid[1 - slot]) == [0, 0]
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="call sessionize"):
-        SessionParallelBatches(_sessions().drop(columns="SESSION_ID"), INDEX)
+        SessionParallelBatches(_sessions().drop(columns="SESSION_ID"), ITEMS)
     single = _sessions().groupby("SESSION_ID").head(1)
     with pytest.raises(ValueError, match="two or more events"):
-        SessionParallelBatches(single, INDEX)
+        SessionParallelBatches(single, ITEMS)
+
+
+def test_items_must_be_a_vocabulary():
+    with pytest.raises(TypeError, match="must be a kerasts.data.IdVocabulary"):
+        SessionParallelBatches(_sessions(), {"a": 1})

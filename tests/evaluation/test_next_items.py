@@ -6,7 +6,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasts.baselines import Popularity  # noqa: E402
-from kerasts.data import leave_last_session_out, sessionize, validate_interactions  # noqa: E402
+from kerasts.data import IdVocabulary, leave_last_session_out, sessionize, validate_interactions  # noqa: E402
 from kerasts.evaluation import evaluate_next_item_recommender, evaluate_next_items  # noqa: E402
 from kerasts.models import HRNN  # noqa: E402
 
@@ -20,14 +20,14 @@ def _sessions():
     return sessionize(validate_interactions(pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])))
 
 
-INDEX = {"a": 1, "b": 2, "c": 3}
 
 
 class ScriptedModel:
     """An HRNN stand-in whose scores favour one item index, to check the ranks by hand."""
 
-    def __init__(self, favourite, num_items=3):
-        self.favourite, self.num_items = favourite, num_items
+    def __init__(self, favourite, catalog="abc"):
+        self.favourite, self.items = favourite, IdVocabulary(list(catalog))
+        self.num_items = len(self.items)
 
     def zero_states(self, batch):
         return np.zeros((batch, 1)), np.zeros((batch, 1))
@@ -42,7 +42,7 @@ class ScriptedModel:
 def test_ranks_count_only_test_session_targets():
     history, test = leave_last_session_out(_sessions())
     # Test targets: half the users go a->b->c (targets b, c), half c->b->a (targets b, a).
-    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, ks=(1, 2))
+    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, ks=(1, 2))
     assert scores["targets"] == 12
     assert scores["recall_at_1"] == pytest.approx(0.5)           # every b target is ranked first
     assert scores["mrr_at_2"] == pytest.approx((6 * 1 + 6 * 0.5) / 12)  # the others second (ties rank optimistically)
@@ -53,11 +53,11 @@ def test_a_trained_hrnn_learns_the_users_habit():
     from kerasts.data import SessionParallelBatches
 
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=3, units=8, embedding_dim=4, num_slots=6)
+    model = HRNN(["a", "b", "c"], units=8, embedding_dim=4, num_slots=6)
     model.compile(keras.optimizers.Adam(0.05), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(SessionParallelBatches(history, INDEX, num_slots=6, steps=2).dataset(), epochs=40, verbose=0,
+    model.fit(SessionParallelBatches(history, model.items, num_slots=6, steps=2).dataset(), epochs=40, verbose=0,
               shuffle=False)
-    scores = evaluate_next_items(model, history, test, INDEX, ks=(1,))
+    scores = evaluate_next_items(model, history, test, ks=(1,))
     assert scores["recall_at_1"] > 0.9
 
 
@@ -71,14 +71,14 @@ def test_baselines_see_the_session_so_far():
 def test_scores_by_position_in_the_session():
     history, test = leave_last_session_out(_sessions())
     # Every target after one event read is b (favoured, rank 1); after two, a or c (rank 2).
-    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, ks=(1,), position_buckets=(1, 2))
+    scores = evaluate_next_items(ScriptedModel(favourite=2), history, test, ks=(1,), position_buckets=(1, 2))
     assert list(scores["by_position"]) == ["1", "2+"]
     assert scores["by_position"]["1"]["targets"] == scores["by_position"]["2+"]["targets"] == 6
     assert scores["by_position"]["1"]["recall_at_1"] == 1.0 and scores["by_position"]["2+"]["recall_at_1"] == 0.0
     popular = evaluate_next_item_recommender(Popularity().fit(history), test, ks=(3,), position_buckets=(1, 2, 4))
     assert {label: part["targets"] for label, part in popular["by_position"].items()} == {"1": 6, "2-3": 6, "4+": 0}
     with pytest.raises(ValueError, match="`position_buckets` must be increasing"):
-        evaluate_next_items(ScriptedModel(favourite=2), history, test, INDEX, position_buckets=(2, 1))
+        evaluate_next_items(ScriptedModel(favourite=2), history, test, position_buckets=(2, 1))
 
 
 def _sessions_with_history():
@@ -106,19 +106,18 @@ def test_unwarmed_user_state_restarts_each_user_at_the_test_session():
             flags[self.favourite] = flags.get(self.favourite, 0) + int(np.sum(inputs["user_start"]))
             return super().run(inputs, session_state, user_state)
 
-    warm = evaluate_next_items(RecordingModel(favourite=1), history, test, INDEX)
-    cold = evaluate_next_items(RecordingModel(favourite=2), history, test, INDEX, warm_user_state=False)
+    warm = evaluate_next_items(RecordingModel(favourite=1), history, test)
+    cold = evaluate_next_items(RecordingModel(favourite=2), history, test, warm_user_state=False)
     assert warm["targets"] == cold["targets"] == 12
     assert flags == {1: 6, 2: 12}  # six users start once, or again at their test session
 
 
 def test_exclude_seen_ranks_only_items_the_user_has_not_had():
     history, test = _sessions_with_history()
-    index = {item: position for position, item in enumerate("abcde", start=1)}
     # Targets: d after c, then a (which the user had before).
-    plain = evaluate_next_items(ScriptedModel(favourite=1, num_items=5), history, test, index, ks=(1, 4))
+    plain = evaluate_next_items(ScriptedModel(favourite=1, catalog="abcde"), history, test, ks=(1, 4))
     assert plain["targets"] == 8 and plain["recall_at_1"] == 0.5 and plain["recall_at_4"] == 1.0
-    excluding = evaluate_next_items(ScriptedModel(favourite=1, num_items=5), history, test, index, ks=(1, 4),
+    excluding = evaluate_next_items(ScriptedModel(favourite=1, catalog="abcde"), history, test, ks=(1, 4),
                                     exclude_seen=True)
     # a, b (history) and c (this session) are no longer ranked: d comes first; a repeat target is a miss.
     assert excluding["recall_at_1"] == 0.5 and excluding["recall_at_4"] == 0.5

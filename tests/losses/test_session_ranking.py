@@ -13,6 +13,10 @@ LOGITS = np.array([[[0.0, 2.0, 0.5, 0.0]], [[0.0, 1.0, -1.0, 0.0]], [[0.0, 0.3, 
                   "float32")
 
 
+def _catalog(size):
+    return [f"i{index}" for index in range(1, size + 1)]
+
+
 def _sigmoid(value):
     return 1 / (1 + np.exp(-value))
 
@@ -36,7 +40,7 @@ def test_top1_max_by_hand():
 @pytest.mark.parametrize("loss", [BPRMax(), TOP1Max()])
 def test_hrnn_trains_with_the_ranking_losses(loss):
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=6, units=8, embedding_dim=4, num_slots=6)
+    model = HRNN(_catalog(6), units=8, embedding_dim=4, num_slots=6)
     model.compile(keras.optimizers.Adam(0.05), loss=loss)
     items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
     flags = np.zeros((6, 4), "float32")
@@ -76,7 +80,7 @@ def test_hrnn_trains_with_sampled_cross_entropy():
     from kerasts.losses import SampledCrossEntropy
 
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=6, units=8, embedding_dim=4, num_slots=6)
+    model = HRNN(_catalog(6), units=8, embedding_dim=4, num_slots=6)
     model.compile(keras.optimizers.Adam(0.05), loss=SampledCrossEntropy([0] + [1] * 6, num_negatives=3))
     items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
     flags = np.zeros((6, 4), "float32")

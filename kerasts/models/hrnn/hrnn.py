@@ -2,6 +2,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasts._checks import check_positive_int
+from kerasts.data.vocabulary import IdVocabulary
 from kerasts.models._export import SignatureExportMixin
 
 MODES = ("init", "all")
@@ -24,8 +26,11 @@ class HRNN(SignatureExportMixin, keras.Model):
     Calls with `training=False` start from zero states (every flag at the first step decides), so
     inference and export do not depend on what was trained last.
 
+    The model owns its item vocabulary (`model.items`, a `kerasts.data.IdVocabulary`, saved with
+    it): item indices run 1..N in `item_ids` order, 0 is padding and unknown items.
+
     Args:
-        num_items: catalog size; item indices run 1..num_items, 0 is padding/unknown.
+        item_ids: the catalog's item ids, in index order.
         units: session GRU size.
         user_units: user GRU size (default `units`).
         mode: `"init"` or `"all"` (see above).
@@ -49,8 +54,8 @@ class HRNN(SignatureExportMixin, keras.Model):
     Returns logits (batch, steps, num_items + 1) over the catalog for the next item.
 
     Example:
-        >>> batches = SessionParallelBatches(train_sessions, item_index, num_slots=32, steps=10)
-        >>> model = HRNN(num_items=len(item_index), num_slots=32)
+        >>> model = HRNN(sorted(train_sessions["ITEM_ID"].unique()), num_slots=32)
+        >>> batches = SessionParallelBatches(train_sessions, model.items, num_slots=32, steps=10)
         >>> model.compile("adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         >>> model.fit(batches.dataset(), epochs=5, shuffle=False)
 
@@ -60,7 +65,7 @@ class HRNN(SignatureExportMixin, keras.Model):
         "Session-based Recommendations with Recurrent Neural Networks", ICLR 2016.
     """
 
-    def __init__(self, num_items, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
+    def __init__(self, item_ids, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
                  embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, hidden_dropout=0.0,
                  user_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -68,7 +73,11 @@ class HRNN(SignatureExportMixin, keras.Model):
             raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
         if mode == "all" and not user_gru:
             raise ValueError("mode='all' feeds the user state to the session GRU: it needs user_gru=True.")
-        self.num_items, self.units = int(num_items), int(units)
+        self.items = IdVocabulary(item_ids)
+        if len(self.items) != len(item_ids) or not len(self.items):
+            raise ValueError(f"`item_ids` must list each catalog item once; got {len(item_ids)} ids of which "
+                             f"{len(self.items)} are distinct.")
+        self.units = check_positive_int("units", units)
         self.user_units = int(user_units or units)
         self.mode, self.user_gru, self.user_to_output = mode, bool(user_gru), bool(user_to_output)
         self.embedding_dim, self.tie_embeddings = int(embedding_dim), bool(tie_embeddings)
@@ -106,6 +115,10 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.session_state = self._slot_states(slots, self.units, "session_state")
         self.user_state = self._slot_states(slots, self.user_units, "user_state")
         self.built = True
+
+    @property
+    def num_items(self):
+        return len(self.items)
 
     @staticmethod
     def _slot_states(slots, units, name):
@@ -216,7 +229,7 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.user_state.assign(keras.ops.zeros_like(self.user_state))
 
     def get_config(self):
-        return {**super().get_config(), "num_items": self.num_items, "units": self.units,
+        return {**super().get_config(), "item_ids": list(self.items.ids), "units": self.units,
                 "user_units": self.user_units, "mode": self.mode, "user_gru": self.user_gru,
                 "user_to_output": self.user_to_output, "embedding_dim": self.embedding_dim,
                 "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout,

@@ -16,28 +16,22 @@ class SessionRecommender:
     leaves out every item the user has had here (as Personalize's filters of interacted items do, and
     as `evaluate_next_items(exclude_seen=True)` scores), `exclude_seen="session"` only the current
     session's. `save(path)` and
-    `SessionRecommender.load(path, model, item_ids)` keep the states across restarts.
+    `SessionRecommender.load(path, model)` keep the states across restarts.
 
     Args:
-        model: a trained `HRNN`.
-        item_ids: the catalog ids in index order (`item_ids[i - 1]` has index i).
+        model: a trained `HRNN` (its item vocabulary names the items).
     """
 
-    def __init__(self, model, item_ids):
-        if len(item_ids) != model.num_items:
-            raise ValueError(f"`item_ids` has {len(item_ids)} ids but the model scores {model.num_items} items.")
+    def __init__(self, model):
         self.model = model
-        self.item_ids = [str(item) for item in item_ids]
-        self._index = {item: position + 1 for position, item in enumerate(self.item_ids)}
         self.users = {}
         self.unknown_items = 0
 
     def put_events(self, user_id, session_id, events):
         """Feeds the user's new events (item ids, in time order) of session `session_id`."""
         state = self.users.get(user_id)
-        for item in events:
-            index = self._index.get(str(item))
-            if index is None:
+        for item, index in zip(events, self.model.items.encode(events)):
+            if index == 0:
                 self.unknown_items += 1
                 warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
                 continue
@@ -73,7 +67,7 @@ class SessionRecommender:
         if exclude_seen:
             scores[list(state["session_items" if exclude_seen == "session" else "user_items"])] = -np.inf
         best = np.argsort(-scores, kind="stable")[:k]
-        return [self.item_ids[index - 1] for index in best if np.isfinite(scores[index])]
+        return self.model.items.decode([index for index in best if np.isfinite(scores[index])])
 
     def save(self, path):
         """Writes every user's state to `path` (a .npz file)."""
@@ -87,8 +81,8 @@ class SessionRecommender:
                  user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
 
     @classmethod
-    def load(cls, path, model, item_ids):
-        recommender = cls(model, item_ids)
+    def load(cls, path, model):
+        recommender = cls(model)
         with np.load(path) as saved:
             meta = json.loads(str(saved["meta"]))
             for position, user in enumerate(meta["users"]):

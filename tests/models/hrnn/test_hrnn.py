@@ -10,6 +10,10 @@ from kerasts.testing import TestCase  # noqa: E402
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+def _catalog(size):
+    return [f"i{index}" for index in range(1, size + 1)]
+
+
 def _batch(rows=8, steps=5, items=12, seed=0):
     rng = np.random.default_rng(seed)
     session_start = (rng.random((rows, steps)) < 0.3).astype("float32")
@@ -23,7 +27,7 @@ def _batch(rows=8, steps=5, items=12, seed=0):
 class HRNNHarnessTest(TestCase):
     def test_harness(self):
         inputs, targets = _batch()
-        self.run_model_test(HRNN, {"num_items": 12, "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
+        self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
                                    "user_to_output": True, "tie_embeddings": True},
                             inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS)
 
@@ -42,7 +46,7 @@ def _numpy_gru(cell, x, h):
 
 
 def test_user_state_follows_the_paper_and_resets_only_at_flagged_steps():
-    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=1)
+    model = HRNN(_catalog(6), units=4, embedding_dim=3, num_slots=1)
     inputs = {"items": np.array([[1, 2, 3, 4]], "int32"), "session_start": np.array([[1, 0, 1, 0]], "float32"),
               "user_start": np.array([[1, 0, 0, 0]], "float32")}
     model(inputs)
@@ -62,7 +66,7 @@ def test_user_state_follows_the_paper_and_resets_only_at_flagged_steps():
 
 
 def test_training_carries_slot_states_across_batches_but_inference_starts_from_zero():
-    model = HRNN(num_items=12, units=8, embedding_dim=6, num_slots=8)
+    model = HRNN(_catalog(12), units=8, embedding_dim=6, num_slots=8)
     model.compile(keras.optimizers.SGD(0.0), loss=LOSS)  # weights stay put, so states can be recomputed
     inputs, targets = _batch()
     model.fit(inputs, targets, batch_size=8, epochs=1, verbose=0, shuffle=False)
@@ -85,7 +89,7 @@ def test_under_mirrored_strategy_each_replica_keeps_its_share_of_the_slots():
                                               cross_device_ops=tf.distribute.ReductionToOneDevice())
     inputs, targets = _batch()
     with strategy.scope():
-        model = HRNN(num_items=12, units=8, embedding_dim=6, num_slots=8)
+        model = HRNN(_catalog(12), units=8, embedding_dim=6, num_slots=8)
         model.compile(keras.optimizers.SGD(0.0), loss=LOSS)
         model(inputs)
     model.fit(inputs, targets, batch_size=8, epochs=1, verbose=0, shuffle=False)
@@ -97,7 +101,7 @@ def test_under_mirrored_strategy_each_replica_keeps_its_share_of_the_slots():
 
 def test_hidden_dropout_drops_the_output_layer_input_in_training_only():
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=2, user_gru=False, hidden_dropout=0.5)
+    model = HRNN(_catalog(6), units=4, embedding_dim=3, num_slots=2, user_gru=False, hidden_dropout=0.5)
     model.build()
     inputs = {"items": np.array([[1, 2, 3, 4]] * 2, "int32"), "session_start": np.array([[1, 0, 0, 0]] * 2, "float32"),
               "user_start": np.array([[1, 0, 0, 0]] * 2, "float32")}
@@ -111,7 +115,7 @@ def test_hidden_dropout_drops_the_output_layer_input_in_training_only():
 
 def test_user_dropout_drops_the_user_state_in_training_only():
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=6, units=4, embedding_dim=3, num_slots=2, user_dropout=0.5)
+    model = HRNN(_catalog(6), units=4, embedding_dim=3, num_slots=2, user_dropout=0.5)
     model.build()
     inputs = {"items": np.array([[1, 2, 3, 4, 5]] * 2, "int32"),
               "session_start": np.array([[1, 0, 0, 1, 0]] * 2, "float32"),
@@ -124,23 +128,23 @@ def test_user_dropout_drops_the_user_state_in_training_only():
     assert not np.allclose(trained[:, 3:], served[:, 3:])
     assert HRNN.from_config(model.get_config()).user_dropout == 0.5
     with pytest.raises(ValueError, match="`user_dropout` acts on the user state"):
-        HRNN(num_items=5, user_gru=False, user_dropout=0.1)
+        HRNN(_catalog(5), user_gru=False, user_dropout=0.1)
 
 
 def test_session_only_mode_is_gru4rec_and_bad_modes_fail():
-    gru4rec = HRNN(num_items=5, units=4, user_gru=False, num_slots=2)
+    gru4rec = HRNN(_catalog(5), units=4, user_gru=False, num_slots=2)
     gru4rec(_batch(rows=2, steps=3, items=5)[0])
     assert not hasattr(gru4rec, "user_cell")
     with pytest.raises(ValueError, match="`mode` must be one of"):
-        HRNN(num_items=5, mode="some")
+        HRNN(_catalog(5), mode="some")
     with pytest.raises(ValueError, match="needs user_gru=True"):
-        HRNN(num_items=5, mode="all", user_gru=False)
+        HRNN(_catalog(5), mode="all", user_gru=False)
 
 
 def _trained_on_habits():
     """Users alternate between two habits; the model learns a->b->c and c->b->a."""
     keras.utils.set_random_seed(0)
-    model = HRNN(num_items=3, units=8, embedding_dim=4, num_slots=4)
+    model = HRNN(["a", "b", "c"], units=8, embedding_dim=4, num_slots=4)
     model.compile(keras.optimizers.Adam(0.05), loss=LOSS)
     orders = np.array([[1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2], [1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2]], "int32")
     targets = np.array([[2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1], [2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1]], "int32")
@@ -160,7 +164,7 @@ def habits():
 def test_session_recommender_follows_live_events_and_survives_a_restart(habits, tmp_path):
     from kerasts.models import SessionRecommender
 
-    live = SessionRecommender(habits, ["a", "b", "c"])
+    live = SessionRecommender(habits)
     assert live.recommend("new-user", 2) == []
     live.put_events("ann", "s1", ["a"])
     assert live.recommend("ann", 1) == ["b"]
@@ -178,7 +182,7 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
     with pytest.raises(ValueError, match="`exclude_seen` must be"):
         live.recommend("ann", 3, exclude_seen="user")
     live.save(tmp_path / "states.npz")
-    restored = SessionRecommender.load(tmp_path / "states.npz", habits, ["a", "b", "c"])
+    restored = SessionRecommender.load(tmp_path / "states.npz", habits)
     assert restored.recommend("ann", 3) == live.recommend("ann", 3) and restored.unknown_items == 1
     assert restored.recommend("ann", 3, exclude_seen="session") == live.recommend("ann", 3, exclude_seen="session")
 

@@ -1,0 +1,56 @@
+"""The one mapping of ids to contiguous indices, for every model, baseline and table codec."""
+
+import numpy as np
+import pandas as pd
+
+
+class IdVocabulary:
+    """Maps ids to contiguous integers 1..n and back; 0 is the out-of-vocabulary bucket.
+
+    Ids are compared as strings (Amazon Personalize and Forecast ids are strings; `5` and `"5"`
+    are the same id), so tables that read an id column as integers and others that read it as
+    text agree. Ids not in the vocabulary encode to 0, and 0 decodes to `None`. The in-graph
+    `lookup_layer` gives the same codes inside Keras models and SavedModels.
+
+    Args:
+        ids: the known ids in index order (repeats are dropped, the first kept).
+
+    Example:
+        >>> items = IdVocabulary.fit(interactions["ITEM_ID"])   # sorted distinct ids
+        >>> items.encode(["i3", "unknown"])                     # array([3, 0])
+    """
+
+    def __init__(self, ids):
+        ids = list(ids)
+        if any(pd.isna(value) for value in ids):
+            raise ValueError("An id vocabulary cannot hold missing ids (NaN).")
+        self.ids = list(pd.unique(pd.Series([str(value) for value in ids], dtype=object)))
+        self._index = pd.Index(self.ids)
+
+    @classmethod
+    def fit(cls, values):
+        """The vocabulary of the distinct non-missing ids in `values`, sorted (so that no result
+        depends on the order of a table's rows)."""
+        distinct = pd.unique(pd.Series(values).dropna())
+        return cls(sorted(distinct))
+
+    def __len__(self):
+        """Number of known ids (the OOV bucket not counted)."""
+        return len(self.ids)
+
+    def __eq__(self, other):
+        return isinstance(other, IdVocabulary) and self.ids == other.ids
+
+    def encode(self, ids):
+        """Indices 1..n of `ids` (any iterable), 0 for unknown ones; int64 array."""
+        strings = np.asarray([str(value) for value in ids], dtype=object)
+        return (self._index.get_indexer(strings) + 1).astype("int64")
+
+    def decode(self, indices):
+        return [self.ids[index - 1] if 0 < index <= len(self.ids) else None for index in np.asarray(indices)]
+
+    def lookup_layer(self, name=None):
+        """A `keras.layers.StringLookup` giving the same codes in a graph (string ids in, 0 unknown)."""
+        import keras
+
+        return keras.layers.StringLookup(vocabulary=self.ids, num_oov_indices=1, name=name)
