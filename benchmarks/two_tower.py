@@ -61,7 +61,7 @@ def train_and_score(split, items, args, logq, seed):
     latencies = []
     for history in list(queries) * (200 // len(queries) + 1):
         start = time.perf_counter()
-        model.recommend({"HISTORY": np.array([history], dtype=object)}, 100)
+        model.retrieve({"HISTORY": np.array([history], dtype=object)}, 100)
         latencies.append(time.perf_counter() - start)
     return movielens.metrics_row(scores), throughput, statistics.median(latencies[:200]) * 1000
 

@@ -70,7 +70,7 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=p
     last_origin = len(panel.timestamps) - model.prediction_length
     _write_fan_charts(plot_path, panel, last_origin, model.predict_paths(windows, last_origin, num_samples, seed))
     saved_model_path = os.path.join(output_dir, "saved_model")
-    model.export_forecaster(saved_model_path)
+    model.export(saved_model_path)
     log(f"Wrote {forecast_path} (the next {model.prediction_length} hours), {plot_path}, metrics.csv and "
         f"{saved_model_path}/ (signatures: forecast, serve).")
     run_recommendation_demo(output_dir, seed=seed, log=log)
@@ -114,8 +114,8 @@ def run_recommendation_demo(output_dir="demo_output", epochs=8, history_length=2
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
     table.to_csv(os.path.join(output_dir, "recommender_metrics.csv"))
     saved_model_path = os.path.join(output_dir, "recommender_saved_model")
-    model.export_recommender(saved_model_path, k=10)
-    log(f"Wrote recommender_metrics.csv and {saved_model_path}/ (serving_default: HISTORY, seen_item_ids -> "
+    model.export(saved_model_path, k=10)
+    log(f"Wrote recommender_metrics.csv and {saved_model_path}/ (endpoint recommend: HISTORY, seen_item_ids -> "
         "top-10 item_ids, scores).")
     return table
 
@@ -154,7 +154,7 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
                   shuffle=False)
         scores[name] = evaluate_next_items(model, history, test)
         if name == "HRNN-all":
-            model.export_step(step_path, k=20)
+            model.export(step_path, k=20)
     baselines = {"popularity": (Popularity().fit(history), False), "SIMS": (SIMS().fit(history), False),
                  "item-kNN (last item)": (SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(history), True)}
     for name, (recommender, last_item_only) in baselines.items():
@@ -162,8 +162,8 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
     table = pd.DataFrame(scores).T[SESSION_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
     table.to_csv(os.path.join(output_dir, "session_metrics.csv"))
-    log(f"Wrote session_metrics.csv and {step_path}/ (serving_default: items, flags and states in -> top-20 "
-        "item_indices, scores and the new states).")
+    log(f"Wrote session_metrics.csv and {step_path}/ (endpoint step: item ids, flags and states in -> top-20 "
+        "item_ids, scores and the new states).")
     return table
 
 

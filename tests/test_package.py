@@ -50,20 +50,19 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     # Generated users follow their group's items, so every learned recommender beats popularity.
     assert (recommenders.loc[["TwoTower (log-Q)", "SIMS", "Swing"], "recall_at_25"]
             > recommenders.loc["popularity", "recall_at_25"]).all()
-    served = tf.saved_model.load(str(tmp_path / "recommender_saved_model")).signatures["serving_default"]
-    top = served(HISTORY=tf.constant(["i1|i2"]), seen_item_ids=tf.constant([["i1", "i2"]]))
+    recommender = tf.saved_model.load(str(tmp_path / "recommender_saved_model"))
+    top = recommender.recommend({"HISTORY": tf.constant(["i1|i2"])}, tf.constant([["i1", "i2"]]))
     assert top["item_ids"].shape == (1, 10)
     sessions = pd.read_csv(tmp_path / "session_metrics.csv", index_col=0)
     assert list(sessions.index) == ["HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN (last item)"]
     # The "sequel" order is there to learn: both recurrent models pass popularity by far.
     recurrent_recall = sessions.loc[["HRNN-all", "GRU4Rec"], "recall_at_20"]
     assert (recurrent_recall > 2 * sessions.loc["popularity", "recall_at_20"]).all()
-    step = tf.saved_model.load(str(tmp_path / "hrnn_step_saved_model")).signatures["serving_default"]
+    sessions_model = tf.saved_model.load(str(tmp_path / "hrnn_step_saved_model"))
     units, user_units = 64, 32
     start = tf.constant([1.0])
-    advanced = step(items=tf.constant([3], tf.int32), session_start=start, user_start=start,
-                    session_state=tf.zeros((1, units)), user_state=tf.zeros((1, user_units)))
-    assert advanced["item_indices"].shape == (1, 20) and advanced["session_state"].shape == (1, units)
+    advanced = sessions_model.step(tf.constant(["i3"]), start, start, tf.zeros((1, units)), tf.zeros((1, user_units)))
+    assert advanced["item_ids"].shape == (1, 20) and advanced["session_state"].shape == (1, units)
     multitask = pd.read_csv(tmp_path / "multitask_metrics.csv", index_col=0)
     assert len(multitask) == 2 and np.isfinite(multitask.to_numpy()).all()
 

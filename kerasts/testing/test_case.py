@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._string_inputs import DistributedStringInputsMixin
+from kerasts.export import ServingEndpointsMixin, export_saved_model, serving_endpoints
 from kerasts.testing.devices import logical_cpu_names
 
 # float32 outputs recomputed after a reload may differ in the last bits.
@@ -32,6 +33,10 @@ def _assert_all_close(expected, actual, what):
     for expected_array, actual_array in zip(tf.nest.flatten(_as_numpy(expected)), tf.nest.flatten(_as_numpy(actual))):
         if expected_array.shape != actual_array.shape:
             raise AssertionError(f"{what}: shape {actual_array.shape} differs from {expected_array.shape}.")
+        if expected_array.dtype.kind in "OSU":  # ids: equal, not close
+            if not np.array_equal(expected_array.astype(bytes), actual_array.astype(bytes)):
+                raise AssertionError(f"{what}: string outputs differ.")
+            continue
         if not np.allclose(expected_array, actual_array, rtol=OUTPUT_TOLERANCE, atol=OUTPUT_TOLERANCE):
             worst = np.max(np.abs(expected_array - actual_array))
             raise AssertionError(f"{what}: outputs differ (largest absolute difference {worst:.3g}).")
@@ -45,8 +50,9 @@ class TestCase(unittest.TestCase):
     """Base class with `run_layer_test` and `run_model_test`.
 
     Both run, in order: config round trip, output shapes, one training step lowering
-    the loss, `.keras` save/reload with equal outputs, SavedModel export reloaded with
-    `tf.saved_model.load` with equal outputs (also in a fresh Python process that does
+    the loss, `.keras` save/reload with equal outputs, SavedModel export (`model.export`)
+    reloaded with `tf.saved_model.load` where every endpoint the model declares
+    (`serving_endpoints`) answers as the model does (also in a fresh Python process that does
     not import kerasts, for models), and a fit under `tf.distribute.MirroredStrategy`
     over two logical CPUs. Each `run_*_check` flag turns one off for a documented reason.
     """
@@ -112,13 +118,24 @@ class TestCase(unittest.TestCase):
         run_saving_check=True,
         run_export_check=True,
         run_distribution_check=True,
+        endpoint_inputs=None,
+        export_options=None,
+        prepare_model=None,
     ):
         """Checks a `keras.Model` subclass built from `init_kwargs`.
 
-        The SavedModel check also reloads the export in a fresh process that never
-        imports kerasts, as users serve it. A model that computes its own loss (in
+        The SavedModel check calls every endpoint the model declares, also in a fresh process
+        that never imports kerasts, as users serve it. A model that computes its own loss (in
         `compute_loss`, as retrieval models do) takes `target=None, loss=None`. String
         inputs must be given as `tf.constant`s: Keras does not take numpy string arrays.
+
+        Args (besides those of `run_layer_test`):
+            endpoint_inputs: dict of endpoint name -> tuple of its positional inputs, for every
+                endpoint besides `serve` (which gets `input_data`); a declared endpoint without
+                inputs fails the check.
+            export_options: keyword arguments of `model.export` (e.g. `{"k": 5}`).
+            prepare_model: called on the built model before the export check, for endpoints
+                that need more than the weights (e.g. a retrieval index).
         """
         self.check_config_round_trip(model_cls, init_kwargs)
 
@@ -133,17 +150,22 @@ class TestCase(unittest.TestCase):
         self._run_model_checks(
             build_model, model, input_data, target, loss,
             run_training_check, run_saving_check, run_export_check, run_distribution_check,
-            check_export_without_kerasts=True,
+            check_export_without_kerasts=True, endpoint_inputs=endpoint_inputs, export_options=export_options,
+            prepare_model=prepare_model,
         )
 
     def _run_model_checks(self, build_model, model, model_input, target, loss, run_training_check,
-                          run_saving_check, run_export_check, run_distribution_check, check_export_without_kerasts):
+                          run_saving_check, run_export_check, run_distribution_check, check_export_without_kerasts,
+                          endpoint_inputs=None, export_options=None, prepare_model=None):
         if run_training_check:
             self.check_training_step_lowers_loss(model, model_input, target, loss)
         if run_saving_check:
             self.check_keras_file_round_trip(model, model_input)
         if run_export_check:
-            self.check_saved_model_export(model, model_input, without_kerasts=check_export_without_kerasts)
+            if prepare_model is not None:
+                prepare_model(model)
+            self.check_saved_model_endpoints(model, {"serve": (model_input,), **(endpoint_inputs or {})},
+                                             export_options, without_kerasts=check_export_without_kerasts)
         if run_distribution_check:
             self.check_mirrored_strategy_fit(build_model, model_input, target, loss)
 
@@ -189,15 +211,40 @@ class TestCase(unittest.TestCase):
             reloaded = keras.saving.load_model(path)
         _assert_all_close(expected, reloaded(model_input), "After .keras save and reload")
 
-    def check_saved_model_export(self, model, model_input, without_kerasts=False):
-        expected = model(model_input)
+    def check_saved_model_endpoints(self, model, endpoint_inputs, export_options=None, without_kerasts=False):
+        """Exports `model` and calls every endpoint it declares on the reloaded SavedModel (and, with
+        `without_kerasts`, in a fresh process that never imports kerasts), comparing each with the
+        same function traced in this process.
+
+        Args:
+            endpoint_inputs: dict of endpoint name -> tuple of positional inputs, one per declared endpoint.
+            export_options: keyword arguments of `model.export` and `model.serving_endpoints`.
+        """
+        export_options = export_options or {}
+        endpoints = serving_endpoints(model, **export_options)
+        untested = sorted(set(endpoints) - set(endpoint_inputs))
+        if untested:
+            raise AssertionError(f"{type(model).__name__} declares endpoint(s) {untested} that the test gives no "
+                                 "inputs for (pass them in `endpoint_inputs`).")
+        unknown = sorted(set(endpoint_inputs) - set(endpoints))
+        if unknown:
+            raise AssertionError(f"{type(model).__name__} declares no endpoint(s) {unknown}; it serves {sorted(endpoints)}.")
+        # Eager outputs: a traced function that differs from eager (a Python side effect frozen into
+        # the graph, say) must show here.
+        expected = {name: endpoint.function(*endpoint_inputs[name]) for name, endpoint in endpoints.items()}
         with tempfile.TemporaryDirectory() as directory:
-            model.export(directory, format="tf_saved_model", verbose=False)
+            export_saved_model(model, directory, **export_options)
             reloaded = tf.saved_model.load(directory)
-            _assert_all_close(expected, reloaded.serve(model_input), "After SavedModel export and reload")
+            for name in endpoints:
+                if not hasattr(reloaded, name):
+                    raise AssertionError(f"The SavedModel has no endpoint {name!r}.")
+                _assert_all_close(expected[name], getattr(reloaded, name)(*endpoint_inputs[name]),
+                                  f"Endpoint {name!r} after SavedModel export and reload")
             if without_kerasts:
-                _assert_all_close(tf.nest.flatten(expected), _serve_in_fresh_process(directory, model_input),
-                                  "SavedModel served in a process without kerasts")
+                served = _serve_in_fresh_process(directory, endpoint_inputs)
+                for name in endpoints:
+                    _assert_all_close(tf.nest.flatten(expected[name]), served[name],
+                                      f"Endpoint {name!r} served in a process without kerasts")
 
     def check_mirrored_strategy_fit(self, build_model, model_input, target, loss):
         devices = logical_cpu_names()
@@ -224,7 +271,7 @@ class TestCase(unittest.TestCase):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class LayerTestModel(DistributedStringInputsMixin, keras.Model):
+class LayerTestModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
     """The functional wrapper of `run_layer_test`; layers may take string features."""
 
 
@@ -265,32 +312,42 @@ _SERVE_SCRIPT = textwrap.dedent(
     import json, sys
     import numpy as np, tensorflow as tf
     directory, inputs_path, structure_path, outputs_path = sys.argv[1:]
-    with np.load(inputs_path, allow_pickle=True) as arrays:  # string inputs travel as object arrays
-        flat = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
     with open(structure_path) as handle:
-        structure = json.load(handle)
+        structures = json.load(handle)
     exported = tf.saved_model.load(directory)  # kept referenced: it owns the variables
-    outputs = exported.serve(tf.nest.pack_sequence_as(structure, flat))
-    np.savez(outputs_path, *[np.asarray(tensor) for tensor in tf.nest.flatten(outputs)])
+    outputs = {}
+    with np.load(inputs_path, allow_pickle=True) as arrays:  # string inputs travel as object arrays
+        for name, structure in structures.items():
+            flat = [arrays[f"{name}__{index}"] for index in range(len(tf.nest.flatten(structure)))]
+            served = getattr(exported, name)(*tf.nest.pack_sequence_as(structure, flat))
+            for index, tensor in enumerate(tf.nest.flatten(served)):
+                outputs[f"{name}__{index}"] = np.asarray(tensor)
+    np.savez(outputs_path, **outputs)
     if "kerasts" in sys.modules:
         sys.exit("loading the SavedModel imported kerasts")
     """
 )
 
 
-def _serve_in_fresh_process(directory, model_input):
-    """Runs the export's `serve` in a new interpreter that never imports kerasts; flat outputs."""
+def _serve_in_fresh_process(directory, endpoint_inputs):
+    """Calls each endpoint of the export in a new interpreter that never imports kerasts; returns
+    each endpoint's outputs flattened."""
     inputs_path = os.path.join(directory, "inputs.npz")
     structure_path = os.path.join(directory, "inputs.json")
     outputs_path = os.path.join(directory, "outputs.npz")
-    np.savez(inputs_path, *[np.asarray(value) for value in tf.nest.flatten(model_input)])
+    arrays = {f"{name}__{index}": np.asarray(value)
+              for name, inputs in endpoint_inputs.items() for index, value in enumerate(tf.nest.flatten(list(inputs)))}
+    np.savez(inputs_path, **arrays)
     with open(structure_path, "w") as handle:
-        json.dump(tf.nest.map_structure(lambda _: 0, model_input), handle)
+        json.dump({name: tf.nest.map_structure(lambda _: 0, list(inputs)) for name, inputs in endpoint_inputs.items()},
+                  handle)
     completed = subprocess.run(
         [sys.executable, "-c", _SERVE_SCRIPT, directory, inputs_path, structure_path, outputs_path],
         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=directory,
     )
     if completed.returncode != 0:
         raise AssertionError(f"Serving the SavedModel without kerasts failed:\n{completed.stderr[-2000:]}")
-    with np.load(outputs_path) as outputs:
-        return [outputs[f"arr_{index}"] for index in range(len(outputs.files))]
+    with np.load(outputs_path, allow_pickle=True) as outputs:  # string outputs are object arrays
+        return {name: [outputs[f"{name}__{index}"] for index in range(sum(key.startswith(f"{name}__")
+                                                                           for key in outputs.files))]
+                for name in endpoint_inputs}

@@ -133,7 +133,7 @@ def test_deepar_with_nested_lstm_fits_forecasts_and_exports(tmp_path):
     inputs = windows.last_windows(with_future_target=False)
     paths = model.forecast(inputs, seed=1)["samples"]
     assert paths.shape == (3, 10, 6)
-    model.export_forecaster(str(tmp_path / "nested"))
+    model.export(tmp_path / "nested")
     import tensorflow as tf
 
     exported = tf.saved_model.load(str(tmp_path / "nested"))

@@ -3,7 +3,9 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.testing import TestCase
 
 INPUTS = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
@@ -124,7 +126,7 @@ def test_keras_file_check_fails_when_state_is_not_saved():
 
 
 def test_export_check_fails_when_the_graph_differs_from_eager():
-    with pytest.raises(AssertionError, match="After SavedModel export and reload"):
+    with pytest.raises(AssertionError, match="Endpoint .serve. after SavedModel export and reload"):
         _harness().run_layer_test(
             PythonSideEffect, {"units": 3}, INPUTS, (8, 3),
             run_training_check=False, run_saving_check=False, run_distribution_check=False,
@@ -156,3 +158,45 @@ class TinyRegressor(keras.Model):
 def test_model_test_runs_every_check_including_serving_without_kerasts():
     target = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
     _harness().run_model_test(TinyRegressor, {"units": 2}, INPUTS, (8, 2), target=target, loss="mse")
+
+
+@keras.saving.register_keras_serializable(package="kerasts_harness_tests")
+class TwoEndpointRegressor(ServingEndpointsMixin, TinyRegressor):
+    """Serves `serve` and `doubled`, which takes a second input."""
+
+    def serving_signature(self):
+        return tf.TensorSpec((None, 4), tf.float32, name="inputs")
+
+    def serving_endpoints(self, **options):
+        endpoints = super().serving_endpoints(**options)
+        endpoints["doubled"] = Endpoint(lambda inputs, factor: self(inputs) * factor,
+                                        [self.serving_signature(), tf.TensorSpec((), tf.float32, name="factor")])
+        return endpoints
+
+
+def test_every_declared_endpoint_is_served_and_compared_in_a_fresh_process():
+    target = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
+    with pytest.raises(AssertionError, match=r"declares endpoint\(s\) \['doubled'\] that the test gives no inputs"):
+        _harness().run_model_test(TwoEndpointRegressor, {"units": 2}, INPUTS, (8, 2), target=target, loss="mse",
+                                  run_training_check=False, run_saving_check=False, run_distribution_check=False)
+    _harness().run_model_test(TwoEndpointRegressor, {"units": 2}, INPUTS, (8, 2), target=target, loss="mse",
+                              run_training_check=False, run_saving_check=False, run_distribution_check=False,
+                              endpoint_inputs={"doubled": (INPUTS, np.float32(2.0))})
+
+
+def test_endpoint_check_fails_when_an_endpoint_differs_after_export():
+    class Drifting(TwoEndpointRegressor):
+        def serving_endpoints(self, **options):
+            endpoints = super().serving_endpoints(**options)
+
+            def doubled(inputs, factor):  # a Python counter, frozen into the graph at its trace-time value
+                self.calls = getattr(self, "calls", 0) + 1
+                return self(inputs) * factor + float(self.calls)
+
+            endpoints["doubled"] = endpoints["doubled"]._replace(function=doubled)
+            return endpoints
+
+    model = Drifting(2)
+    model(INPUTS)
+    with pytest.raises(AssertionError, match="Endpoint 'doubled' after SavedModel export and reload"):
+        _harness().check_saved_model_endpoints(model, {"serve": (INPUTS,), "doubled": (INPUTS, np.float32(2.0))})

@@ -10,7 +10,7 @@ from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.layers.recurrent_stack import RecurrentStack
-from kerasts.models._export import SignatureExportMixin
+from kerasts.export import Endpoint, ServingEndpointsMixin
 
 DEFAULT_LAGS = tuple(range(1, 8))
 # Sample paths per chunk when forecasting (see `DeepAR.sample_paths`).
@@ -18,7 +18,7 @@ PATHS_PER_CHUNK = 16_384
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class DeepAR(SignatureExportMixin, keras.Model):
+class DeepAR(ServingEndpointsMixin, keras.Model):
     """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
 
     Each step's input holds the target at the `lags` (divided by the series' scale), the
@@ -379,24 +379,18 @@ class DeepAR(SignatureExportMixin, keras.Model):
         """The inputs of the exported `serve` endpoint: `input_signature(with_future_target=True)`."""
         return self.input_signature(with_future_target=True)
 
-    def export_forecaster(self, path):
-        """Writes a SavedModel with a `forecast` signature and the teacher-forced `serve` one.
+    def serving_endpoints(self, **options):
+        """`serve` (teacher-forced parameters) and `forecast`, for `export` (see `kerasts.export`).
 
-        `forecast(inputs, seed)` takes the dict of `input_signature(with_future_target=False)`
-        and a seed of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
-        `num_samples` and `quantiles`). It loads with `tf.saved_model.load` in a process
-        that never imports kerasts and gives the same paths as `forecast` for the same seed.
+        `forecast(inputs, seed)` takes the dict of `input_signature(with_future_target=False)` and a
+        seed of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
+        `num_samples` and `quantiles`): the paths `forecast` gives for the same seed.
         """
-        archive = keras.export.ExportArchive()
-        archive.track(self)
-        archive.add_endpoint(
-            "forecast",
+        endpoints = super().serving_endpoints(**options)
+        endpoints["forecast"] = Endpoint(
             lambda inputs, seed: self._forecast_outputs(inputs, self.num_samples, seed, tuple(self.quantiles)),
-            input_signature=[self.input_signature(with_future_target=False), tf.TensorSpec((2,), tf.int32)],
-        )
-        archive.add_endpoint("serve", lambda inputs: self(inputs, training=False),
-                             input_signature=[self.input_signature(with_future_target=True)])
-        archive.write_out(path, verbose=False)
+            [self.input_signature(with_future_target=False), tf.TensorSpec((2,), tf.int32, name="seed")])
+        return endpoints
 
     def get_config(self):
         return {

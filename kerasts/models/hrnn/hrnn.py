@@ -4,13 +4,13 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts.data.vocabulary import IdVocabulary
-from kerasts.models._export import SignatureExportMixin
+from kerasts.export import Endpoint, ServingEndpointsMixin
 
 MODES = ("init", "all")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class HRNN(SignatureExportMixin, keras.Model):
+class HRNN(ServingEndpointsMixin, keras.Model):
     """Hierarchical recurrent network for personalized session-based recommendation.
 
     A session GRU reads the items of a session and scores the next item over the whole catalog.
@@ -85,6 +85,7 @@ class HRNN(SignatureExportMixin, keras.Model):
         self.hidden_dropout = float(hidden_dropout)
         if self.user_dropout and not self.user_gru:
             raise ValueError("`user_dropout` acts on the user state: it needs user_gru=True.")
+        self.item_lookup = self.items.lookup_layer(name="item_lookup")
         self.item_embedding = keras.layers.Embedding(self.num_items + 1, self.embedding_dim, name="item_embedding")
         self.input_dropout = keras.layers.Dropout(self.dropout)
         self.output_dropout = keras.layers.Dropout(self.hidden_dropout)
@@ -192,27 +193,33 @@ class HRNN(SignatureExportMixin, keras.Model):
         batch = keras.ops.shape(inputs["items"])[0]
         return self.run(inputs, *self.zero_states(batch))[0]
 
-    def export_step(self, path, k=20):
-        """Writes a SavedModel whose `serving_default` advances one event per row and returns the
-        top-`k` item indices and scores for the next item, plus the new states:
-        inputs `items` (batch,) int32, `session_start` and `user_start` (batch,) 0/1, `session_state`
-        (batch, units), `user_state` (batch, user_units). Loads with TensorFlow alone."""
-        module = tf.Module()
-        module.model = self
+    def serving_endpoints(self, k=20):
+        """`serve` (every step of `call`, from zero states) and `step`, for `export` (see
+        `kerasts.export`): one event per row, by the catalog's string ids, and the next items.
 
-        @tf.function(input_signature=[tf.TensorSpec((None,), tf.int32, name="items"),
-                                      tf.TensorSpec((None,), tf.float32, name="session_start"),
-                                      tf.TensorSpec((None,), tf.float32, name="user_start"),
-                                      tf.TensorSpec((None, self.units), tf.float32, name="session_state"),
-                                      tf.TensorSpec((None, self.user_units), tf.float32, name="user_state")])
-        def serve(items, session_start, user_start, session_state, user_state):
-            logits, session_state, user_state = self.step(items, session_start, user_start, session_state, user_state)
-            top = tf.math.top_k(logits[:, 1:], k=min(k, self.num_items))  # index 0 is padding
-            return {"item_indices": top.indices + 1, "scores": top.values, "session_state": session_state,
-                    "user_state": user_state}
+        `step` takes `item_ids` (batch,) strings, `session_start` and `user_start` (batch,) 0/1,
+        `session_state` (batch, units) and `user_state` (batch, user_units), and returns the top-`k`
+        `item_ids` and `scores` for the next item and the new states. A row whose item the
+        vocabulary does not know keeps its states, as `SessionRecommender` skips such events.
+        """
+        endpoints = super().serving_endpoints()
+        top = min(int(k), self.num_items)
 
-        module.serve = serve
-        tf.saved_model.save(module, path, signatures={"serving_default": serve})
+        def step(item_ids, session_start, user_start, session_state, user_state):
+            items = tf.cast(self.item_lookup(item_ids), tf.int32)
+            logits, new_session, new_user = self.step(items, session_start, user_start, session_state, user_state)
+            known = (items > 0)[:, None]
+            best = tf.math.top_k(logits[:, 1:], k=top)  # index 0 is padding
+            return {"item_ids": tf.gather(tf.constant(self.items.ids), best.indices), "scores": best.values,
+                    "session_state": tf.where(known, new_session, session_state),
+                    "user_state": tf.where(known, new_user, user_state)}
+
+        endpoints["step"] = Endpoint(step, [tf.TensorSpec((None,), tf.string, name="item_ids"),
+                                            tf.TensorSpec((None,), tf.float32, name="session_start"),
+                                            tf.TensorSpec((None,), tf.float32, name="user_start"),
+                                            tf.TensorSpec((None, self.units), tf.float32, name="session_state"),
+                                            tf.TensorSpec((None, self.user_units), tf.float32, name="user_state")])
+        return endpoints
 
     def stored_states(self):
         """The slots' stored `(session_states, user_states)` as numpy arrays (num_slots, units), slot

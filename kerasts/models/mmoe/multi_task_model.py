@@ -5,12 +5,12 @@ import numpy as np
 
 from kerasts._string_inputs import DistributedStringInputsMixin
 from kerasts.layers.feature_groups import FeatureGroups
-from kerasts.models._export import SignatureExportMixin
+from kerasts.export import ServingEndpointsMixin
 
 TASK_TYPES = {"binary": "sigmoid", "regression": None}
 
 
-class MultiTaskModel(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
+class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
     """Base of the multi-task rankers: `FeatureGroups` -> `_task_representations` -> one tower per
     task -> a dict of named outputs, each (batch, 1). Subclasses give `_build_body(input_width)`
     (builds their shared part, returns its output width) and `_task_representations(features)`

@@ -19,7 +19,7 @@ class HistoryRecommender:
     def recommend(self, history, k, exclude_seen=True):
         history = [str(item) for item in history]
         query = {HISTORY_FEATURE: np.array([joined(history[-self.history_length:])], dtype=object)}
-        ids, _ = self.model.recommend(query, k, seen_item_ids=[history] if exclude_seen else None)
+        ids, _ = self.model.retrieve(query, k, seen_item_ids=[history] if exclude_seen else None)
         return ids[0].astype(object)
 
 

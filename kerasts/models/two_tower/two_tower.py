@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._string_inputs import DistributedStringInputsMixin
-from kerasts.models._export import SignatureExportMixin
+from kerasts.export import Endpoint, ServingEndpointsMixin
 
 # Added to the logits of accidental hits: far below any real logit, finite so softmax stays finite.
 _ACCIDENTAL_HIT_PENALTY = -1e9
@@ -33,7 +33,7 @@ def tower_signature(tower, name):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
+class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
     """Two-tower retrieval trained with an in-batch softmax and the sampling-bias (log-Q) correction.
 
     Each training example is a positive (query, candidate) pair; every other candidate of the
@@ -67,7 +67,8 @@ class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
         >>> model.compile(keras.optimizers.Adam(1e-3))
         >>> model.fit(tf.data.Dataset.from_tensor_slices(examples).shuffle(10_000).batch(1024), epochs=5)
         >>> model.index_candidates(catalog)            # brute-force top-K index over the items
-        >>> ids, scores = model.recommend({"HISTORY": ["1|2|3"]}, k=10, seen_item_ids=[["1", "2", "3"]])
+        >>> ids, scores = model.retrieve({"HISTORY": ["1|2|3"]}, k=10, seen_item_ids=[["1", "2", "3"]])
+        >>> model.export("two_tower", k=10)            # endpoints serve and recommend
 
     Reference:
         Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus Item
@@ -149,7 +150,7 @@ class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
     # Serving: a brute-force top-K index over the catalog.
 
     def index_candidates(self, candidates, batch_size=4096):
-        """Embeds the catalog for `recommend` and `export_recommender`.
+        """Embeds the catalog for `retrieve` and the exported `recommend` endpoint.
 
         Args:
             candidates: dict (or DataFrame) of the candidate tower's features, one row per item,
@@ -174,8 +175,8 @@ class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
         return self
 
     def _top_k_function(self):
-        """One compiled graph from raw query features to the top-k ids and scores; `recommend`
-        and the exported signature both run it, so they agree."""
+        """One compiled graph from raw query features to the top-k ids and scores; `retrieve`
+        and the exported `recommend` endpoint both run it, so they agree."""
 
         @tf.function(input_signature=[tower_signature(self.query_tower, "query"),
                                       tf.TensorSpec((None, None), tf.string, name="seen_item_ids"),
@@ -189,7 +190,7 @@ class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
         if self._index is None:
             raise ValueError("No candidate index: call index_candidates(catalog) first.")
 
-    def recommend(self, query_features, k, seen_item_ids=None, exploration=0.0, exploration_pool=None, seed=None):
+    def retrieve(self, query_features, k, seen_item_ids=None, exploration=0.0, exploration_pool=None, seed=None):
         """Top-`k` item ids and scores per query row, best first.
 
         Args:
@@ -225,22 +226,24 @@ class TwoTower(DistributedStringInputsMixin, SignatureExportMixin, keras.Model):
         picks = np.stack(picks)
         return np.take_along_axis(ids, picks, axis=1), np.take_along_axis(scores, picks, axis=1)
 
-    def export_recommender(self, path, k):
-        """Writes a SavedModel whose `serving_default` takes raw query features and `seen_item_ids`
-        (strings, padded with `""`) and returns `item_ids` (the catalog's string ids) and `scores`
-        of the top `k`, with the index inside. It needs only TensorFlow to load."""
-        self._check_index()
-        module = tf.Module()
-        module.model, module.index = self, self._index
+    def serving_endpoints(self, k=10):
+        """`serve` (both towers' embeddings) and, once `index_candidates` has run, `recommend`: raw
+        query features and `seen_item_ids` (strings, padded with `""`) in, the catalog's string
+        `item_ids` and `scores` of the top `k` out, with the index inside (see `kerasts.export`)."""
+        endpoints = super().serving_endpoints()
+        if self._index is not None:
+            top = min(int(k), len(self._index.ids))
 
-        @tf.function(input_signature=[tower_signature(self.query_tower, "query"),
-                                      tf.TensorSpec((None, None), tf.string, name="seen_item_ids")])
-        def serve(features, seen_item_ids):
-            ids, scores = self._top_k(features, seen_item_ids, k)
-            return {"item_ids": ids, "scores": scores}
+            def recommend(features, seen_item_ids):
+                ids, scores = self._top_k(features, seen_item_ids, top)
+                return {"item_ids": ids, "scores": scores}
 
-        module.serve = serve
-        tf.saved_model.save(module, path, signatures={"serving_default": serve})
+            endpoints["recommend"] = Endpoint(recommend, [tower_signature(self.query_tower, "query"),
+                                                          tf.TensorSpec((None, None), tf.string, name="seen_item_ids")])
+        return endpoints
+
+    def export_resources(self):
+        return [] if self._index is None else [self._index]
 
     def get_config(self):
         return {

@@ -27,9 +27,13 @@ def _batch(rows=8, steps=5, items=12, seed=0):
 class HRNNHarnessTest(TestCase):
     def test_harness(self):
         inputs, targets = _batch()
+        ones = np.ones(3, "float32")
+        step_inputs = (np.array(["i3", "i7", "unknown"], dtype=object), ones, ones, np.zeros((3, 8), "float32"),
+                       np.zeros((3, 8), "float32"))
         self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
                                    "user_to_output": True, "tie_embeddings": True},
-                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS)
+                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
+                            export_options={"k": 4}, endpoint_inputs={"step": step_inputs})
 
 
 def _numpy_gru(cell, x, h):
@@ -187,23 +191,16 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
     assert restored.recommend("ann", 3, exclude_seen="session") == live.recommend("ann", 3, exclude_seen="session")
 
 
-SERVE_STEP = """
-import sys, numpy as np, tensorflow as tf
-step = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-out = step(items=tf.constant([1], tf.int32), session_start=tf.constant([1.0]), user_start=tf.constant([1.0]),
-           session_state=tf.zeros((1, 8)), user_state=tf.zeros((1, 8)))
-out = step(items=tf.constant([2], tf.int32), session_start=tf.constant([0.0]), user_start=tf.constant([0.0]),
-           session_state=out["session_state"], user_state=out["user_state"])
-print(int(out["item_indices"].numpy()[0, 0]))
-assert "kerasts" not in sys.modules
-"""
+def test_step_endpoint_follows_a_session_by_item_ids_and_skips_unknown_ones(habits, tmp_path):
+    import tensorflow as tf
 
-
-def test_step_export_serves_without_kerasts(habits, tmp_path):
-    import subprocess
-    import sys
-
-    habits.export_step(str(tmp_path / "step"), k=2)
-    completed = subprocess.run([sys.executable, "-c", SERVE_STEP, str(tmp_path / "step")], capture_output=True,
-                               text=True, check=True)
-    assert completed.stdout.split()[-1] == "3"  # a, b -> c
+    habits.export(tmp_path / "step", k=2)
+    exported = tf.saved_model.load(str(tmp_path / "step"))  # kept referenced: it owns the variables
+    step = exported.step
+    start, zeros = tf.constant([1.0]), tf.zeros((1, 8))
+    first = step(tf.constant(["a"]), start, start, zeros, zeros)
+    assert first["item_ids"].numpy()[0, 0] == b"b"
+    second = step(tf.constant(["b"]), 1.0 - start, 1.0 - start, first["session_state"], first["user_state"])
+    assert second["item_ids"].numpy()[0, 0] == b"c"  # a, b -> c
+    unknown = step(tf.constant(["zzz"]), 1.0 - start, 1.0 - start, second["session_state"], second["user_state"])
+    np.testing.assert_array_equal(unknown["session_state"], second["session_state"])

@@ -1,8 +1,5 @@
-"""TwoTower: the harness, the in-batch loss against a numpy reference, log-Q, accidental hits,
-the top-K index with exclusion and exploration, and the serving SavedModel without kerasts."""
-
-import subprocess
-import sys
+"""TwoTower: the harness (with the `recommend` endpoint), the in-batch loss against a numpy
+reference, log-Q, accidental hits, and the top-K index with exclusion and exploration."""
 
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
@@ -47,7 +44,10 @@ class TwoTowerHarnessTest(TestCase):
                                        "logq_correction": False, "num_hard_negatives": 4},
                             {key: value for key, value in _examples().items() if key != "candidate_sampling_probability"},
                             expected_output_shape={"query_embedding": (16, 8), "candidate_embedding": (16, 8)},
-                            target=None, loss=None)
+                            target=None, loss=None, export_options={"k": 4},
+                            prepare_model=lambda model: model.index_candidates({"ITEM_ID": np.array(ITEMS)}),
+                            endpoint_inputs={"recommend": (_query(["i3|i4", "unknown|i10"]),
+                                                           tf.constant([["i5", ""], ["", ""]]))})
 
 
 def test_loss_is_the_corrected_in_batch_softmax():
@@ -110,18 +110,18 @@ def _query(histories):
 
 
 def test_training_learns_the_pattern_and_recommend_excludes_seen(trained):
-    ids, scores = trained.recommend(_query(["i3|i4", "i10|i11"]), k=3)
+    ids, scores = trained.retrieve(_query(["i3|i4", "i10|i11"]), k=3)
     assert list(ids[:, 0]) == ["i5", "i12"]  # the pattern: history a, a+1 -> a+2
     assert np.all(np.diff(scores, axis=1) <= 0)
-    ids, _ = trained.recommend(_query(["i3|i4", "i10|i11"]), k=3, seen_item_ids=[["i5"], []])
+    ids, _ = trained.retrieve(_query(["i3|i4", "i10|i11"]), k=3, seen_item_ids=[["i5"], []])
     assert "i5" not in ids[0] and ids[1, 0] == "i12"
 
 
 def test_exploration_is_seeded_and_keeps_the_head(trained):
     query = _query(["i3|i4"])
-    plain, _ = trained.recommend(query, k=5)
-    first, _ = trained.recommend(query, k=5, exploration=0.4, seed=1)
-    again, _ = trained.recommend(query, k=5, exploration=0.4, seed=1)
+    plain, _ = trained.retrieve(query, k=5)
+    first, _ = trained.retrieve(query, k=5, exploration=0.4, seed=1)
+    again, _ = trained.retrieve(query, k=5, exploration=0.4, seed=1)
     np.testing.assert_array_equal(first, again)
     assert list(first[0, :3]) == list(plain[0, :3])
     assert not set(first[0, 3:]) & set(plain[0])  # the explored slots hold lower-ranked items
@@ -132,32 +132,20 @@ def test_index_errors():
     query, candidate = _towers()
     model = TwoTower(query, candidate)
     with pytest.raises(ValueError, match="call index_candidates"):
-        model.recommend(_query(["i1"]), k=3)
+        model.retrieve(_query(["i1"]), k=3)
     model.index_candidates({"ITEM_ID": np.array(ITEMS)})
     with pytest.raises(ValueError, match=r"lacks feature\(s\) \['age'\]"):
-        model.recommend({"HISTORY": np.array(["i1"], dtype=object)}, k=3)
+        model.retrieve({"HISTORY": np.array(["i1"], dtype=object)}, k=3)
     with pytest.raises(ValueError, match="empty"):
         model.index_candidates({"ITEM_ID": np.array([], dtype=str)})
     with pytest.raises(ValueError, match="repeats ids"):
         model.index_candidates({"ITEM_ID": np.array(["i1", "i1"])})
 
 
-SERVE = """
-import sys, numpy as np, tensorflow as tf
-served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-out = served(HISTORY=tf.constant(["i3|i4", "unknown|i10"]), age=tf.constant([30.0, 30.0]),
-             seen_item_ids=tf.constant([["i5", ""], ["", ""]]))
-print(",".join(v.decode() for v in out["item_ids"].numpy().ravel()))
-print(",".join(f"{v:.5f}" for v in out["scores"].numpy().ravel()))
-assert "kerasts" not in sys.modules
-"""
-
-
-def test_serving_savedmodel_without_kerasts_matches_recommend(trained, tmp_path):
-    trained.export_recommender(str(tmp_path / "recommender"), k=4)
-    completed = subprocess.run([sys.executable, "-c", SERVE, str(tmp_path / "recommender")], capture_output=True,
-                               text=True, check=True)
-    served_ids, served_scores = completed.stdout.split()
-    ids, scores = trained.recommend(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
-    assert served_ids.split(",") == list(ids.ravel())
-    np.testing.assert_allclose([float(v) for v in served_scores.split(",")], scores.ravel(), atol=1e-4)
+def test_exported_recommend_matches_retrieve(trained, tmp_path):
+    trained.export(tmp_path / "recommender", k=4)
+    exported = tf.saved_model.load(str(tmp_path / "recommender"))  # kept referenced: it owns the variables
+    served = exported.recommend(_query(["i3|i4", "unknown|i10"]), tf.constant([["i5", ""], ["", ""]]))
+    ids, scores = trained.retrieve(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
+    assert [value.decode() for value in served["item_ids"].numpy().ravel()] == list(ids.ravel())
+    np.testing.assert_allclose(served["scores"].numpy(), scores, atol=1e-5)
