@@ -32,7 +32,6 @@ def main():
     values = electricity.load_values(arguments.data)
     panel = electricity.panel(values)
     origins = electricity.test_origins(values.shape[1])
-    windows = kerasts.data.ForecastWindows(panel, electricity.CONTEXT_LENGTH, electricity.PREDICTION_LENGTH, [1])
     actuals = np.concatenate([values[:, o:o + electricity.PREDICTION_LENGTH] for o in origins])
     insample = np.concatenate([values[:, o - 504:o] for o in origins])
     print(f"{values.shape[0]} series x {values.shape[1]} hours; {platform.machine()}, {os.cpu_count()} cores")
@@ -43,11 +42,12 @@ def main():
             import keras
 
             keras.utils.set_random_seed(run)
-            forecaster = MLPForecaster(electricity.CONTEXT_LENGTH, electricity.PREDICTION_LENGTH, likelihood)
-            forecaster.fit(panel, end=origins[0], epochs=arguments.epochs, batch_size=256)
+            forecaster = MLPForecaster(electricity.CONTEXT_LENGTH, electricity.PREDICTION_LENGTH, likelihood,
+                                       epochs=arguments.epochs, batch_size=256)
+            forecaster.fit(panel, end=origins[0])
             throughputs.append(forecaster.windows_per_second)
             if run == 0:
-                paths = np.concatenate([forecaster.predict_paths(windows, o, 100, run) for o in origins])
+                paths = np.concatenate([forecaster.predict_paths(panel, o, 100, run) for o in origins])
                 scores = electricity.pooled_scores(actuals, np.moveaxis(paths, 1, 0), insample)
         rows[f"MLP {likelihood}"] = {**scores, "windows/s (median)": statistics.median(throughputs)}
     naive = seasonal_naive_forecast(insample, electricity.PREDICTION_LENGTH, 24)

@@ -15,7 +15,8 @@ import argparse
 import pandas as pd
 
 import kerasts
-from kerasts.demo import SHOWN_METRICS, compare_forecasters
+
+SHOWN_METRICS = ["mean_wQL", "ND", "WAPE", "RMSE", "MAPE", "MASE", "CRPS", "coverage_80"]
 
 
 def main():
@@ -38,12 +39,13 @@ def main():
     try:
         panel = kerasts.data.align_target(table, arguments.frequency, arguments.item, arguments.dimensions,
                                           arguments.timestamp, arguments.target)
-        scores, model, windows = compare_forecasters(
-            panel, arguments.context, arguments.horizon, arguments.windows, arguments.likelihood, arguments.epochs)
+        scores, forecasters = kerasts.evaluation.compare_forecasters(
+            panel, prediction_length=arguments.horizon, context_length=arguments.context,
+            test_windows=arguments.windows, likelihood=arguments.likelihood, epochs=arguments.epochs)
     except ValueError as error:
         parser.error(str(error))
     print(scores.xs("mean", level="window")[SHOWN_METRICS].to_string(float_format=lambda value: f"{value:.3f}"))
-    model.forecast_dataframe(windows).to_csv(arguments.forecast_out, index=False)
+    forecasters["DeepAR"].forecast_dataframe(panel).to_csv(arguments.forecast_out, index=False)
     print(f"Wrote {arguments.forecast_out}")
 
 

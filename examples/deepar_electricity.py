@@ -14,7 +14,6 @@ import argparse
 import pandas as pd
 
 import kerasts
-from kerasts.demo import compare_forecasters
 
 PUBLISHED = ("Published for reference (other periods and far longer histories): DeepAR paper ND 0.07; "
              "GluonTS DeepAR mean wQL 0.050, ND 0.061. On this 35-day window and its Christmas test week, "
@@ -33,7 +32,8 @@ def main():
     table = wide.melt(id_vars="timestamp", var_name="item_id", value_name="target_value")
     try:
         panel = kerasts.data.align_target(table, "H")
-        scores, _, _ = compare_forecasters(panel, likelihood=arguments.likelihood, epochs=arguments.epochs)
+        scores, _ = kerasts.evaluation.compare_forecasters(panel, likelihood=arguments.likelihood,
+                                                           epochs=arguments.epochs)
     except ValueError as error:
         parser.error(str(error))
     columns = ["mean_wQL", "ND", "rho_risk_0.5", "rho_risk_0.9", "MASE", "coverage_80"]

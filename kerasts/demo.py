@@ -11,46 +11,11 @@ import os
 
 import keras
 
-from kerasts.baselines import NPTS, MLPForecaster, SeasonalNaive
-from kerasts.data import ForecastWindows, align_target, lags_for_frequency, load_electricity_sample
-from kerasts.evaluation import backtest
-from kerasts.losses import NegativeLogLikelihood
-from kerasts.metrics import seasonality_for_frequency
-from kerasts.models import DeepAR
+from kerasts.data import align_target, load_electricity_sample
+from kerasts.evaluation import compare_forecasters
 
 SHOWN_METRICS = ["mean_wQL", "ND", "WAPE", "RMSE", "MAPE", "MASE", "CRPS", "rho_risk_0.5", "rho_risk_0.9",
                  "coverage_80"]
-
-
-def compare_forecasters(panel, context_length=168, prediction_length=24, test_windows=7, likelihood="student_t",
-                        epochs=20, batches_per_epoch=50, mlp_epochs=30, num_samples=100, seed=0, cell="lstm",
-                        log=print):
-    """Trains DeepAR and the MLP baseline before the last `test_windows` horizons and backtests
-    them with NPTS and seasonal naive (season from the frequency, as MASE uses it).
-
-    Returns:
-        `(scores, model, windows)`: the backtest DataFrame (one row per forecaster and window,
-        plus `"mean"` rows), the trained DeepAR and the `ForecastWindows` over the whole panel.
-    """
-    keras.utils.set_random_seed(seed)
-    train_end = panel.target.shape[1] - test_windows * prediction_length
-    lags = lags_for_frequency(panel.frequency, history_length=train_end)
-    windows = ForecastWindows(panel, context_length, prediction_length, lags, likelihood=likelihood)
-    model = DeepAR(prediction_length, context_length, panel.frequency, lags=lags, likelihood=likelihood, cell=cell)
-    # The windows checked the targets already; clipping at 10 as GluonTS does.
-    model.compile(keras.optimizers.Adam(1e-3, global_clipnorm=10.0),
-                  loss=NegativeLogLikelihood(likelihood, validate_targets=False))
-    history = model.fit(windows.training_dataset(32, seed=seed, end=train_end), steps_per_epoch=batches_per_epoch,
-                        epochs=epochs, verbose=0, shuffle=False)  # windows are drawn at random already
-    log(f"DeepAR: {model.count_params():,} parameters, {epochs} epochs x {batches_per_epoch} batches of 32, "
-        f"final NLL {history.history['loss'][-1]:.3f}.")
-    mlp = MLPForecaster(context_length, prediction_length, likelihood)
-    mlp.fit(panel, end=train_end, epochs=mlp_epochs)
-    season = seasonality_for_frequency(panel.frequency)
-    forecasters = {"DeepAR": model, "likelihood-head MLP": mlp, f"NPTS (season {season})": NPTS(season),
-                   f"seasonal naive (lag {season})": SeasonalNaive(season)}
-    scores = backtest(forecasters, windows, test_windows, num_samples=num_samples, seed=seed)
-    return scores, model, windows
 
 
 def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=print):
@@ -58,21 +23,24 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=p
     panel = align_target(load_electricity_sample(), "H")
     log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours; backtest on "
         "the last 7 days in 24-hour windows, no retraining.")
-    scores, model, windows = compare_forecasters(panel, epochs=epochs, num_samples=num_samples, seed=seed, log=log)
+    scores, forecasters = compare_forecasters(panel, epochs=epochs, num_samples=num_samples, seed=seed)
+    deepar = forecasters["DeepAR"]
+    log(f"DeepAR: {deepar.model.count_params():,} parameters, {epochs} epochs x {deepar.batches_per_epoch} batches "
+        f"of {deepar.batch_size}, final NLL {deepar.history.history['loss'][-1]:.3f}.")
     table = scores.xs("mean", level="window")[SHOWN_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
 
     os.makedirs(output_dir, exist_ok=True)
     table.to_csv(os.path.join(output_dir, "metrics.csv"))
     forecast_path = os.path.join(output_dir, "forecast.csv")
-    model.forecast_dataframe(windows, num_samples=num_samples, seed=seed).to_csv(forecast_path, index=False)
+    deepar.forecast_dataframe(panel, num_samples=num_samples, seed=seed).to_csv(forecast_path, index=False)
     plot_path = os.path.join(output_dir, "fan_chart.png")
-    last_origin = len(panel.timestamps) - model.prediction_length
-    _write_fan_charts(plot_path, panel, last_origin, model.predict_paths(windows, last_origin, num_samples, seed))
+    last_origin = len(panel.timestamps) - deepar.prediction_length
+    _write_fan_charts(plot_path, panel, last_origin, deepar.predict_paths(panel, last_origin, num_samples, seed))
     saved_model_path = os.path.join(output_dir, "saved_model")
-    model.export(saved_model_path)
-    log(f"Wrote {forecast_path} (the next {model.prediction_length} hours), {plot_path}, metrics.csv and "
-        f"{saved_model_path}/ (signatures: forecast, serve).")
+    deepar.model.export(saved_model_path)
+    log(f"Wrote {forecast_path} (the next {deepar.prediction_length} hours), {plot_path}, metrics.csv and "
+        f"{saved_model_path}/ (endpoints: serve, forecast).")
     run_recommendation_demo(output_dir, seed=seed, log=log)
     run_session_demo(output_dir, seed=seed, log=log)
     run_multitask_demo(output_dir, seed=seed, log=log)

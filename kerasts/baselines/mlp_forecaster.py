@@ -3,9 +3,12 @@ import time
 import keras
 import numpy as np
 
+from kerasts._checks import check_positive_int
+from kerasts.data.windows import ForecastWindows
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.losses.nll import NegativeLogLikelihood, pack_observed
+from kerasts.protocols.forecaster import Forecaster
 
 
 def build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units=64):
@@ -20,29 +23,34 @@ def build_likelihood_head_network(context_length, prediction_length, likelihood,
     return keras.Model([context, observed], parameters, name="likelihood_head_network")
 
 
-class MLPForecaster:
+class MLPForecaster(Forecaster):
     """A neural baseline: one `DistributionOutput` over an MLP of the mean-scaled context.
 
     Not autoregressive: the horizon's parameters come out at once, so its sample paths
-    are independent across steps. Trained on every (context, horizon) window of the
-    training range; unobserved targets are masked in the loss.
+    are independent across steps. `fit` trains on every (context, horizon) window of the
+    training range with Adam; unobserved targets are masked in the loss.
 
     Args:
         context_length, prediction_length: window lengths.
         likelihood: output family.
         hidden_units: width of the first hidden layer.
+        epochs, batch_size, learning_rate: the training recipe.
     """
 
-    def __init__(self, context_length, prediction_length, likelihood="student_t", hidden_units=64):
-        self.context_length = context_length
-        self.prediction_length = prediction_length
+    def __init__(self, context_length, prediction_length, likelihood="student_t", hidden_units=64, epochs=30,
+                 batch_size=64, learning_rate=1e-3):
+        super().__init__(prediction_length)
+        self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
+        self.epochs = check_positive_int("epochs", epochs)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.learning_rate = learning_rate
         self.model = build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units)
         self.windows_per_second = None
 
-    def fit(self, panel, end=None, epochs=30, batch_size=64, learning_rate=1e-3):
+    def fit(self, panel, end=None):
         """Trains on every window ending by grid index `end` (default: the whole panel)."""
-        end = panel.target.shape[1] if end is None else end
+        end = self.training_end(panel, end)
         window = self.context_length + self.prediction_length
         if end < window:
             raise ValueError(f"The training range has {end} steps, fewer than context + prediction = {window}.")
@@ -52,15 +60,17 @@ class MLPForecaster:
         values = np.nan_to_num(windows).astype("float32")
         inputs = [values[:, :self.context_length], observed[:, :self.context_length].astype("float32")]
         labels = pack_observed(values[:, self.context_length:], observed[:, self.context_length:])
-        self.model.compile(keras.optimizers.Adam(learning_rate), loss=NegativeLogLikelihood(self.likelihood))
+        self.model.compile(keras.optimizers.Adam(self.learning_rate), loss=NegativeLogLikelihood(self.likelihood))
         timer = _Stopwatch()
-        history = self.model.fit(inputs, labels, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer])
-        self.windows_per_second = epochs * len(values) / timer.seconds
-        return history
+        self.model.fit(inputs, labels, batch_size=self.batch_size, epochs=self.epochs, verbose=0, callbacks=[timer])
+        self.windows_per_second = self.epochs * len(values) / timer.seconds
+        return self
 
-    def predict_paths(self, windows, origin, num_samples, seed):
+    def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
         # The shared window cutter pads origins earlier than the context with unobserved steps.
-        past = windows.last_windows(end=origin, with_future_target=False)
+        origin = self.forecast_origin(panel, origin)
+        past = ForecastWindows(panel, self.context_length, self.prediction_length, [1]).last_windows(
+            end=origin, with_future_target=False)
         inputs = [past["target"][:, -self.context_length:], past["observed"][:, -self.context_length:]]
         parameters = self.model.predict(inputs, batch_size=1024, verbose=0)
         samples = self.model.get_layer("distribution").likelihood.sample(parameters, num_samples, seed=seed)

@@ -1,7 +1,10 @@
 import numpy as np
 
+from kerasts._checks import check_positive_int
+from kerasts.protocols.forecaster import Forecaster
 
-class NPTS:
+
+class NPTS(Forecaster):
     """Non-parametric time series sampler (after GluonTS's NPTS), for probabilistic baselines.
 
     Each future value is drawn from the series' own past: step `t` copies the value `k`
@@ -14,11 +17,15 @@ class NPTS:
         season_length: the season `m` (1 for the plain, non-seasonal sampler).
         kernel_scale: decay of the weights per season back.
         max_seasons: how many seasons back may be drawn from.
+        prediction_length: steps `predict_paths` forecasts.
     """
 
-    def __init__(self, season_length=1, kernel_scale=1.0, max_seasons=50):
-        if season_length < 1 or max_seasons < 1 or kernel_scale < 0:
-            raise ValueError("`season_length` and `max_seasons` must be >= 1 and `kernel_scale` >= 0.")
+    def __init__(self, season_length=1, kernel_scale=1.0, max_seasons=50, *, prediction_length):
+        super().__init__(prediction_length)
+        check_positive_int("season_length", season_length)
+        check_positive_int("max_seasons", max_seasons)
+        if kernel_scale < 0:
+            raise ValueError(f"`kernel_scale` must be at least 0, got {kernel_scale!r}.")
         self.season_length = int(season_length)
         self.kernel_scale = float(kernel_scale)
         self.max_seasons = int(max_seasons)
@@ -43,5 +50,6 @@ class NPTS:
             paths[:, :, step] = np.where(totals[..., 0] > 0, chosen, np.nan)
         return paths[:, :, length:]
 
-    def predict_paths(self, windows, origin, num_samples, seed):
-        return self.sample(windows.panel.target[:, :origin], windows.prediction_length, num_samples, seed)
+    def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
+        return self.sample(panel.target[:, :self.forecast_origin(panel, origin)], self.prediction_length,
+                           num_samples, seed)

@@ -1,6 +1,7 @@
 import numpy as np
 
 from kerasts._checks import check_positive_int
+from kerasts.protocols.forecaster import Forecaster
 
 
 def seasonal_naive_forecast(history, horizon, season_length):
@@ -34,12 +35,18 @@ def seasonal_naive_forecast(history, horizon, season_length):
     return forecast if history.ndim == 2 else forecast[0]
 
 
-class SeasonalNaive:
-    """Seasonal-naive forecaster with the backtest interface (one sample path: the point)."""
+class SeasonalNaive(Forecaster):
+    """Seasonal naive as a `kerasts.protocols.Forecaster` (one sample path: the point).
 
-    def __init__(self, season_length):
-        self.season_length = season_length
+    Args:
+        season_length: the season `m`.
+        prediction_length: steps to forecast.
+    """
 
-    def predict_paths(self, windows, origin, num_samples, seed):
-        history = windows.panel.target[:, :origin]
-        return seasonal_naive_forecast(history, windows.prediction_length, self.season_length)[:, None, :]
+    def __init__(self, season_length, *, prediction_length):
+        super().__init__(prediction_length)
+        self.season_length = check_positive_int("season_length", season_length)
+
+    def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
+        history = panel.target[:, :self.forecast_origin(panel, origin)]
+        return seasonal_naive_forecast(history, self.prediction_length, self.season_length)[:, None, :]

@@ -22,19 +22,63 @@ SERIES_KEY_SEPARATOR = "|"
 
 @dataclasses.dataclass(frozen=True)
 class TimeSeriesPanel:
-    """Series aligned on one regular time grid.
+    """Series aligned on one regular time grid, with what is known about them besides the target.
 
     Attributes:
         keys: one row per series with its key columns (e.g. `item_id`, `store`).
         timestamps: the grid (period start times), length `T`.
         target: float array `(series, T)`; NaN where nothing was recorded.
         frequency: the grid's frequency string.
+        covariates: optional float32 `(series, T + future, K)`: related series known over the grid
+            and `future` steps beyond it (`align_related`); `None` without related data.
+        covariate_names: the `K` covariate names.
+        static_categories: optional int32 `(series, n)` codes of item attributes (`CategoryEncoder`).
+        cardinalities: codes per attribute, the unknown code 0 included (`CategoryEncoder.cardinalities`).
+
+    Attach related data with `panel.with_related(...)`; every forecaster reads it from the panel.
     """
 
     keys: pd.DataFrame
     timestamps: pd.DatetimeIndex
     target: np.ndarray
     frequency: str
+    covariates: np.ndarray = None
+    covariate_names: tuple = ()
+    static_categories: np.ndarray = None
+    cardinalities: tuple = ()
+
+    def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None):
+        """A copy with related series (`align_related`'s array and names) and/or item attributes
+        (`CategoryEncoder.encode`'s codes and `.cardinalities`) attached, their shapes checked."""
+        changes = {}
+        num_series, length = self.target.shape
+        if covariates is not None:
+            covariates = np.asarray(covariates, dtype="float32")
+            if covariates.ndim != 3 or covariates.shape[0] != num_series or covariates.shape[1] < length:
+                raise ValueError(f"`covariates` must have shape ({num_series}, {length} + future steps, K) "
+                                 f"(series, grid length and the steps known ahead, covariates), got {covariates.shape}.")
+            names = tuple(covariate_names) if covariate_names is not None else tuple(
+                f"covariate_{index}" for index in range(covariates.shape[2]))
+            if len(names) != covariates.shape[2]:
+                raise ValueError(f"`covariate_names` has {len(names)} names for {covariates.shape[2]} covariates.")
+            changes.update(covariates=covariates, covariate_names=names)
+        if static_categories is not None:
+            codes = np.asarray(static_categories)
+            if codes.ndim != 2 or codes.shape[0] != num_series:
+                raise ValueError(f"`static_categories` must have shape ({num_series}, n), got {codes.shape}.")
+            if cardinalities is None or len(cardinalities) != codes.shape[1]:
+                raise ValueError("`cardinalities` must give the number of codes of each of the "
+                                 f"{codes.shape[1]} static categories (CategoryEncoder.cardinalities).")
+            cardinalities = tuple(int(value) for value in cardinalities)
+            if codes.size and (codes.min() < 0 or (codes >= np.array(cardinalities)).any()):
+                raise ValueError(f"`static_categories` holds codes outside [0, cardinality) for {cardinalities}.")
+            changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities)
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def future_steps(self):
+        """Steps beyond the grid that the covariates cover (unbounded without covariates)."""
+        return np.inf if self.covariates is None else self.covariates.shape[1] - self.target.shape[1]
 
     @property
     def observed(self):

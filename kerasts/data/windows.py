@@ -65,21 +65,19 @@ class ForecastWindows:
       validation, backtests), the `prediction_length` horizon steps. Missing values are 0
       with `observed` 0; steps before the grid starts are padding, also unobserved.
     * `"timestamps"`: int64 Unix seconds of the context and horizon steps.
-    * `"covariates"`: `(context + prediction, num_covariates)` when related series are given.
-    * `"static_categories"`: int codes when item categories are given.
+    * `"covariates"`: `(context + prediction, num_covariates)` when the panel has related series.
+    * `"static_categories"`: int codes when the panel has item attributes.
 
     Args:
-        panel: the aligned target (`kerasts.data.align_target`).
+        panel: the aligned target (`kerasts.data.align_target`), with its related data if any
+            (`TimeSeriesPanel.with_related`); covariates must reach `prediction_length` steps ahead.
         context_length, prediction_length: window lengths.
         lags: the model's lags (history length is their maximum).
-        covariates: optional `(series, T + prediction_length, K)` array from `align_related`.
-        static_categories: optional `(series, n)` int codes (`CategoryEncoder.encode`).
         likelihood: if given, the observed targets are checked against its support
             (count likelihoods need non-negative integers).
     """
 
-    def __init__(self, panel, context_length, prediction_length, lags, covariates=None, static_categories=None,
-                 likelihood=None):
+    def __init__(self, panel, context_length, prediction_length, lags, likelihood=None):
         check_positive_int("context_length", context_length)
         check_positive_int("prediction_length", prediction_length)
         if not lags or min(lags) < 1:
@@ -100,32 +98,30 @@ class ForecastWindows:
         self._target = np.pad(np.nan_to_num(panel.target), pad).astype("float32")
         self._seconds = _grid_seconds(panel, self._padding, self.prediction_length)
         self.covariates = None
-        if covariates is not None:
-            covariates = np.asarray(covariates, dtype="float32")
-            if covariates.ndim != 3 or covariates.shape[:2] != (num_series, length + self.prediction_length):
+        if panel.covariates is not None:
+            if panel.future_steps < self.prediction_length:
                 raise ValueError(
-                    f"`covariates` must have shape ({num_series}, {length + self.prediction_length}, K) "
-                    f"(series, grid length + prediction_length, covariates), got {covariates.shape}."
+                    f"The panel's covariates reach {panel.future_steps} steps beyond the data; forecasting "
+                    f"needs them over all prediction_length={self.prediction_length} steps (align_related with "
+                    "that prediction_length)."
                 )
             # Padding repeats the first known value: covariates hold until they change.
-            self.covariates = np.pad(covariates, ((0, 0), (self._padding, 0), (0, 0)), mode="edge")
-        self.static_categories = None
-        if static_categories is not None:
-            static_categories = np.asarray(static_categories)
-            if static_categories.ndim != 2 or static_categories.shape[0] != num_series:
-                raise ValueError(f"`static_categories` must have shape ({num_series}, n), got {static_categories.shape}.")
-            self.static_categories = static_categories.astype("int32")
+            self.covariates = np.pad(panel.covariates[:, :length + self.prediction_length],
+                                     ((0, 0), (self._padding, 0), (0, 0)), mode="edge")
+        self.static_categories = panel.static_categories
         self._tensor_cache = None
 
     @property
     def num_covariates(self):
         return 0 if self.covariates is None else self.covariates.shape[-1]
 
-    def covariate_statistics(self):
-        """Mean and standard deviation of each covariate over the grid (for the model's standardisation)."""
+    def covariate_statistics(self, end=None):
+        """Mean and standard deviation of each covariate over the grid before `end` (default: all of
+        it), for the model's standardisation."""
         if self.covariates is None:
             return [], []
-        observed_part = self.covariates[:, self._padding:self._padding + self.panel.target.shape[1]]
+        end = self.panel.target.shape[1] if end is None else end
+        observed_part = self.covariates[:, self._padding:self._padding + end]
         flat = observed_part.reshape(-1, self.num_covariates)
         return flat.mean(axis=0).tolist(), np.maximum(flat.std(axis=0), 1e-6).tolist()
 

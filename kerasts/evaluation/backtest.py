@@ -19,32 +19,41 @@ def backtest_origins(length, prediction_length, num_windows, window_offset=None)
     return origins
 
 
-def backtest(forecasters, windows, num_windows, window_offset=None, quantiles=DEFAULT_QUANTILES, num_samples=100,
-             seed=0):
-    """Amazon Forecast-style backtest: rolling windows at the end of the data, no retraining.
+def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFAULT_QUANTILES, num_samples=100,
+             seed=0, fit=False):
+    """Amazon Forecast-style backtest: rolling windows at the end of the data.
 
     Args:
-        forecasters: dict of name -> object with `predict_paths(windows, origin,
-            num_samples, seed)` returning `(series, paths, horizon)` (DeepAR, the baselines).
-        windows: `kerasts.data.ForecastWindows` over the full panel; each forecaster only
-            sees the data before each window's origin.
+        forecasters: dict of name -> `kerasts.protocols.Forecaster` (DeepAR, the baselines), all
+            with the same `prediction_length`.
+        panel: the `kerasts.data.TimeSeriesPanel`; each forecaster only sees the data before each
+            window's origin.
         num_windows, window_offset: see `backtest_origins`.
         quantiles: levels scored by wQL.
         num_samples, seed: passed to every forecaster (window `i` uses `seed + i`).
+        fit: first fit each forecaster on the data before the first window (as Forecast trains a
+            predictor before its backtest windows); otherwise they are used as fitted, not retrained.
 
     Returns:
         A DataFrame indexed by (forecaster, window), one row per window plus a `"mean"`
         row per forecaster averaging the windows; columns are the metrics of
         `evaluate_sample_forecast` and `window_start`.
     """
-    panel = windows.panel
-    origins = backtest_origins(panel.target.shape[1], windows.prediction_length, num_windows, window_offset)
+    if not forecasters:
+        raise ValueError("`forecasters` is empty: give a dict of name -> forecaster.")
+    horizons = {name: getattr(forecaster, "prediction_length", None) for name, forecaster in forecasters.items()}
+    if len(set(horizons.values())) != 1 or None in horizons.values():
+        raise ValueError(f"Every forecaster must have the same `prediction_length`; got {horizons}.")
+    prediction_length = next(iter(horizons.values()))
+    origins = backtest_origins(panel.target.shape[1], prediction_length, num_windows, window_offset)
     rows = []
     for name, forecaster in forecasters.items():
+        if fit:
+            forecaster.fit(panel, end=origins[0])
         window_rows = []
         for index, origin in enumerate(origins):
-            paths = np.asarray(forecaster.predict_paths(windows, origin, num_samples, seed + index))
-            actuals = panel.target[:, origin:origin + windows.prediction_length]
+            paths = np.asarray(forecaster.predict_paths(panel, origin, num_samples, seed + index))
+            actuals = panel.target[:, origin:origin + prediction_length]
             scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), panel.target[:, :origin],
                                               panel.frequency, quantiles)
             window_rows.append({"forecaster": name, "window": index, "window_start": panel.step_timestamps(origin, 1)[0],

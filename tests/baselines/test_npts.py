@@ -6,14 +6,14 @@ from kerasts.baselines import NPTS
 
 def test_seasonal_npts_copies_values_from_the_same_phase():
     history = np.tile(np.arange(24.0), 10)[None]  # value = hour of day
-    paths = NPTS(season_length=24).sample(history, horizon=30, num_samples=50, seed=0)
+    paths = NPTS(season_length=24, prediction_length=1).sample(history, horizon=30, num_samples=50, seed=0)
     assert paths.shape == (1, 50, 30)
     np.testing.assert_array_equal(paths[0], np.tile(np.arange(30.0) % 24, (50, 1)))
 
 
 def test_recent_seasons_are_drawn_more_often():
     history = np.concatenate([np.zeros(24 * 9), np.ones(24)])[None]  # only the last day is 1
-    paths = NPTS(season_length=24, kernel_scale=1.0).sample(history, horizon=24, num_samples=4000, seed=1)
+    paths = NPTS(season_length=24, kernel_scale=1.0, prediction_length=1).sample(history, horizon=24, num_samples=4000, seed=1)
     share_of_last_day = paths[0, :, 0].mean()
     weights = np.exp(-np.arange(10.0))
     assert share_of_last_day == pytest.approx(weights[0] / weights.sum(), abs=0.03)
@@ -21,7 +21,7 @@ def test_recent_seasons_are_drawn_more_often():
 
 def test_paths_are_joint_and_reproducible():
     history = np.random.default_rng(0).normal(size=(3, 50))
-    sampler = NPTS(season_length=1, kernel_scale=0.1)
+    sampler = NPTS(season_length=1, kernel_scale=0.1, prediction_length=1)
     first = sampler.sample(history, 10, 20, seed=5)
     np.testing.assert_array_equal(first, sampler.sample(history, 10, 20, seed=5))
     # Every value of a path comes from its own series' history or its earlier steps.
@@ -31,11 +31,13 @@ def test_paths_are_joint_and_reproducible():
 
 def test_unobserved_values_are_never_drawn_and_empty_phases_give_nan():
     history = np.array([[1.0, np.nan, 3.0, np.nan], [np.nan] * 4])
-    paths = NPTS(season_length=2).sample(history, 4, 30, seed=2)
+    paths = NPTS(season_length=2, prediction_length=1).sample(history, 4, 30, seed=2)
     assert np.isin(paths[0][:, [0, 2]], [1.0, 3.0]).all()
     assert np.isnan(paths[0][:, [1, 3]]).all() and np.isnan(paths[1]).all()  # no observed value in that phase
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="`season_length` and `max_seasons` must be >= 1"):
-        NPTS(season_length=0)
+    with pytest.raises(ValueError, match="`season_length` must be a positive integer"):
+        NPTS(season_length=0, prediction_length=1)
+    with pytest.raises(TypeError, match="prediction_length"):
+        NPTS(24)  # the horizon is a forecaster's setting, never taken for the season

@@ -39,8 +39,8 @@ def test_each_window_reads_its_own_series_and_steps():
     panel = _panel()
     covariates = np.arange(3 * 63 * 2, dtype="float32").reshape(3, 63, 2)
     categories = np.array([[7], [8], [9]])
-    windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 4], covariates=covariates,
-                              static_categories=categories)
+    panel = panel.with_related(covariates=covariates, static_categories=categories, cardinalities=[10])
+    windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 4])
     series, origins = np.array([2, 0, 2, 1]), np.array([20, 12, 30, 57])
     inputs = windows.windows(series, origins)
     for row, (one_series, origin) in enumerate(zip(series, origins)):
@@ -102,6 +102,18 @@ def test_nan_targets_are_fine_for_count_likelihoods():
     ForecastWindows(align_target(table, "H"), 5, 3, [1], likelihood="poisson")
 
 
-def test_covariate_shape_is_checked():
-    with pytest.raises(ValueError, match=r"`covariates` must have shape \(3, 63, K\)"):
-        ForecastWindows(_panel(), 5, 3, [1], covariates=np.zeros((3, 60, 1)))
+def test_related_data_is_checked_where_it_joins_the_panel_and_must_reach_the_horizon():
+    with pytest.raises(ValueError, match=r"`covariates` must have shape \(3, 60 \+ future steps, K\)"):
+        _panel().with_related(covariates=np.zeros((2, 60, 1)))
+    with pytest.raises(ValueError, match="`covariate_names` has 2 names for 1 covariates"):
+        _panel().with_related(covariates=np.zeros((3, 62, 1)), covariate_names=["a", "b"])
+    with pytest.raises(ValueError, match="`cardinalities` must give the number of codes"):
+        _panel().with_related(static_categories=np.zeros((3, 1), int))
+    with pytest.raises(ValueError, match="codes outside"):
+        _panel().with_related(static_categories=np.full((3, 1), 4), cardinalities=[4])
+    short = _panel().with_related(covariates=np.zeros((3, 62, 1)))
+    assert short.future_steps == 2 and short.covariate_names == ("covariate_0",)
+    with pytest.raises(ValueError, match="covariates reach 2 steps beyond the data; forecasting needs them over "
+                                         "all prediction_length=3"):
+        ForecastWindows(short, 5, 3, [1])
+    ForecastWindows(short, 5, 2, [1])

@@ -66,8 +66,13 @@ def test_random_search_picks_a_pair_in_the_documented_ranges(tmp_path, cell):
 
 def test_deepar_hypermodel_tunes_window_length_on_forecast_accuracy(tmp_path):
     panel = align_target(synthetic_forecast_table(num_series=3, length=24 * 10, seed=1), "h")
-    hypermodel = DeepARHyperModel(prediction_length=12, frequency="h", likelihood="negative_binomial",
-                                  steps_per_epoch=3, num_samples=20).for_panel(panel)
+    # Related data travels with the panel, so the searched models read it as the recipe's do.
+    hours = np.arange(24 * 10 + 12)
+    panel = panel.with_related(covariates=np.tile(np.sin(hours / 24.0)[None, :, None], (3, 1, 1)),
+                               covariate_names=["daylight"], static_categories=np.array([[1], [2], [1]]),
+                               cardinalities=[3])
+    hypermodel = DeepARHyperModel(panel, prediction_length=12, likelihood="negative_binomial", steps_per_epoch=3,
+                                  num_samples=20)
     space = keras_tuner.HyperParameters()
     space.Fixed("units", 16)
     space.Fixed("num_layers", 1)
@@ -77,4 +82,6 @@ def test_deepar_hypermodel_tunes_window_length_on_forecast_accuracy(tmp_path):
     assert all(trial.status == "COMPLETED" and 0 < trial.score < 5 for trial in trials)
     best = result.best_hyperparameters.values
     assert result.best_model.context_length == best["context_multiple"] * 12
+    assert result.best_model.num_covariates == 1 and result.best_model.cardinalities == [3]
+    assert max(result.best_model.lags) <= (24 * 10 - 12) // 2  # the recipe's lags, capped by the history
     assert best["batch_size"] in (16, 32, 64, 128)

@@ -1,3 +1,4 @@
 from kerasts.models.deepar.deepar import DeepAR
+from kerasts.models.deepar.forecaster import DeepARForecaster
 
-__all__ = ["DeepAR"]
+__all__ = ["DeepAR", "DeepARForecaster"]

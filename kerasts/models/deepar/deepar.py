@@ -1,20 +1,16 @@
 import keras
-import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
-from kerasts.data.forecast_tables import forecast_export_table
+from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.layers.recurrent_stack import RecurrentStack
-from kerasts.export import Endpoint, ServingEndpointsMixin
+from kerasts.models.deepar import sampling
 
 DEFAULT_LAGS = tuple(range(1, 8))
-# Sample paths per chunk when forecasting (see `DeepAR.sample_paths`).
-PATHS_PER_CHUNK = 16_384
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -66,16 +62,21 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
     Returns:
         Parameters `(batch, context_length + prediction_length, num_parameters)`.
 
+    This is the network; `kerasts.models.DeepARForecaster` owns the training recipe (lags the
+    history can feed, covariate statistics, clipping, window sampling) and is what to use on a
+    panel. Driving the network by hand:
+
     Example:
 
     ```python
     panel = kerasts.data.align_target(table, "H")
-    lags = kerasts.data.lags_for_frequency("H")
+    lags = kerasts.data.lags_for_frequency("H", history_length=len(panel.timestamps))
     windows = kerasts.data.ForecastWindows(panel, 168, 24, lags, likelihood="student_t")
     model = kerasts.models.DeepAR(24, 168, "H", lags=lags)
     model.compile("adam", loss=kerasts.losses.NegativeLogLikelihood("student_t"))
     model.fit(windows.training_dataset(32), steps_per_epoch=50, epochs=10)
     paths = model.forecast(windows.last_windows(with_future_target=False), seed=0)["samples"]
+    model.export("deepar")                          # endpoints serve and forecast
     ```
 
     Reference:
@@ -220,88 +221,10 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
 
     # Forecasting.
 
-    def sample_paths(self, inputs, num_samples, seed):
-        """Joint sample paths `(batch, num_samples, prediction_length)` in the data's units.
-
-        `inputs` hold no horizon targets (history and context only). Traceable: this is
-        the body of the exported `forecast` signature. The series go through in chunks of
-        about `PATHS_PER_CHUNK` paths, two at a time: a step over every path at once moves
-        hundreds of MB, and on CPU small chunks run about twice as fast (electricity, 2,247
-        series x 100 paths: 20.7 s in one pass, 10.6 s in chunks of 16k paths, one at a
-        time); two chunks in flight keep both cores of a small machine busy between ops
-        (another 10%, also with one intra-op thread, see the README).
-        """
-        self._check_inputs(inputs, with_future_target=False)
-        inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
-        batch = tf.shape(inputs["target"])[0]
-        series_per_chunk = tf.maximum(tf.minimum(batch, PATHS_PER_CHUNK // num_samples), 1)
-        num_chunks = (batch + series_per_chunk - 1) // series_per_chunk
-
-        def chunked(tensor):  # (batch, ...) -> (num_chunks, series_per_chunk, ...), zero rows filling the last
-            filled = tf.pad(tensor, [[0, num_chunks * series_per_chunk - batch]] + [[0, 0]] * (tensor.shape.rank - 1))
-            return tf.reshape(filled, tf.concat([[num_chunks, series_per_chunk], tf.shape(tensor)[1:]], axis=0))
-
-        def sample_chunk(index_and_inputs):
-            index, chunk_inputs = index_and_inputs
-            chunk_seed = tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int32), index)
-            return self._sample_chunk(chunk_inputs, num_samples, chunk_seed)
-
-        chunks = {name: chunked(value) for name, value in inputs.items()}
-        paths = tf.map_fn(sample_chunk, (tf.range(num_chunks), chunks), fn_output_signature=tf.float32,
-                          parallel_iterations=2)
-        return tf.reshape(paths, [-1, num_samples, self.prediction_length])[:batch]
-
-    def _sample_chunk(self, inputs, num_samples, seed):
-        target = tf.cast(inputs["target"], tf.float32)
-        observed = tf.cast(inputs["observed"], tf.float32)
-        scaled, scale = self._scale(target, observed)
-        dynamic = self._dynamic_features(inputs, observed)
-        static = self._static_features(inputs, scale)
-        context_inputs = self._step_inputs(
-            self._lagged(scaled, self.history_length, self.context_length), dynamic[:, :self.context_length], static
-        )
-        _, states = self.recurrent(context_inputs, training=False)
-
-        # Lags that reach back before the horizon read the history; padding the scaled
-        # history lets one slice cover every horizon step (entries inside the horizon are
-        # replaced by samples below).
-        window_end = self.history_length + self.context_length
-        padded = tf.pad(scaled, [[0, 0], [0, self.prediction_length]])
-        history_lags = self._lagged(padded, window_end, self.prediction_length)
-
-        def repeat(tensor):
-            return tf.repeat(tensor, num_samples, axis=0)
-
-        states = [[repeat(state) for state in layer_states] for layer_states in states]
-        path_scale = repeat(scale)[:, 0]
-        path_static = repeat(static)
-        scaled_samples, samples = [], []
-        for step in range(self.prediction_length):
-            step_history = repeat(history_lags[:, step])
-            lagged = tf.stack(
-                [step_history[:, index] if lag > step else scaled_samples[step - lag]
-                 for index, lag in enumerate(self.lags)], axis=-1)
-            hidden = self._step_inputs(lagged, repeat(dynamic[:, self.context_length + step]), path_static)
-            hidden, states = self.recurrent.step(hidden, states)
-            parameters = self.distribution_output(hidden, target_scale=path_scale)
-            step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-            sample = self.likelihood.sample(parameters, 1, seed=step_seed)[0]
-            samples.append(sample)
-            scaled_samples.append(sample / path_scale)
-        paths = tf.stack(samples, axis=1)
-        return tf.reshape(paths, [-1, num_samples, self.prediction_length])
-
-    def _forecast_outputs(self, inputs, num_samples, seed, quantiles):
-        paths = self.sample_paths(inputs, num_samples, seed)
-        levels = [100.0 * level for level in quantiles]
-        return {
-            "samples": paths,
-            "mean": tf.reduce_mean(paths, axis=1),
-            "quantiles": tf.transpose(tfp.stats.percentile(paths, levels, axis=1, interpolation="linear"), [1, 0, 2]),
-        }
+    # Forecasting: the sampling loop is in sampling.py.
 
     def forecast(self, inputs, num_samples=None, seed=0, quantiles=None):
-        """Sample paths, mean and quantiles for each series, as numpy arrays.
+        """Sample paths, mean and quantiles for each series, as numpy arrays (see `sampling.py`).
 
         Args:
             inputs: a window dict without horizon targets
@@ -316,48 +239,7 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
             `(batch, prediction_length)` and `"quantiles"` `(batch, len(quantiles),
             prediction_length)`.
         """
-        num_samples = self.num_samples if num_samples is None else int(num_samples)
-        quantiles = tuple(self.quantiles if quantiles is None else quantiles)
-        function = self._compiled_forecasts.get((num_samples, quantiles), lambda: tf.function(
-            lambda inputs, seed: self._forecast_outputs(inputs, num_samples, seed, quantiles),
-            reduce_retracing=True,
-        ))
-        self._check_inputs(inputs, with_future_target=False)
-        if self.cardinalities:
-            codes = np.asarray(inputs["static_categories"])
-            for column, cardinality in enumerate(self.cardinalities):
-                if codes[:, column].min() < 0 or codes[:, column].max() >= cardinality:
-                    raise ValueError(
-                        f"static_categories column {column} holds codes outside [0, {cardinality}): encode "
-                        "categories with the CategoryEncoder the model was built with (unseen ones map to 0)."
-                    )
-        inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
-        outputs = function(inputs, tf.constant([seed, 0], tf.int32))
-        return {name: value.numpy() for name, value in outputs.items()}
-
-    def predict_paths(self, windows, origin, num_samples, seed):
-        """Backtest interface: paths `(series, num_samples, horizon)` from the data before `origin`."""
-        return self.forecast(windows.last_windows(end=origin, with_future_target=False), num_samples, seed)["samples"]
-
-    def forecast_dataframe(self, windows, origin=None, num_samples=None, seed=0, quantiles=(0.1, 0.5, 0.9)):
-        """The forecast in Amazon Forecast's export layout (keys, `date`, `p10`, `p50`, `p90`, `mean`).
-
-        Args:
-            windows: `kerasts.data.ForecastWindows` over the data.
-            origin: grid index of the first forecast step (default: just after the data).
-            num_samples, seed: as for `forecast`.
-            quantiles: levels to report.
-        """
-        origin = len(windows.panel.timestamps) if origin is None else origin
-        paths = self.predict_paths(windows, origin, self.num_samples if num_samples is None else num_samples, seed)
-        return forecast_export_table(windows.panel, origin, paths, quantiles)
-
-    @property
-    def _compiled_forecasts(self):
-        if "_compiled_forecast_cache" not in self.__dict__:
-            # A plain object: Keras would track a dict attribute and refuse to save it.
-            self.__dict__["_compiled_forecast_cache"] = _FunctionCache()
-        return self.__dict__["_compiled_forecast_cache"]
+        return sampling.forecast(self, inputs, num_samples, seed, quantiles)
 
     def input_signature(self, with_future_target):
         """TensorSpecs of the input dict: with the horizon's targets (`serve`) or without (`forecast`)."""
@@ -387,9 +269,12 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
         `num_samples` and `quantiles`): the paths `forecast` gives for the same seed.
         """
         endpoints = super().serving_endpoints(**options)
-        endpoints["forecast"] = Endpoint(
-            lambda inputs, seed: self._forecast_outputs(inputs, self.num_samples, seed, tuple(self.quantiles)),
-            [self.input_signature(with_future_target=False), tf.TensorSpec((2,), tf.int32, name="seed")])
+
+        def forecast(inputs, seed):
+            return sampling.forecast_outputs(self, inputs, self.num_samples, seed, tuple(self.quantiles))
+
+        endpoints["forecast"] = Endpoint(forecast, [self.input_signature(with_future_target=False),
+                                                    tf.TensorSpec((2,), tf.int32, name="seed")])
         return endpoints
 
     def get_config(self):
@@ -414,16 +299,3 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
             "num_samples": self.num_samples,
             "quantiles": list(self.quantiles),
         }
-
-
-class _FunctionCache:
-    """Traced functions by key, outside Keras's attribute tracking."""
-
-    def __init__(self):
-        self._functions = {}
-
-    def get(self, key, make):
-        if key not in self._functions:
-            self._functions[key] = make()
-        return self._functions[key]
-

@@ -7,7 +7,7 @@ import tensorflow as tf
 import kerasts
 from kerasts.data import ForecastWindows, align_target
 from kerasts.losses import NegativeLogLikelihood
-from kerasts.models import DeepAR
+from kerasts.models import DeepAR, DeepARForecaster
 from kerasts.testing import TestCase
 
 LAGS = [1, 2, 24]
@@ -17,10 +17,14 @@ SMALL = {"prediction_length": 6, "context_length": 12, "frequency": "H", "lags":
          "num_layers": 2, "likelihood": "negative_binomial", "num_samples": 20, "batch_shards": 1}
 
 
-def _windows(num_series=4, length=24 * 8, likelihood="negative_binomial", **kwargs):
+def _panel(num_series=4, length=24 * 8, likelihood="negative_binomial", **related):
     table = kerasts.data.synthetic_forecast_table(num_series, length, likelihood=likelihood, seed=0)
-    return ForecastWindows(align_target(table, "H"), SMALL["context_length"], SMALL["prediction_length"], LAGS,
-                           likelihood=likelihood, **kwargs)
+    return align_target(table, "H").with_related(**related)
+
+
+def _windows(num_series=4, length=24 * 8, likelihood="negative_binomial", **related):
+    return ForecastWindows(_panel(num_series, length, likelihood, **related), SMALL["context_length"],
+                           SMALL["prediction_length"], LAGS, likelihood=likelihood)
 
 
 def _batch(windows, size=8, seed=0):
@@ -39,7 +43,7 @@ class DeepARHarnessTest(TestCase):
 
     def test_harness_with_covariates_and_categories_and_gru(self):
         windows = _windows(covariates=np.random.default_rng(1).normal(size=(4, 24 * 8 + 6, 2)),
-                           static_categories=np.array([[1, 0], [2, 1], [1, 1], [0, 0]]))
+                           static_categories=np.array([[1, 0], [2, 1], [1, 1], [0, 0]]), cardinalities=[3, 2])
         inputs, labels = _batch(windows)
         mean, std = windows.covariate_statistics()
         config = {**SMALL, "cell": "gru", "num_covariates": 2, "covariate_mean": mean, "covariate_std": std,
@@ -84,7 +88,7 @@ def test_forecast_is_seeded_and_shaped():
 
 
 def test_forecast_in_chunks_keeps_each_series_rows_and_seed(monkeypatch):
-    monkeypatch.setattr(kerasts.models.deepar.deepar, "PATHS_PER_CHUNK", 20)  # 2 series per chunk of 10 paths
+    monkeypatch.setattr(kerasts.models.deepar.sampling, "PATHS_PER_CHUNK", 20)  # 2 series per chunk of 10 paths
     windows = _windows()
     model = _trained(windows, epochs=1)
     series = np.array([0, 1, 2, 3, 0])  # 3 chunks, the last one filled up with a zero row
@@ -110,17 +114,40 @@ def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing():
 
     model.likelihood.sample = feed_truth  # this instance only; eager, so parameters are readable
     past = windows.windows(np.arange(4), np.full(4, 150), with_future_target=False)
-    model.sample_paths(past, 1, tf.constant([0, 0]))
+    kerasts.models.deepar.sampling.sample_paths(model, past, 1, tf.constant([0, 0]))
     assert len(recorded) == SMALL["prediction_length"]
     np.testing.assert_allclose(np.stack(recorded, axis=1), teacher_forced, rtol=1e-4, atol=1e-4)
 
 
+RECIPE = {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 2, "batches_per_epoch": 5, "batch_size": 16,
+          "likelihood": "negative_binomial", "num_samples": 20}
+
+
+def test_the_recipe_fits_the_panel_it_is_given_and_repeats_with_its_seed():
+    covariates = np.random.default_rng(1).normal(size=(4, 24 * 8 + 6, 1))
+    panel = _panel(covariates=covariates, static_categories=np.array([[1], [2], [1], [0]]), cardinalities=[3])
+    end = len(panel.timestamps) - 24
+    forecaster = DeepARForecaster(6, 12, **RECIPE).fit(panel, end=end)
+    model = forecaster.model
+    assert model.lags == kerasts.data.lags_for_frequency("H", history_length=end)  # capped at half the history
+    assert model.num_covariates == 1 and model.cardinalities == [3]
+    np.testing.assert_allclose(model.covariate_mean, covariates[:, :end].mean(axis=(0, 1)), rtol=1e-4)
+    paths = forecaster.predict_paths(panel, origin=end, seed=3)
+    assert paths.shape == (4, 20, 6) and np.all(paths >= 0)
+    again = DeepARForecaster(6, 12, **RECIPE).fit(panel, end=end)
+    np.testing.assert_array_equal(again.predict_paths(panel, origin=end, seed=3), paths)
+    with pytest.raises(ValueError, match="not fitted"):
+        DeepARForecaster(6, 12).predict_paths(panel)
+    with pytest.raises(ValueError, match=r"`origin` must be a grid index in \[1, 192\]"):
+        forecaster.predict_paths(panel, origin=500)
+
+
 def test_forecast_dataframe_is_in_forecast_export_layout():
-    windows = _windows()
-    table = _trained(windows, epochs=1).forecast_dataframe(windows, num_samples=10)
+    panel = _panel()
+    table = DeepARForecaster(6, 12, **RECIPE).fit(panel).forecast_dataframe(panel, num_samples=10)
     assert list(table.columns) == ["item_id", "date", "p10", "p50", "p90", "mean"]
     assert len(table) == 4 * 6
-    assert table["date"].iloc[0] == windows.panel.timestamps[-1] + pd.Timedelta(hours=1)
+    assert table["date"].iloc[0] == panel.timestamps[-1] + pd.Timedelta(hours=1)
     assert (table["p10"] <= table["p90"]).all()
 
 
@@ -144,10 +171,12 @@ def test_keras_file_round_trip_keeps_forecasts(tmp_path):
 
 
 def test_learns_the_daily_cycle_better_than_seasonal_naive():
-    windows = _windows(num_series=6, length=24 * 20)
-    model = _trained(windows, epochs=8, units=16)
+    panel = _panel(num_series=6, length=24 * 20)
+    deepar = DeepARForecaster(6, 12, **{**RECIPE, "units": 16, "num_layers": 2, "epochs": 8, "batches_per_epoch": 10,
+                                       "learning_rate": 0.01})
     scores = kerasts.evaluation.backtest(
-        {"deepar": model, "naive": kerasts.baselines.SeasonalNaive(24)}, windows, num_windows=3, num_samples=50)
+        {"deepar": deepar, "naive": kerasts.baselines.SeasonalNaive(24, prediction_length=6)}, panel, num_windows=3,
+        num_samples=50, fit=True)
     means = scores.xs("mean", level="window")
     assert means.loc["deepar", "mean_wQL"] < 0.9 * means.loc["naive", "mean_wQL"]
 
@@ -182,10 +211,12 @@ def test_inputs_of_the_wrong_length_or_keys_are_named():
 
 
 def test_forecast_names_category_codes_the_model_cannot_embed():
-    windows = _windows(static_categories=np.array([[1], [2], [1], [5]]))
+    windows = _windows(static_categories=np.array([[1], [2], [1], [2]]), cardinalities=[3])
+    inputs = windows.last_windows(with_future_target=False)
+    inputs["static_categories"][3, 0] = 5
     model = DeepAR(**{**SMALL, "cardinalities": [3]})
     with pytest.raises(ValueError, match=r"static_categories column 0 holds codes outside \[0, 3\)"):
-        model.forecast(windows.last_windows(with_future_target=False))
+        model.forecast(inputs)
 
 
 def test_a_user_registered_likelihood_trains_saves_loads_and_forecasts(tmp_path):

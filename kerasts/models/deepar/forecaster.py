@@ -1,0 +1,119 @@
+"""DeepAR's training recipe, as a `kerasts.protocols.Forecaster`: the one place that says how
+DeepAR is trained on a panel. The demo, the examples, the HyperModel, the benchmarks and the
+workflows all train through it."""
+
+import keras
+
+from kerasts._checks import check_positive_int
+from kerasts.data.windows import ForecastWindows, lags_for_frequency
+from kerasts.losses.nll import NegativeLogLikelihood
+from kerasts.models.deepar.deepar import DeepAR
+from kerasts.protocols.forecaster import Forecaster
+
+
+class DeepARForecaster(Forecaster):
+    """Trains `DeepAR` on a `kerasts.data.TimeSeriesPanel` and forecasts from it.
+
+    The recipe, measured on the electricity protocol (benchmarks/RESULTS.md) and GluonTS's
+    defaults where not: lags of the frequency capped at half the training history
+    (`lags_for_frequency(..., history_length=end)`: longer lags meet padding in training and
+    data when forecasting), the panel's covariates standardised with their statistics and its
+    item attributes embedded, Adam with gradients clipped at global norm `clip_norm`, windows
+    drawn with probability proportional to their series' scale (`sampling`), `epochs` of
+    `batches_per_epoch` batches, and `keras.utils.set_random_seed(seed)` first, so a run repeats.
+
+    Args:
+        prediction_length, context_length: the forecast horizon and the steps conditioned on.
+        likelihood, cell, num_layers, units, dropout, batch_shards: the network (see `DeepAR`).
+        epochs, batches_per_epoch, batch_size, learning_rate, clip_norm, sampling: the training.
+        num_samples: sample paths per series when forecasting (and in the exported `forecast`).
+        seed: seeds the weights, the window sampler and nothing else; `None` leaves Keras's seed as it is.
+        steps_per_execution: Keras's batches per `tf.function` call (10 is faster on small CPUs).
+        verbose: Keras's progress display during `fit`.
+
+    Attributes:
+        model: the trained `DeepAR` after `fit` (export it with `model.export(path)`).
+
+    Example:
+        >>> forecaster = DeepARForecaster(24, 168, epochs=20).fit(panel, end=len(panel.timestamps) - 168)
+        >>> paths = forecaster.predict_paths(panel)                 # (series, 100, 24) after the data
+        >>> table = forecaster.forecast_dataframe(panel)            # Amazon Forecast's export layout
+    """
+
+    def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
+                 units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
+                 learning_rate=1e-3, clip_norm=10.0, sampling="scale", num_samples=100, seed=0, steps_per_execution=1,
+                 verbose=0):
+        super().__init__(prediction_length)
+        self.context_length = check_positive_int("context_length", context_length)
+        self.likelihood = likelihood
+        self.network = {"cell": cell, "num_layers": num_layers, "units": units, "dropout": dropout,
+                        "batch_shards": batch_shards}
+        self.epochs = check_positive_int("epochs", epochs)
+        self.batches_per_epoch = check_positive_int("batches_per_epoch", batches_per_epoch)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.learning_rate = float(learning_rate)
+        self.clip_norm = float(clip_norm)
+        if sampling not in ("scale", "uniform"):
+            raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
+        self.sampling = sampling
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        self.seed = seed
+        self.steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
+        self.verbose = verbose
+        self.model = None
+
+    # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
+
+    def windows(self, panel, lags):
+        """The panel's training and forecasting windows for a model with `lags` (targets checked
+        against the likelihood's support)."""
+        return ForecastWindows(panel, self.context_length, self.prediction_length, lags, likelihood=self.likelihood)
+
+    def build_model(self, panel, end=None):
+        """A compiled `DeepAR` for the panel's frequency, history before `end`, covariates and attributes."""
+        end = self.training_end(panel, end)
+        lags = lags_for_frequency(panel.frequency, history_length=end)
+        windows = self.windows(panel, lags)
+        mean, std = windows.covariate_statistics(end)
+        model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
+                       likelihood=self.likelihood, num_covariates=windows.num_covariates,
+                       covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
+                       num_samples=self.num_samples, **self.network)
+        # The windows checked the targets already, so the loss skips its in-graph checks.
+        model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm),
+                      loss=NegativeLogLikelihood(model.likelihood, validate_targets=False),
+                      steps_per_execution=self.steps_per_execution)
+        return model
+
+    def train(self, model, windows, end, validation_end=None, callbacks=None, **fit_kwargs):
+        """Fits `model` on windows whose horizon ends by grid index `end`; with `validation_end`, the
+        windows ending there validate each epoch (`val_loss`). Returns Keras's `History`."""
+        validation = windows.validation_data(validation_end) if validation_end is not None else None
+        fit_kwargs.setdefault("verbose", self.verbose)
+        return model.fit(windows.training_dataset(self.batch_size, sampling=self.sampling, seed=self.seed or 0,
+                                                  end=end),
+                         steps_per_epoch=self.batches_per_epoch, epochs=fit_kwargs.pop("epochs", self.epochs),
+                         validation_data=validation, callbacks=list(callbacks or []),
+                         shuffle=False,  # windows are drawn at random already
+                         **fit_kwargs)
+
+    # The forecaster protocol.
+
+    def fit(self, panel, end=None, callbacks=None):
+        """Trains a new model on the panel's data before `end` (default: all of it); `callbacks` go to
+        Keras's `fit` (timers, logging). Returns self; `history` holds Keras's `History`."""
+        end = self.training_end(panel, end)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.build_model(panel, end)
+        self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=callbacks)
+        self.model = model
+        return self
+
+    def predict_paths(self, panel, origin=None, num_samples=None, seed=0):
+        if self.model is None:
+            raise ValueError("DeepARForecaster is not fitted: call fit(panel) first.")
+        origin = self.forecast_origin(panel, origin)
+        inputs = self.windows(panel, self.model.lags).last_windows(end=origin, with_future_target=False)
+        return self.model.forecast(inputs, num_samples or self.num_samples, seed)["samples"]
