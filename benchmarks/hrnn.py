@@ -34,15 +34,11 @@ import time
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from kerasts.baselines import SIMS, Popularity  # noqa: E402
-from kerasts.data import (  # noqa: E402
-    SessionParallelBatches, filter_interactions, leave_last_session_out, load_movielens, sessionize,
-)
-from kerasts.evaluation import evaluate_next_item_recommender, evaluate_next_items  # noqa: E402
-from kerasts.losses import BPRMax, SampledCrossEntropy, TOP1Max  # noqa: E402
-from kerasts.models import HRNN  # noqa: E402
+from kerasts.data import filter_interactions, leave_last_session_out, load_movielens, sessionize  # noqa: E402
+from kerasts.evaluation import evaluate_next_items  # noqa: E402
+from kerasts.models import SessionRecommender  # noqa: E402
 
 import movielens  # noqa: E402
 from spread import mean_and_spread  # noqa: E402
@@ -69,26 +65,14 @@ def protocol(path, gap_hours, validation=False):
     return train, test
 
 
-def make_loss(name, train, items):
-    if name == "cross_entropy":
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    if name == "sampled":
-        counts = np.bincount(items.encode(train["ITEM_ID"]), minlength=len(items) + 1).astype("float64")
-        counts[0] = 0.0
-        return SampledCrossEntropy(counts.tolist(), num_negatives=256)
-    return {"bpr_max": BPRMax(), "top1_max": TOP1Max()}[name]
-
-
-def train_hrnn(train, catalog, args, seed, **settings):
-    keras.utils.set_random_seed(seed)
-    model = HRNN(catalog, units=args.units, embedding_dim=args.embedding_dim, num_slots=32,
-                 dropout=args.dropout, hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
-                 **settings)
-    batches = SessionParallelBatches(train, model.items, num_slots=32, steps=10)
-    model.compile(keras.optimizers.Adam(args.learning_rate), loss=make_loss(args.loss, train, model.items))
+def train_hrnn(train, args, seed, **settings):
     timer = EpochTimer()
-    model.fit(batches.dataset(), epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
-    return model, batches.num_steps / statistics.median(timer.seconds[1:] or timer.seconds)
+    recommender = SessionRecommender(epochs=args.epochs, learning_rate=args.learning_rate, loss=args.loss,
+                                     num_slots=32, steps=10, seed=seed, units=args.units,
+                                     embedding_dim=args.embedding_dim, dropout=args.dropout,
+                                     hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
+                                     **settings).fit(train, callbacks=[timer])
+    return recommender, recommender.training_events / statistics.median(timer.seconds[1:] or timer.seconds)
 
 
 def main():
@@ -116,16 +100,17 @@ def main():
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
     train, test = protocol(args.data, args.gap_hours, args.validation)
-    catalog = sorted(train["ITEM_ID"].unique())
     evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
-          f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {len(catalog):,} items; {args.epochs} epochs\n")
+          f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {train['ITEM_ID'].nunique():,} items; "
+          f"{args.epochs} epochs\n")
     print("| method | train events/s | R@5 | MRR@5 | R@20 | MRR@20 |")
     print("|---|---|---|---|---|---|")
 
     def row(name, runs, speed="—"):
         cells = [mean_and_spread((run[f"{metric}_at_{k}"] for run in runs), True) if len(runs) > 1
-                 else f"{runs[0][f'{metric}_at_{k}']:.3f}" for k in KS for metric in ("recall", "mrr")]
+                 else f"{runs[0][f'{metric}_at_{k}']:.3f}"
+                 for k in KS for metric in ("recall", "mean_reciprocal_rank")]
         print(f"| {name} | {speed} | " + " | ".join(cells) + " |", flush=True)
 
     def wanted(name):
@@ -149,9 +134,9 @@ def main():
         if wanted(name):
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
-                model, speed = train_hrnn(train, catalog, args, seed, **settings)
-                evaluations.append(lambda history, sessions, warm=True, model=model: evaluate_next_items(
-                    model, history, sessions, ks=KS, position_buckets=POSITIONS,
+                recommender, speed = train_hrnn(train, args, seed, **settings)
+                evaluations.append(lambda history, sessions, warm=True, recommender=recommender: evaluate_next_items(
+                    recommender, sessions, history, ks=KS, position_buckets=POSITIONS,
                     exclude_seen=args.exclude_seen, warm_user_state=warm))
                 runs.append(evaluations[-1](train, test))
                 speeds.append(speed)
@@ -171,9 +156,8 @@ def main():
             recommender = fit()
 
             def evaluate(history, sessions):  # baselines read only the session so far
-                return evaluate_next_item_recommender(recommender, sessions, ks=KS, last_item_only=last_item_only,
-                                                      position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
-                                                      history=history)
+                return evaluate_next_items(recommender, sessions, history, ks=KS, last_item_only=last_item_only,
+                                           position_buckets=POSITIONS, exclude_seen=args.exclude_seen)
 
             scores = [evaluate(train, test)]
             row(name, scores)

@@ -6,7 +6,7 @@ Personalize-style split, with and without the log-Q correction, next to populari
 Protocol in `benchmarks/movielens.py`: held-out users are unseen in training, so the query tower
 reads a user's last `--history` items (their input events at test time). Metrics are means over the
 seeds; training throughput (examples/s, epochs after the first) and the latency of one top-100 query
-over the 9,742-movie catalog (in-process `recommend`, median of 200) are medians over the seeds.
+over the 9,742-movie catalog (in-process `TwoTower.retrieve`, median of 200) are medians over the seeds.
 """
 
 import argparse
@@ -18,11 +18,10 @@ import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from kerasts.data import latest_histories, retrieval_examples  # noqa: E402
+from kerasts.data import latest_histories  # noqa: E402
 from kerasts.evaluation import evaluate_recommender  # noqa: E402
-from kerasts.models import HistoryRecommender, history_two_tower  # noqa: E402
+from kerasts.models import TwoTowerRecommender  # noqa: E402
 
 import movielens  # noqa: E402
 from recsys_baselines import baseline_rows  # noqa: E402
@@ -36,32 +35,20 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds = getattr(self, "seconds", []) + [time.perf_counter() - self.start]
 
 
-def build(train, items, args, logq):
-    genres = {genre for value in items["GENRES"] for genre in value.split("|")}
-    model = history_two_tower(train["ITEM_ID"], args.dim, {"GENRES": genres}, args.temperature, logq)
-    model.compile(keras.optimizers.Adam(args.learning_rate))
-    return model
-
-
 def train_and_score(split, items, args, logq, seed):
-    train, test_input, test_truth = split
-    keras.utils.set_random_seed(seed)
-    examples = retrieval_examples(train, items, ["GENRES"], history_length=args.history)
-    size = len(examples["candidate_sampling_probability"])
-    data = tf.data.Dataset.from_tensor_slices(examples).shuffle(size, seed=seed).batch(args.batch_size).cache()
-    model = build(train, items, args, logq)
+    train, test_input, _ = split
     timer = EpochTimer()
-    model.fit(data, epochs=args.epochs, verbose=0, callbacks=[timer])
-    throughput = size / statistics.median(timer.seconds[1:] or timer.seconds)
-    model.index_candidates({"ITEM_ID": items["ITEM_ID"].astype(str).to_numpy(dtype=object),
-                            "GENRES": items["GENRES"].astype(str).to_numpy(dtype=object)})
-    recommender = HistoryRecommender(model, args.history)
+    recommender = TwoTowerRecommender(embedding_dim=args.dim, history_length=args.history,
+                                      temperature=args.temperature, logq_correction=logq, item_features=["GENRES"],
+                                      epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                      seed=seed).fit(train, items=items, callbacks=[timer])
+    throughput = len(train) / statistics.median(timer.seconds[1:] or timer.seconds)
     scores = evaluate_recommender(recommender, split, ks=movielens.KS, catalog_size=len(items))
     queries = latest_histories(test_input, args.history)
     latencies = []
     for history in list(queries) * (200 // len(queries) + 1):
         start = time.perf_counter()
-        model.retrieve({"HISTORY": np.array([history], dtype=object)}, 100)
+        recommender.model.retrieve({"HISTORY": np.array([history], dtype=object)}, 100)
         latencies.append(time.perf_counter() - start)
     return movielens.metrics_row(scores), throughput, statistics.median(latencies[:200]) * 1000
 

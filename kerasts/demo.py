@@ -55,40 +55,34 @@ def run_recommendation_demo(output_dir="demo_output", epochs=8, history_length=2
     """Two-tower retrieval against popularity, SIMS and Swing on generated interactions, with
     Personalize's split and metrics; writes the table and a serving SavedModel. Returns the table."""
     import pandas as pd
-    import tensorflow as tf
 
     from kerasts.baselines import SIMS, Popularity, Swing
-    from kerasts.data import personalize_split, retrieval_examples, synthetic_interactions, validate_interactions
+    from kerasts.data import personalize_split, synthetic_interactions, validate_interactions
     from kerasts.evaluation import evaluate_recommender
-    from kerasts.models import HistoryRecommender, history_two_tower
+    from kerasts.models import TwoTowerRecommender
 
     events = validate_interactions(synthetic_interactions(seed=seed))
     split = personalize_split(events, test_user_fraction=0.1, seed=seed)
     train = split[0]
     log(f"\nGenerated interactions: {events['USER_ID'].nunique()} users, {events['ITEM_ID'].nunique()} items, "
         f"{len(events):,} events; 10% of users held out, their newest 10% of events are the truth.")
-    keras.utils.set_random_seed(seed)
-    model = history_two_tower(train["ITEM_ID"], embedding_dim=32)
-    model.compile(keras.optimizers.Adam(3e-3))
-    examples = retrieval_examples(train, history_length=history_length)
-    data = tf.data.Dataset.from_tensor_slices(examples).shuffle(len(train), seed=seed).batch(256)
-    model.fit(data, epochs=epochs, verbose=0)
-    catalog = sorted(events["ITEM_ID"].unique())
-    model.index_candidates({"ITEM_ID": pd.Series(catalog, dtype=object).to_numpy()})
-    recommenders = {"TwoTower (log-Q)": HistoryRecommender(model, history_length),
-                    "popularity": Popularity().fit(train), "SIMS": SIMS().fit(train), "Swing": Swing().fit(train)}
+    catalog = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})  # the Items table: every item
+    two_tower = TwoTowerRecommender(embedding_dim=32, history_length=history_length, epochs=epochs, batch_size=256,
+                                    learning_rate=3e-3, seed=seed).fit(train, items=catalog)
+    recommenders = {"TwoTower (log-Q)": two_tower, "popularity": Popularity().fit(train), "SIMS": SIMS().fit(train),
+                    "Swing": Swing().fit(train)}
     table = pd.DataFrame({name: evaluate_recommender(recommender, split, ks=(10, 25))
                           for name, recommender in recommenders.items()}).T[RECOMMENDATION_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
     table.to_csv(os.path.join(output_dir, "recommender_metrics.csv"))
     saved_model_path = os.path.join(output_dir, "recommender_saved_model")
-    model.export(saved_model_path, k=10)
+    two_tower.model.export(saved_model_path, k=10)
     log(f"Wrote recommender_metrics.csv and {saved_model_path}/ (endpoint recommend: HISTORY, seen_item_ids -> "
         "top-10 item_ids, scores).")
     return table
 
 
-SESSION_METRICS = ["recall_at_5", "mrr_at_5", "recall_at_20", "mrr_at_20"]
+SESSION_METRICS = ["recall_at_5", "mean_reciprocal_rank_at_5", "recall_at_20", "mean_reciprocal_rank_at_20"]
 
 
 def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
@@ -97,36 +91,30 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
     import pandas as pd
 
     from kerasts.baselines import SIMS, Popularity
-    from kerasts.data import (SessionParallelBatches, filter_interactions, leave_last_session_out, sessionize,
-                              synthetic_interactions, validate_interactions)
-    from kerasts.evaluation import evaluate_next_item_recommender, evaluate_next_items
-    from kerasts.models import HRNN
+    from kerasts.data import (filter_interactions, leave_last_session_out, sessionize, synthetic_interactions,
+                              validate_interactions)
+    from kerasts.evaluation import evaluate_next_items
+    from kerasts.models import SessionRecommender
 
     events = validate_interactions(synthetic_interactions(seed=seed))
     sessions = filter_interactions(sessionize(events, gap_seconds=2 * 86400), min_session_length=2,
                                    min_sessions_per_user=2)
     history, test = leave_last_session_out(sessions, known_items_only=True)
-    catalog = sorted(history["ITEM_ID"].unique())
     log(f"\nThe same kind of generated interactions in sessions (a new one after two idle days): "
         f"{history['SESSION_ID'].nunique():,} training sessions, {test['SESSION_ID'].nunique()} last sessions "
         "to predict, every next event a target, ranked over the whole catalog.")
-    scores = {}
+    settings = {"epochs": epochs, "learning_rate": 3e-3, "seed": seed, "units": 64, "embedding_dim": 32,
+                "dropout": 0.25, "hidden_dropout": 0.5, "tie_embeddings": True}
+    recommenders = {  # name: (recommender, whether it reads only the session's last item)
+        "HRNN-all": (SessionRecommender(mode="all", user_units=32, user_dropout=0.75, **settings), False),
+        "GRU4Rec": (SessionRecommender(user_gru=False, **settings), False),
+        "popularity": (Popularity(), False), "SIMS": (SIMS(), False),
+        "item-kNN (last item)": (SIMS(min_cointeractions=1, user_column="SESSION_ID"), True),
+    }
+    scores = {name: evaluate_next_items(recommender.fit(history), test, history, last_item_only=last_item_only)
+              for name, (recommender, last_item_only) in recommenders.items()}
     step_path = os.path.join(output_dir, "hrnn_step_saved_model")
-    for name, settings in (("HRNN-all", {"mode": "all", "user_units": 32, "user_dropout": 0.75}),
-                           ("GRU4Rec", {"user_gru": False})):
-        keras.utils.set_random_seed(seed)
-        model = HRNN(catalog, units=64, embedding_dim=32, num_slots=32, dropout=0.25,
-                     hidden_dropout=0.5, tie_embeddings=True, **settings)
-        model.compile(keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        model.fit(SessionParallelBatches(history, model.items, num_slots=32, steps=10).dataset(), epochs=epochs, verbose=0,
-                  shuffle=False)
-        scores[name] = evaluate_next_items(model, history, test)
-        if name == "HRNN-all":
-            model.export(step_path, k=20)
-    baselines = {"popularity": (Popularity().fit(history), False), "SIMS": (SIMS().fit(history), False),
-                 "item-kNN (last item)": (SIMS(min_cointeractions=1, user_column="SESSION_ID").fit(history), True)}
-    for name, (recommender, last_item_only) in baselines.items():
-        scores[name] = evaluate_next_item_recommender(recommender, test, last_item_only=last_item_only)
+    recommenders["HRNN-all"][0].model.export(step_path, k=20)
     table = pd.DataFrame(scores).T[SESSION_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
     table.to_csv(os.path.join(output_dir, "session_metrics.csv"))

@@ -20,7 +20,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     assert namespace["ids"].shape == (1, 5) and not {"5", "7", "9"} & set(namespace["ids"][0])
     assert (tmp_path / "recommender" / "saved_model.pb").exists()
     assert namespace["offline"]["recall_at_10"] > 0.15
-    assert len(namespace["live"].recommend("u1", k=5)) == 5
+    assert len(namespace["live"].recommend(user_id="u1", k=5).item_ids) == 5
     assert (tmp_path / "hrnn_step" / "saved_model.pb").exists()
     assert 5 <= namespace["search"].best_hyperparameters.values["n_x"] <= 10
     assert set(namespace["mmoe"].gate_entropy({"x": np.zeros((10, 8), "float32")})) == {"task_1", "task_2"}  # Swing on grouped users; chance (10 of 100 items) is 0.1

@@ -11,6 +11,7 @@ import scipy.sparse as sparse
 
 from kerasts._checks import check_positive_int
 from kerasts.data.vocabulary import IdVocabulary
+from kerasts.protocols.recommender import Recommender
 
 
 def user_item_matrix(interactions, user_column, item_column, weight_column=None, items=None):
@@ -49,27 +50,20 @@ def popularity_order(matrix):
     return np.lexsort((np.arange(popularity.size), -popularity))
 
 
-def first_items(ranked, excluded, k):
-    """The first `k` of `ranked` (item indices) that `excluded` (a bool per item) does not mark."""
-    return ranked[~excluded[ranked]][:k]
-
-
-def as_history(history):
-    """A user's items as a list; a single id (Personalize's SIMS takes one item) becomes one item."""
-    return [history] if np.ndim(history) == 0 else list(history)
-
-
-class ItemSimilarityRecommender:
+class ItemSimilarityRecommender(Recommender):
     """Base of the item-to-item recommenders: subclasses give `_similarity(interactions, matrix)`,
     a sparse (items x items) matrix of non-negative scores, from which each item keeps its
-    `max_neighbours` best neighbours."""
+    `max_neighbours` best neighbours.
+
+    A context's items score the sum of their similarities to them; items no context item is
+    similar to score 0, so popular items fill what co-occurrence cannot (unknown or sparse items
+    still get `k` results): ties break by popularity.
+    """
 
     def __init__(self, max_neighbours, user_column, item_column, weight_column):
+        super().__init__(user_column, item_column)
         self.max_neighbours = check_positive_int("max_neighbours", max_neighbours)
-        self.user_column = user_column
-        self.item_column = item_column
         self.weight_column = weight_column
-        self.items = None
 
     def fit(self, interactions):
         matrix, self.items = user_item_matrix(interactions, self.user_column, self.item_column, self.weight_column)
@@ -78,6 +72,7 @@ class ItemSimilarityRecommender:
         self._popularity_rank[self._popular] = np.arange(self._popular.size)
         similarity = sparse.csr_matrix(self._similarity(interactions, matrix))
         self._neighbours, self._neighbour_scores = self._top_neighbours(similarity)
+        self.remember_histories(interactions)
         return self
 
     def _top_neighbours(self, similarity):
@@ -100,13 +95,9 @@ class ItemSimilarityRecommender:
             scores[item, :order.size] = values[order]
         return neighbours, scores
 
-    def _check_fitted(self):
-        if self.items is None:
-            raise ValueError(f"{type(self).__name__} is not fitted: call fit(interactions) first.")
-
     def similar_items(self, item, k=None):
         """The stored neighbours of `item`, best first: `(item ids, scores)`; empty for unknown items."""
-        self._check_fitted()
+        self.check_fitted()
         index = self.items.encode([item])[0] - 1
         if index < 0:
             return np.array([], dtype=object), np.array([])
@@ -114,28 +105,15 @@ class ItemSimilarityRecommender:
         ids = np.array(self.items.ids + [None], dtype=object)[self._neighbours[index][keep]]
         return ids[:k], self._neighbour_scores[index][keep][:k]
 
-    def recommend(self, history, k, exclude_seen=True):
-        """Items ranked by their summed similarity to the history's items, then popular items.
+    def tie_breaking_rank(self):
+        return self._popularity_rank
 
-        Args:
-            history: the user's item ids, or one item id (Personalize's SIMS: items like this one).
-                Ids unknown at fit time add nothing.
-            k: how many items to return.
-            exclude_seen: leave out the history's items.
-        """
-        self._check_fitted()
-        check_positive_int("k", k)
+    def score_items(self, contexts):
+        self.check_fitted()
         count = len(self.items)
-        known = self.items.encode(as_history(history)) - 1
-        known = known[known >= 0]
-        scores = np.zeros(count + 1)  # the last slot collects the padding
-        np.add.at(scores, self._neighbours[known].ravel(), self._neighbour_scores[known].ravel())
-        scores = scores[:count]
-        excluded = np.zeros(count, dtype=bool)
-        if exclude_seen:
-            excluded[known] = True
-        candidates = np.flatnonzero((scores > 0) & ~excluded)
-        chosen = candidates[np.lexsort((self._popularity_rank[candidates], -scores[candidates]))][:k]
-        excluded[chosen] = True
-        chosen = np.concatenate([chosen, first_items(self._popular, excluded, k - chosen.size)])
-        return np.array(self.items.ids, dtype=object)[chosen]
+        scores = np.zeros((len(contexts), count + 1))  # the last column collects the padding
+        for row, context in enumerate(contexts):
+            known = self.items.encode(context) - 1
+            known = known[known >= 0]
+            np.add.at(scores[row], self._neighbours[known].ravel(), self._neighbour_scores[known].ravel())
+        return scores[:, :count]

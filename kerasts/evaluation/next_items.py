@@ -1,31 +1,10 @@
-"""Next-item evaluation of session models, with the HRNN paper's protocol."""
+"""Next-item evaluation of any recommender on sessions, with the HRNN paper's protocol."""
 
 import numpy as np
-import pandas as pd
 
-from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import SESSION_COLUMN
-
-
-def _scores(ranks, ks, events_read=None, position_buckets=None):
-    """Recall and MRR at each k; with `position_buckets`, also per bucket of `events_read` (how many events of
-    the session the target's prediction had read)."""
-    ranks = np.asarray(ranks, dtype="float64")
-    results = {}
-    for k in ks:
-        hit = ranks <= k
-        results[f"recall_at_{k}"] = float(hit.mean()) if ranks.size else 0.0
-        results[f"mrr_at_{k}"] = float(np.where(hit, 1.0 / ranks, 0.0).mean()) if ranks.size else 0.0
-    results["targets"] = int(ranks.size)
-    if position_buckets is not None:
-        events_read = np.asarray(events_read)
-        results["by_position"] = {}
-        bounds = list(position_buckets) + [np.inf]
-        for first, following in zip(bounds, bounds[1:]):
-            label = (f"{first}+" if following == np.inf else str(first) if following == first + 1
-                     else f"{first}-{following - 1}")
-            results["by_position"][label] = _scores(ranks[(events_read >= first) & (events_read < following)], ks)
-    return results
+from kerasts.metrics.ranking import single_target_metrics
+from kerasts.protocols.recommender import sessions_required
 
 
 def _checked_buckets(position_buckets):
@@ -38,105 +17,74 @@ def _checked_buckets(position_buckets):
     return buckets
 
 
-def evaluate_next_items(model, history, test, ks=(5, 20), chunk_steps=4, user_column="USER_ID",
-                        item_column="ITEM_ID", timestamp_column="TIMESTAMP", position_buckets=None,
-                        exclude_seen=False, warm_user_state=True):
-    """Recall@K and MRR@K of an `HRNN` over the full catalog, as the HRNN paper measures them.
+def _by_position(ranks, events_read, buckets, ks):
+    bounds = list(buckets) + [np.inf]
+    results = {}
+    for first, following in zip(bounds, bounds[1:]):
+        label = (f"{first}+" if following == np.inf else str(first) if following == first + 1
+                 else f"{first}-{following - 1}")
+        inside = (events_read >= first) & (events_read < following)
+        results[label] = {**single_target_metrics(ranks[inside], ks), "targets": int(inside.sum())}
+    return results
 
-    Each test user's earlier sessions (`history`) are replayed first to warm the user state; then
-    every event of their test session but the last is an input, and the next event the target.
-    Targets unknown to the model's item vocabulary (`model.items`) are skipped (they cannot be ranked).
 
-    `position_buckets`, e.g. `(1, 2, 4, 8)`, also scores the targets by how many events of the test
-    session had been read when they were predicted: 1, 2-3, 4-7 and 8 or more.
+def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_seen=False, position_buckets=None,
+                        user_column="USER_ID", item_column="ITEM_ID", **scoring_options):
+    """Next-item metrics of a `kerasts.protocols.Recommender` over the full catalog, as the HRNN paper
+    measures them: every event of a test session but the last is read, and the next one is the target.
 
-    `exclude_seen=True` ranks only items the user has not interacted with yet (in `history` or earlier in
-    the test session), as a filter of consumed items does in serving; a target the user had already
-    interacted with then counts as a miss.
+    The recommender scores each target through `next_item_scores(test, history, **scoring_options)`:
+    baselines from the session so far (`last_item_only=True`: from its last item), `SessionRecommender`
+    with each user's earlier sessions (`history`) replayed into its user state first
+    (`warm_user_state=False` starts each test session from a zero user state instead). A target ranks
+    after every item scored higher, and after equal ones that `tie_breaking_rank` puts first; targets
+    the recommender's vocabulary does not know cannot be ranked and are counted in `skipped_targets`.
 
-    `warm_user_state=False` starts each test session from a zero user state instead (the history still
-    counts for `exclude_seen`): the difference to the default is what the user state adds.
+    Args:
+        recommender: a fitted recommender.
+        test: sessions to evaluate (`SESSION_ID`, in time order), e.g. `leave_last_session_out`'s.
+        history: the users' earlier events, for the user state and for `exclude_seen`.
+        ks: cut-offs.
+        exclude_seen: rank only items the user has not interacted with yet (in `history` or earlier in
+            the test session), as a filter of consumed items does in serving; a target the user had
+            already interacted with then counts as a miss.
+        position_buckets: e.g. `(1, 2, 4, 8)` also scores targets by how many events of the session
+            had been read when they were predicted: 1, 2-3, 4-7 and 8 or more.
 
     Returns:
-        Dict with `recall_at_{k}`, `mrr_at_{k}` and `targets` (how many were ranked); with
-        `position_buckets`, `by_position` maps each bucket's label ("1", "2-3", ..., "8+") to such a dict.
+        `kerasts.metrics.single_target_metrics` (Personalize's names: `recall_at_{k}`,
+        `mean_reciprocal_rank_at_{k}`, ...), `targets` (how many were ranked) and `skipped_targets`;
+        with `position_buckets`, `by_position` maps each bucket's label ("1", "2-3", ..., "8+") to such a dict.
     """
-    position_buckets = _checked_buckets(position_buckets)
-    users = test[user_column].unique()
-    combined = pd.concat([history[history[user_column].isin(users)].assign(_test=False), test.assign(_test=True)])
-    combined = combined.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
-    batches = SessionParallelBatches(combined, model.items, num_slots=len(users), steps=chunk_steps,
-                                     user_column=user_column, item_column=item_column)
-    test_rows = combined["_test"].to_numpy()
-    is_test = np.append(test_rows, False)
-    user_start = batches.user_start
-    if not warm_user_state:
-        first_test_rows = test_rows & ~np.append(False, test_rows[:-1])  # a user's test rows follow their history
-        user_start = np.maximum(user_start, np.append(first_test_rows, False)[batches.rows])
-    read = np.append(combined.groupby(SESSION_COLUMN, sort=False).cumcount().to_numpy() + 1, 0)
-    consumed = _ConsumedItems(combined, model.items, user_column, item_column) if exclude_seen else None
-    session_state, user_state = model.zero_states(len(users))
-    ranks, events_read = [], []
-    for chunk in range(len(batches)):
-        span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
-        inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
-                  "user_start": user_start[:, span]}
-        logits, session_state, user_state = model.run(inputs, session_state, user_state)
-        logits = np.array(logits)[..., 1:]  # index 0 is padding, never recommended
-        if consumed is not None:
-            logits[consumed.through(batches.rows[:, span])[..., 1:]] = -np.inf
-        targets = batches.targets[:, span]
-        scored = (batches.valid[:, span] > 0) & is_test[batches.rows[:, span]] & (targets > 0)
-        target_scores = np.take_along_axis(logits, np.maximum(targets - 1, 0)[..., None], axis=-1)
-        # A target excluded as already consumed is a miss, however few items remain.
-        target_ranks = np.where(target_scores[..., 0] == -np.inf, np.inf, (logits > target_scores).sum(axis=-1) + 1)
-        ranks.extend(target_ranks[scored])
-        events_read.extend(read[batches.rows[:, span]][scored])
-    return _scores(ranks, ks, events_read, position_buckets)
-
-
-def evaluate_next_item_recommender(recommender, test, ks=(5, 20), last_item_only=False, user_column="USER_ID",
-                                   item_column="ITEM_ID", position_buckets=None, exclude_seen=False, history=None):
-    """The same targets for a baseline with `recommend(history, k, exclude_seen)`: at each step the
-    history is the test session so far (or only its last item), repeats allowed; `position_buckets`
-    and `exclude_seen` as in `evaluate_next_items` (the user's earlier items are those in `history`,
-    when given, plus the test session so far)."""
-    position_buckets = _checked_buckets(position_buckets)
+    test = sessions_required(test).reset_index(drop=True)
+    buckets = _checked_buckets(position_buckets)
+    recommender.check_fitted()
+    items = recommender.items
+    targets = np.append(items.encode(test[item_column].iloc[1:]), 0) - 1  # the next row's item, -1 unknown
+    read = test.groupby(SESSION_COLUMN, sort=False).cumcount().to_numpy() + 1
+    users = test[user_column].to_numpy()
     earlier = ({} if history is None or not exclude_seen
-               else history.groupby(user_column)[item_column].agg(set).to_dict())
-    ranks, events_read = [], []
-    depth = max(ks)
-    for _, session in test.groupby(SESSION_COLUMN, sort=False):
-        items = session[item_column].tolist()
-        consumed = set(earlier.get(session[user_column].iloc[0], ()))
-        for position in range(1, len(items)):
-            consumed.add(items[position - 1])
-            excluded = consumed if exclude_seen else set()
-            context = items[position - 1:position] if last_item_only else items[:position]
-            recommended = [item for item in recommender.recommend(context, depth + len(excluded), exclude_seen=False)
-                           if item not in excluded][:depth]
-            ranks.append(recommended.index(items[position]) + 1 if items[position] in recommended else depth + 1)
-            events_read.append(position)
-    return _scores(ranks, ks, events_read, position_buckets)
-
-
-class _ConsumedItems:
-    """Which items each user has interacted with so far, as `evaluate_next_items` reads their rows in order."""
-
-    def __init__(self, rows, items, user_column, item_column):
-        self.users = pd.factorize(rows[user_column])[0]
-        self.items = items.encode(rows[item_column])
-        # Rows come sorted by user, so user codes count up and each user's first row follows the last one's.
-        self.marked_through = np.flatnonzero(np.append(True, self.users[1:] != self.users[:-1])) - 1
-        self.consumed = np.zeros((self.users.max() + 1, len(items) + 1), bool)
-
-    def through(self, step_rows):
-        """For rows (slots, steps) read in order (-1: padding), the items consumed up to each row, inclusive."""
-        masks = np.zeros(step_rows.shape + (self.consumed.shape[1],), bool)
-        for slot, step in zip(*np.nonzero(step_rows >= 0)):
-            row = step_rows[slot, step]
-            user = self.users[row]
-            self.consumed[user, self.items[self.marked_through[user] + 1:row + 1]] = True
-            self.marked_through[user] = row
-            masks[slot, step] = self.consumed[user]
-        return masks
+               else history.groupby(user_column)[item_column].agg(list).to_dict())
+    codes = items.encode(test[item_column]) - 1
+    tie_rank = recommender.tie_breaking_rank()
+    ranks, events_read, skipped = [], [], 0
+    for rows, scores in recommender.next_item_scores(test, history=history, **scoring_options):
+        scores = np.array(scores, dtype="float64")  # a writable copy
+        if exclude_seen:
+            for position, row in enumerate(rows):
+                first = row - read[row] + 1
+                consumed = np.concatenate([items.encode(earlier.get(users[row], [])) - 1, codes[first:row + 1]])
+                scores[position, consumed[consumed >= 0]] = -np.inf
+        known = targets[rows] >= 0
+        skipped += int((~known).sum())
+        rows, scores, target = rows[known], scores[known], targets[rows][known]
+        target_scores = scores[np.arange(len(rows)), target][:, None]
+        ahead = (scores > target_scores) | ((scores == target_scores) & (tie_rank[None] < tie_rank[target][:, None]))
+        # A target excluded as already consumed is a miss, however few items remain.
+        ranks.extend(np.where(target_scores[:, 0] == -np.inf, np.inf, ahead.sum(axis=1) + 1))
+        events_read.extend(read[rows])
+    ranks, events_read = np.asarray(ranks, dtype="float64"), np.asarray(events_read)
+    results = {**single_target_metrics(ranks, ks), "targets": int(ranks.size), "skipped_targets": skipped}
+    if buckets is not None:
+        results["by_position"] = _by_position(ranks, events_read, buckets, ks)
+    return results

@@ -8,10 +8,11 @@ def evaluate_recommender(recommender, split, ks=(5, 10, 25), catalog_size=None, 
     """Personalize-style offline metrics of a fitted recommender on held-out users.
 
     Each test user's input events are their history; the recommender ranks the catalog for them
-    (`recommend(history, k, exclude_seen)`), and their ground-truth items are the relevant ones.
+    (`recommend(history=..., k=..., exclude_seen=...)`), and their ground-truth items are the
+    relevant ones.
 
     Args:
-        recommender: anything with `recommend(history, k, exclude_seen)`, fitted on `split[0]`.
+        recommender: a `kerasts.protocols.Recommender` fitted on `split[0]`.
         split: `(train, test_input, test_truth)`, as `kerasts.data.personalize_split` returns.
         ks: cut-offs of the ranking metrics; the recommender is asked for `max(ks)` items.
         catalog_size: items coverage is measured against; by default the distinct items of the
@@ -35,6 +36,6 @@ def evaluate_recommender(recommender, split, ks=(5, 10, 25), catalog_size=None, 
         catalog_size = pd.concat([table[item_column] for table in split]).nunique()
     histories = test_input.groupby(user_column)[item_column].agg(list)
     truths = test_truth.groupby(user_column)[item_column].agg(set)
-    recommended = [recommender.recommend(histories.get(user, []), max(ks), exclude_seen=exclude_seen)
-                   for user in truths.index]
+    recommended = [recommender.recommend(history=histories.get(user, []), k=max(ks),
+                                         exclude_seen=exclude_seen).item_ids for user in truths.index]
     return ranking_metrics(recommended, list(truths), ks=ks, catalog_size=catalog_size)

@@ -6,12 +6,12 @@ from kerasts.metrics.forecast import (
 )
 from kerasts.metrics.ranking import (
     catalog_coverage, hit_rate_at_k, mean_reciprocal_rank_at_k, ndcg_at_k, precision_at_k, ranking_metrics,
-    recall_at_k,
+    recall_at_k, single_target_metrics,
 )
 
 __all__ = [
     "catalog_coverage", "coverage", "crps", "hit_rate_at_k", "interval_coverage", "mape", "mase",
     "mean_reciprocal_rank_at_k", "mean_weighted_quantile_loss", "nd", "ndcg_at_k", "nrmse", "precision_at_k",
-    "quantile_loss", "ranking_metrics", "recall_at_k", "rho_risk", "rmse", "seasonality_for_frequency", "wape",
-    "weighted_quantile_loss",
+    "quantile_loss", "ranking_metrics", "recall_at_k", "rho_risk", "rmse", "seasonality_for_frequency",
+    "single_target_metrics", "wape", "weighted_quantile_loss",
 ]

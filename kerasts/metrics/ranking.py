@@ -95,3 +95,23 @@ def ranking_metrics(recommended, relevant, ks=(5, 10, 25), catalog_size=None):
     if catalog_size is not None:
         results["coverage"] = catalog_coverage(recommended, catalog_size)
     return results
+
+
+def single_target_metrics(ranks, ks=(5, 20)):
+    """`ranking_metrics`' names and values when each query has one relevant item at `ranks` (1-based,
+    `inf` where it is missing), as next-item evaluation scores a session's next event: precision,
+    recall, hit rate, MRR and NDCG at each k. Computed from the ranks rather than from lists, for
+    the thousands of targets a session split has; a test checks both agree."""
+    ranks = np.asarray(ranks, dtype="float64")
+    results = {}
+    for k in ks:
+        check_positive_int("k", k)
+        hit = ranks <= k
+        mean = (lambda values: float(values.mean())) if ranks.size else (lambda values: 0.0)
+        results[f"precision_at_{k}"] = mean(hit / k)
+        results[f"recall_at_{k}"] = mean(hit.astype(float))
+        results[f"hit_rate_at_{k}"] = mean(hit.astype(float))
+        results[f"mean_reciprocal_rank_at_{k}"] = mean(np.where(hit, 1.0 / ranks, 0.0))
+        results[f"normalized_discounted_cumulative_gain_at_{k}"] = mean(
+            np.where(hit, 1.0 / np.log2(1.0 + np.minimum(ranks, k)), 0.0))
+    return results

@@ -4,9 +4,9 @@ from kerasts.models.deepar import DeepAR, DeepARForecaster
 from kerasts.models.hrnn import HRNN, SessionRecommender
 from kerasts.models.mmoe import MMoE, SharedBottom
 from kerasts.models.point_forecaster import point_forecaster
-from kerasts.models.two_tower import HistoryRecommender, TwoTower, history_two_tower
+from kerasts.models.two_tower import TwoTower, TwoTowerRecommender, history_two_tower
 
 __all__ = [
-    "DeepAR", "DeepARForecaster", "HRNN", "HistoryRecommender", "MMoE", "SessionRecommender", "SharedBottom", "TwoTower",
-    "history_two_tower", "point_forecaster",
+    "DeepAR", "DeepARForecaster", "HRNN", "MMoE", "SessionRecommender", "SharedBottom", "TwoTower",
+    "TwoTowerRecommender", "history_two_tower", "point_forecaster",
 ]

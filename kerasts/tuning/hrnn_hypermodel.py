@@ -1,12 +1,12 @@
-import keras
 import keras_tuner
 
-from kerasts.models.hrnn.hrnn import HRNN
+from kerasts.models.hrnn.session_recommender import SessionRecommender
 
 
 class HRNNHyperModel(keras_tuner.HyperModel):
-    """Searches an `HRNN` for a catalog, trained with full-catalog cross-entropy on
-    `SessionParallelBatches(...).dataset()` (pass it as the training data; `num_slots` must match).
+    """Searches an `HRNN` for a catalog, built and compiled by `SessionRecommender`'s recipe (full-catalog
+    cross-entropy, Adam), trained on `SessionParallelBatches(...).dataset()` (pass it as the training
+    data; `num_slots` must match).
 
     Default search space (`hp` names are stable):
     - `units`: 32..256, step 32 (session GRU; the user GRU has the same size)
@@ -34,14 +34,13 @@ class HRNNHyperModel(keras_tuner.HyperModel):
     def build(self, hp):
         personal = ({"mode": hp.Choice("mode", ["init", "all"]),
                      "user_dropout": hp.Float("user_dropout", 0.0, 0.75, step=0.25)} if self.user_gru else {})
-        model = HRNN(self.item_ids, units=hp.Int("units", 32, 256, step=32),
-                     embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), user_gru=self.user_gru,
-                     num_slots=self.num_slots, dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
-                     hidden_dropout=hp.Float("hidden_dropout", 0.0, 0.5, step=0.1),
-                     tie_embeddings=hp.Boolean("tie_embeddings"), **personal)
-        model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        return model
+        recipe = SessionRecommender(learning_rate=hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),
+                                    num_slots=self.num_slots, units=hp.Int("units", 32, 256, step=32),
+                                    embedding_dim=hp.Choice("embedding_dim", [16, 32, 64, 128]), user_gru=self.user_gru,
+                                    dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
+                                    hidden_dropout=hp.Float("hidden_dropout", 0.0, 0.5, step=0.1),
+                                    tie_embeddings=hp.Boolean("tie_embeddings"), **personal)
+        return recipe.build_model(self.item_ids)
 
     def fit(self, hp, model, *args, **kwargs):
         kwargs["shuffle"] = False  # slots continue from batch to batch

@@ -32,10 +32,10 @@ def test_sims_scores_are_discounted_cooccurrence_counts():
 def test_sims_min_cointeractions_and_popular_fallback_for_unknown_and_sparse_items():
     model = SIMS(min_cointeractions=2).fit(SMALL)
     assert list(model.similar_items("x")[0]) == ["y"]  # z shares one user only
-    assert list(model.recommend("x", 3)) == ["y", "w", "z"]  # then popular items (ties by id)
-    assert list(model.recommend(["never-seen"], 2)) == ["x", "y"]
-    assert list(model.recommend("w", 2)) == ["x", "y"]  # w has no neighbours at all
-    assert list(model.recommend("x", 2, exclude_seen=False)) == ["y", "x"]
+    assert list(model.recommend(item_id="x", k=3).item_ids) == ["y", "w", "z"]  # then popular items (ties by id)
+    assert list(model.recommend(history=["never-seen"], k=2).item_ids) == ["x", "y"]
+    assert list(model.recommend(item_id="w", k=2).item_ids) == ["x", "y"]  # w has no neighbours at all
+    assert list(model.recommend(item_id="x", k=2, exclude_seen=False).item_ids) == ["y", "x"]
 
 
 def test_history_scores_add_up_over_its_items():
@@ -43,7 +43,7 @@ def test_history_scores_add_up_over_its_items():
                     ("d", "s"), ("e", "p"), ("e", "s"), ("f", "q"), ("f", "s")])
     model = SIMS(popularity_discount=0.0, min_cointeractions=1).fit(table)
     # From p: q 2, s 1. From r: s 2. Summed: s 3 beats q 2.
-    assert list(model.recommend(["p", "r"], 2)) == ["s", "q"]
+    assert list(model.recommend(history=["p", "r"], k=2).item_ids) == ["s", "q"]
 
 
 def test_event_weights_shift_sims_and_popularity():
@@ -117,12 +117,12 @@ def test_bad_settings(make, message):
 
 def test_bad_input_and_calls():
     with pytest.raises(ValueError, match="not fitted"):
-        SIMS().recommend(["x"], 3)
+        SIMS().recommend(history=["x"], k=3)
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['ITEM_ID'\]"):
         Swing().fit(SMALL.drop(columns="ITEM_ID"))
     with pytest.raises(ValueError, match="needs column 'TIMESTAMP'"):
         Swing(max_items_per_user=5).fit(SMALL.drop(columns="TIMESTAMP"))
     with pytest.raises(ValueError, match="`k` must be a positive integer"):
-        SIMS().fit(SMALL).recommend(["x"], 0)
+        SIMS().fit(SMALL).recommend(history=["x"], k=0)
     with pytest.raises(ValueError, match="is empty"):
         SIMS().fit(SMALL.iloc[:0])

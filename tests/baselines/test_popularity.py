@@ -15,14 +15,14 @@ def _interactions():
 
 def test_ranks_by_distinct_users_not_events_and_excludes_seen():
     model = Popularity().fit(_interactions())
-    assert list(model.recommend([], 4)) == ["x", "y", "w", "z"]  # ties by id
-    assert list(model.recommend(["x"], 2)) == ["y", "w"]
-    assert list(model.recommend(["x"], 2, exclude_seen=False)) == ["x", "y"]
+    assert list(model.recommend(history=[], k=4).item_ids) == ["x", "y", "w", "z"]  # ties by id
+    assert list(model.recommend(history=["x"], k=2).item_ids) == ["y", "w"]
+    assert list(model.recommend(history=["x"], k=2, exclude_seen=False).item_ids) == ["x", "y"]
 
 
 def test_unfitted_model_says_so():
     with pytest.raises(ValueError, match="call fit"):
-        Popularity().recommend([], 3)
+        Popularity().recommend(history=[], k=3)
 
 
 def test_evaluate_recommender_uses_histories_and_personalize_names():

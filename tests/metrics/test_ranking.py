@@ -75,3 +75,15 @@ def test_keras_rs_metrics_for_fit_agree_with_the_personalize_evaluators(name):
     ranked = np.argsort(-scores, axis=1)
     relevant = [set(np.flatnonzero(row)) for row in labels]
     assert float(metric.result()) == pytest.approx(evaluator(ranked, relevant, 5), abs=1e-6)
+
+
+def test_single_target_metrics_equal_the_list_metrics_with_one_relevant_item():
+    rng = np.random.default_rng(0)
+    lists = [list(rng.permutation(30)[:25]) for _ in range(40)]
+    targets = [int(rng.integers(0, 30)) for _ in range(40)]
+    ranks = [ranked.index(target) + 1 if target in ranked else np.inf for ranked, target in zip(lists, targets)]
+    from_lists = ranking.ranking_metrics(lists, [{target} for target in targets], ks=(1, 5, 20))
+    from_ranks = ranking.single_target_metrics(ranks, ks=(1, 5, 20))
+    assert from_ranks.keys() == from_lists.keys()
+    for name, value in from_lists.items():
+        assert from_ranks[name] == pytest.approx(value), name

@@ -135,6 +135,13 @@ class HRNN(ServingEndpointsMixin, keras.Model):
 
         Returns `(logits (batch, num_items + 1), session_state, user_state)`.
         """
+        readout, session_state, user_state = self.advance(items, session_start, user_start, session_state,
+                                                          user_state, training=training)
+        return self.catalog_scores(readout), session_state, user_state
+
+    def advance(self, items, session_start, user_start, session_state, user_state, training=False):
+        """`step` without the catalog scores: `(readout, session_state, user_state)`, the readout being
+        what the output layer reads (`catalog_scores(readout)` scores it)."""
         session_start = keras.ops.cast(keras.ops.reshape(session_start, (-1, 1)), "float32")
         user_start = keras.ops.cast(keras.ops.reshape(user_start, (-1, 1)), "float32")
         if self.user_gru:
@@ -154,7 +161,7 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         session_state = states[0] if isinstance(states, (list, tuple)) else states
         output = self.output_dropout(output, training=training)
         readout = keras.ops.concatenate([output, user_seen], axis=-1) if self.user_to_output else output
-        return self.catalog_scores(readout), session_state, user_state
+        return readout, session_state, user_state
 
     def catalog_scores(self, readout):
         """Logits over the catalog (index 0 included) from the output layer's input."""
@@ -178,6 +185,21 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         first = (tf.zeros((batch, self.num_items + 1)), session_state, user_state)
         logits, session_states, user_states = tf.scan(advance, by_step, first)
         return tf.transpose(logits, (1, 0, 2)), session_states[-1], user_states[-1]
+
+    def read(self, inputs, session_state, user_state):
+        """`run` scoring only the last step: `(readout, session_state, user_state)` after all steps
+        (the logits of every step would be steps x catalog floats per row)."""
+        by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
+
+        def advance(carry, step_inputs):
+            _, session, user = carry
+            return self.advance(*step_inputs, session, user)
+
+        batch = tf.shape(by_step[0])[1]
+        width = self.units + (self.user_units if self.user_to_output else 0)
+        readouts, session_states, user_states = tf.scan(advance, by_step,
+                                                        (tf.zeros((batch, width)), session_state, user_state))
+        return readouts[-1], session_states[-1], user_states[-1]
 
     def serving_signature(self):
         return {"items": tf.TensorSpec((None, None), tf.int32, name="items"),

@@ -1,36 +1,154 @@
+"""HRNN's training recipe and live use, as a `kerasts.protocols.Recommender`."""
+
 import json
 import warnings
 
+import keras
 import numpy as np
+import pandas as pd
+
+from kerasts._checks import check_positive_int
+from kerasts.data.session_batches import SessionParallelBatches
+from kerasts.data.sessions import SESSION_COLUMN, sessionize
+from kerasts.data.vocabulary import IdVocabulary
+from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
+from kerasts.models.hrnn.hrnn import HRNN
+from kerasts.protocols.recommender import Recommender
+
+LOSSES = ("cross_entropy", "sampled", "bpr_max", "top1_max")
 
 
-class SessionRecommender:
-    """Live use of a trained `HRNN`, like Amazon Personalize's event tracker: per-user state, new
-    events fed through the networks without retraining, next items for the current session.
+class SessionRecommender(Recommender):
+    """HRNN trained on Personalize tables and used live, like Amazon Personalize's HRNN recipe with
+    its event tracker.
 
-    `put_events(user_id, session_id, events)` advances the user's state item by item: a new user
-    starts from a zero user state; a new `session_id` first folds the previous session into the
-    user state, as in training. Items the model does not know are skipped and counted in
-    `unknown_items` (with a warning), never an error. `recommend(user_id, k)` ranks the catalog
-    for the user's current session; a user without events gets an empty list; `exclude_seen=True`
-    leaves out every item the user has had here (as Personalize's filters of interacted items do, and
-    as `evaluate_next_items(exclude_seen=True)` scores), `exclude_seen="session"` only the current
-    session's. `save(path)` and
-    `SessionRecommender.load(path, model)` keep the states across restarts.
+    The recipe (`fit(interactions)`): sessions from `SESSION_ID` when the table has it, otherwise
+    a new session after `session_gap_seconds` of inactivity (`sessionize`); an `HRNN` over the
+    interactions' items with the `network` settings; GRU4Rec's session-parallel batches of
+    `num_slots` x `steps`; Adam at `learning_rate` on `loss` (full-catalog cross-entropy, in-batch
+    plus 256 negatives drawn by popularity with log-Q, BPR-max or TOP1-max) for `epochs`, after
+    `keras.utils.set_random_seed(seed)`. The settings that led on MovieLens sessions are in
+    benchmarks/RESULTS.md.
+
+    Live use: `put_events(user_id, items, session_id)` advances the user's state item by item (a
+    new user starts from a zero user state; a new `session_id` first folds the previous session
+    into the user state, as in training); items the model does not know are skipped and counted in
+    `unknown_items` (with a warning), never an error. `recommend(user_id=...)` ranks the catalog for
+    the user's current session; a user without live events is read from their known history (from
+    `fit`) as one session, and `history` or `item_id` are read the same way. `save(path)` and
+    `SessionRecommender.load(path, model)` keep the live states across restarts.
 
     Args:
-        model: a trained `HRNN` (its item vocabulary names the items).
+        model: a trained `HRNN` to use as it is (then `fit` is not needed; `fit` trains a new one).
+        session_gap_seconds: inactivity that starts a new session, for tables without `SESSION_ID`.
+        epochs, learning_rate, loss, num_slots, steps, seed: the training.
+        verbose: Keras's progress display.
+        **network: `HRNN` settings (`units`, `mode`, `user_gru`, `embedding_dim`, `dropout`,
+            `hidden_dropout`, `user_dropout`, `tie_embeddings`, ...).
+
+    Attributes:
+        model: the `HRNN` (export it with `model.export(path, k=...)`).
+        training_events: session-parallel steps per epoch of the last `fit`.
     """
 
-    def __init__(self, model):
+    def __init__(self, model=None, session_gap_seconds=30 * 60, epochs=5, learning_rate=1e-3, loss="cross_entropy",
+                 num_slots=32, steps=10, seed=0, verbose=0, user_column="USER_ID", item_column="ITEM_ID",
+                 timestamp_column="TIMESTAMP", **network):
+        super().__init__(user_column, item_column)
+        self.timestamp_column = timestamp_column
+        if loss not in LOSSES:
+            raise ValueError(f"`loss` must be one of {LOSSES}, got {loss!r}.")
+        if session_gap_seconds <= 0:
+            raise ValueError(f"`session_gap_seconds` must be positive, got {session_gap_seconds!r}.")
+        self.session_gap_seconds = session_gap_seconds
+        self.epochs = check_positive_int("epochs", epochs)
+        self.learning_rate, self.loss, self.seed, self.verbose = learning_rate, loss, seed, verbose
+        self.num_slots = check_positive_int("num_slots", num_slots)
+        self.steps = check_positive_int("steps", steps)
+        self.network = network
         self.model = model
+        self.items = None if model is None else model.items
         self.users = {}
         self.unknown_items = 0
 
-    def put_events(self, user_id, session_id, events):
-        """Feeds the user's new events (item ids, in time order) of session `session_id`."""
+    # The recipe.
+
+    def build_model(self, item_ids, sessions=None):
+        """A compiled `HRNN` over `item_ids` with the recipe's settings (`sessions`, the training
+        data, give the sampled loss its item popularity)."""
+        model = HRNN(item_ids, num_slots=self.num_slots, **self.network)
+        model.compile(keras.optimizers.Adam(self.learning_rate), loss=self._loss(model.items, sessions))
+        return model
+
+    def _loss(self, items, sessions):
+        if self.loss == "cross_entropy":
+            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if self.loss == "sampled":
+            if sessions is None:
+                raise ValueError("The sampled loss draws negatives by popularity: build_model needs the sessions.")
+            counts = np.bincount(items.encode(sessions[self.item_column]), minlength=len(items) + 1).astype("float64")
+            counts[0] = 0.0  # padding is never drawn
+            return SampledCrossEntropy(counts.tolist(), num_negatives=256)
+        return {"bpr_max": BPRMax, "top1_max": TOP1Max}[self.loss]()
+
+    def sessions(self, interactions):
+        """The table with `SESSION_ID`: its own, or cut by `session_gap_seconds`."""
+        if SESSION_COLUMN in interactions.columns:
+            return interactions
+        return sessionize(interactions, self.session_gap_seconds, self.user_column, self.timestamp_column)
+
+    def train(self, model, sessions, callbacks=None, **fit_kwargs):
+        """Fits `model` on session-parallel batches of `sessions` (slots continue across batches, so
+        never shuffled). Returns Keras's `History`."""
+        batches = SessionParallelBatches(sessions, model.items, self.num_slots, self.steps, self.user_column,
+                                         self.item_column)
+        self.training_events = batches.num_steps
+        fit_kwargs.setdefault("epochs", self.epochs)
+        fit_kwargs.setdefault("verbose", self.verbose)
+        return model.fit(batches.dataset(), shuffle=False, callbacks=list(callbacks or []), **fit_kwargs)
+
+    def fit(self, interactions, callbacks=None):
+        sessions = self.sessions(interactions)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.build_model(IdVocabulary.fit(sessions[self.item_column]).ids, sessions)
+        self.history = self.train(model, sessions, callbacks)
+        self.model, self.items, self.users, self.unknown_items = model, model.items, {}, 0
+        self.remember_histories(sessions)
+        return self
+
+    # The recommender protocol.
+
+    def score_items(self, contexts):
+        """Each context read as one session of a new user, from zero states."""
+        self.check_fitted()
+        codes = [index[index > 0] for index in (self.items.encode(context) for context in contexts)]
+        length = max([len(code) for code in codes] + [1])
+        items = np.zeros((len(codes), length), "int32")
+        starts = np.zeros((len(codes), length), "float32")
+        for row, code in enumerate(codes):
+            items[row, length - len(code):] = code  # right-aligned: the state resets at the first real event
+            starts[row, length - max(len(code), 1)] = 1.0
+        readout, _, _ = self.model.read({"items": items, "session_start": starts, "user_start": starts},
+                                        *self.model.zero_states(len(codes)))
+        scores = np.array(self.model.catalog_scores(readout))[:, 1:]
+        scores[[row for row, code in enumerate(codes) if not len(code)]] = 0.0  # nothing read: no preference
+        return scores
+
+    def context_scores(self, user_id, item_id, history):
         state = self.users.get(user_id)
-        for item, index in zip(events, self.model.items.encode(events)):
+        if state is None or item_id is not None or history is not None:
+            return super().context_scores(user_id, item_id, history)
+        readout = state["session_state"][None]
+        if self.model.user_to_output:
+            readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
+        return np.asarray(self.model.catalog_scores(readout))[0, 1:]
+
+    def put_events(self, user_id, items, session_id=None):
+        """Feeds the user's new events (item ids, in time order) of session `session_id`."""
+        self.check_fitted()
+        state = self.users.get(user_id)
+        for item, index in zip(items, self.items.encode(items)):
             if index == 0:
                 self.unknown_items += 1
                 warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
@@ -39,49 +157,68 @@ class SessionRecommender:
             new_session = new_user or state["session_id"] != session_id
             session_state, user_state = (self.model.zero_states(1) if new_user
                                          else (state["session_state"][None], state["user_state"][None]))
-            _, session_state, user_state = self.model.step(np.array([index], "int32"), np.array([float(new_session)]),
-                                                           np.array([float(new_user)]), session_state, user_state)
+            _, session_state, user_state = self.model.advance(np.array([index], "int32"),
+                                                              np.array([float(new_session)]),
+                                                              np.array([float(new_user)]), session_state, user_state)
             # Updated in place once the step has run, so each event is applied whole or not at all.
             if new_user:
-                state = self.users[user_id] = {"user_items": set()}
+                state = self.users[user_id] = {}
             if new_session:
                 state["session_items"] = []
             state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
                          user_state=np.asarray(user_state)[0])
-            state["session_items"].append(index)
-            state["user_items"].add(index)
+            state["session_items"].append(self.items.ids[index - 1])
+            super().put_events(user_id, [self.items.ids[index - 1]])
 
-    def recommend(self, user_id, k, exclude_seen=False):
-        """The `k` best next items (ids) for the user's current session; `[]` for users without events.
-        `exclude_seen`: False, True (every item the user has had) or "session" (this session's items)."""
-        if exclude_seen not in (False, True, "session"):
-            raise ValueError(f"`exclude_seen` must be False, True or 'session', got {exclude_seen!r}.")
+    def session_items(self, user_id):
+        """The items of the user's current live session (e.g. `recommend(..., exclude=...)` of them only)."""
         state = self.users.get(user_id)
-        if state is None:
-            return []
-        readout = state["session_state"][None]
-        if self.model.user_to_output:
-            readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
-        scores = np.array(self.model.catalog_scores(readout))[0]  # a writable copy
-        scores[0] = -np.inf
-        if exclude_seen:
-            scores[list(state["session_items" if exclude_seen == "session" else "user_items"])] = -np.inf
-        best = np.argsort(-scores, kind="stable")[:k]
-        return self.model.items.decode([index for index in best if np.isfinite(scores[index])])
+        return [] if state is None else list(state["session_items"])
+
+    def next_item_scores(self, sessions, history=None, last_item_only=False, warm_user_state=True, chunk_steps=4):
+        """The test sessions run session-parallel through the network, after each user's `history`
+        (their earlier sessions) when `warm_user_state`, else from a zero user state at the session."""
+        self.check_fitted()
+        if last_item_only:
+            raise ValueError("HRNN reads the whole session (and the user's history); last_item_only does not apply.")
+        users = sessions[self.user_column].unique()
+        earlier = (history[history[self.user_column].isin(users)].assign(_test_row=-1) if history is not None
+                   else sessions.iloc[:0].assign(_test_row=-1))
+        combined = pd.concat([earlier, sessions.assign(_test_row=np.arange(len(sessions)))])
+        combined = combined.sort_values([self.user_column, self.timestamp_column], kind="stable").reset_index(drop=True)
+        batches = SessionParallelBatches(combined, self.items, num_slots=len(users), steps=chunk_steps,
+                                         user_column=self.user_column, item_column=self.item_column)
+        test_rows = np.append(combined["_test_row"].to_numpy(), -1)
+        user_start = batches.user_start
+        if not warm_user_state:
+            is_test = test_rows[:-1] >= 0
+            first_test_rows = is_test & ~np.append(False, is_test[:-1])  # a user's test rows follow their history
+            user_start = np.maximum(user_start, np.append(first_test_rows, False)[batches.rows])
+        session_state, user_state = self.model.zero_states(len(users))
+        for chunk in range(len(batches)):
+            span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
+            inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
+                      "user_start": user_start[:, span]}
+            logits, session_state, user_state = self.model.run(inputs, session_state, user_state)
+            rows = test_rows[batches.rows[:, span]]
+            scored = (batches.valid[:, span] > 0) & (rows >= 0)
+            if scored.any():
+                yield rows[scored], np.asarray(logits)[scored][:, 1:]  # index 0 is padding, never recommended
 
     def save(self, path):
-        """Writes every user's state to `path` (a .npz file)."""
+        """Writes every live user's state to `path` (a .npz file)."""
         users = list(self.users)
         meta = {"users": users, "sessions": [self.users[user]["session_id"] for user in users],
                 "session_items": [self.users[user]["session_items"] for user in users],
-                "user_items": [sorted(self.users[user]["user_items"]) for user in users],
+                "histories": {str(user): self.user_history(user) for user in users},
                 "unknown_items": self.unknown_items}
-        np.savez(path, meta=np.array(json.dumps(meta, default=int)),
+        np.savez(path, meta=np.array(json.dumps(meta, default=str)),
                  session_states=np.stack([self.users[user]["session_state"] for user in users]) if users else [],
                  user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
 
     @classmethod
     def load(cls, path, model):
+        """The live states `save` wrote, over the trained `model`."""
         recommender = cls(model)
         with np.load(path) as saved:
             meta = json.loads(str(saved["meta"]))
@@ -89,7 +226,7 @@ class SessionRecommender:
                 recommender.users[user] = {"session_id": meta["sessions"][position],
                                            "session_state": saved["session_states"][position],
                                            "user_state": saved["user_states"][position],
-                                           "session_items": meta["session_items"][position],
-                                           "user_items": set(meta["user_items"][position])}
+                                           "session_items": meta["session_items"][position]}
+                recommender._histories[user] = meta["histories"][str(user)]
         recommender.unknown_items = meta["unknown_items"]
         return recommender

@@ -186,6 +186,18 @@ class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model)
 
         return top_k
 
+    @property
+    def index_ids(self):
+        """The indexed catalog's ids, in index order."""
+        self._check_index()
+        return list(self._index.ids)
+
+    def index_scores(self, query_features):
+        """`(queries, indexed items)` scores of the whole index for raw query features (what `retrieve`
+        ranks)."""
+        self._check_index()
+        return self._index.scores(self({"query": query_features})["query_embedding"])
+
     def _check_index(self):
         if self._index is None:
             raise ValueError("No candidate index: call index_candidates(catalog) first.")
@@ -291,8 +303,12 @@ class TopKIndex(tf.Module):
             tf.lookup.KeyValueTensorInitializer(self._ids, tf.range(len(self.ids), dtype=tf.int64)),
             default_value=len(self.ids))  # unknown ids and padding land in an extra column
 
+    def scores(self, query):
+        """`(queries, items)` scores of every indexed item: dot products with the query embeddings."""
+        return tf.matmul(tf.cast(query, tf.float32), self._embeddings, transpose_b=True)
+
     def __call__(self, query, seen_ids, k):
-        scores = tf.matmul(tf.cast(query, tf.float32), self._embeddings, transpose_b=True)
+        scores = self.scores(query)
         positions = self._positions.lookup(tf.convert_to_tensor(seen_ids, tf.string))
         shape = tf.shape(positions, out_type=tf.int64)
         rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)

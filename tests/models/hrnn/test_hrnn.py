@@ -169,26 +169,49 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
     from kerasts.models import SessionRecommender
 
     live = SessionRecommender(habits)
-    assert live.recommend("new-user", 2) == []
-    live.put_events("ann", "s1", ["a"])
-    assert live.recommend("ann", 1) == ["b"]
-    live.put_events("ann", "s1", ["b"])
-    assert live.recommend("ann", 1) == ["c"]
-    live.put_events("bob", "s9", ["c", "b"])
-    assert live.recommend("bob", 1) == ["a"]
+
+    def top(user, k, **options):
+        return list(live.recommend(user_id=user, k=k, **options).item_ids)
+
+    assert len(top("new-user", 2)) == 2  # nothing known: read as an empty session
+    live.put_events("ann", ["a"], session_id="s1")
+    assert top("ann", 1, exclude_seen=False) == ["b"]
+    live.put_events("ann", ["b"], session_id="s1")
+    assert top("ann", 1, exclude_seen=False) == ["c"]
+    live.put_events("bob", ["c", "b"], session_id="s9")
+    assert top("bob", 1, exclude_seen=False) == ["a"]
     with pytest.warns(UserWarning, match="unknown to the model"):
-        live.put_events("bob", "s9", ["zzz"])
-    assert live.unknown_items == 1 and live.recommend("bob", 1) == ["a"]
-    assert "b" not in live.recommend("ann", 3, exclude_seen=True)
-    live.put_events("ann", "s2", ["c"])  # a new session: a and b are hers from before
-    assert live.recommend("ann", 3, exclude_seen=True) == []
-    assert sorted(live.recommend("ann", 3, exclude_seen="session")) == ["a", "b"]
-    with pytest.raises(ValueError, match="`exclude_seen` must be"):
-        live.recommend("ann", 3, exclude_seen="user")
+        live.put_events("bob", ["zzz"], session_id="s9")
+    assert live.unknown_items == 1 and top("bob", 1, exclude_seen=False) == ["a"]
+    assert "b" not in top("ann", 3)  # exclude_seen: every item she has had
+    live.put_events("ann", ["c"], session_id="s2")  # a new session: a and b are hers from before
+    assert top("ann", 3) == []
+    assert sorted(top("ann", 3, exclude_seen=False, exclude=live.session_items("ann"))) == ["a", "b"]
+    assert top("ann", 1, history=["a"], exclude_seen=False) == ["b"]  # a history is read as a session
     live.save(tmp_path / "states.npz")
     restored = SessionRecommender.load(tmp_path / "states.npz", habits)
-    assert restored.recommend("ann", 3) == live.recommend("ann", 3) and restored.unknown_items == 1
-    assert restored.recommend("ann", 3, exclude_seen="session") == live.recommend("ann", 3, exclude_seen="session")
+    assert top("ann", 3, exclude_seen=False) == list(restored.recommend(user_id="ann", k=3, exclude_seen=False).item_ids)
+    assert restored.unknown_items == 1 and restored.session_items("ann") == ["c"] and restored.user_history("ann") == [
+        "a", "b", "c"]
+
+
+def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():
+    from kerasts.data import synthetic_interactions, validate_interactions
+    from kerasts.models import SessionRecommender
+
+    events = validate_interactions(synthetic_interactions(num_users=40, num_items=30, seed=2))
+    recommender = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, seed=3,
+                                     session_gap_seconds=86400).fit(events)
+    assert recommender.model.items == recommender.items and len(recommender.items) == events["ITEM_ID"].nunique()
+    again = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, seed=3,
+                               session_gap_seconds=86400).fit(events)
+    user = events["USER_ID"].iloc[0]
+    np.testing.assert_array_equal(recommender.recommend(user_id=user, k=5).item_ids,
+                                  again.recommend(user_id=user, k=5).item_ids)
+    with pytest.raises(ValueError, match="`loss` must be one of"):
+        SessionRecommender(loss="hinge")
+    sampled = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss="sampled").fit(events)
+    assert np.isfinite(sampled.history.history["loss"]).all()
 
 
 def test_step_endpoint_follows_a_session_by_item_ids_and_skips_unknown_ones(habits, tmp_path):

@@ -149,3 +149,28 @@ def test_exported_recommend_matches_retrieve(trained, tmp_path):
     ids, scores = trained.retrieve(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
     assert [value.decode() for value in served["item_ids"].numpy().ravel()] == list(ids.ravel())
     np.testing.assert_allclose(served["scores"].numpy(), scores, atol=1e-5)
+
+
+def test_two_tower_recommender_is_the_recipe_and_ranks_the_whole_index():
+    import pandas as pd
+
+    from kerasts.data import personalize_split, synthetic_interactions, validate_interactions
+    from kerasts.evaluation import evaluate_recommender
+    from kerasts.models import TwoTowerRecommender
+
+    events = validate_interactions(synthetic_interactions(num_users=60, num_items=40, seed=1))
+    split = personalize_split(events, test_user_fraction=0.2, seed=0)
+    catalog = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})
+    recommender = TwoTowerRecommender(embedding_dim=8, history_length=5, epochs=2, batch_size=64, seed=0)
+    recommender.fit(split[0], items=catalog)
+    assert recommender.items.ids == catalog["ITEM_ID"].tolist()  # the Items table is the catalog
+    history = split[1]["ITEM_ID"].tolist()[:3]
+    top = recommender.recommend(history=history, k=5)
+    assert len(top.item_ids) == 5 and not set(history) & set(top.item_ids) and np.all(np.diff(top.scores) <= 0)
+    # The protocol's ranking is the index's: the same items as the model's own top-K.
+    ids, _ = recommender.model.retrieve({"HISTORY": np.array(["|".join(history)], dtype=object)}, k=5,
+                                        seen_item_ids=[history])
+    assert list(ids[0]) == list(top.item_ids)
+    assert list(recommender.recommend(history=history, k=3, candidates=catalog["ITEM_ID"][:4]).item_ids) == [
+        item for item in recommender.recommend(history=history, k=40).item_ids if item in set(catalog["ITEM_ID"][:4])][:3]
+    assert 0 <= evaluate_recommender(recommender, split, ks=(5,))["recall_at_5"] <= 1

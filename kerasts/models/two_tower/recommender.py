@@ -1,0 +1,99 @@
+"""The two-tower retrieval recipe over users' histories, as a `kerasts.protocols.Recommender`."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasts._checks import check_positive_int
+from kerasts.data.interactions import split_multi_value
+from kerasts.data.retrieval import HISTORY_FEATURE, SAMPLING_PROBABILITY, joined, retrieval_examples
+from kerasts.data.vocabulary import IdVocabulary
+from kerasts.layers.tower import Tower
+from kerasts.models.two_tower.two_tower import TwoTower
+from kerasts.protocols.recommender import Recommender
+
+
+def history_two_tower(item_ids, embedding_dim=64, item_feature_vocabularies=None, temperature=0.05,
+                      logq_correction=True):
+    """The two-tower network of `TwoTowerRecommender`, over `retrieval_examples`' features.
+
+    The query tower mean-pools the embeddings of the user's `HISTORY` items and reads them out
+    through one hidden layer; the candidate tower embeds `ITEM_ID` and each multi-valued item
+    feature in `item_feature_vocabularies` (name -> values, e.g. genres). Cosine scores.
+    """
+    vocabulary = IdVocabulary.fit(item_ids).ids
+    query = Tower({HISTORY_FEATURE: {"type": "multi_categorical", "vocabulary": vocabulary,
+                                     "embedding_dim": embedding_dim}},
+                  output_dim=embedding_dim, hidden_units=(2 * embedding_dim,))
+    candidate_features = {"ITEM_ID": {"type": "categorical", "vocabulary": vocabulary, "embedding_dim": embedding_dim}}
+    for name, values in (item_feature_vocabularies or {}).items():
+        candidate_features[name] = {"type": "multi_categorical", "vocabulary": sorted(values), "embedding_dim": 16}
+    candidate = Tower(candidate_features, output_dim=embedding_dim)
+    return TwoTower(query, candidate, temperature=temperature, cosine=True, logq_correction=logq_correction)
+
+
+class TwoTowerRecommender(Recommender):
+    """Two-tower retrieval trained on Personalize tables: the one training recipe of the history
+    two-tower (measured on MovieLens, benchmarks/RESULTS.md), and the recommender protocol over it.
+
+    `fit(interactions, items=None)` builds `history_two_tower` over the interactions' items (and
+    the `item_features` of the `items` table), trains it on every event with the user's previous
+    `history_length` items as the query (`retrieval_examples`, shuffled with `seed`), and indexes
+    the catalog: the `items` table's ids, or the interactions' items without one. A context is read
+    as such a history, so users never seen in training are served from their events alone.
+
+    Args:
+        embedding_dim, temperature, logq_correction: the network (see `history_two_tower`).
+        history_length: items of the history the query tower reads (newest kept).
+        item_features: multi-valued (`a|b`) columns of the `items` table the candidate tower reads.
+        epochs, batch_size, learning_rate, seed: the training (Adam).
+        verbose: Keras's progress display.
+
+    Attributes:
+        model: the trained `TwoTower`, with its index (export it with `model.export(path, k=...)`).
+    """
+
+    def __init__(self, embedding_dim=64, history_length=50, temperature=0.05, logq_correction=True,
+                 item_features=(), epochs=5, batch_size=1024, learning_rate=3e-3, seed=0, verbose=0,
+                 user_column="USER_ID", item_column="ITEM_ID"):
+        super().__init__(user_column, item_column)
+        self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        self.history_length = check_positive_int("history_length", history_length)
+        self.temperature, self.logq_correction = temperature, logq_correction
+        self.item_features = tuple(item_features)
+        self.epochs = check_positive_int("epochs", epochs)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.learning_rate, self.seed, self.verbose = learning_rate, seed, verbose
+        self.model = None
+
+    def fit(self, interactions, items=None, callbacks=None):
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        examples = retrieval_examples(interactions, items, self.item_features, self.history_length,
+                                      self.user_column, self.item_column)
+        vocabularies = {name: {value for values in split_multi_value(items[name]) for value in values}
+                        for name in self.item_features}
+        self.model = history_two_tower(interactions[self.item_column], self.embedding_dim, vocabularies,
+                                       self.temperature, self.logq_correction)
+        self.model.compile(keras.optimizers.Adam(self.learning_rate))
+        # Reshuffled every epoch (a cache after the shuffle would replay one order in every epoch).
+        data = tf.data.Dataset.from_tensor_slices(examples).shuffle(len(examples[SAMPLING_PROBABILITY]),
+                                                                    seed=self.seed or 0)
+        self.history = self.model.fit(data.batch(self.batch_size), epochs=self.epochs, verbose=self.verbose,
+                                      callbacks=list(callbacks or []))
+        if items is None:
+            catalog = {self.item_column: np.array(IdVocabulary.fit(interactions[self.item_column]).ids, dtype=object)}
+        else:
+            catalog = {name: items[name].astype(str).to_numpy(dtype=object)
+                       for name in (self.item_column, *self.item_features)}
+        self.model.index_candidates(catalog)
+        self.items = IdVocabulary(self.model.index_ids)
+        self.remember_histories(interactions)
+        return self
+
+    def score_items(self, contexts):
+        self.check_fitted()
+        queries = np.array([joined(context[-self.history_length:]) for context in contexts], dtype=object)
+        chunks = [keras.ops.convert_to_numpy(self.model.index_scores({HISTORY_FEATURE: queries[start:start + 1024]}))
+                  for start in range(0, len(queries), 1024)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, len(self.items)))

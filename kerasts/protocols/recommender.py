@@ -1,0 +1,151 @@
+"""The recommender protocol: what every recommender (baseline or model) implements."""
+
+import collections
+
+import numpy as np
+import pandas as pd
+
+from kerasts._checks import check_positive_int
+from kerasts.data.sessions import SESSION_COLUMN
+
+Recommendations = collections.namedtuple("Recommendations", ["item_ids", "scores"])
+Recommendations.__doc__ = "Item ids (best first) and their scores, as Personalize's GetRecommendations returns them."
+
+# Next-item contexts are scored in chunks of this many targets.
+SCORING_CHUNK = 256
+
+
+class Recommender:
+    """Base of every recommender: popularity, SIMS, Swing, the two-tower (`TwoTowerRecommender`)
+    and HRNN (`SessionRecommender`).
+
+    A recommender is set up with its settings; `fit(interactions)` learns from a table in
+    Personalize's Interactions layout, owning the whole training recipe, and sets `items`, its
+    `kerasts.data.IdVocabulary`. Then:
+
+    - `recommend(user_id=None, item_id=None, history=None, k=25, exclude_seen=True, exclude=None,
+      candidates=None)` ranks the catalog for a context: the user's known events (from `fit` or
+      `put_events`), then `history` (item ids, newest last, e.g. a user the model never saw), then
+      `item_id` (items like this one). `exclude_seen` leaves out the context's items, `exclude`
+      more ids, and `candidates` restricts the ranking to those ids (as GetPersonalizedRanking).
+    - `put_events(user_id, items)` adds a user's new events to what they are known by.
+    - `next_item_scores(sessions, history)` scores every next event of each session, for
+      `kerasts.evaluation.evaluate_next_items`.
+
+    Subclasses implement `fit` (calling `remember_histories`) and `score_items(contexts)`, the
+    scores of every catalog item for each context; ties break by `tie_breaking_rank()`. Top-K,
+    exclusions and candidate lists are done here, once, for all of them.
+    """
+
+    items = None
+
+    def __init__(self, user_column="USER_ID", item_column="ITEM_ID"):
+        self.user_column = user_column
+        self.item_column = item_column
+        self._histories = {}
+
+    # To implement.
+
+    def fit(self, interactions):
+        raise NotImplementedError
+
+    def score_items(self, contexts):
+        """`(len(contexts), len(items))` scores; each context is a list of item ids, newest last."""
+        raise NotImplementedError
+
+    def tie_breaking_rank(self):
+        """Per item index, the order that breaks equal scores (lower first): the vocabulary's order."""
+        return np.arange(len(self.items))
+
+    # Shared.
+
+    def remember_histories(self, interactions):
+        """Keeps each user's items (in the table's order: validated tables are by user and time)."""
+        self._histories = {user: list(items) for user, items in
+                           interactions.groupby(self.user_column, sort=False)[self.item_column]}
+
+    def put_events(self, user_id, items, session_id=None):
+        """Adds the user's new events (item ids, in time order) to their history; `session_id` is
+        for recommenders that follow sessions."""
+        self._histories.setdefault(user_id, []).extend(items)
+
+    def user_history(self, user_id):
+        """The items the user is known by (empty for unknown users)."""
+        return list(self._histories.get(user_id, ()))
+
+    def check_fitted(self):
+        if self.items is None:
+            raise ValueError(f"{type(self).__name__} is not fitted: call fit(interactions) first.")
+
+    def context(self, user_id=None, item_id=None, history=None):
+        """The item ids a recommendation starts from: the user's, then `history`, then `item_id`."""
+        context = self.user_history(user_id) if user_id is not None else []
+        if history is not None:
+            context += [history] if np.ndim(history) == 0 else list(history)
+        if item_id is not None:
+            context.append(item_id)
+        return context
+
+    def context_scores(self, user_id, item_id, history):
+        """Scores of the catalog for a `recommend` call: `score_items` of its context (recommenders
+        with a live state override it)."""
+        return self.score_items([self.context(user_id, item_id, history)])[0]
+
+    def recommend(self, user_id=None, item_id=None, history=None, k=25, exclude_seen=True, exclude=None,
+                  candidates=None):
+        """The `k` best items for the context (see the class docstring), as `Recommendations`."""
+        self.check_fitted()
+        check_positive_int("k", k)
+        context = self.context(user_id, item_id, history)
+        scores = np.asarray(self.context_scores(user_id, item_id, history), dtype="float64")
+        allowed = np.ones(len(self.items), dtype=bool)
+        if candidates is not None:
+            allowed[:] = False
+            allowed[self._known(candidates)] = True
+        if exclude_seen:
+            allowed[self._known(context)] = False
+        if exclude is not None:
+            allowed[self._known(exclude)] = False
+        ranked = np.flatnonzero(allowed)
+        ranked = ranked[np.lexsort((self.tie_breaking_rank()[ranked], -scores[ranked]))][:k]
+        return Recommendations(np.array(self.items.ids, dtype=object)[ranked], scores[ranked])
+
+    def _known(self, ids):
+        indices = self.items.encode(ids) - 1
+        return indices[indices >= 0]
+
+    def next_item_scores(self, sessions, history=None, last_item_only=False):
+        """Scores for each event of `sessions` that has a next event in its session (the targets of
+        next-item evaluation), from the session so far (or its `last_item_only`).
+
+        Yields `(rows, scores)`: positions in `sessions` of the events read last and the
+        `(len(rows), len(items))` scores of the next item. `history` (the users' earlier events) is
+        for recommenders with a user state; this default reads only the session.
+        """
+        self.check_fitted()
+        rows = _rows_with_next_event(sessions)
+        items = sessions[self.item_column].tolist()
+        starts = _session_starts(sessions)
+        for chunk in range(0, rows.size, SCORING_CHUNK):
+            chunk_rows = rows[chunk:chunk + SCORING_CHUNK]
+            contexts = [items[row:row + 1] if last_item_only else items[starts[row]:row + 1] for row in chunk_rows]
+            yield chunk_rows, self.score_items(contexts)
+
+
+def _rows_with_next_event(sessions):
+    session_ids = sessions[SESSION_COLUMN].to_numpy()
+    return np.flatnonzero(np.append(session_ids[1:] == session_ids[:-1], False))
+
+
+def _session_starts(sessions):
+    """Per row, the position of its session's first row (sessions' rows are contiguous)."""
+    session_ids = sessions[SESSION_COLUMN].to_numpy()
+    first = np.append(True, session_ids[1:] != session_ids[:-1])
+    return np.maximum.accumulate(np.where(first, np.arange(len(session_ids)), 0))
+
+
+def sessions_required(sessions):
+    """`sessions` checked for the SESSION_ID column next-item evaluation needs."""
+    if not isinstance(sessions, pd.DataFrame) or SESSION_COLUMN not in sessions.columns:
+        raise ValueError("Next-item evaluation needs sessions with a SESSION_ID column: call sessionize() first.")
+    return sessions
