@@ -18,7 +18,7 @@ import pandas as pd
 sys.path.insert(0, os.path.dirname(__file__))
 import electricity  # noqa: E402
 
-import kerasts  # noqa: E402
+import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
 from kerasts.baselines import MLPForecaster, seasonal_naive_forecast  # noqa: E402
 
 

@@ -41,3 +41,15 @@ def import_quietly():
 
         # Device discovery logs too (the CUDA probe); do it now, while stderr is closed.
         tensorflow.config.list_physical_devices()
+        _run_first_int64_kernel(tensorflow)
+
+
+def _run_first_int64_kernel(tf):
+    """On CPUs without AVX-512, the first int64 oneDNN kernel logs an E-level line that says oneDNN
+    falls back to Eigen (`util.cc: oneDNN supports DT_INT64 only on platforms with AVX-512`), once per
+    process and harmless. Running one now, in a graph session of its own, spends that line while stderr
+    is closed without initialising the eager context, so logical devices can still be configured."""
+    with tf.Graph().as_default():
+        transposed = tf.transpose(tf.zeros((2, 2), tf.int64))
+        with tf.compat.v1.Session() as session:
+            session.run(transposed)

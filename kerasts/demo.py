@@ -159,7 +159,7 @@ def run_multitask_demo(output_dir="demo_output", correlation=0.5, epochs=10, see
     for name, make in models.items():
         keras.utils.set_random_seed(seed)
         model = make()
-        model.compile(keras.optimizers.Adam(1e-2), loss={task: "mse" for task in tasks})
+        model.compile(keras.optimizers.Adam(1e-2))  # mean squared error per regression task
         model.fit({"x": x[train]}, {task: values[train] for task, values in y.items()}, epochs=epochs, batch_size=128,
                   verbose=0)
         predicted = model({"x": x[test]})

@@ -1,9 +1,8 @@
-"""Baselines with the same interfaces as the models they are compared with.
+"""Baselines with the interfaces of the models they are compared with.
 
-Forecasters share `predict_paths(windows, origin, num_samples, seed) -> (series, paths, horizon)`,
-the interface `kerasts.evaluation.backtest` runs. Recommenders share
-`fit(interactions)` and `recommend(history, k, exclude_seen=True)`, run by
-`kerasts.evaluation.evaluate_recommender`.
+Forecasters (seasonal naive, NPTS, the likelihood-head MLP) are `kerasts.protocols.Forecaster`s,
+run by `kerasts.evaluation.backtest`; recommenders (popularity, SIMS, Swing) are
+`kerasts.protocols.Recommender`s, run by `evaluate_recommender` and `evaluate_next_items`.
 """
 
 from kerasts.baselines.mlp_forecaster import MLPForecaster, build_likelihood_head_network

@@ -55,8 +55,8 @@ class TimeSeriesPanel:
         if covariates is not None:
             covariates = np.asarray(covariates, dtype="float32")
             if covariates.ndim != 3 or covariates.shape[0] != num_series or covariates.shape[1] < length:
-                raise ValueError(f"`covariates` must have shape ({num_series}, {length} + future steps, K) "
-                                 f"(series, grid length and the steps known ahead, covariates), got {covariates.shape}.")
+                raise ValueError(f"`covariates` must have shape ({num_series}, {length} + future steps, K) (series, "
+                                 f"grid length and the steps known ahead, covariates), got {covariates.shape}.")
             names = tuple(covariate_names) if covariate_names is not None else tuple(
                 f"covariate_{index}" for index in range(covariates.shape[2]))
             if len(names) != covariates.shape[2]:

@@ -75,3 +75,14 @@ def retrieval_examples(interactions, items=None, item_features=(), history_lengt
         "candidate": candidate,
         SAMPLING_PROBABILITY: frequency.to_numpy(dtype="float32"),
     }
+
+
+def retrieval_dataset(examples, batch_size, shuffle=True, seed=0):
+    """`retrieval_examples` as a `tf.data.Dataset` of batches for `TwoTower.fit`, reshuffled every
+    epoch when `shuffle` (fit it with `shuffle=False`: the shuffling is here)."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(examples)
+    if shuffle:
+        dataset = dataset.shuffle(len(examples[SAMPLING_PROBABILITY]), seed=seed)
+    return dataset.batch(check_positive_int("batch_size", batch_size))

@@ -228,7 +228,8 @@ class TestCase(unittest.TestCase):
                                  "inputs for (pass them in `endpoint_inputs`).")
         unknown = sorted(set(endpoint_inputs) - set(endpoints))
         if unknown:
-            raise AssertionError(f"{type(model).__name__} declares no endpoint(s) {unknown}; it serves {sorted(endpoints)}.")
+            raise AssertionError(f"{type(model).__name__} declares no endpoint(s) {unknown}; it serves "
+                                 f"{sorted(endpoints)}.")
         # Eager outputs: a traced function that differs from eager (a Python side effect frozen into
         # the graph, say) must show here.
         expected = {name: endpoint.function(*endpoint_inputs[name]) for name, endpoint in endpoints.items()}

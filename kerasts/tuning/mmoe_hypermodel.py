@@ -3,9 +3,6 @@ import keras_tuner
 
 from kerasts.models.mmoe.mmoe import MMoE
 
-_LOSSES = {"binary": "binary_crossentropy", "regression": "mean_squared_error"}
-
-
 class MMoEHyperModel(keras_tuner.HyperModel):
     """Searches an `MMoE` for the given features and tasks, compiled with one loss per task
     (binary cross-entropy or MSE) and AUC for binary tasks.
@@ -38,9 +35,7 @@ class MMoEHyperModel(keras_tuner.HyperModel):
         model = MMoE(self.features, self.tasks, num_experts=hp.Int("num_experts", 2, 16),
                      expert_units=(hp.Int("expert_units", 8, 128, step=8),),
                      tower_units=(hp.Int("tower_units", 4, 64, step=4),))
+        # The losses and metrics of the task types are the model's own compile defaults.
         model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
-                      loss={task: _LOSSES[kind] for task, kind in self.tasks.items()},
-                      loss_weights=self.loss_weights,
-                      metrics={task: [keras.metrics.AUC(name="auc")] for task, kind in self.tasks.items()
-                               if kind == "binary"})
+                      loss_weights=self.loss_weights)
         return model

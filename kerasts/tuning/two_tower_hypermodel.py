@@ -1,6 +1,7 @@
 import keras
 import keras_tuner
 
+from kerasts.data.retrieval import retrieval_dataset
 from kerasts.layers.tower import Tower
 from kerasts.models.two_tower.two_tower import TwoTower
 
@@ -53,16 +54,9 @@ class TwoTowerHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, data, validation_data=None, **kwargs):
         """`data` and `validation_data`: example dicts (see `kerasts.data.retrieval_examples`),
-        batched here with the searched `batch_size`."""
-        import tensorflow as tf
-
+        batched here with the searched `batch_size` (`kerasts.data.retrieval_dataset`)."""
         batch_size = hp.Choice("batch_size", [256, 512, 1024, 2048])
-
-        def batched(examples, shuffle):
-            dataset = tf.data.Dataset.from_tensor_slices(examples)
-            if shuffle:
-                dataset = dataset.shuffle(len(examples["candidate_sampling_probability"]), seed=0)
-            return dataset.batch(batch_size)
-
-        validation = batched(validation_data, False) if validation_data is not None else None
-        return model.fit(batched(data, True), validation_data=validation, **kwargs)
+        validation = (retrieval_dataset(validation_data, batch_size, shuffle=False) if validation_data is not None
+                      else None)
+        kwargs["shuffle"] = False  # the training examples are shuffled in tf.data
+        return model.fit(retrieval_dataset(data, batch_size), validation_data=validation, **kwargs)

@@ -13,7 +13,8 @@ def test_seasonal_npts_copies_values_from_the_same_phase():
 
 def test_recent_seasons_are_drawn_more_often():
     history = np.concatenate([np.zeros(24 * 9), np.ones(24)])[None]  # only the last day is 1
-    paths = NPTS(season_length=24, kernel_scale=1.0, prediction_length=1).sample(history, horizon=24, num_samples=4000, seed=1)
+    sampler = NPTS(season_length=24, kernel_scale=1.0, prediction_length=24)
+    paths = sampler.sample(history, horizon=24, num_samples=4000, seed=1)
     share_of_last_day = paths[0, :, 0].mean()
     weights = np.exp(-np.arange(10.0))
     assert share_of_last_day == pytest.approx(weights[0] / weights.sum(), abs=0.03)

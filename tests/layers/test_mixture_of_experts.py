@@ -31,7 +31,8 @@ def test_each_task_mixes_the_experts_with_its_own_softmax_gate():
     assert not np.allclose(gates[0].numpy(), gates[1].numpy())  # separate gates
 
 
-@pytest.mark.parametrize("kwargs, message", [({"num_experts": 0, "num_tasks": 2}, "`num_experts` must be a positive integer"),
+@pytest.mark.parametrize("kwargs, message", [({"num_experts": 0, "num_tasks": 2},
+                                              "`num_experts` must be a positive integer"),
                                              ({"num_experts": 2, "num_tasks": 2, "expert_units": ()}, "at least one")])
 def test_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -95,21 +95,8 @@ def forecast_outputs(model, inputs, num_samples, seed, quantiles):
 
 
 def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
-    """`DeepAR.forecast`: sample paths, mean and quantiles for each series, as numpy arrays.
-
-    Args:
-        inputs: a window dict without horizon targets
-            (`ForecastWindows.last_windows(with_future_target=False)` or `.windows(...,
-            with_future_target=False)`).
-        num_samples: paths per series (default: the model's `num_samples`).
-        seed: int; the same seed gives the same paths.
-        quantiles: levels to return (default: the model's `quantiles`).
-
-    Returns:
-        Dict with `"samples"` `(batch, num_samples, prediction_length)`, `"mean"`
-        `(batch, prediction_length)` and `"quantiles"` `(batch, len(quantiles),
-        prediction_length)`.
-    """
+    """`DeepAR.forecast` (see its docstring): checks the inputs, then runs `forecast_outputs` in a
+    `tf.function` traced once per number of samples and quantile levels, and returns numpy arrays."""
     num_samples = model.num_samples if num_samples is None else int(num_samples)
     quantiles = tuple(model.quantiles if quantiles is None else quantiles)
     function = _compiled_forecasts(model).get((num_samples, quantiles), lambda: tf.function(

@@ -4,10 +4,11 @@ import keras
 import numpy as np
 
 from kerasts._string_inputs import DistributedStringInputsMixin
-from kerasts.layers.feature_groups import FeatureGroups
 from kerasts.export import ServingEndpointsMixin
+from kerasts.layers.feature_groups import FeatureGroups
 
 TASK_TYPES = {"binary": "sigmoid", "regression": None}
+TASK_LOSSES = {"binary": "binary_crossentropy", "regression": "mean_squared_error"}
 
 
 class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
@@ -57,6 +58,12 @@ class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.
         return self.groups.input_signature()
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, **kwargs):
+        """`keras.Model.compile`, with the training recipe of the task types as defaults: binary
+        cross-entropy (and AUC as a metric) for binary tasks, mean squared error for regression ones."""
+        if loss is None:
+            loss = {name: TASK_LOSSES[kind] for name, kind in self.tasks.items()}
+        if metrics is None:
+            metrics = {name: [keras.metrics.AUC(name="auc")] for name, kind in self.tasks.items() if kind == "binary"}
         for argument, value in (("loss", loss), ("loss_weights", loss_weights), ("metrics", metrics)):
             if isinstance(value, dict):
                 strangers = sorted(set(value) - set(self.tasks))

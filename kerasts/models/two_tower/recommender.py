@@ -2,11 +2,10 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts.data.interactions import split_multi_value
-from kerasts.data.retrieval import HISTORY_FEATURE, SAMPLING_PROBABILITY, joined, retrieval_examples
+from kerasts.data.retrieval import HISTORY_FEATURE, joined, retrieval_dataset, retrieval_examples
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.layers.tower import Tower
 from kerasts.models.two_tower.two_tower import TwoTower
@@ -76,11 +75,9 @@ class TwoTowerRecommender(Recommender):
         self.model = history_two_tower(interactions[self.item_column], self.embedding_dim, vocabularies,
                                        self.temperature, self.logq_correction)
         self.model.compile(keras.optimizers.Adam(self.learning_rate))
-        # Reshuffled every epoch (a cache after the shuffle would replay one order in every epoch).
-        data = tf.data.Dataset.from_tensor_slices(examples).shuffle(len(examples[SAMPLING_PROBABILITY]),
-                                                                    seed=self.seed or 0)
-        self.history = self.model.fit(data.batch(self.batch_size), epochs=self.epochs, verbose=self.verbose,
-                                      callbacks=list(callbacks or []))
+        self.history = self.model.fit(retrieval_dataset(examples, self.batch_size, seed=self.seed or 0),
+                                      epochs=self.epochs, verbose=self.verbose, callbacks=list(callbacks or []),
+                                      shuffle=False)
         if items is None:
             catalog = {self.item_column: np.array(IdVocabulary.fit(interactions[self.item_column]).ids, dtype=object)}
         else:

@@ -30,8 +30,8 @@ class HRNNHarnessTest(TestCase):
         ones = np.ones(3, "float32")
         step_inputs = (np.array(["i3", "i7", "unknown"], dtype=object), ones, ones, np.zeros((3, 8), "float32"),
                        np.zeros((3, 8), "float32"))
-        self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8, "mode": "all",
-                                   "user_to_output": True, "tie_embeddings": True},
+        self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8,
+                                   "mode": "all", "user_to_output": True, "tie_embeddings": True},
                             inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
                             export_options={"k": 4}, endpoint_inputs={"step": step_inputs})
 
@@ -190,9 +190,10 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
     assert top("ann", 1, history=["a"], exclude_seen=False) == ["b"]  # a history is read as a session
     live.save(tmp_path / "states.npz")
     restored = SessionRecommender.load(tmp_path / "states.npz", habits)
-    assert top("ann", 3, exclude_seen=False) == list(restored.recommend(user_id="ann", k=3, exclude_seen=False).item_ids)
-    assert restored.unknown_items == 1 and restored.session_items("ann") == ["c"] and restored.user_history("ann") == [
-        "a", "b", "c"]
+    assert top("ann", 3, exclude_seen=False) == list(restored.recommend(user_id="ann", k=3,
+                                                                         exclude_seen=False).item_ids)
+    assert restored.unknown_items == 1 and restored.session_items("ann") == ["c"]
+    assert restored.user_history("ann") == ["a", "b", "c"]
 
 
 def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():

@@ -118,3 +118,14 @@ def test_mmoe_learns_both_synthetic_tasks():
     for task in ("task_1", "task_2"):
         explained = 1 - np.mean((predictions[task][:, 0] - y[task]) ** 2) / np.var(y[task])
         assert explained > 0.8, (task, explained)
+
+
+def test_compile_defaults_are_the_losses_and_metrics_of_the_task_types():
+    model = MMoE({"x": {"type": "numeric", "size": 3, "units": None}}, {"click": "binary", "minutes": "regression"},
+                 num_experts=2, expert_units=(4,))
+    model.compile("adam")
+    assert model.loss == {"click": "binary_crossentropy", "minutes": "mean_squared_error"}
+    x = {"x": np.random.default_rng(0).normal(size=(32, 3)).astype("float32")}
+    y = {"click": (x["x"][:, 0] > 0).astype("float32"), "minutes": x["x"][:, 1]}
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert "click_auc" in history.history and "minutes_auc" not in history.history
