@@ -8,8 +8,13 @@ from kerasts._quiet_tensorflow import import_quietly
 
 import_quietly()
 
-from kerasts import baselines, data, evaluation, layers, likelihoods, losses, metrics, models  # noqa: E402
+from kerasts import (  # noqa: E402
+    baselines, data, evaluation, export, layers, likelihoods, losses, metrics, models, protocols,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["baselines", "data", "evaluation", "layers", "likelihoods", "losses", "metrics", "models", "__version__"]
+__all__ = [
+    "baselines", "data", "evaluation", "export", "layers", "likelihoods", "losses", "metrics", "models", "protocols",
+    "__version__",
+]

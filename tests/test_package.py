@@ -70,3 +70,14 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
 def test_cli_rejects_bad_arguments():
     completed = subprocess.run([sys.executable, "-m", "kerasts", "demo", "--epochs", "0"], capture_output=True, text=True)
     assert completed.returncode == 2 and "--epochs and --samples must be at least 1" in completed.stderr
+
+
+def test_every_forecaster_and_recommender_implements_its_protocol():
+    from kerasts.protocols import Forecaster, Recommender
+
+    for forecaster in (kerasts.models.DeepARForecaster, kerasts.baselines.MLPForecaster, kerasts.baselines.NPTS,
+                       kerasts.baselines.SeasonalNaive):
+        assert issubclass(forecaster, Forecaster), forecaster
+    for recommender in (kerasts.baselines.Popularity, kerasts.baselines.SIMS, kerasts.baselines.Swing,
+                        kerasts.models.TwoTowerRecommender, kerasts.models.SessionRecommender):
+        assert issubclass(recommender, Recommender), recommender
