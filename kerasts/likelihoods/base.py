@@ -127,6 +127,19 @@ class CountLikelihood(Likelihood):
 
     is_discrete = True
 
+    def sample(self, parameters, num_samples, seed):
+        """As `Likelihood.sample`; draws whose parameters are not finite are NaN.
+
+        TensorFlow's Poisson and gamma samplers loop until they accept a draw, and with a NaN or
+        infinite rate they never do: such rows are drawn from valid stand-in parameters and then
+        marked NaN, so sampling always ends.
+        """
+        parameters = tf.convert_to_tensor(parameters)
+        finite = tf.reduce_all(tf.math.is_finite(parameters), axis=-1)
+        stand_in = self.domain_map(tf.zeros_like(parameters))
+        draws = super().sample(tf.where(finite[..., None], parameters, stand_in), num_samples, seed)
+        return tf.where(finite, draws, tf.constant(float("nan"), draws.dtype))
+
     def check_target(self, target, observed):
         observed_target = tf.boolean_mask(target, observed)
         check_in_graph(

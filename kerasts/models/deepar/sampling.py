@@ -104,6 +104,11 @@ def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
         reduce_retracing=True,
     ))
     model._check_inputs(inputs, with_future_target=False)
+    target, observed = np.asarray(inputs["target"], dtype="float64"), np.asarray(inputs["observed"]) > 0
+    bad = np.flatnonzero((observed & ~np.isfinite(target)).any(axis=1))
+    if bad.size:
+        raise ValueError(f"`target` holds NaN or inf at steps marked observed in row(s) {bad[:5].tolist()}: mark them "
+                         "unobserved (observed 0) or fill them; ForecastWindows does this for missing values.")
     if model.cardinalities:
         codes = np.asarray(inputs["static_categories"])
         for column, cardinality in enumerate(model.cardinalities):
