@@ -10,6 +10,26 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_lags(lags):
+    """Sorted lags, refused unless distinct positive integers."""
+    lags = list(lags) if not isinstance(lags, (str, bytes)) and hasattr(lags, "__iter__") else None
+    if not lags or any(isinstance(lag, bool) or not isinstance(lag, numbers.Integral) or lag < 1 for lag in lags) \
+            or len(set(lags)) != len(lags):
+        raise ValueError(f"`lags` must be distinct positive integers, got {lags!r}.")
+    return sorted(int(lag) for lag in lags)
+
+
+def check_levels(name, levels):
+    """Probability levels (quantiles), each strictly between 0 and 1, as floats."""
+    try:
+        levels = [float(level) for level in levels]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`{name}` must be numbers strictly between 0 and 1, got {levels!r}.") from error
+    if not levels or any(not 0 < level < 1 for level in levels):
+        raise ValueError(f"`{name}` must be numbers strictly between 0 and 1, got {levels!r}.")
+    return levels
+
+
 def check_in_graph(condition, message):
     """Raises `ValueError(message)` eagerly; inside a graph, adds an assertion carrying it.
 

@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts.data.timestamps import to_datetimes
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.frequencies import period_alias
 
@@ -141,14 +142,12 @@ def _require_table(table, name, columns):
     return table
 
 
-def _timestamps(table, name, column):
-    try:
-        return pd.to_datetime(table[column])
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"`{name}` column {column!r} holds values that are not timestamps: {error}") from error
 
 
 def _numeric(table, name, column):
+    if pd.api.types.is_datetime64_any_dtype(table[column]) or pd.api.types.is_timedelta64_dtype(table[column]):
+        raise TypeError(f"`{name}` column {column!r} holds {table[column].dtype} values, not numbers: give its "
+                        "numeric meaning (e.g. days since an event), or leave it out.")
     values = pd.to_numeric(table[column], errors="coerce")
     bad = values.isna() & table[column].notna()
     if bad.any():
@@ -188,15 +187,32 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
     _require_keys(table, "target_table", key_columns)
     alias = period_alias(frequency)
     frame = table[key_columns].copy()
-    frame["_period"] = _timestamps(table, "target_table", timestamp_column).dt.to_period(alias)
+    frame["_period"] = to_datetimes(table[timestamp_column], "target_table", timestamp_column).dt.to_period(alias)
     frame["_value"] = _numeric(table, "target_table", target_column)
     summed = frame.groupby(key_columns + ["_period"], sort=True)["_value"].sum(min_count=1)
     grid = pd.period_range(summed.index.get_level_values("_period").min(),
                            summed.index.get_level_values("_period").max(), freq=alias)
     wide = summed.unstack("_period").reindex(columns=grid)
+    _check_spacing(wide.to_numpy(dtype="float64"), frequency)
     keys = wide.index.to_frame(index=False)
     return TimeSeriesPanel(keys=keys, timestamps=grid.start_time, target=wide.to_numpy(dtype="float64"),
                            frequency=frequency)
+
+
+def _check_spacing(values, frequency):
+    """Refuses a grid finer than the data: when nearly every gap between a series' observed steps is
+    the same number (two or more) of `frequency` periods, the data has a coarser frequency (daily data
+    aligned hourly leaves 23 of 24 steps empty). Irregular gaps, as in intermittent data, pass."""
+    gaps = np.concatenate([np.diff(np.flatnonzero(~np.isnan(row))) for row in values] + [np.array([], int)])
+    if gaps.size < 2:
+        return
+    spacing = int(np.median(gaps))
+    if spacing >= 2 and np.mean(gaps == spacing) >= 0.9:
+        raise ValueError(
+            f"The target's observations are {spacing} {frequency!r} periods apart almost everywhere, so a "
+            f"{frequency!r} grid would be {1 - 1 / spacing:.0%} missing values: align it at the data's own "
+            f"frequency (one step per {spacing} {frequency!r} periods, e.g. 'D' for daily data)."
+        )
 
 
 def align_related(table, panel, prediction_length, covariate_columns=None, item_column="item_id",
@@ -223,7 +239,8 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
     if not covariate_columns:
         raise ValueError("`related_table` has no covariate columns besides the keys and timestamp.")
     frame = table[key_columns].copy()
-    frame["_period"] = _timestamps(table, "related_table", timestamp_column).dt.to_period(period_alias(panel.frequency))
+    frame["_period"] = to_datetimes(table[timestamp_column], "related_table",
+                                    timestamp_column).dt.to_period(period_alias(panel.frequency))
     for column in covariate_columns:
         if column not in table.columns:
             raise ValueError(f"`related_table` lacks covariate column {column!r}; it has {list(table.columns)}.")

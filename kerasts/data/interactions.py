@@ -10,6 +10,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from kerasts.data.timestamps import to_epoch_seconds
+
 MULTI_VALUE_SEPARATOR = "|"
 
 
@@ -22,9 +24,14 @@ def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", t
         user_column, item_column, timestamp_column: column names.
         duplicates: `"keep"` keeps repeated (user, item, timestamp) events, `"drop"` keeps one.
 
+    Returns:
+        A copy with user and item ids as strings (so `7` and `"7"` are one id) and TIMESTAMP as int64
+        epoch seconds, sorted by user and time.
+
     Raises:
-        TypeError: not a DataFrame. ValueError: empty, missing columns, ids that are NaN,
-        timestamps that are not numeric epoch seconds, or an unknown `duplicates` option.
+        TypeError: not a DataFrame. ValueError: empty, missing columns, ids that are NaN, item ids
+        holding `|` (it separates the items of a history), timestamps that are not epoch seconds
+        (milliseconds and date strings are named as such), or an unknown `duplicates` option.
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"`interactions` must be a pandas DataFrame, got {type(table).__name__}.")
@@ -39,13 +46,16 @@ def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", t
         if table[column].isna().any():
             raise ValueError(f"`interactions` column {column!r} holds missing ids (NaN) in "
                              f"{int(table[column].isna().sum())} rows.")
-    timestamps = pd.to_numeric(table[timestamp_column], errors="coerce")
-    if timestamps.isna().any():
-        row = timestamps.isna().idxmax()
-        raise ValueError(f"`interactions` column {timestamp_column!r} must hold epoch seconds; row {row!r} holds "
-                         f"{table[timestamp_column][row]!r}.")
+    separated = table[item_column].astype(str).str.contains(MULTI_VALUE_SEPARATOR, regex=False)
+    if separated.any():
+        raise ValueError(f"`interactions` column {item_column!r} holds ids with {MULTI_VALUE_SEPARATOR!r}, which "
+                         f"separates the items of a history: row {separated.idxmax()!r} holds "
+                         f"{table[item_column][separated.idxmax()]!r}.")
     clean = table.copy()
-    clean[timestamp_column] = timestamps.astype("int64")
+    # Ids compare as strings everywhere (IdVocabulary), so user 7 and user "7" are one user.
+    for column in (user_column, item_column):
+        clean[column] = table[column].astype(str)
+    clean[timestamp_column] = to_epoch_seconds(table[timestamp_column], timestamp_column)
     if duplicates == "drop":
         clean = clean.drop_duplicates([user_column, item_column, timestamp_column])
     return clean.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
@@ -75,7 +85,12 @@ def filter_events(interactions, event_types=None, min_event_value=None, event_ty
                              f"{sorted(types.unique())}.")
         keep &= types.isin(wanted)
     if min_event_value is not None:
-        values = pd.to_numeric(_required_column(interactions, event_value_column, "min_event_value"), errors="coerce")
+        raw = _required_column(interactions, event_value_column, "min_event_value")
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna()
+        if bad.any():
+            raise ValueError(f"`min_event_value` compares numbers, but column {event_value_column!r} holds "
+                             f"{int(bad.sum())} that are not, e.g. row {bad.idxmax()!r}: {raw[bad.idxmax()]!r}.")
         keep &= values.ge(min_event_value)
     return interactions[keep].reset_index(drop=True)
 

@@ -38,8 +38,25 @@ def latest_histories(interactions, history_length=50, user_column="USER_ID", ite
     return newest.agg(lambda items: joined(items.iloc[-history_length:]))
 
 
+def check_sorted_by_user_and_time(interactions, user_column="USER_ID", timestamp_column="TIMESTAMP"):
+    """Refuses a table whose rows are not grouped by user and in time order within each (histories
+    read the rows in order); `validate_interactions` returns tables in that order."""
+    users = interactions[user_column].to_numpy()
+    changes = np.append(True, users[1:] != users[:-1])
+    if changes.sum() != pd.unique(users).size:
+        raise ValueError(f"`interactions` must be sorted by {user_column!r} (then time): the rows of a user are "
+                         "not together. validate_interactions returns them sorted.")
+    if timestamp_column in interactions.columns:
+        times = interactions[timestamp_column].to_numpy()
+        backwards = np.flatnonzero(~changes[1:] & (times[1:] < times[:-1]))
+        if backwards.size:
+            raise ValueError(f"`interactions` must be in time order within each user: row position "
+                             f"{backwards[0] + 1} is earlier than the row before it. validate_interactions "
+                             "returns them sorted.")
+
+
 def retrieval_examples(interactions, items=None, item_features=(), history_length=50, user_column="USER_ID",
-                       item_column="ITEM_ID"):
+                       item_column="ITEM_ID", timestamp_column="TIMESTAMP"):
     """Positive (query, candidate) pairs for `kerasts.models.TwoTower`, one per event.
 
     Args:
@@ -58,6 +75,7 @@ def retrieval_examples(interactions, items=None, item_features=(), history_lengt
         raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(interactions.columns)}.")
     if interactions.empty:
         raise ValueError("`interactions` is empty: there are no examples to make.")
+    check_sorted_by_user_and_time(interactions, user_column, timestamp_column)
     candidate = {item_column: interactions[item_column].astype(str).to_numpy(dtype=object)}
     if item_features:
         if items is None or item_column not in items.columns:

@@ -5,8 +5,17 @@ Every function takes and returns DataFrames in Personalize's layout (after
 """
 
 import numpy as np
+import pandas as pd
 
 SESSION_COLUMN = "SESSION_ID"
+
+
+def _require_columns(table, columns, call):
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{call} takes a pandas DataFrame of interactions, got {type(table).__name__}.")
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise ValueError(f"{call} needs column(s) {missing}; the table has {list(table.columns)}.")
 
 
 def sessionize(interactions, gap_seconds=30 * 60, user_column="USER_ID", timestamp_column="TIMESTAMP"):
@@ -16,6 +25,10 @@ def sessionize(interactions, gap_seconds=30 * 60, user_column="USER_ID", timesta
     """
     if gap_seconds <= 0:
         raise ValueError(f"`gap_seconds` must be positive, got {gap_seconds!r}.")
+    _require_columns(interactions, [user_column, timestamp_column], "sessionize")
+    if not pd.api.types.is_numeric_dtype(interactions[timestamp_column]):
+        raise ValueError(f"sessionize needs {timestamp_column!r} in epoch seconds; it holds "
+                         f"{interactions[timestamp_column].dtype} values: call validate_interactions first.")
     table = interactions.sort_values([user_column, timestamp_column], kind="stable").reset_index(drop=True)
     new_user = table[user_column].ne(table[user_column].shift())
     long_gap = table[timestamp_column].diff().gt(gap_seconds)
@@ -55,12 +68,17 @@ def personalize_split(interactions, test_user_fraction=0.1, input_fraction=0.9, 
     """
     if not 0 < test_user_fraction < 1 or not 0 < input_fraction < 1:
         raise ValueError("`test_user_fraction` and `input_fraction` must lie strictly between 0 and 1.")
+    _require_columns(interactions, [user_column, timestamp_column], "personalize_split")
     counts = interactions.groupby(user_column).size()
+    if len(counts) < 2:
+        raise ValueError(f"personalize_split holds users out of training: it needs at least two users, got "
+                         f"{len(counts)}.")
     eligible = counts.index[counts >= 2].to_numpy()
     if eligible.size == 0:
         raise ValueError("No user has two or more events: nothing to split into input and ground truth.")
     generator = np.random.default_rng(seed)
-    wanted = min(eligible.size, max(1, round(test_user_fraction * len(counts))))
+    # At least one user held out, at least one left to train on.
+    wanted = min(eligible.size, len(counts) - 1, max(1, round(test_user_fraction * len(counts))))
     held_out = set(generator.choice(eligible, size=wanted, replace=False))
     is_test = interactions[user_column].isin(held_out)
     train = interactions[~is_test].reset_index(drop=True)

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts import likelihoods as likelihood_registry
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_lags, check_positive_int
 from kerasts.frequencies import parse_frequency
 
 DEFAULT_MAX_LAG = 1200
@@ -35,6 +35,9 @@ def lags_for_frequency(frequency, max_lag=DEFAULT_MAX_LAG, history_length=None):
         Sorted unique positive ints.
     """
     multiple, base = parse_frequency(frequency)
+    check_positive_int("max_lag", max_lag)
+    if history_length is not None:
+        check_positive_int("history_length", history_length)
     cycles = {  # (cycle length in base units, how many cycles back)
         "min": [(60, 3), (60 * 24, 7)],
         "H": [(24, 7), (24 * 7, 4)],
@@ -80,8 +83,7 @@ class ForecastWindows:
     def __init__(self, panel, context_length, prediction_length, lags, likelihood=None):
         check_positive_int("context_length", context_length)
         check_positive_int("prediction_length", prediction_length)
-        if not lags or min(lags) < 1:
-            raise ValueError(f"`lags` must be positive integers, got {lags!r}.")
+        lags = check_lags(lags)
         self.panel = panel
         self.context_length = int(context_length)
         self.prediction_length = int(prediction_length)

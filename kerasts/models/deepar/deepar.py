@@ -1,8 +1,9 @@
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kerasts import likelihoods
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_lags, check_levels, check_positive_int
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
@@ -93,13 +94,10 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
                             ("num_samples", num_samples)):
             check_positive_int(name, value)
-        lags = [int(lag) for lag in lags]
-        if not lags or min(lags) < 1 or len(set(lags)) != len(lags):
-            raise ValueError(f"`lags` must be distinct positive integers, got {lags!r}.")
+        lags = check_lags(lags)
         if not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
-        if any(not 0 < level < 1 for level in quantiles):
-            raise ValueError(f"`quantiles` must lie strictly between 0 and 1, got {quantiles!r}.")
+        quantiles = check_levels("quantiles", quantiles)
         cardinalities = [int(value) for value in cardinalities]
         if embedding_dims is None:
             embedding_dims = [min(50, (value + 1) // 2) for value in cardinalities]
@@ -202,6 +200,13 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
                     + (f" + prediction_length {self.prediction_length}" if with_future_target else "")
                     + " (build windows with kerasts.data.ForecastWindows)."
                 )
+        timestamps = inputs["timestamps"]
+        # Keras builds a reloaded model on float placeholders of the input shapes: check real data only.
+        concrete = isinstance(timestamps, np.ndarray) or (tf.is_tensor(timestamps) and tf.executing_eagerly())
+        dtype = keras.backend.standardize_dtype(getattr(timestamps, "dtype", None) or "float32")
+        if concrete and not dtype.startswith(("int", "uint")):
+            raise TypeError(f"DeepAR input 'timestamps' must hold integer Unix seconds (ForecastWindows makes them), "
+                            f"got dtype {dtype}.")
         steps = inputs["timestamps"].shape[-1]
         if steps is not None and steps != self.context_length + self.prediction_length:
             raise ValueError(f"DeepAR input 'timestamps' has {steps} steps; expected context_length + "

@@ -9,6 +9,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from kerasts._checks import check_levels, check_positive_int
+
 # Sample paths per chunk when forecasting (see `sample_paths`).
 PATHS_PER_CHUNK = 16_384
 
@@ -97,8 +99,8 @@ def forecast_outputs(model, inputs, num_samples, seed, quantiles):
 def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
     """`DeepAR.forecast` (see its docstring): checks the inputs, then runs `forecast_outputs` in a
     `tf.function` traced once per number of samples and quantile levels, and returns numpy arrays."""
-    num_samples = model.num_samples if num_samples is None else int(num_samples)
-    quantiles = tuple(model.quantiles if quantiles is None else quantiles)
+    num_samples = model.num_samples if num_samples is None else check_positive_int("num_samples", num_samples)
+    quantiles = tuple(model.quantiles if quantiles is None else check_levels("quantiles", quantiles))
     function = _compiled_forecasts(model).get((num_samples, quantiles), lambda: tf.function(
         lambda inputs, seed: forecast_outputs(model, inputs, num_samples, seed, quantiles),
         reduce_retracing=True,

@@ -87,6 +87,20 @@ class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.
                 self._check_labels(y, rows)
         return super().fit(x, y, *args, **kwargs)
 
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`; in-memory inputs are checked first (datasets are not)."""
+        if isinstance(x, dict):
+            self._check_features(x)
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`; in-memory inputs and labels are checked first (datasets are not)."""
+        if isinstance(x, dict):
+            rows = self._check_features(x)
+            if y is not None:
+                self._check_labels(y, rows)
+        return super().evaluate(x, y, *args, **kwargs)
+
     def _check_features(self, x):
         rows = None
         for name, spec in self.features.items():
@@ -99,6 +113,11 @@ class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.
             if spec["type"] == "numeric":
                 if values.dtype.kind not in "biuf":
                     raise TypeError(f"Numeric feature {name!r} must hold numbers, got dtype {values.dtype}.")
+                width = spec.get("size", 1)
+                columns = values.reshape(len(values), -1).shape[1] if len(values) else width
+                if columns != width:
+                    raise ValueError(f"Numeric feature {name!r} has {columns} column(s) per row; the model reads "
+                                     f"{width}.")
                 if np.isnan(values.astype("float64")).any():
                     raise ValueError(f"Numeric feature {name!r} holds NaN in {int(np.isnan(values).sum())} rows.")
         return rows

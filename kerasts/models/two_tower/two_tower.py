@@ -3,6 +3,7 @@ import keras_rs
 import numpy as np
 import tensorflow as tf
 
+from kerasts._checks import check_positive_int
 from kerasts._string_inputs import DistributedStringInputsMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 
@@ -215,20 +216,22 @@ class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model)
                 for a given `seed`.
 
         Returns:
-            `(ids, scores)`: arrays of shape (queries, k); ids are the catalog's string ids.
+            `(ids, scores)`: arrays of shape (queries, min(k, catalog size)); ids are the catalog's
+            string ids. Excluded items are never returned: where fewer than `k` items are left, the
+            row ends in ids `""` with score `-inf`.
         """
         self._check_index()
+        check_positive_int("k", k)
         if not 0 <= exploration < 1:
             raise ValueError(f"`exploration` must lie in [0, 1), got {exploration!r}.")
-        explored = int(round(exploration * k))
-        fetch = k + (exploration_pool or 10 * k) if explored else k
-        missing = sorted(set(tower_signature(self.query_tower, "query")) - set(query_features))
-        if missing:
-            raise ValueError(f"`query_features` lacks feature(s) {missing} of the query tower.")
-        rows = len(next(iter(query_features.values())))
-        ids, scores = self._top_k(query_features, pad_ids(seen_item_ids, rows), min(fetch, len(self._index.ids)))
+        rows = self._query_rows(query_features)
+        catalog = len(self._index.ids)
+        explored = int(round(exploration * min(k, catalog)))
+        fetch = min(k + (exploration_pool or 10 * k) if explored else k, catalog)
+        ids, scores = self._top_k(query_features, pad_ids(seen_item_ids, rows), fetch)
         ids = keras.ops.convert_to_numpy(ids).astype(str)
         scores = keras.ops.convert_to_numpy(scores)
+        k = min(k, catalog)
         if not explored:
             return ids[:, :k], scores[:, :k]
         generator = np.random.default_rng(seed)
@@ -237,6 +240,31 @@ class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model)
                                                                           replace=False)]) for _ in range(rows)]
         picks = np.stack(picks)
         return np.take_along_axis(ids, picks, axis=1), np.take_along_axis(scores, picks, axis=1)
+
+    def _query_rows(self, query_features):
+        """The number of queries, after checking each feature the query tower reads: present, one value
+        per query, strings where the tower takes strings."""
+        if not isinstance(query_features, dict):
+            raise TypeError(f"`query_features` must be a dict of feature name -> values, got "
+                            f"{type(query_features).__name__}.")
+        signature = tower_signature(self.query_tower, "query")
+        missing = sorted(set(signature) - set(query_features))
+        if missing:
+            raise ValueError(f"`query_features` lacks feature(s) {missing} of the query tower.")
+        rows = set()
+        for name, spec in signature.items():
+            values = np.asarray(query_features[name])
+            if values.ndim == 0:
+                raise TypeError(f"Query feature {name!r} must hold one value per query (a list or array), got "
+                                f"a single {type(query_features[name]).__name__}.")
+            if spec.dtype == tf.string and not all(isinstance(value, (str, bytes)) for value in values.ravel()):
+                bad = next(value for value in values.ravel() if not isinstance(value, (str, bytes)))
+                raise TypeError(f"Query feature {name!r} holds strings (ids joined by '|'), but one value is "
+                                f"{bad!r} ({type(bad).__name__}).")
+            rows.add(len(values))
+        if len(rows) != 1:
+            raise ValueError(f"The query features have different numbers of rows: {sorted(rows)}.")
+        return rows.pop()
 
     def serving_endpoints(self, k=10):
         """`serve` (both towers' embeddings) and, once `index_candidates` has run, `recommend`: raw
@@ -316,4 +344,7 @@ class TopKIndex(tf.Module):
                                tf.ones(tf.size(positions), tf.int32), tf.stack([shape[0], len(self.ids) + 1]))
         seen = counts[:, :-1] > 0
         top = tf.math.top_k(tf.where(seen, tf.float32.min, scores), k=k)
-        return tf.gather(self._ids, top.indices), top.values
+        # Excluded items fill the list only when fewer than k are left: never return them.
+        excluded = top.values <= tf.float32.min
+        return (tf.where(excluded, tf.constant(""), tf.gather(self._ids, top.indices)),
+                tf.where(excluded, tf.constant(float("-inf")), top.values))

@@ -1,0 +1,87 @@
+"""The one checked conversion of timestamp columns, for Forecast tables and Personalize interactions.
+
+Integers are ambiguous (pandas reads them as nanoseconds, which puts every row in 1970), so they are
+recognised by magnitude: epoch seconds are about 1e9 and epoch milliseconds about 1e12 for any date
+between 1973 and 5138. What fits neither is refused with what was found.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+# Magnitudes of epoch timestamps after 1973-03-03 and before 5138: seconds, then milliseconds.
+_EPOCH_RANGES = {"s": (1e8, 1e11), "ms": (1e11, 1e14)}
+_UNIT_NAMES = {"s": "epoch seconds", "ms": "epoch milliseconds"}
+
+
+def _epoch_unit(values):
+    """'s', 'ms' or None: the unit every value's magnitude fits."""
+    magnitudes = np.abs(values[np.isfinite(values)])
+    for unit, (low, high) in _EPOCH_RANGES.items():
+        if magnitudes.size and magnitudes.min() >= low and magnitudes.max() < high:
+            return unit
+    return None
+
+
+def _example(series, mask):
+    row = mask.idxmax()
+    return f"row {row!r} holds {series[row]!r}"
+
+
+def to_datetimes(series, table, column):
+    """A Forecast table's timestamp column as datetimes.
+
+    Takes datetimes, strings pandas parses, or numbers in epoch seconds or milliseconds (recognised by
+    magnitude); timestamps in one time zone keep their wall-clock time. Refuses, naming the table, the column and a row: unparsable strings, strings with
+    different UTC offsets (convert them to one time zone first), numbers in no epoch unit, and
+    missing timestamps.
+    """
+    name = f"`{table}` column {column!r}"
+    if series.isna().any():
+        raise ValueError(f"{name} holds missing timestamps: {_example(series, series.isna())}.")
+    if pd.api.types.is_bool_dtype(series):
+        raise TypeError(f"{name} holds booleans, not timestamps.")
+    if pd.api.types.is_numeric_dtype(series):
+        unit = _epoch_unit(series.to_numpy(dtype="float64"))
+        if unit is None:
+            raise ValueError(f"{name} holds numbers that are neither epoch seconds (about 1e9) nor epoch "
+                             f"milliseconds (about 1e12), from {series.min()!r} to {series.max()!r}: give "
+                             "dates or epoch times.")
+        return pd.to_datetime(series, unit=unit)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_localize(None)  # one time zone: periods follow its wall-clock time
+    if pd.api.types.is_datetime64_dtype(series):
+        return series
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' notes on inferring formats and mixed offsets
+            parsed = pd.to_datetime(series)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValueError(f"{name} holds values that are not timestamps: {error}") from error
+    if not (isinstance(parsed.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(parsed)):
+        offsets = pd.Series([value.utcoffset() for value in parsed]).astype(str)
+        first = offsets.iloc[0]
+        raise ValueError(f"{name} holds timestamps with different UTC offsets ({first} and "
+                         f"{offsets[offsets != first].iloc[0]}, {_example(series, offsets != first)}): convert "
+                         "them to one time zone first.")
+    return parsed.dt.tz_localize(None) if isinstance(parsed.dtype, pd.DatetimeTZDtype) else parsed
+
+
+def to_epoch_seconds(series, column):
+    """Personalize's TIMESTAMP column as int64 epoch seconds.
+
+    Refuses, naming the column and a row: values that are not numbers (e.g. date strings),
+    milliseconds (divide by 1000), missing values.
+    """
+    name = f"`interactions` column {column!r}"
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna()
+    if bad.any():
+        raise ValueError(f"{name} must hold epoch seconds; {_example(series, bad)}"
+                         + (" (a date string: convert it to epoch seconds)" if isinstance(series[bad.idxmax()], str)
+                            else "") + ".")
+    if np.abs(numbers.to_numpy(dtype="float64")).max() >= _EPOCH_RANGES["ms"][0]:
+        raise ValueError(f"{name} must hold epoch seconds, but its values look like epoch milliseconds "
+                         f"(up to {series.max()!r}): divide them by 1000.")
+    return numbers.astype("int64")
