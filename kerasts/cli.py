@@ -19,7 +19,10 @@ def main(argv=None):
             parser.error("--epochs and --samples must be at least 1")
         from kerasts.demo import run_demo
 
-        run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed)
+        try:
+            run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed)
+        except ValueError as error:
+            parser.error(str(error))
     return 0
 
 

@@ -11,6 +11,7 @@ import os
 
 import keras
 
+from kerasts._files import writable_directory
 from kerasts.data import align_target, load_electricity_sample
 from kerasts.evaluation import compare_forecasters
 
@@ -20,6 +21,7 @@ SHOWN_METRICS = ["mean_wQL", "ND", "WAPE", "RMSE", "MAPE", "MASE", "CRPS", "rho_
 
 def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=print):
     """Runs the demo; returns the table of backtest means (one row per forecaster)."""
+    writable_directory(output_dir)  # before minutes of training, not after
     panel = align_target(load_electricity_sample(), "H")
     log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours; backtest on "
         "the last 7 days in 24-hour windows, no retraining.")
@@ -30,7 +32,6 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=p
     table = scores.xs("mean", level="window")[SHOWN_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
 
-    os.makedirs(output_dir, exist_ok=True)
     table.to_csv(os.path.join(output_dir, "metrics.csv"))
     forecast_path = os.path.join(output_dir, "forecast.csv")
     deepar.forecast_dataframe(panel, num_samples=num_samples, seed=seed).to_csv(forecast_path, index=False)

@@ -296,8 +296,14 @@ class CategoryEncoder:
         metadata get code 0, the documented fallback for data that arrives after training."""
         columns = list(self.vocabularies)
         _require_table(metadata, "item_metadata", [item_column, *columns])
-        rows = metadata.drop_duplicates(item_column).set_index(metadata[item_column].astype(str))
-        rows = rows.reindex(pd.Index(item_ids).astype(str))
+        index = metadata.drop_duplicates(item_column)[item_column].astype(str)
+        rows = metadata.drop_duplicates(item_column).set_index(index)
+        wanted = pd.Index(item_ids).astype(str)
+        if len(wanted) and not wanted.isin(index).any():
+            raise ValueError(f"None of the {len(wanted)} items matches an id of `item_metadata` column "
+                             f"{item_column!r} (e.g. {list(wanted[:2])} against {list(index[:2])}): are they the "
+                             "same ids, spelled the same way?")
+        rows = rows.reindex(wanted)
         codes = np.zeros((len(item_ids), len(columns)), dtype="int32")
         for position, column in enumerate(columns):
             known = rows[column].notna().to_numpy()

@@ -1,6 +1,7 @@
 """Session-parallel mini-batches (GRU4Rec) that keep each user's sessions in order (HRNN)."""
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from kerasts._checks import check_positive_int
@@ -25,20 +26,28 @@ class SessionParallelBatches:
             unknown items, is never a target). An `HRNN` carries its own: `model.items`.
         num_slots: parallel slots (the batch size).
         steps: events per slot in one batch (truncated back-propagation length).
+        allow_unknown_items: read items the vocabulary lacks as unknown (0) instead of refusing them
+            (evaluation does, for test events on new items).
 
     Attributes:
         items, targets, session_start, user_start, valid: arrays (num_slots, total_steps).
         rows: per step, the position in `sessions` of its input event (-1 for padding).
     """
 
-    def __init__(self, sessions, items, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID"):
+    def __init__(self, sessions, items, num_slots=32, steps=10, user_column="USER_ID", item_column="ITEM_ID",
+                 allow_unknown_items=False):
         if SESSION_COLUMN not in sessions.columns:
             raise ValueError("SessionParallelBatches needs a SESSION_ID column: call sessionize() first.")
         self.num_slots, self.steps = check_positive_int("num_slots", num_slots), check_positive_int("steps", steps)
         if not isinstance(items, IdVocabulary):
             raise TypeError(f"`items` must be a kerasts.data.IdVocabulary (an HRNN's `model.items`), got "
                             f"{type(items).__name__}.")
-        items = items.encode(sessions[item_column])
+        vocabulary, items = items, items.encode(sessions[item_column])
+        if not allow_unknown_items and (items == 0).any():
+            unknown = pd.unique(sessions[item_column][items == 0])
+            raise ValueError(f"{int((items == 0).sum())} events are on {unknown.size} item(s) the vocabulary of "
+                             f"{len(vocabulary)} lacks (e.g. {list(unknown[:3])}): they would train as padding. Build "
+                             "the model from these sessions' items or drop those events.")
         session_ids = sessions[SESSION_COLUMN].to_numpy()
         users = sessions[user_column].to_numpy()
         has_next = np.append(session_ids[1:] == session_ids[:-1], False)

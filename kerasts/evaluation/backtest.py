@@ -39,8 +39,12 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         row per forecaster averaging the windows; columns are the metrics of
         `evaluate_sample_forecast` and `window_start`.
     """
-    if not forecasters:
-        raise ValueError("`forecasters` is empty: give a dict of name -> forecaster.")
+    if not isinstance(forecasters, dict) or not forecasters:
+        raise ValueError("`forecasters` must be a non-empty dict of name -> forecaster.")
+    for name, forecaster in forecasters.items():
+        if not (callable(getattr(forecaster, "predict_paths", None)) and callable(getattr(forecaster, "fit", None))):
+            raise TypeError(f"Forecaster {name!r} ({type(forecaster).__name__}) lacks fit/predict_paths: give a "
+                            "kerasts.protocols.Forecaster (e.g. DeepARForecaster, not the DeepAR network).")
     horizons = {name: getattr(forecaster, "prediction_length", None) for name, forecaster in forecasters.items()}
     if len(set(horizons.values())) != 1 or None in horizons.values():
         raise ValueError(f"Every forecaster must have the same `prediction_length`; got {horizons}.")

@@ -84,6 +84,9 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
         ranks.extend(np.where(target_scores[:, 0] == -np.inf, np.inf, ahead.sum(axis=1) + 1))
         events_read.extend(read[rows])
     ranks, events_read = np.asarray(ranks, dtype="float64"), np.asarray(events_read)
+    if not ranks.size and skipped:
+        raise ValueError(f"None of the {skipped} targets is in the recommender's catalog of {len(items)} items: "
+                         "was it fitted on other data?")
     results = {**single_target_metrics(ranks, ks), "targets": int(ranks.size), "skipped_targets": skipped}
     if buckets is not None:
         results["by_position"] = _by_position(ranks, events_read, buckets, ks)

@@ -11,6 +11,8 @@ import collections
 
 import keras
 
+from kerasts._files import check_output_path, replaced_atomically
+
 Endpoint = collections.namedtuple("Endpoint", ["function", "input_signature"])
 Endpoint.__doc__ = """A serving endpoint: `function(*inputs)` and the `tf.TensorSpec` structure of each
 positional input (a list, as `keras.export.ExportArchive.add_endpoint` takes it)."""
@@ -27,11 +29,13 @@ def serving_endpoints(model, **options):
 
 
 def export_saved_model(model, path, **options):
-    """Writes the endpoints `serving_endpoints(model, **options)` to a SavedModel at `path`.
+    """Writes the endpoints `serving_endpoints(model, **options)` to a SavedModel at `path`, atomically
+    (written beside it, then renamed into place, replacing what was there).
 
     The model and what `model.export_resources()` returns (e.g. a retrieval index) are tracked, so
     their variables and lookup tables travel with the functions.
     """
+    check_output_path(path)
     endpoints = serving_endpoints(model, **options)
     if not endpoints:
         raise ValueError(f"{type(model).__name__} declares no serving endpoints to export.")
@@ -41,7 +45,8 @@ def export_saved_model(model, path, **options):
         archive.track(resource)
     for name, endpoint in endpoints.items():
         archive.add_endpoint(name, endpoint.function, input_signature=list(endpoint.input_signature))
-    archive.write_out(str(path), verbose=False)
+    with replaced_atomically(path) as partial:  # an interrupted export leaves the previous one whole
+        archive.write_out(partial, verbose=False)
 
 
 class ServingEndpointsMixin:

@@ -202,9 +202,13 @@ class DeepAR(ServingEndpointsMixin, keras.Model):
                 )
         timestamps = inputs["timestamps"]
         # Keras builds a reloaded model on float placeholders of the input shapes: check real data only.
-        concrete = isinstance(timestamps, np.ndarray) or (tf.is_tensor(timestamps) and tf.executing_eagerly())
-        dtype = keras.backend.standardize_dtype(getattr(timestamps, "dtype", None) or "float32")
-        if concrete and not dtype.startswith(("int", "uint")):
+        if isinstance(timestamps, np.ndarray):
+            integer, dtype = np.issubdtype(timestamps.dtype, np.integer), timestamps.dtype
+        elif tf.is_tensor(timestamps) and tf.executing_eagerly():
+            integer, dtype = timestamps.dtype.is_integer, timestamps.dtype.name
+        else:
+            integer, dtype = True, None
+        if not integer:
             raise TypeError(f"DeepAR input 'timestamps' must hold integer Unix seconds (ForecastWindows makes them), "
                             f"got dtype {dtype}.")
         steps = inputs["timestamps"].shape[-1]

@@ -51,7 +51,8 @@ class HRNN(ServingEndpointsMixin, keras.Model):
             (batch, steps) 0/1 flags.
         training: training calls continue (and update) the slots' stored states.
 
-    Returns logits (batch, steps, num_items + 1) over the catalog for the next item.
+    Returns logits (batch, steps, num_items + 1) over the catalog for the next item. Item indices
+    outside 1..num_items are read as unknown (0).
 
     Example:
         >>> model = HRNN(sorted(train_sessions["ITEM_ID"].unique()), num_slots=32)
@@ -141,7 +142,13 @@ class HRNN(ServingEndpointsMixin, keras.Model):
 
     def advance(self, items, session_start, user_start, session_state, user_state, training=False):
         """`step` without the catalog scores: `(readout, session_state, user_state)`, the readout being
-        what the output layer reads (`catalog_scores(readout)` scores it)."""
+        what the output layer reads (`catalog_scores(readout)` scores it). Item indices outside
+        1..num_items are read as unknown (0)."""
+        if keras.backend.standardize_dtype(getattr(items, "dtype", "int32")) == "string":
+            raise TypeError("HRNN steps take item indices (model.items.encode(ids)); the exported `step` "
+                            "endpoint and SessionRecommender take item ids.")
+        items = keras.ops.cast(items, "int32")
+        items = keras.ops.where((items < 0) | (items > self.num_items), keras.ops.zeros_like(items), items)
         session_start = keras.ops.cast(keras.ops.reshape(session_start, (-1, 1)), "float32")
         user_start = keras.ops.cast(keras.ops.reshape(user_start, (-1, 1)), "float32")
         if self.user_gru:
@@ -208,6 +215,12 @@ class HRNN(ServingEndpointsMixin, keras.Model):
 
     def call(self, inputs, training=False):
         if training:
+            slots = self.session_state.shape[0]
+            rows = inputs["items"].shape[0]
+            if rows is not None and rows != slots:
+                raise ValueError(f"Training batches must have num_slots={slots} rows per replica (the slots whose "
+                                 f"states persist), got {rows}: use SessionParallelBatches with num_slots="
+                                 f"{self.num_slots}.")
             logits, session_state, user_state = self.run(inputs, self.session_state, self.user_state, training=True)
             self.session_state.assign(session_state)
             self.user_state.assign(user_state)

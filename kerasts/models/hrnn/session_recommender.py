@@ -1,13 +1,16 @@
 """HRNN's training recipe and live use, as a `kerasts.protocols.Recommender`."""
 
 import json
+import os
 import warnings
+import zipfile
 
 import keras
 import numpy as np
 import pandas as pd
 
 from kerasts._checks import check_positive_int
+from kerasts._files import replaced_atomically
 from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import SESSION_COLUMN, sessionize
 from kerasts.data.vocabulary import IdVocabulary
@@ -145,9 +148,15 @@ class SessionRecommender(Recommender):
         return np.asarray(self.model.catalog_scores(readout))[0, 1:]
 
     def put_events(self, user_id, items, session_id=None):
-        """Feeds the user's new events (item ids, in time order) of session `session_id`."""
+        """Feeds the user's new events (item ids, in time order; one id alone is one event) of session
+        `session_id`. A session the user has left cannot be continued: its events went into the user
+        state when the next one started."""
         self.check_fitted()
+        items = [items] if np.ndim(items) == 0 else list(items)
         state = self.users.get(user_id)
+        if state is not None and session_id != state["session_id"] and session_id in state["past_sessions"]:
+            raise ValueError(f"User {user_id!r} already left session {session_id!r} (the current one is "
+                             f"{state['session_id']!r}): events of a new visit need a new session id.")
         for item, index in zip(items, self.items.encode(items)):
             if index == 0:
                 self.unknown_items += 1
@@ -162,8 +171,10 @@ class SessionRecommender(Recommender):
                                                               np.array([float(new_user)]), session_state, user_state)
             # Updated in place once the step has run, so each event is applied whole or not at all.
             if new_user:
-                state = self.users[user_id] = {}
+                state = self.users[user_id] = {"past_sessions": []}
             if new_session:
+                if not new_user:
+                    state["past_sessions"].append(state["session_id"])
                 state["session_items"] = []
             state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
                          user_state=np.asarray(user_state)[0])
@@ -187,7 +198,8 @@ class SessionRecommender(Recommender):
         combined = pd.concat([earlier, sessions.assign(_test_row=np.arange(len(sessions)))])
         combined = combined.sort_values([self.user_column, self.timestamp_column], kind="stable").reset_index(drop=True)
         batches = SessionParallelBatches(combined, self.items, num_slots=len(users), steps=chunk_steps,
-                                         user_column=self.user_column, item_column=self.item_column)
+                                         user_column=self.user_column, item_column=self.item_column,
+                                         allow_unknown_items=True)
         test_rows = np.append(combined["_test_row"].to_numpy(), -1)
         user_start = batches.user_start
         if not warm_user_state:
@@ -206,27 +218,47 @@ class SessionRecommender(Recommender):
                 yield rows[scored], np.asarray(logits)[scored][:, 1:]  # index 0 is padding, never recommended
 
     def save(self, path):
-        """Writes every live user's state to `path` (a .npz file)."""
+        """Writes every live user's state to `path` (a .npz file), atomically: the file is written
+        beside it and renamed, so an interrupted save leaves the previous one whole."""
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            raise ValueError(f"SessionRecommender.save writes one .npz file; got {path!r}.")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"There is no directory {directory!r} to save {os.path.basename(path)!r} in.")
         users = list(self.users)
-        meta = {"users": users, "sessions": [self.users[user]["session_id"] for user in users],
+        meta = {"item_ids": self.items.ids, "users": users,
+                "sessions": [self.users[user]["session_id"] for user in users],
+                "past_sessions": [self.users[user]["past_sessions"] for user in users],
                 "session_items": [self.users[user]["session_items"] for user in users],
-                "histories": {str(user): self.user_history(user) for user in users},
-                "unknown_items": self.unknown_items}
-        np.savez(path, meta=np.array(json.dumps(meta, default=str)),
-                 session_states=np.stack([self.users[user]["session_state"] for user in users]) if users else [],
-                 user_states=np.stack([self.users[user]["user_state"] for user in users]) if users else [])
+                "histories": [self.user_history(user) for user in users], "unknown_items": self.unknown_items}
+        with replaced_atomically(path) as partial, open(partial, "wb") as stream:
+            np.savez(stream, meta=np.array(json.dumps(meta, default=str)),
+                     session_states=np.stack([self.users[user]["session_state"] for user in users]) if users
+                     else np.zeros((0, self.model.units)),
+                     user_states=np.stack([self.users[user]["user_state"] for user in users]) if users
+                     else np.zeros((0, self.model.user_units)))
 
     @classmethod
     def load(cls, path, model):
-        """The live states `save` wrote, over the trained `model`."""
+        """The live states `save` wrote, over the trained `model` (whose catalog must be the one saved)."""
         recommender = cls(model)
-        with np.load(path) as saved:
-            meta = json.loads(str(saved["meta"]))
-            for position, user in enumerate(meta["users"]):
-                recommender.users[user] = {"session_id": meta["sessions"][position],
-                                           "session_state": saved["session_states"][position],
-                                           "user_state": saved["user_states"][position],
-                                           "session_items": meta["session_items"][position]}
-                recommender._histories[user] = meta["histories"][str(user)]
+        try:
+            with np.load(path) as saved:
+                meta = json.loads(str(saved["meta"]))
+                session_states, user_states = saved["session_states"], saved["user_states"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{os.fspath(path)!r} is not a SessionRecommender save (or it is damaged): "
+                             f"{error}") from error
+        if meta.get("item_ids") != model.items.ids:
+            raise ValueError(f"{os.fspath(path)!r} was saved over another catalog than the model's (its item ids "
+                             "differ or are in another order): load it with the model it was saved with.")
+        for position, user in enumerate(meta["users"]):
+            recommender.users[user] = {"session_id": meta["sessions"][position],
+                                       "past_sessions": meta["past_sessions"][position],
+                                       "session_state": session_states[position],
+                                       "user_state": user_states[position],
+                                       "session_items": meta["session_items"][position]}
+            recommender._histories[user] = meta["histories"][position]
         recommender.unknown_items = meta["unknown_items"]
         return recommender

@@ -259,6 +259,7 @@ class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model)
                                 f"a single {type(query_features[name]).__name__}.")
             if spec.dtype == tf.string and not all(isinstance(value, (str, bytes)) for value in values.ravel()):
                 bad = next(value for value in values.ravel() if not isinstance(value, (str, bytes)))
+                bad = bad.item() if isinstance(bad, np.generic) else bad
                 raise TypeError(f"Query feature {name!r} holds strings (ids joined by '|'), but one value is "
                                 f"{bad!r} ({type(bad).__name__}).")
             rows.add(len(values))
