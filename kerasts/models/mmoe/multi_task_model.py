@@ -79,27 +79,25 @@ class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.
         if self.optimizer is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
+    # In-memory inputs and labels are checked first (datasets are the user's to clean).
+
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`; in-memory inputs and labels are checked first (datasets are not)."""
-        if isinstance(x, dict):
-            rows = self._check_features(x)
-            if y is not None:
-                self._check_labels(y, rows)
+        self._check_data(x, y)
         return super().fit(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        """`keras.Model.predict`; in-memory inputs are checked first (datasets are not)."""
-        if isinstance(x, dict):
-            self._check_features(x)
+        self._check_data(x)
         return super().predict(x, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`; in-memory inputs and labels are checked first (datasets are not)."""
+        self._check_data(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_data(self, x, y=None):
         if isinstance(x, dict):
             rows = self._check_features(x)
             if y is not None:
                 self._check_labels(y, rows)
-        return super().evaluate(x, y, *args, **kwargs)
 
     def _check_features(self, x):
         rows = None
