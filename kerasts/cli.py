@@ -1,10 +1,118 @@
-"""The `kerasts` command line."""
+"""The `kerasts` command line: `kerasts demo` and the Forecast workflow's `kerasts forecast ...`."""
 
 import argparse
+import json
 import sys
 
 
-def main(argv=None):
+def _demo(arguments, parser):
+    if arguments.epochs < 1 or arguments.samples < 1:
+        parser.error("--epochs and --samples must be at least 1")
+    from kerasts.demo import run_demo
+
+    run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed)
+
+
+def _forecast_train(arguments, parser):
+    from kerasts._files import writable_directory
+    from kerasts.forecast import DatasetGroup, train_predictor
+    from kerasts.forecast.algorithms import AUTO_CANDIDATES
+
+    writable_directory(arguments.output)  # before the training, not after
+    group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
+                         frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
+                         item_column=arguments.item, target_column=arguments.target_column,
+                         timestamp_column=arguments.timestamp)
+
+    def with_epochs(name):  # --epochs sets the neural algorithms' training length
+        if arguments.epochs is None or name not in ("deepar", "deepar_nested_lstm", "mlp"):
+            return name
+        return {"name": name, "config": {"epochs": arguments.epochs}}
+
+    candidates = arguments.candidates or AUTO_CANDIDATES
+    predictor = train_predictor(group, arguments.horizon, algorithm=with_epochs(arguments.algorithm),
+                                forecast_types=arguments.forecast_types, backtest_windows=arguments.backtest_windows,
+                                backtest_window_offset=arguments.backtest_window_offset,
+                                candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
+                                verbose=0 if arguments.quiet else 1)
+    predictor.save(arguments.output)
+    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
+    print(f"\nChosen: {predictor.algorithm}. Saved the predictor to {arguments.output}/")
+
+
+def _table(frame, title):
+    return title + "\n" + frame.to_string(float_format=lambda value: f"{value:.4f}")
+
+
+def _load(arguments):
+    from kerasts.forecast import load_predictor
+
+    return load_predictor(arguments.predictor)
+
+
+def _forecast_evaluate(arguments, parser):
+    predictor = _load(arguments)
+    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
+    print("\n" + _table(predictor.metrics, f"{predictor.algorithm} per backtest window:"))
+
+
+def _forecast_export(arguments, parser):
+    from kerasts._files import check_output_path
+
+    predictor = _load(arguments)
+    check_output_path(arguments.output)
+    predictor.forecast(origin=arguments.origin).to_csv(arguments.output, index=False)
+    print(f"Wrote {arguments.output}")
+    if arguments.backtest:
+        predictor.export_backtest(arguments.backtest)
+        print(f"Wrote {arguments.backtest}/ (forecasted-values.csv, accuracy-metric-values.csv)")
+    if arguments.saved_model:
+        predictor.export(arguments.saved_model)
+        print(f"Wrote {arguments.saved_model}/ (the model's SavedModel)")
+
+
+def _dimensions(pairs, parser):
+    dimensions = {}
+    for pair in pairs or []:
+        name, separator, value = pair.partition("=")
+        if not separator:
+            parser.error(f"--dimension takes NAME=VALUE, got {pair!r}")
+        dimensions[name] = value
+    return dimensions
+
+
+def _forecast_query(arguments, parser):
+    predictor = _load(arguments)
+    print(json.dumps(predictor.query_forecast(arguments.item, **_dimensions(arguments.dimension, parser)), indent=1))
+
+
+def _forecast_plot(arguments, parser):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from kerasts._files import check_output_path
+    from kerasts.plotting import plot_fan_chart
+
+    predictor = _load(arguments)
+    check_output_path(arguments.output)
+    row = predictor.series_row(arguments.item, **_dimensions(arguments.dimension, parser))
+    part = predictor.panel.select([row])
+    horizon = predictor.forecast_horizon
+    paths = predictor.sample_paths()[row]
+    shown = min(len(part.timestamps), 4 * horizon)
+    figure, ax = plt.subplots(figsize=(9, 3.5), constrained_layout=True)
+    plot_fan_chart(part.target[0], np.full(horizon, np.nan), paths, title=f"{arguments.item}: {predictor.algorithm}",
+                   ax=ax, history_steps=shown, history_dates=part.timestamps,
+                   future_dates=part.step_timestamps(len(part.timestamps), horizon))
+    figure.savefig(arguments.output, dpi=100)
+    plt.close(figure)
+    print(f"Wrote {arguments.output}")
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="kerasts", description="Keras 3 forecasting and recommendation zoo.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train on the bundled data, print metrics, write plots and a SavedModel")
@@ -12,17 +120,60 @@ def main(argv=None):
     demo.add_argument("--epochs", type=int, default=20, help="DeepAR epochs of 50 batches")
     demo.add_argument("--samples", type=int, default=100, help="sample paths per forecast")
     demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=_demo)
+
+    forecast = commands.add_parser("forecast", help="Amazon Forecast's workflow on your tables").add_subparsers(
+        dest="forecast_command", required=True)
+    train = forecast.add_parser("train", help="train a predictor (one algorithm or AutoPredictor) and backtest it")
+    train.add_argument("--target", required=True, help="target time series CSV")
+    train.add_argument("--related", help="related time series CSV")
+    train.add_argument("--item-metadata", help="item metadata CSV")
+    train.add_argument("--frequency", required=True, help="forecast frequency, e.g. H, D, W, M")
+    train.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    train.add_argument("--algorithm", default="auto", help="auto (AutoPredictor) or one algorithm")
+    train.add_argument("--candidates", nargs="+", help="AutoPredictor's algorithms")
+    train.add_argument("--backtest-windows", type=int, default=1)
+    train.add_argument("--backtest-window-offset", type=int)
+    train.add_argument("--forecast-types", nargs="+", default=["0.1", "0.5", "0.9"])
+    train.add_argument("--domain", default="CUSTOM", help="Forecast's dataset domain (names the fields)")
+    train.add_argument("--dimensions", nargs="*", default=[], help="further key columns, e.g. store")
+    train.add_argument("--item", help="the series column (default: the domain's, e.g. item_id)")
+    train.add_argument("--target-column", help="the target column (default: the domain's, e.g. target_value)")
+    train.add_argument("--timestamp", default="timestamp", help="the timestamp column")
+    train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+    train.add_argument("--output", required=True, help="the predictor directory to write")
+    train.set_defaults(run=_forecast_train)
+    evaluate = forecast.add_parser("evaluate", help="print the leaderboard and the backtest metrics")
+    evaluate.add_argument("predictor")
+    evaluate.set_defaults(run=_forecast_evaluate)
+    export = forecast.add_parser("export", help="write every item's forecast in Forecast's export layout")
+    export.add_argument("predictor")
+    export.add_argument("--output", required=True, help="the forecast CSV to write")
+    export.add_argument("--origin", default="dataset_end", choices=["dataset_end", "series_end"])
+    export.add_argument("--backtest", help="also write the backtest export into this directory")
+    export.add_argument("--saved-model", help="also write the model's SavedModel into this directory")
+    export.set_defaults(run=_forecast_export)
+    for name, run, help_text in (("query", _forecast_query, "print one item's forecast as QueryForecast does"),
+                                 ("plot", _forecast_plot, "plot one item's history and forecast")):
+        command = forecast.add_parser(name, help=help_text)
+        command.add_argument("predictor")
+        command.add_argument("--item", required=True)
+        command.add_argument("--dimension", action="append", help="NAME=VALUE of a further key, repeatable")
+        if name == "plot":
+            command.add_argument("--output", required=True, help="the PNG to write")
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
     arguments = parser.parse_args(argv)
-
-    if arguments.command == "demo":
-        if arguments.epochs < 1 or arguments.samples < 1:
-            parser.error("--epochs and --samples must be at least 1")
-        from kerasts.demo import run_demo
-
-        try:
-            run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed)
-        except ValueError as error:
-            parser.error(str(error))
+    try:
+        arguments.run(arguments, parser)
+    except (ValueError, TypeError) as error:  # bad input: its message, not a traceback
+        parser.error(str(error))
     return 0
 
 

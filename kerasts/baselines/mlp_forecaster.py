@@ -3,6 +3,7 @@ import time
 import keras
 import numpy as np
 
+from kerasts import likelihoods
 from kerasts._checks import check_positive_int
 from kerasts.data.windows import ForecastWindows
 from kerasts.layers.distribution_output import DistributionOutput
@@ -42,11 +43,17 @@ class MLPForecaster(Forecaster):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
+        self.hidden_units = hidden_units
         self.epochs = check_positive_int("epochs", epochs)
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.learning_rate = learning_rate
         self.model = build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units)
         self.windows_per_second = None
+
+    def get_config(self):
+        return {"context_length": self.context_length, "prediction_length": self.prediction_length,
+                "likelihood": likelihoods.serialize(self.likelihood), "hidden_units": self.hidden_units,
+                "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate}
 
     def fit(self, panel, end=None):
         """Trains on every window ending by grid index `end` (default: the whole panel)."""

@@ -30,6 +30,10 @@ class NPTS(Forecaster):
         self.kernel_scale = float(kernel_scale)
         self.max_seasons = int(max_seasons)
 
+    def get_config(self):
+        return {**super().get_config(), "season_length": self.season_length, "kernel_scale": self.kernel_scale,
+                "max_seasons": self.max_seasons}
+
     def sample(self, history, horizon, num_samples, seed):
         """Paths `(series, num_samples, horizon)` from `history` `(series, length)`."""
         history = np.atleast_2d(np.asarray(history, dtype=np.float64))

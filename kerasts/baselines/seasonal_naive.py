@@ -47,6 +47,9 @@ class SeasonalNaive(Forecaster):
         super().__init__(prediction_length)
         self.season_length = check_positive_int("season_length", season_length)
 
+    def get_config(self):
+        return {**super().get_config(), "season_length": self.season_length}
+
     def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
         history = panel.target[:, :self.forecast_origin(panel, origin)]
         return seasonal_naive_forecast(history, self.prediction_length, self.season_length)[:, None, :]

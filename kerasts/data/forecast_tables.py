@@ -76,6 +76,21 @@ class TimeSeriesPanel:
             changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities)
         return dataclasses.replace(self, **changes)
 
+    def select(self, rows):
+        """The panel of the series at positions `rows` (an index array), on the same grid."""
+        rows = np.asarray(rows, dtype="int64")
+        return dataclasses.replace(
+            self, keys=self.keys.iloc[rows].reset_index(drop=True), target=self.target[rows],
+            covariates=None if self.covariates is None else self.covariates[rows],
+            static_categories=None if self.static_categories is None else self.static_categories[rows])
+
+    @property
+    def last_observed(self):
+        """Index of each series' last observed step (-1 for a series never observed)."""
+        observed = self.observed
+        length = observed.shape[1]
+        return np.where(observed.any(axis=1), length - 1 - observed[:, ::-1].argmax(axis=1), -1)
+
     @property
     def future_steps(self):
         """Steps beyond the grid that the covariates cover (unbounded without covariates)."""
@@ -111,7 +126,7 @@ def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
 
     Args:
         panel: the panel the forecast was made from.
-        origin: grid index of the first forecast step (`len(panel.timestamps)` for the future).
+        origin: grid index of the first forecast step (`None` or `len(panel.timestamps)`: the future).
         samples: `(series, num_samples, horizon)`, series in panel order.
         quantiles: levels to report, as columns `p10`, `p50`, ... (`p50` for 0.5).
 
@@ -119,6 +134,7 @@ def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
         One row per series and step: the key columns, `date`, one column per quantile, `mean`.
     """
     samples = np.asarray(samples, dtype="float64")
+    origin = len(panel.timestamps) if origin is None else origin
     num_series, _, horizon = samples.shape
     if num_series != len(panel.keys):
         raise ValueError(f"`samples` has {num_series} series on axis 0; the panel has {len(panel.keys)}.")

@@ -20,7 +20,7 @@ def backtest_origins(length, prediction_length, num_windows, window_offset=None)
 
 
 def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFAULT_QUANTILES, num_samples=100,
-             seed=0, fit=False):
+             seed=0, fit=False, return_paths=False):
     """Amazon Forecast-style backtest: rolling windows at the end of the data.
 
     Args:
@@ -34,10 +34,13 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         fit: first fit each forecaster on the data before the first window (as Forecast trains a
             predictor before its backtest windows); otherwise they are used as fitted, not retrained.
 
+        return_paths: also return each forecaster's sample paths per window.
+
     Returns:
         A DataFrame indexed by (forecaster, window), one row per window plus a `"mean"`
         row per forecaster averaging the windows; columns are the metrics of
-        `evaluate_sample_forecast` and `window_start`.
+        `evaluate_sample_forecast` and `window_start`. With `return_paths`, `(scores,
+        {name: [(origin, paths (series, num_samples, horizon)), ...]})`.
     """
     if not isinstance(forecasters, dict) or not forecasters:
         raise ValueError("`forecasters` must be a non-empty dict of name -> forecaster.")
@@ -50,13 +53,14 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         raise ValueError(f"Every forecaster must have the same `prediction_length`; got {horizons}.")
     prediction_length = next(iter(horizons.values()))
     origins = backtest_origins(panel.target.shape[1], prediction_length, num_windows, window_offset)
-    rows = []
+    rows, all_paths = [], {}
     for name, forecaster in forecasters.items():
         if fit:
             forecaster.fit(panel, end=origins[0])
         window_rows = []
         for index, origin in enumerate(origins):
             paths = np.asarray(forecaster.predict_paths(panel, origin, num_samples, seed + index))
+            all_paths.setdefault(name, []).append((origin, paths))
             actuals = panel.target[:, origin:origin + prediction_length]
             scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), panel.target[:, :origin],
                                               panel.frequency, quantiles)
@@ -64,4 +68,5 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
                                 **scores})
         means = pd.DataFrame(window_rows).drop(columns=["forecaster", "window", "window_start"]).mean()
         rows += window_rows + [{"forecaster": name, "window": "mean", **means}]
-    return pd.DataFrame(rows).set_index(["forecaster", "window"])
+    scores = pd.DataFrame(rows).set_index(["forecaster", "window"])
+    return (scores, all_paths) if return_paths else scores

@@ -21,8 +21,9 @@ def evaluate_sample_forecast(y_true, samples, insample, frequency, quantiles=DEF
 
     Returns:
         A dict of metric name to value: `mean_wQL`, `wQL[tau]` per level, `ND` (of the
-        median), `WAPE` (of the mean, as Amazon Forecast scores it), `RMSE`, `MAPE`,
-        `MASE`, `NRMSE`, `CRPS`, `rho_risk_0.5`, `rho_risk_0.9` and `coverage_80`
+        median), `WAPE` (of the mean, as Amazon Forecast scores it), `RMSE`, `MAPE` (a fraction),
+        `sMAPE` (of the median, M4's, in percent), `MASE`, `NRMSE`, `CRPS`, `rho_risk_0.5`,
+        `rho_risk_0.9` and `coverage_80`
         (share of actuals inside the P10-P90 band).
     """
     samples = np.asarray(samples, dtype=np.float64)
@@ -42,6 +43,7 @@ def evaluate_sample_forecast(y_true, samples, insample, frequency, quantiles=DEF
         "RMSE": metrics.rmse(y_true, mean),
         "NRMSE": metrics.nrmse(y_true, mean),
         "MAPE": metrics.mape(y_true, mean),
+        "sMAPE": metrics.smape(y_true, median),
         "MASE": metrics.mase(y_true, median, insample, frequency=frequency),
         "CRPS": metrics.crps(y_true, samples),
         "rho_risk_0.5": metrics.rho_risk(y_true, samples, 0.5),

@@ -2,7 +2,7 @@
 
 from kerasts.metrics.forecast import (
     coverage, crps, interval_coverage, mape, mase, mean_weighted_quantile_loss, nd, nrmse,
-    quantile_loss, rho_risk, rmse, seasonality_for_frequency, wape, weighted_quantile_loss,
+    quantile_loss, rho_risk, rmse, seasonality_for_frequency, smape, wape, weighted_quantile_loss,
 )
 from kerasts.metrics.ranking import (
     catalog_coverage, hit_rate_at_k, mean_reciprocal_rank_at_k, ndcg_at_k, precision_at_k, ranking_metrics,
@@ -13,5 +13,5 @@ __all__ = [
     "catalog_coverage", "coverage", "crps", "hit_rate_at_k", "interval_coverage", "mape", "mase",
     "mean_reciprocal_rank_at_k", "mean_weighted_quantile_loss", "nd", "ndcg_at_k", "nrmse", "precision_at_k",
     "quantile_loss", "ranking_metrics", "recall_at_k", "rho_risk", "rmse", "seasonality_for_frequency",
-    "single_target_metrics", "wape", "weighted_quantile_loss",
+    "single_target_metrics", "smape", "wape", "weighted_quantile_loss",
 ]

@@ -132,7 +132,8 @@ def nrmse(y_true, y_pred):
 
 
 def mape(y_true, y_pred):
-    """Mean absolute percentage error, `mean(|y - y_hat| / |y|)`.
+    """Mean absolute percentage error, `mean(|y - y_hat| / |y|)`, as a fraction (0.1 is 10%), as
+    Amazon Forecast reports it.
 
     Points whose target is zero are left out (the ratio is undefined there); if every
     observed target is zero the result is `nan`.
@@ -143,6 +144,24 @@ def mape(y_true, y_pred):
     if not usable.any():
         return float("nan")
     return float(np.mean(np.abs(y_true[usable] - y_pred[usable]) / np.abs(y_true[usable])))
+
+
+def smape(y_true, y_pred):
+    """Symmetric MAPE in percent, as the M4 competition defines it: per series
+    `200 / h * sum(|y - y_hat| / (|y| + |y_hat|))` over its observed steps, then the mean over series.
+
+    Steps where both the target and the forecast are zero are left out (0 / 0); a series with no
+    usable step does not count. `y_true` is `(series, horizon)` (a 1-D array is one series).
+    """
+    y_true, observed = _observed_target(y_true)
+    y_pred = _forecast("y_pred", y_pred, y_true.shape, observed)
+    y_true, y_pred, observed = np.atleast_2d(y_true), np.atleast_2d(y_pred), np.atleast_2d(observed)
+    denominator = np.abs(y_true) + np.abs(y_pred)
+    usable = observed & (denominator > 0)
+    terms = np.where(usable, np.abs(y_true - y_pred) / np.where(usable, denominator, 1.0), 0.0)
+    counts = usable.sum(axis=1)
+    per_series = 200.0 * terms.sum(axis=1)[counts > 0] / counts[counts > 0]
+    return float(per_series.mean()) if per_series.size else float("nan")
 
 
 def _seasonal_naive_scale(history, season_length):

@@ -27,6 +27,11 @@ class Forecaster:
         self.training_end(panel, end)
         return self
 
+    def get_config(self):
+        """The constructor's arguments: `type(self)(**forecaster.get_config())` sets up the same forecaster
+        (the fitted network, if any, is `model`, saved on its own)."""
+        return {"prediction_length": self.prediction_length}
+
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
         """Sample paths `(series, num_samples, prediction_length)` from grid index `origin` (default:
         just after the data), series in panel order; the same seed gives the same paths."""

@@ -128,3 +128,12 @@ def test_zero_denominators_give_nan_not_inf():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_smape_follows_m4_per_series_then_mean():
+    y = np.array([[100.0, 200.0], [0.0, 4.0]])
+    forecast = np.array([[110.0, 180.0], [0.0, 2.0]])
+    first = 200 / 2 * (10 / 210 + 20 / 380)
+    second = 200 / 1 * (2 / 6)  # the 0 / 0 step is left out
+    assert metrics.smape(y, forecast) == pytest.approx((first + second) / 2)
+    assert np.isnan(metrics.smape(np.zeros((1, 2)), np.zeros((1, 2))))

@@ -4,6 +4,7 @@ workflows all train through it."""
 
 import keras
 
+from kerasts import likelihoods
 from kerasts._checks import check_positive_int
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
@@ -62,6 +63,14 @@ class DeepARForecaster(Forecaster):
         self.steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
         self.verbose = verbose
         self.model = None
+
+    def get_config(self):
+        return {"prediction_length": self.prediction_length, "context_length": self.context_length,
+                "likelihood": likelihoods.serialize(self.likelihood), **self.network, "epochs": self.epochs,
+                "batches_per_epoch": self.batches_per_epoch, "batch_size": self.batch_size,
+                "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
+                "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
+                "verbose": self.verbose}
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 

@@ -1,0 +1,199 @@
+"""Amazon Forecast's dataset group: the target, related and item-metadata tables of one forecasting job."""
+
+import numpy as np
+import pandas as pd
+
+from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
+from kerasts.frequencies import parse_frequency
+
+# Forecast's dataset domains: the fields naming a series and its target in the target table, and the
+# optional dimension the domain defines (https://docs.aws.amazon.com/forecast/latest/dg/howitworks-domains-ds-types.html).
+DOMAINS = {
+    "RETAIL": ("item_id", "demand"),
+    "INVENTORY_PLANNING": ("item_id", "demand"),
+    "EC2_CAPACITY": ("instance_type", "number_of_instances"),
+    "WORK_FORCE": ("workforce_type", "workforce_demand"),
+    "WEB_TRAFFIC": ("item_id", "value"),
+    "METRICS": ("metric_name", "metric_value"),
+    "CUSTOM": ("item_id", "target_value"),
+}
+TIMESTAMP = "timestamp"
+SCHEMA_TYPES = ("string", "float", "integer", "timestamp", "geolocation")
+RELATED_AGGREGATIONS = ("mean", "sum", "first", "last", "min", "max")
+TABLES = ("target", "related", "item_metadata")
+
+
+def _table(value, name):
+    """A table given as a DataFrame (copied) or a CSV path (read with ids kept as text)."""
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return value.copy()
+    if isinstance(value, str) or hasattr(value, "__fspath__"):
+        try:
+            return pd.read_csv(value, dtype=str, keep_default_na=True)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"Cannot read the {name} table from {str(value)!r}: {error}") from error
+    raise TypeError(f"The {name} table must be a pandas DataFrame or a CSV path, got {type(value).__name__}.")
+
+
+class DatasetGroup:
+    """The tables of one forecasting job, in Amazon Forecast's layouts.
+
+    - `target` (TARGET_TIME_SERIES): the domain's series field (`item_id` for RETAIL and CUSTOM,
+      `instance_type`, `workforce_type`, `metric_name` for the others), `timestamp`, the domain's
+      target field (`target_value`, `demand`, `value`, ...) and any `dimensions` (e.g. `store`).
+    - `related` (RELATED_TIME_SERIES): the same keys and timestamps plus numeric covariates known
+      into the future; aggregated to the frequency with `related_aggregation`.
+    - `item_metadata` (ITEM_METADATA): the series field plus attributes; text attributes become
+      categories, numeric ones are ignored for now.
+
+    Tables are DataFrames or CSV paths (read with every column as text, then converted as the
+    schema or the data says); the user's DataFrames are copied, never changed. `schemas`, in
+    Forecast's JSON form per table (`{"target": {"attributes": [{"attributeName": ...,
+    "attributeType": "string"|"float"|"integer"|"timestamp"}]}, ...}`), are checked against the
+    tables. Values of the target falling in one period of `frequency` are summed, as Forecast does.
+    Series may start and end at different times: each is missing (NaN) outside its own range.
+
+    Args:
+        target, related, item_metadata: the tables.
+        frequency: the forecast frequency (`"H"`, `"D"`, `"W"`, `"M"`, ...).
+        domain: one of `DOMAINS`; it names the series and target fields.
+        dimensions: further key columns of the target (and related) table.
+        schemas: optional Forecast schemas by table name (`target`, `related`, `item_metadata`).
+        related_aggregation: how related values in one period combine (mean, sum, first, last, min, max).
+        item_column, target_column, timestamp_column: other names for the domain's fields.
+    """
+
+    def __init__(self, target, related=None, item_metadata=None, frequency="D", domain="CUSTOM", dimensions=(),
+                 schemas=None, related_aggregation="mean", item_column=None, target_column=None,
+                 timestamp_column=TIMESTAMP):
+        if domain not in DOMAINS:
+            raise ValueError(f"Unknown dataset domain {domain!r}: expected one of {sorted(DOMAINS)}.")
+        parse_frequency(frequency)
+        if related_aggregation not in RELATED_AGGREGATIONS:
+            raise ValueError(f"`related_aggregation` must be one of {RELATED_AGGREGATIONS}, got "
+                             f"{related_aggregation!r}.")
+        self.domain, self.frequency = domain, frequency
+        self.item_column = item_column or DOMAINS[domain][0]
+        self.target_column = target_column or DOMAINS[domain][1]
+        self.timestamp_column = timestamp_column
+        self.dimensions = tuple(dimensions)
+        self.related_aggregation = related_aggregation
+        self.tables = {name: _table(value, name) for name, value in
+                       zip(TABLES, (target, related, item_metadata))}
+        if self.tables["target"] is None:
+            raise ValueError("A dataset group needs a target table.")
+        self.schemas = dict(schemas or {})
+        unknown = sorted(set(self.schemas) - set(TABLES))
+        if unknown:
+            raise ValueError(f"`schemas` names table(s) {unknown}; the tables are {list(TABLES)}.")
+        for name, schema in self.schemas.items():
+            if self.tables[name] is None:
+                raise ValueError(f"`schemas` has a schema for the {name} table, which the group does not have.")
+            self.tables[name] = _apply_schema(self.tables[name], schema, name)
+        for name, table in self.tables.items():
+            if table is not None:
+                self.tables[name] = self._ids_as_text(table, name)
+        self._check_metadata()
+        self._panels, self._length = {}, None
+
+    def _ids_as_text(self, table, name):
+        """Series keys compare as strings in every table (ids read from CSV are text), so `7` and "7"
+        name one series."""
+        keys = [self.item_column] if name == "item_metadata" else self.key_columns
+        missing = [column for column in keys if column not in table.columns]
+        if missing:
+            raise ValueError(f"The {name} table lacks column(s) {missing}; it has {list(table.columns)} (the "
+                             f"{self.domain} domain names the series {self.item_column!r}"
+                             + (f" and the target {self.target_column!r}" if name == "target" else "") + ").")
+        for column in keys:
+            table[column] = table[column].where(table[column].isna(), table[column].astype(str))
+        return table
+
+    @property
+    def key_columns(self):
+        return [self.item_column, *self.dimensions]
+
+    def _check_metadata(self):
+        metadata = self.tables["item_metadata"]
+        if metadata is None:
+            return
+        if self.item_column not in metadata.columns:
+            raise ValueError(f"The item_metadata table lacks column {self.item_column!r} (the {self.domain} domain's "
+                             f"series field); it has {list(metadata.columns)}.")
+        repeated = metadata[self.item_column][metadata[self.item_column].duplicated()]
+        if len(repeated):
+            raise ValueError(f"The item_metadata table lists item {repeated.iloc[0]!r} more than once.")
+
+    def category_columns(self):
+        """The item-metadata attributes used as categories: the text columns besides the series field."""
+        metadata = self.tables["item_metadata"]
+        if metadata is None:
+            return []
+        return [column for column in metadata.columns if column != self.item_column
+                and pd.to_numeric(metadata[column], errors="coerce").isna().all()]
+
+    def history_length(self):
+        """Steps of the frequency's grid the target covers."""
+        if self._length is None:
+            self._length = align_target(self.tables["target"], self.frequency, self.item_column, self.dimensions,
+                                        self.timestamp_column, self.target_column).target.shape[1]
+        return self._length
+
+    def panel(self, forecast_horizon=0):
+        """The target on the frequency's grid with the related series (covering `forecast_horizon`
+        steps beyond the data) and the item attributes attached (`TimeSeriesPanel`)."""
+        if forecast_horizon not in self._panels:
+            panel = align_target(self.tables["target"], self.frequency, self.item_column, self.dimensions,
+                                 self.timestamp_column, self.target_column)
+            related = self.tables["related"]
+            if related is not None:
+                covariates, names = align_related(related, panel, forecast_horizon, None, self.item_column,
+                                                  self.dimensions, self.timestamp_column, self.related_aggregation)
+                panel = panel.with_related(covariates=covariates, covariate_names=names)
+            columns = self.category_columns()
+            if columns:
+                metadata = self.tables["item_metadata"]
+                encoder = CategoryEncoder.fit(metadata, columns, self.item_column)
+                panel = panel.with_related(static_categories=encoder.encode(metadata, panel.keys[self.item_column],
+                                                                            self.item_column),
+                                           cardinalities=encoder.cardinalities)
+            self._panels[forecast_horizon] = panel
+        return self._panels[forecast_horizon]
+
+
+def _apply_schema(table, schema, name):
+    """The table with each attribute converted to its schema type; the schema and the table must
+    name the same columns."""
+    attributes = schema.get("attributes") if isinstance(schema, dict) else None
+    if not isinstance(attributes, list) or not attributes:
+        raise ValueError(f"The {name} schema must be {{'attributes': [{{'attributeName': ..., 'attributeType': "
+                         f"...}}, ...]}}, got {schema!r}.")
+    named = {}
+    for attribute in attributes:
+        if not isinstance(attribute, dict) or set(attribute) != {"attributeName", "attributeType"}:
+            raise ValueError(f"Each attribute of the {name} schema needs attributeName and attributeType, got "
+                             f"{attribute!r}.")
+        if attribute["attributeType"] not in SCHEMA_TYPES:
+            raise ValueError(f"The {name} schema gives {attribute['attributeName']!r} the type "
+                             f"{attribute['attributeType']!r}; Forecast's types are {list(SCHEMA_TYPES)}.")
+        named[attribute["attributeName"]] = attribute["attributeType"]
+    missing, extra = sorted(set(named) - set(table.columns)), sorted(set(table.columns) - set(named))
+    if missing or extra:
+        raise ValueError(f"The {name} schema and table disagree: the table lacks {missing} and the schema lacks "
+                         f"{extra}.")
+    table = table.copy()
+    for column, kind in named.items():
+        if kind in ("float", "integer"):
+            values = pd.to_numeric(table[column], errors="coerce")
+            bad = values.isna() & table[column].notna()
+            if bad.any():
+                raise ValueError(f"The {name} schema says {column!r} is {kind}, but row {bad.idxmax()!r} holds "
+                                 f"{table[column][bad.idxmax()]!r}.")
+            if kind == "integer" and not np.all(np.equal(np.mod(values.dropna(), 1), 0)):
+                raise ValueError(f"The {name} schema says {column!r} is integer, but it holds fractions.")
+            table[column] = values
+        elif kind == "string":
+            table[column] = table[column].where(table[column].isna(), table[column].astype(str))
+    return table

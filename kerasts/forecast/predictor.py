@@ -1,0 +1,350 @@
+"""Amazon Forecast's predictor: train (one algorithm or AutoPredictor), backtest metrics, forecasts,
+queries, backtest export, save and load."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pandas as pd
+
+import kerasts
+from kerasts._checks import check_positive_int
+from kerasts._files import replaced_atomically
+from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
+from kerasts.evaluation.backtest import backtest, backtest_origins
+from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
+from kerasts.forecast.dataset_group import DatasetGroup
+
+FORMAT_VERSION = 1
+PREDICTOR_FILE = "predictor.json"
+# Forecast's accuracy metrics, then ours, in the order tables show them.
+FORECAST_METRICS = ("Average wQL", "WAPE", "RMSE", "MAPE", "MASE", "sMAPE", "Coverage[0.1-0.9]")
+_RENAMED = {"mean_wQL": "Average wQL", "coverage_80": "Coverage[0.1-0.9]"}
+
+
+def _forecast_types(forecast_types):
+    """Forecast types ("0.1", ..., "mean") -> quantile levels, in the order given."""
+    levels = []
+    for kind in forecast_types:
+        if kind == "mean":
+            continue
+        try:
+            level = float(kind)
+        except (TypeError, ValueError):
+            level = None
+        if level is None or not 0 < level < 1:
+            raise ValueError(f"Forecast types are quantiles from '0.01' to '0.99' or 'mean', got {kind!r}.")
+        levels.append(round(level, 4))
+    if not levels:
+        raise ValueError("`forecast_types` needs at least one quantile (e.g. '0.5'): wQL is scored on quantiles.")
+    return levels
+
+
+def _windows_that_fit(length, horizon, offset):
+    return max(0, (length - horizon - 1) // offset + 1)
+
+
+def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
+                    backtest_windows=1, backtest_window_offset=None, candidates=AUTO_CANDIDATES, num_samples=100,
+                    seed=0, verbose=1):
+    """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
+
+    Every candidate algorithm is fitted on the data before the first backtest window and scored on
+    `backtest_windows` windows of `forecast_horizon` steps at the end of the data, `backtest_window_offset`
+    steps apart (default: the horizon); with `algorithm="auto"` the one with the lowest Average wQL
+    wins (the leaderboard keeps every candidate), otherwise the one named is scored the same way. The
+    chosen algorithm is then trained again on all the data, which forecasts.
+
+    Args:
+        group: the `DatasetGroup`.
+        forecast_horizon: steps to forecast.
+        algorithm: `"auto"` or one of `kerasts.forecast.algorithm_names()` (`deepar`, `deepar_nested_lstm`,
+            `mlp`, `npts`, `seasonal_naive`), optionally `{"name": ..., "config": {settings}}`.
+        forecast_types: quantiles as strings ("0.1", ..., "0.99") and/or "mean", as Forecast names them.
+        backtest_windows, backtest_window_offset: the backtest.
+        candidates: AutoPredictor's algorithms.
+        num_samples, seed: sample paths per forecast and their seed (the training seeds are the
+            algorithms' own settings).
+        verbose: 0 silent; 1 a line per candidate and Keras's per-epoch lines.
+
+    Returns:
+        A `Predictor`.
+    """
+    if not isinstance(group, DatasetGroup):
+        raise TypeError(f"`group` must be a kerasts.forecast.DatasetGroup, got {type(group).__name__}.")
+    horizon = check_positive_int("forecast_horizon", forecast_horizon)
+    check_positive_int("backtest_windows", backtest_windows)
+    levels = _forecast_types(forecast_types)
+    names = list(candidates) if algorithm == "auto" else [algorithm]
+    for name in names:
+        ALGORITHMS.parse(name)
+    length = group.history_length()
+    offset = horizon if backtest_window_offset is None else check_positive_int("backtest_window_offset",
+                                                                             backtest_window_offset)
+    if _windows_that_fit(length, horizon, offset) < backtest_windows or length - horizon - (backtest_windows - 1) \
+            * offset < 2 * horizon:
+        longest = max(1, (length - 1) // (backtest_windows + 2))
+        raise ValueError(
+            f"The history of {length} steps cannot hold {backtest_windows} backtest window(s) of {horizon} steps "
+            f"{offset} apart and still train on at least twice the horizon before them: the longest horizon that "
+            f"fits is about {longest} steps, or use fewer backtest windows."
+        )
+    panel = group.panel(horizon)
+    training_end = backtest_origins(length, horizon, backtest_windows, offset)[0]
+    scores, paths = [], {}
+    for position, name in enumerate(names):
+        label = name if isinstance(name, str) else name["name"]
+        if verbose:
+            print(f"Backtesting {label} ({position + 1} of {len(names)}) on {backtest_windows} window(s) of "
+                  f"{horizon} steps...", flush=True)
+        forecaster = _quiet(build_forecaster(name, horizon, panel, training_end), verbose)
+        candidate_scores, candidate_paths = backtest({label: forecaster}, panel, backtest_windows, offset, levels,
+                                                     num_samples, seed, fit=True, return_paths=True)
+        scores.append(candidate_scores)
+        paths.update(candidate_paths)
+    scores = pd.concat(scores).rename(columns=_RENAMED)
+    averages = scores.xs("mean", level="window")
+    winner = averages["Average wQL"].astype(float).idxmin()
+    chosen = names[[name if isinstance(name, str) else name["name"] for name in names].index(winner)]
+    if verbose:
+        print(f"Training {winner} on all {length} steps...", flush=True)
+    forecaster = _quiet(build_forecaster(chosen, horizon, panel, length), verbose).fit(panel)
+    return Predictor(winner, forecaster, panel, list(forecast_types), scores,
+                     _backtest_forecasts(panel, paths[winner], levels),
+                     {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
+                      "num_samples": num_samples, "seed": seed})
+
+
+def _quiet(forecaster, verbose):
+    if hasattr(forecaster, "verbose"):
+        forecaster.verbose = 2 if verbose else 0  # one line per epoch
+    return forecaster
+
+
+def _backtest_forecasts(panel, window_paths, levels):
+    """The chosen algorithm's backtest forecasts with the actuals, in Forecast's export layout."""
+    tables = []
+    for window, (origin, paths) in enumerate(window_paths):
+        table = forecast_export_table(panel, origin, paths, levels)
+        horizon = paths.shape[-1]
+        table.insert(len(panel.keys.columns) + 1, "target_value", panel.target[:, origin:origin + horizon].reshape(-1))
+        table.insert(0, "backtest_window", window)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+class Predictor:
+    """A trained predictor: the chosen algorithm fitted on all the data, its backtest and the leaderboard.
+
+    Made by `train_predictor`; `save` / `kerasts.forecast.load_predictor` keep it (with the data it
+    forecasts from), `export` writes the model's SavedModel.
+    """
+
+    def __init__(self, algorithm, forecaster, panel, forecast_types, backtest_scores, backtest_forecasts, settings):
+        self.algorithm = algorithm
+        self.forecaster = forecaster
+        self.panel = panel
+        self.forecast_types = list(forecast_types)
+        self.levels = _forecast_types(forecast_types)
+        self.backtest_scores = backtest_scores
+        self.backtest_forecasts = backtest_forecasts
+        self.settings = dict(settings)
+        self._paths = None
+
+    @property
+    def forecast_horizon(self):
+        return self.forecaster.prediction_length
+
+    @property
+    def metrics(self):
+        """The chosen algorithm's accuracy per backtest window and averaged ("average"), under
+        Forecast's names (`wQL[0.1]`, ..., `Average wQL`, `WAPE`, `RMSE`, `MAPE`, `MASE`) plus `sMAPE`
+        and the share of actuals inside the P10-P90 band."""
+        columns = [f"wQL[{level:g}]" for level in self.levels] + list(FORECAST_METRICS)
+        table = self.backtest_scores.loc[self.algorithm][columns]
+        return table.rename(index={"mean": "average"})
+
+    @property
+    def leaderboard(self):
+        """Every candidate's averaged backtest metrics, best Average wQL first."""
+        columns = [f"wQL[{level:g}]" for level in self.levels] + list(FORECAST_METRICS)
+        table = self.backtest_scores.xs("mean", level="window")[columns].astype(float)
+        return table.sort_values("Average wQL", kind="stable")
+
+    def _columns(self, table):
+        keep = list(self.panel.keys.columns) + ["date"] + [f"p{round(100 * level):d}" for level in self.levels]
+        return table[keep + (["mean"] if "mean" in self.forecast_types else [])]
+
+    def forecast(self, origin="dataset_end", num_samples=None, seed=None):
+        """Every series' forecast of the horizon in Forecast's export layout: the keys, `date`, one
+        column per quantile forecast type (`p10`, ...) and `mean` if asked for.
+
+        Args:
+            origin: `"dataset_end"` forecasts every series from the end of the data; `"series_end"`
+                each from its own last observation (items discontinued earlier get their own dates).
+        """
+        num_samples = num_samples or self.settings["num_samples"]
+        seed = self.settings["seed"] if seed is None else seed
+        if origin == "dataset_end":
+            if (num_samples, seed) == (self.settings["num_samples"], self.settings["seed"]):
+                paths = self.sample_paths()
+            else:
+                paths = self.forecaster.predict_paths(self.panel, None, num_samples, seed)
+            return self._columns(forecast_export_table(self.panel, None, paths, self.levels))
+        if origin != "series_end":
+            raise ValueError(f"`origin` must be 'dataset_end' or 'series_end', got {origin!r}.")
+        ends = self.panel.last_observed + 1
+        tables = []
+        for end in np.unique(ends[ends > 0]):
+            rows = np.flatnonzero(ends == end)
+            part = self.panel.select(rows)
+            paths = self.forecaster.predict_paths(part, int(end), num_samples, seed)
+            table = forecast_export_table(part, int(end), paths, self.levels)
+            tables.append(table.assign(_row=np.repeat(rows, paths.shape[-1])))
+        table = pd.concat(tables).sort_values(["_row", "date"], kind="stable").drop(columns="_row")
+        return self._columns(table.reset_index(drop=True))
+
+    def series_row(self, item_id, **dimensions):
+        """The position of the series named by its item and dimension values in the predictor's panel."""
+        keys = {self.panel.keys.columns[0]: item_id, **dimensions}
+        unknown = sorted(set(keys) - set(self.panel.keys.columns))
+        if unknown:
+            raise ValueError(f"Unknown dimension(s) {unknown}: the series keys are {list(self.panel.keys.columns)}.")
+        missing = sorted(set(self.panel.keys.columns) - set(keys))
+        if missing:
+            raise ValueError(f"Name the series by every key: {missing} missing.")
+        match = np.ones(len(self.panel.keys), dtype=bool)
+        for column, value in keys.items():
+            match &= self.panel.keys[column].astype(str).to_numpy() == str(value)
+        if not match.any():
+            raise ValueError(f"No series {keys} in the predictor's data.")
+        return int(np.flatnonzero(match)[0])
+
+    def sample_paths(self):
+        """Every series' sample paths of the horizon from the end of the data, `(series, num_samples,
+        horizon)`: the paths `forecast()` summarises (same seed)."""
+        if self._paths is None:
+            self._paths = self.forecaster.predict_paths(self.panel, None, self.settings["num_samples"],
+                                                        self.settings["seed"])
+        return self._paths
+
+    def query_forecast(self, item_id, **dimensions):
+        """One series' forecast as Forecast's QueryForecast returns it (the values `forecast()` exports):
+        `{"Forecast": {"Predictions": {"p10": [{"Timestamp": ..., "Value": ...}, ...], ...}}}`."""
+        row = self.series_row(item_id, **dimensions)
+        table = self._columns(forecast_export_table(self.panel.select([row]), None, self.sample_paths()[row:row + 1],
+                                                    self.levels))
+        columns = [column for column in table.columns if column not in self.panel.keys.columns and column != "date"]
+        stamps = [date.isoformat() for date in pd.to_datetime(table["date"])]
+        return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp, "Value": float(value)}
+                                                      for stamp, value in zip(stamps, table[column])]
+                                             for column in columns}}}
+
+    def export_backtest(self, path):
+        """Writes Forecast's backtest export into directory `path`: `forecasted-values.csv` (per item,
+        window and date: the actual and each forecast type) and `accuracy-metric-values.csv` (per item
+        and window: wQL per quantile, Average wQL, WAPE, RMSE)."""
+        with replaced_atomically(path) as partial:
+            os.makedirs(partial)
+            self.backtest_forecasts.to_csv(os.path.join(partial, "forecasted-values.csv"), index=False)
+            self._item_accuracy().to_csv(os.path.join(partial, "accuracy-metric-values.csv"), index=False)
+
+    def _item_accuracy(self):
+        table = self.backtest_forecasts
+        keys = list(self.panel.keys.columns) + ["backtest_window"]
+        rows = []
+        for key, part in table.groupby(keys, sort=False):
+            actual = part["target_value"].to_numpy(dtype="float64")
+            row = dict(zip(keys, key))
+            total = np.nansum(np.abs(actual))
+            for level in self.levels:
+                forecast = part[f"p{round(100 * level):d}"].to_numpy()
+                error = actual - forecast
+                loss = np.nansum(np.maximum(level * error, (level - 1) * error))
+                row[f"wQL[{level:g}]"] = 2 * loss / total if total else np.nan
+            row["Average wQL"] = np.mean([row[f"wQL[{level:g}]"] for level in self.levels])
+            middle = part["mean"].to_numpy()
+            row["WAPE"] = np.nansum(np.abs(actual - middle)) / total if total else np.nan
+            row["RMSE"] = float(np.sqrt(np.nanmean((actual - middle) ** 2)))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def export(self, directory, **options):
+        """Writes the chosen model's serving SavedModel (see its `serving_endpoints`)."""
+        model = getattr(self.forecaster, "model", None)
+        if model is None:
+            raise ValueError(f"The {self.algorithm} algorithm has no network to export as a SavedModel.")
+        model.export(directory, **options)
+
+    def save(self, directory):
+        """Writes everything needed to forecast again (the model, its settings, the data, the backtest),
+        atomically: an interrupted save leaves the previous predictor in `directory` whole."""
+        with replaced_atomically(directory) as partial:
+            os.makedirs(partial)
+            model = getattr(self.forecaster, "model", None)
+            description = {
+                "format": FORMAT_VERSION, "kerasts_version": kerasts.__version__, "algorithm": self.algorithm,
+                "forecaster": {"class": type(self.forecaster).__name__, "config": self.forecaster.get_config()},
+                "has_model": model is not None, "forecast_types": self.forecast_types, "settings": self.settings,
+                "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
+                "cardinalities": list(self.panel.cardinalities),
+            }
+            with open(os.path.join(partial, PREDICTOR_FILE), "w") as handle:
+                json.dump(description, handle, indent=1, default=str)
+            arrays = {"target": self.panel.target, "timestamps": self.panel.timestamps.asi8}
+            if self.panel.covariates is not None:
+                arrays["covariates"] = self.panel.covariates
+            if self.panel.static_categories is not None:
+                arrays["static_categories"] = self.panel.static_categories
+            np.savez(os.path.join(partial, "panel.npz"), **arrays)
+            self.panel.keys.to_csv(os.path.join(partial, "keys.csv"), index=False)
+            self.backtest_scores.to_csv(os.path.join(partial, "backtest_scores.csv"))
+            self.backtest_forecasts.to_csv(os.path.join(partial, "backtest_forecasts.csv"), index=False)
+            if model is not None:
+                model.save(os.path.join(partial, "model.keras"))
+
+
+def load_predictor(directory):
+    """The predictor `Predictor.save` wrote; it forecasts exactly what the saved one did."""
+    directory = os.fspath(directory)
+    path = os.path.join(directory, PREDICTOR_FILE)
+    if not os.path.isdir(directory):
+        raise ValueError(f"There is no predictor directory {directory!r}.")
+    if not os.path.exists(path):
+        raise ValueError(f"{directory!r} is not a kerasts predictor: it has no {PREDICTOR_FILE}.")
+    try:
+        with open(path) as handle:
+            description = json.load(handle)
+        if description.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{directory!r} holds a predictor of format {description.get('format')!r}, written by "
+                             f"kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
+                             f"{FORMAT_VERSION}.")
+        forecaster_class = FORECASTERS[description["forecaster"]["class"]]
+        forecaster = forecaster_class(**description["forecaster"]["config"])
+        if description["has_model"]:
+            forecaster.model = keras.saving.load_model(os.path.join(directory, "model.keras"))
+        with np.load(os.path.join(directory, "panel.npz")) as arrays:
+            arrays = {name: arrays[name] for name in arrays.files}
+        keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
+        panel = TimeSeriesPanel(keys, pd.DatetimeIndex(arrays["timestamps"]), arrays["target"],
+                                description["frequency"])
+        panel = panel.with_related(covariates=arrays.get("covariates"),
+                                   covariate_names=description["covariate_names"] or None,
+                                   static_categories=arrays.get("static_categories"),
+                                   cardinalities=description["cardinalities"] or None)
+        scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
+        names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
+        scores.index = pd.MultiIndex.from_arrays(
+            [names, [int(window) if str(window).isdigit() else window for window in windows]],
+            names=["forecaster", "window"])
+        forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"), parse_dates=["date"])
+    except ValueError as error:
+        if str(error).startswith(repr(directory)):
+            raise
+        raise ValueError(f"The predictor in {directory!r} is damaged: {error}") from error
+    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
+        raise ValueError(f"The predictor in {directory!r} is damaged or incomplete: {type(error).__name__}: "
+                         f"{error}") from error
+    return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
+                     description["settings"])

@@ -1,0 +1,203 @@
+"""The Forecast workflow: dataset group -> predictor (AutoPredictor) -> metrics, forecasts, queries,
+backtest export, save and load, SavedModel; and its bad input."""
+
+import kerasts  # first, to silence TensorFlow's start-up logging
+
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from kerasts.forecast import DOMAINS, DatasetGroup, load_predictor, train_predictor  # noqa: E402
+
+TINY_DEEPAR = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 5, "units": 8, "num_layers": 1,
+                                            "batch_shards": 1, "num_samples": 20}}
+
+
+def _tables(series=3, length=24 * 8, seed=0):
+    target = kerasts.data.synthetic_forecast_table(series, length, frequency="h", seed=seed)
+    hours = pd.date_range("2024-01-01", periods=length + 24, freq="h")
+    related = pd.DataFrame({"item_id": np.repeat([f"item_{index}" for index in range(series)], len(hours)),
+                            "timestamp": np.tile(hours, series), "price": np.tile(np.sin(np.arange(len(hours))), series)})
+    metadata = pd.DataFrame({"item_id": [f"item_{index}" for index in range(series)],
+                             "category": ["a", "b", "a"][:series]})
+    return target, related, metadata
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    target, related, metadata = _tables()
+    group = DatasetGroup(target, related=related, item_metadata=metadata, frequency="H")
+    return train_predictor(group, 12, backtest_windows=2, candidates=(TINY_DEEPAR, "npts", "seasonal_naive"),
+                           forecast_types=("0.1", "0.5", "0.9", "mean"), num_samples=20, verbose=0)
+
+
+def test_auto_predictor_backtests_every_candidate_and_keeps_the_best(predictor):
+    board = predictor.leaderboard
+    assert list(board.index) == sorted(board.index, key=lambda name: board.loc[name, "Average wQL"])
+    assert set(board.index) == {"deepar", "npts", "seasonal_naive"} and predictor.algorithm == board.index[0]
+    metrics = predictor.metrics
+    assert list(metrics.index) == [0, 1, "average"]
+    for name in ("wQL[0.1]", "wQL[0.5]", "wQL[0.9]", "Average wQL", "WAPE", "RMSE", "MAPE", "MASE", "sMAPE"):
+        assert np.isfinite(metrics.loc["average", name]), name
+    assert metrics.loc["average", "Average wQL"] == pytest.approx(metrics.loc[[0, 1], "Average wQL"].mean())
+
+
+def test_forecasts_and_queries_in_forecast_layouts(predictor):
+    table = predictor.forecast()
+    assert list(table.columns) == ["item_id", "date", "p10", "p50", "p90", "mean"] and len(table) == 3 * 12
+    assert table["date"].min() == predictor.panel.timestamps[-1] + pd.Timedelta(hours=1)
+    answer = predictor.query_forecast("item_1")["Forecast"]["Predictions"]
+    assert set(answer) == {"p10", "p50", "p90", "mean"} and len(answer["p50"]) == 12
+    exported = table[table["item_id"] == "item_1"]["p50"].tolist()
+    assert [point["Value"] for point in answer["p50"]] == pytest.approx(exported)  # the same forecast
+    with pytest.raises(ValueError, match="No series {'item_id': 'nope'}"):
+        predictor.query_forecast("nope")
+    with pytest.raises(ValueError, match=r"Unknown dimension\(s\) \['store'\]"):
+        predictor.query_forecast("item_1", store="3")
+
+
+def test_save_and_load_forecast_exactly_the_same(predictor, tmp_path):
+    predictor.save(tmp_path / "predictor")
+    loaded = load_predictor(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+    pd.testing.assert_frame_equal(loaded.leaderboard, predictor.leaderboard)
+    assert loaded.algorithm == predictor.algorithm
+    predictor.export_backtest(tmp_path / "backtest")
+    values = pd.read_csv(tmp_path / "backtest" / "forecasted-values.csv")
+    assert {"backtest_window", "item_id", "date", "target_value", "p10", "p50", "p90", "mean"} <= set(values.columns)
+    accuracy = pd.read_csv(tmp_path / "backtest" / "accuracy-metric-values.csv")
+    assert len(accuracy) == 3 * 2 and {"wQL[0.5]", "Average wQL", "WAPE", "RMSE"} <= set(accuracy.columns)
+
+
+def test_a_deepar_predictor_exports_its_savedmodel(tmp_path):
+    target, related, metadata = _tables()
+    group = DatasetGroup(target, related=related, item_metadata=metadata, frequency="H")
+    predictor = train_predictor(group, 12, algorithm=TINY_DEEPAR, num_samples=20, verbose=0)
+    assert predictor.algorithm == "deepar" and predictor.forecaster.model.num_covariates == 1
+    assert predictor.forecaster.model.cardinalities == [3]  # the metadata category, unknown code included
+    predictor.export(tmp_path / "saved")
+    exported = tf.saved_model.load(str(tmp_path / "saved"))
+    assert {"serve", "forecast"} <= set(dir(exported))
+    predictor.save(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), predictor.forecast())
+
+
+def test_series_that_end_early_are_forecast_from_their_own_end():
+    target, _, _ = _tables()
+    target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]  # discontinued
+    predictor = train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm="seasonal_naive", verbose=0)
+    own = predictor.forecast(origin="series_end")
+    dates = own.groupby("item_id")["date"].min()
+    assert dates["item_2"] == pd.Timestamp("2024-01-07") and dates["item_0"] == predictor.panel.timestamps[-1] + \
+        pd.Timedelta(hours=1)
+    assert predictor.forecast()["date"].min() == dates["item_0"]  # from the dataset's end, every series
+
+
+def test_domains_schemas_dimensions_and_csv_paths(tmp_path):
+    target, _, _ = _tables(series=2)
+    target = target.rename(columns={"item_id": "metric_name", "target_value": "metric_value"})
+    target["region"] = "eu"
+    target.to_csv(tmp_path / "target.csv", index=False)
+    schema = {"attributes": [{"attributeName": "metric_name", "attributeType": "string"},
+                             {"attributeName": "timestamp", "attributeType": "timestamp"},
+                             {"attributeName": "metric_value", "attributeType": "float"},
+                             {"attributeName": "region", "attributeType": "string"}]}
+    group = DatasetGroup(str(tmp_path / "target.csv"), frequency="H", domain="METRICS", dimensions=["region"],
+                         schemas={"target": schema})
+    panel = group.panel(12)
+    assert list(panel.keys.columns) == ["metric_name", "region"] and panel.target.shape == (2, 24 * 8)
+    predictor = train_predictor(group, 12, algorithm="npts", verbose=0)
+    assert len(predictor.query_forecast("item_0", region="eu")["Forecast"]["Predictions"]["p50"]) == 12
+    assert set(DOMAINS) == {"RETAIL", "INVENTORY_PLANNING", "EC2_CAPACITY", "WORK_FORCE", "WEB_TRAFFIC", "METRICS",
+                            "CUSTOM"}
+
+
+def test_the_cli_trains_evaluates_exports_queries_and_plots(tmp_path, capsys):
+    import kerasts.cli
+
+    target, _, _ = _tables(series=2)
+    target.rename(columns={"item_id": "sku"}).to_csv(tmp_path / "sales.csv", index=False)
+    run = kerasts.cli.main
+    assert run(["forecast", "train", "--target", str(tmp_path / "sales.csv"), "--item", "sku", "--frequency", "H",
+                "--horizon", "12", "--candidates", "npts", "seasonal_naive", "--output", str(tmp_path / "p"),
+                "--quiet"]) == 0
+    assert "Leaderboard" in capsys.readouterr().out
+    assert run(["forecast", "evaluate", str(tmp_path / "p")]) == 0 and "Average wQL" in capsys.readouterr().out
+    assert run(["forecast", "export", str(tmp_path / "p"), "--output", str(tmp_path / "f.csv")]) == 0
+    assert list(pd.read_csv(tmp_path / "f.csv").columns) == ["sku", "date", "p10", "p50", "p90"]
+    capsys.readouterr()
+    assert run(["forecast", "query", str(tmp_path / "p"), "--item", "item_1"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["Forecast"]["Predictions"]["p90"]) == 12
+    assert run(["forecast", "plot", str(tmp_path / "p"), "--item", "item_1", "--output", str(tmp_path / "fan.png")]) == 0
+    assert (tmp_path / "fan.png").stat().st_size > 10_000
+    with pytest.raises(SystemExit):
+        run(["forecast", "evaluate", str(tmp_path / "missing")])
+    assert "There is no predictor directory" in capsys.readouterr().err
+
+
+def _group(**changes):
+    target, related, metadata = _tables(series=2)
+    tables = {"target": target, "related": related, "item_metadata": metadata, **changes}
+    return DatasetGroup(tables["target"], related=tables["related"], item_metadata=tables["item_metadata"],
+                        frequency="H")
+
+
+BAD_INPUT = [
+    ("a misnamed target column", lambda: DatasetGroup(_tables()[0].rename(columns={"target_value": "sales"}),
+                                                      frequency="H").panel(), ValueError, r"lacks column\(s\) \['target_value'\]"),
+    ("a missing key column", lambda: DatasetGroup(_tables()[0].drop(columns="item_id"), frequency="H"), ValueError,
+     r"target table lacks column\(s\) \['item_id'\]"),
+    ("an unknown domain", lambda: DatasetGroup(_tables()[0], domain="SPORTS"), ValueError, "Unknown dataset domain"),
+    ("a schema that disagrees", lambda: DatasetGroup(_tables()[0], frequency="H", schemas={"target": {"attributes": [
+        {"attributeName": "item_id", "attributeType": "string"}]}}), ValueError,
+     r"the table lacks \[\] and the schema lacks \['target_value', 'timestamp'\]"),
+    ("a schema type the data breaks", lambda: DatasetGroup(_tables()[0].assign(target_value="many"), frequency="H",
+                                                           schemas={"target": {"attributes": [
+        {"attributeName": "item_id", "attributeType": "string"}, {"attributeName": "timestamp", "attributeType": "timestamp"},
+        {"attributeName": "target_value", "attributeType": "float"}]}}), ValueError, "says 'target_value' is float"),
+    ("unparsable timestamps", lambda: _group(target=_tables()[0].assign(timestamp="someday")).panel(), ValueError,
+     "not timestamps"),
+    ("a non-numeric target", lambda: _group(target=_tables()[0].assign(target_value="x")).panel(), ValueError,
+     "'target_value' must be numeric"),
+    ("duplicate items in the metadata", lambda: _group(item_metadata=pd.concat([_tables()[2]] * 2)), ValueError,
+     "lists item 'item_0' more than once"),
+    ("related series that stop early", lambda: train_predictor(_group(related=_tables(series=2)[1].iloc[:-40]), 12,
+                                                               algorithm="npts", verbose=0), ValueError,
+     "missing over the forecast horizon"),
+    ("a horizon the history cannot hold", lambda: train_predictor(_group(), 150, algorithm="npts", verbose=0),
+     ValueError, "the longest horizon that fits is about"),
+    ("too many backtest windows", lambda: train_predictor(_group(), 24, backtest_windows=7, algorithm="npts",
+                                                         verbose=0), ValueError, "cannot hold 7 backtest window"),
+    ("an unknown algorithm", lambda: train_predictor(_group(), 12, algorithm="prophet", verbose=0), ValueError,
+     "Unknown forecasting algorithm 'prophet'"),
+    ("a bad forecast type", lambda: train_predictor(_group(), 12, forecast_types=("p50",), verbose=0), ValueError,
+     "Forecast types are quantiles"),
+    ("a group that is not one", lambda: train_predictor(_tables()[0], 12), TypeError, "must be a kerasts.forecast"),
+]
+
+
+@pytest.mark.parametrize("case, call, error, message", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_names_the_culprit(case, call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_missing_corrupt_and_foreign_predictor_directories(tmp_path):
+    with pytest.raises(ValueError, match="There is no predictor directory"):
+        load_predictor(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="is not a kerasts predictor"):
+        load_predictor(tmp_path / "empty")
+    predictor = train_predictor(_group(), 12, algorithm="npts", verbose=0)
+    predictor.save(tmp_path / "p")
+    description = json.loads((tmp_path / "p" / "predictor.json").read_text())
+    (tmp_path / "p" / "predictor.json").write_text(json.dumps({**description, "format": 99}))
+    with pytest.raises(ValueError, match="of format 99"):
+        load_predictor(tmp_path / "p")
+    predictor.save(tmp_path / "p")  # over the foreign one: replaced whole
+    (tmp_path / "p" / "panel.npz").write_bytes(b"broken")
+    with pytest.raises(ValueError, match="is damaged"):
+        load_predictor(tmp_path / "p")
