@@ -1,8 +1,8 @@
-"""`make demo`: DeepAR on the bundled electricity data against its baselines.
+"""`make demo`: the Forecast workflow on the bundled electricity data, then the recommenders.
 
-Trains DeepAR and the likelihood-head MLP on all but the last week, backtests them with
-NPTS and seasonal naive on the last 7 days (24-hour windows), prints the table, and
-writes the forecast CSV (Forecast export layout), a fan chart and the SavedModel. Then the
+AutoPredictor backtests DeepAR, the likelihood-head MLP, NPTS and seasonal naive on the last 7 days
+(24-hour windows), prints the leaderboard, trains the winner on all the data and writes its forecast
+CSV (Forecast export layout), a fan chart, the predictor and its SavedModel. Then the
 recommendation side (two-tower retrieval, HRNN on sessions) on generated interactions and MMoE
 on the synthetic multi-task data, each against its baselines.
 """
@@ -12,36 +12,38 @@ import os
 import keras
 
 from kerasts._files import writable_directory
-from kerasts.data import align_target, load_electricity_sample
-from kerasts.evaluation import compare_forecasters
-
-SHOWN_METRICS = ["mean_wQL", "ND", "WAPE", "RMSE", "MAPE", "MASE", "CRPS", "rho_risk_0.5", "rho_risk_0.9",
-                 "coverage_80"]
+from kerasts.data import load_electricity_sample
+from kerasts.forecast import DatasetGroup, train_predictor
 
 
 def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=print):
-    """Runs the demo; returns the table of backtest means (one row per forecaster)."""
+    """Runs the demo; returns the forecasting leaderboard (one row per candidate algorithm)."""
     writable_directory(output_dir)  # before minutes of training, not after
-    panel = align_target(load_electricity_sample(), "H")
-    log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours; backtest on "
-        "the last 7 days in 24-hour windows, no retraining.")
-    scores, forecasters = compare_forecasters(panel, epochs=epochs, num_samples=num_samples, seed=seed)
-    deepar = forecasters["DeepAR"]
-    log(f"DeepAR: {deepar.model.count_params():,} parameters, {epochs} epochs x {deepar.batches_per_epoch} batches "
-        f"of {deepar.batch_size}, final NLL {deepar.history.history['loss'][-1]:.3f}.")
-    table = scores.xs("mean", level="window")[SHOWN_METRICS]
-    log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
-
+    group = DatasetGroup(load_electricity_sample(), frequency="H")
+    panel = group.panel()
+    log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours. AutoPredictor "
+        "backtests DeepAR, the likelihood-head MLP, NPTS and seasonal naive on the last 7 days in 24-hour windows "
+        "(each trained on the data before them), keeps the lowest Average wQL and trains it on all the data.")
+    candidates = ({"name": "deepar", "config": {"epochs": epochs, "seed": seed}}, "mlp", "npts", "seasonal_naive")
+    predictor = train_predictor(group, 24, backtest_windows=7, candidates=candidates, num_samples=num_samples,
+                                seed=seed, verbose=0)
+    table = predictor.leaderboard
+    log("\nLeaderboard (backtest averages, best first):\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
+    log(f"Chosen: {predictor.algorithm}.")
     table.to_csv(os.path.join(output_dir, "metrics.csv"))
     forecast_path = os.path.join(output_dir, "forecast.csv")
-    deepar.forecast_dataframe(panel, num_samples=num_samples, seed=seed).to_csv(forecast_path, index=False)
+    predictor.forecast().to_csv(forecast_path, index=False)
     plot_path = os.path.join(output_dir, "fan_chart.png")
-    last_origin = len(panel.timestamps) - deepar.prediction_length
-    _write_fan_charts(plot_path, panel, last_origin, deepar.predict_paths(panel, last_origin, num_samples, seed))
-    saved_model_path = os.path.join(output_dir, "saved_model")
-    deepar.model.export(saved_model_path)
-    log(f"Wrote {forecast_path} (the next {deepar.prediction_length} hours), {plot_path}, metrics.csv and "
-        f"{saved_model_path}/ (endpoints: serve, forecast).")
+    _write_fan_charts(plot_path, predictor)
+    predictor_path = os.path.join(output_dir, "predictor")
+    predictor.save(predictor_path)
+    written = f"{forecast_path} (the next 24 hours), {plot_path}, metrics.csv, {predictor_path}/ (kerasts forecast " \
+              "evaluate|export|query|plot read it)"
+    if getattr(predictor.forecaster, "model", None) is not None:
+        saved_model_path = os.path.join(output_dir, "saved_model")
+        predictor.export(saved_model_path)
+        written += f" and {saved_model_path}/ (the {predictor.algorithm} network's SavedModel)"
+    log(f"Wrote {written}.")
     run_recommendation_demo(output_dir, seed=seed, log=log)
     run_session_demo(output_dir, seed=seed, log=log)
     run_multitask_demo(output_dir, seed=seed, log=log)
@@ -124,19 +126,22 @@ def run_session_demo(output_dir="demo_output", epochs=30, seed=0, log=print):
     return table
 
 
-def _write_fan_charts(path, panel, origin, paths, shown=4):
+def _write_fan_charts(path, predictor, shown=4):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from kerasts.plotting import plot_fan_chart
 
-    horizon = paths.shape[-1]
+    panel, horizon = predictor.panel, predictor.forecast_horizon
+    future = panel.step_timestamps(len(panel.timestamps), horizon)
     figure, axes = plt.subplots(shown, 1, figsize=(9, 2.6 * shown), constrained_layout=True)
     for row, ax in enumerate(axes):
-        plot_fan_chart(panel.target[row, :origin], panel.target[row, origin:origin + horizon], paths[row],
-                       title=f"{panel.series_ids[row]}: DeepAR, last backtest day", ax=ax, history_steps=72)
+        plot_fan_chart(panel.target[row], np.full(horizon, np.nan), predictor.sample_paths()[row],
+                       title=f"{panel.series_ids[row]}: {predictor.algorithm}, the next day", ax=ax,
+                       history_steps=72, history_dates=panel.timestamps, future_dates=future)
     figure.savefig(path, dpi=100)
     plt.close(figure)
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 import kerasts
 import kerasts.cli
+import kerasts.forecast
 
 
 def test_public_api():
@@ -35,16 +36,19 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     # The CLI's entry point in this process (`python -m kerasts` itself is run by the test below).
     assert kerasts.cli.main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--samples", "20"]) == 0
     printed = capsys.readouterr().out
-    for row in ("DeepAR", "likelihood-head MLP", "NPTS (season 24)", "seasonal naive (lag 24)", "mean_wQL"):
+    for row in ("Leaderboard", "deepar", "mlp", "npts", "seasonal_naive", "Average wQL", "Chosen:"):
         assert row in printed
     assert (tmp_path / "fan_chart.png").stat().st_size > 10_000
-    metrics = pd.read_csv(tmp_path / "metrics.csv", index_col=0)
-    assert np.isfinite(metrics.loc["DeepAR", "mean_wQL"])
+    leaderboard = pd.read_csv(tmp_path / "metrics.csv", index_col=0)
+    assert set(leaderboard.index) == {"deepar", "mlp", "npts", "seasonal_naive"}
+    assert np.isfinite(leaderboard.loc["deepar", "Average wQL"])
     forecast = pd.read_csv(tmp_path / "forecast.csv", parse_dates=["date"])
-    assert list(forecast.columns) == ["item_id", "date", "p10", "p50", "p90", "mean"] and len(forecast) == 11 * 24
+    assert list(forecast.columns) == ["item_id", "date", "p10", "p50", "p90"] and len(forecast) == 11 * 24
     assert forecast["date"].min() == pd.Timestamp("2015-01-01 00:00")
-    exported = tf.saved_model.load(str(tmp_path / "saved_model"))
-    assert {"forecast", "serve"} <= set(dir(exported))
+    predictor = kerasts.forecast.load_predictor(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(predictor.forecast(), forecast, check_dtype=False)
+    if (tmp_path / "saved_model").exists():  # the winner is a network
+        assert "serve" in dir(tf.saved_model.load(str(tmp_path / "saved_model")))
     recommenders = pd.read_csv(tmp_path / "recommender_metrics.csv", index_col=0)
     assert list(recommenders.index) == ["TwoTower (log-Q)", "popularity", "SIMS", "Swing"]
     # Generated users follow their group's items, so every learned recommender beats popularity.

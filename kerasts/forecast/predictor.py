@@ -13,6 +13,7 @@ from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
 from kerasts.evaluation.backtest import backtest, backtest_origins
+from kerasts.export import export_saved_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
 from kerasts.forecast.dataset_group import DatasetGroup
 
@@ -275,7 +276,7 @@ class Predictor:
         model = getattr(self.forecaster, "model", None)
         if model is None:
             raise ValueError(f"The {self.algorithm} algorithm has no network to export as a SavedModel.")
-        model.export(directory, **options)
+        export_saved_model(model, directory, **options)
 
     def save(self, directory):
         """Writes everything needed to forecast again (the model, its settings, the data, the backtest),
