@@ -1,13 +1,15 @@
 """The algorithms a predictor can train: one registry entry each, building a `Forecaster` for a panel."""
 
 from kerasts._registry import Registry
-from kerasts.baselines import NPTS, MLPForecaster, SeasonalNaive
+from kerasts.baselines import NPTS, MLPForecaster, SeasonalNaive, StatisticalForecaster
+from kerasts.baselines.statistical import METHODS, statsforecast_available
 from kerasts.metrics.forecast import seasonality_for_frequency
 from kerasts.models.deepar.forecaster import DeepARForecaster
 
 ALGORITHMS = Registry("forecasting algorithm", "kerasts.forecast.register_algorithm")
 # The forecaster classes a saved predictor may hold, by name.
-FORECASTERS = {cls.__name__: cls for cls in (DeepARForecaster, MLPForecaster, NPTS, SeasonalNaive)}
+FORECASTERS = {cls.__name__: cls for cls in (DeepARForecaster, MLPForecaster, NPTS, SeasonalNaive,
+                                              StatisticalForecaster)}
 
 
 def register_algorithm(name, factory, forecaster_class=None):
@@ -47,8 +49,12 @@ register_algorithm("npts", lambda horizon, panel, length, **settings: NPTS(
 register_algorithm("seasonal_naive", lambda horizon, panel, length, **settings: SeasonalNaive(
     _season(panel), prediction_length=horizon, **settings), SeasonalNaive)
 
-# AutoPredictor's candidates when none are named.
-AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive")
+for _method in METHODS:  # statsforecast's, with the optional extra kerasts[stats]
+    register_algorithm(_method, lambda horizon, panel, length, method=_method, **settings: StatisticalForecaster(
+        method, _season(panel), prediction_length=horizon, **settings))
+
+# AutoPredictor's candidates when none are named: ETS, ARIMA and Theta too where statsforecast is installed.
+AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive") + (METHODS if statsforecast_available() else ())
 
 
 def algorithm_names():

@@ -26,3 +26,27 @@ def test_never_observed_step_stays_nan():
 def test_bad_input(history, season, message):
     with pytest.raises(ValueError, match=message):
         seasonal_naive_forecast(history, 2, season)
+
+
+@pytest.mark.parametrize("method", ["ets", "arima", "theta"])
+def test_statistical_forecasters_follow_a_seasonal_series(method):
+    import pandas as pd
+
+    import kerasts
+
+    days = pd.date_range("2024-01-01", periods=140, freq="D")
+    rng = np.random.default_rng(1)
+    level = np.array([[50.0], [200.0], [800.0]])
+    values = level * (1 + 0.2 * np.sin(2 * np.pi * np.arange(140) / 7)) + rng.normal(0, 2, (3, 140))
+    table = pd.DataFrame({"item_id": np.repeat(["a", "b", "c"], 140), "timestamp": np.tile(days, 3),
+                          "target_value": values.reshape(-1)})
+    panel = kerasts.data.align_target(table, "D")
+    forecaster = kerasts.baselines.StatisticalForecaster(method, 7, prediction_length=14)
+    paths = forecaster.fit(panel, end=126).predict_paths(panel, 126, num_samples=50, seed=0)
+    assert paths.shape == (3, 50, 14) and np.isfinite(paths).all()
+    actual = panel.target[:, 126:]
+    error = np.abs(np.median(paths, axis=1) - actual).mean()
+    assert error < 0.1 * np.abs(actual - actual.mean(axis=1, keepdims=True)).mean()  # the weekly cycle followed
+    np.testing.assert_array_equal(paths, forecaster.predict_paths(panel, 126, num_samples=50, seed=0))
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        kerasts.baselines.StatisticalForecaster("prophet", 7, prediction_length=14)

@@ -201,3 +201,11 @@ def test_missing_corrupt_and_foreign_predictor_directories(tmp_path):
     (tmp_path / "p" / "panel.npz").write_bytes(b"broken")
     with pytest.raises(ValueError, match="is damaged"):
         load_predictor(tmp_path / "p")
+
+
+def test_statistical_algorithms_train_save_and_load(tmp_path):
+    predictor = train_predictor(_group(), 12, algorithm="theta", verbose=0)
+    assert predictor.algorithm == "theta" and np.isfinite(predictor.metrics.loc["average", "Average wQL"])
+    predictor.save(tmp_path / "p")
+    pd.testing.assert_frame_equal(load_predictor(tmp_path / "p").forecast(), predictor.forecast())
+    assert {"ets", "arima", "theta"} <= set(kerasts.forecast.algorithm_names())

@@ -1,0 +1,186 @@
+"""The Forecast workflow on real data: its DeepAR against benchmarks/deepar.py, and AutoPredictor's choice
+against every single algorithm on a held-out test period.
+
+    .venv/bin/python benchmarks/forecast_workflow.py recipe [--epochs 10] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/forecast_workflow.py auto --dataset electricity|traffic|m3_monthly|m3_quarterly
+        [--seeds 0]
+
+`recipe`: the electricity protocol (benchmarks/electricity.py) through `train_predictor(algorithm=deepar)`
+with 7 backtest windows of 24 h: its backtest model is trained on the same range with the same recipe and
+seed as benchmarks/deepar.py, so the pooled ND and mean wQL over the nine deciles must match that script's
+per seed. The workflow's own overhead is its wall time less the time spent in the forecasters' `fit` and
+`predict_paths`, as a share of the `fit` time.
+
+`auto`: the last test windows are held out. AutoPredictor chooses among DeepAR, the likelihood-head MLP,
+NPTS, seasonal naive, ETS, ARIMA and Theta on backtest windows before them (data before the test only); then every candidate
+is trained on all the data before the test and scored on it. Auto's pick is good when its test score is
+the best single algorithm's, chosen in hindsight. M3 series are right-aligned on a monthly (quarterly)
+grid, each ending where its in-sample part ends, so every series' test is its own out-of-sample part.
+Per-series sMAPE and MASE (their means) are printed next to the pooled ND and Average wQL.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+import electricity  # noqa: E402
+
+import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
+from kerasts.evaluation import backtest, backtest_origins  # noqa: E402
+from kerasts.forecast import DatasetGroup, train_predictor  # noqa: E402
+from kerasts.forecast.algorithms import AUTO_CANDIDATES, build_forecaster  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+DECILES = [f"0.{decile}" for decile in range(1, 10)]
+# dataset: (horizon, test windows, validation windows)
+PROTOCOLS = {"electricity": (24, 7, 2), "traffic": (24, 2, 1), "m3_monthly": (18, 1, 1), "m3_quarterly": (8, 1, 1)}
+
+
+def electricity_table():
+    values = electricity.load_values()
+    hours = pd.date_range(electricity.START, periods=values.shape[1], freq="h")
+    return pd.DataFrame({"item_id": np.repeat([f"client_{index:03d}" for index in range(values.shape[0])],
+                                              values.shape[1]),
+                         "timestamp": np.tile(hours, values.shape[0]), "target_value": values.reshape(-1)}), "H"
+
+
+def traffic_table():
+    wide = pd.read_csv(os.path.join(DATA, "traffic-pems-sf-963-2weeks",
+                                    "traffic_pems_sf_963sensors_hourly_window336h.csv.gz"))
+    wide["timestamp"] = pd.date_range("2008-01-06 17:00", periods=len(wide), freq="h")  # the source's hour index
+    table = wide.drop(columns="timestamp_approx").melt(id_vars="timestamp", var_name="item_id",
+                                                       value_name="target_value")
+    return table, "H"
+
+
+def m3_table(frequency):
+    long = pd.read_csv(os.path.join(DATA, "m3-competition", f"m3_{frequency}.csv.gz"))
+    alias = {"monthly": "M", "quarterly": "Q"}[frequency]
+    lengths = long.groupby("series_id")["t"].transform("max")
+    # Right-aligned: every series ends at the same period, so each one's out-of-sample part is the last steps.
+    end = pd.Period("2000-12", freq=alias)
+    periods = [end - int(length - step) for step, length in zip(long["t"], lengths)]
+    return pd.DataFrame({"item_id": long["series_id"], "timestamp": pd.PeriodIndex(periods).start_time,
+                         "target_value": long["value"]}), alias
+
+
+def load(dataset):
+    if dataset == "electricity":
+        return electricity_table()
+    if dataset == "traffic":
+        return traffic_table()
+    return m3_table(dataset.split("_")[1])
+
+
+class Timed:
+    """Wraps a forecaster, adding up the seconds spent in its `fit` and `predict_paths`."""
+
+    seconds = {"fit": 0.0, "predict": 0.0}
+
+    def __init__(self, forecaster):
+        self.forecaster = forecaster
+        self.prediction_length = forecaster.prediction_length
+
+    def __getattr__(self, name):
+        return getattr(self.forecaster, name)
+
+    def fit(self, panel, end=None):
+        started = time.perf_counter()
+        self.forecaster.fit(panel, end)
+        Timed.seconds["fit"] += time.perf_counter() - started
+        return self
+
+    def predict_paths(self, *args, **kwargs):
+        started = time.perf_counter()
+        paths = self.forecaster.predict_paths(*args, **kwargs)
+        Timed.seconds["predict"] += time.perf_counter() - started
+        return paths
+
+
+def pooled(forecasts):
+    """ND of the median and mean wQL over the deciles, pooled over every series-window."""
+    actual = forecasts["target_value"].to_numpy()
+    total = np.nansum(np.abs(actual))
+    losses = []
+    for decile in range(1, 10):
+        error = actual - forecasts[f"p{decile * 10}"].to_numpy()
+        losses.append(2 * np.nansum(np.maximum(decile / 10 * error, (decile / 10 - 1) * error)) / total)
+    return {"ND": np.nansum(np.abs(actual - forecasts["p50"].to_numpy())) / total, "mean_wQL": float(np.mean(losses))}
+
+
+def recipe_check(arguments):
+    import kerasts.forecast.algorithms as algorithms
+
+    table, frequency = electricity_table()
+    original = algorithms.build_forecaster
+
+    def timed_build(*args, **kwargs):
+        return Timed(original(*args, **kwargs))
+
+    algorithms.build_forecaster = timed_build
+    import kerasts.forecast.predictor as predictor_module
+
+    predictor_module.build_forecaster = timed_build
+    print("| seed | ND | mean wQL | workflow s | fit s | predict s | overhead, share of fit |")
+    print("|---|---|---|---|---|---|---|")
+    for seed in arguments.seeds:
+        Timed.seconds.update(fit=0.0, predict=0.0)
+        started = time.perf_counter()
+        group = DatasetGroup(table, frequency=frequency)
+        predictor = train_predictor(group, 24, algorithm={"name": "deepar", "config": {"epochs": arguments.epochs,
+                                                                                        "seed": seed}},
+                                    backtest_windows=7, forecast_types=DECILES, seed=seed, verbose=0)
+        predictor.forecast()
+        total = time.perf_counter() - started
+        scores = pooled(predictor.backtest_forecasts)
+        overhead = total - Timed.seconds["fit"] - Timed.seconds["predict"]
+        print(f"| {seed} | {scores['ND']:.4f} | {scores['mean_wQL']:.4f} | {total:.1f} | {Timed.seconds['fit']:.1f} | "
+              f"{Timed.seconds['predict']:.1f} | {overhead:.1f} s, {overhead / Timed.seconds['fit']:.1%} |", flush=True)
+
+
+def auto_study(arguments):
+    table, frequency = load(arguments.dataset)
+    horizon, test_windows, validation_windows = PROTOCOLS[arguments.dataset]
+    full = DatasetGroup(table, frequency=frequency)
+    panel = full.panel(horizon)
+    test_start = backtest_origins(panel.target.shape[1], horizon, test_windows)[0]
+    before = table[pd.to_datetime(table["timestamp"]) < panel.timestamps[test_start]]
+    candidates = AUTO_CANDIDATES  # DeepAR, the MLP, NPTS, seasonal naive, and ETS, ARIMA, Theta (kerasts[stats])
+    print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
+          f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
+    for seed in arguments.seeds:
+        chooser = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
+                                  backtest_windows=validation_windows, seed=seed, verbose=0,
+                                  candidates=[{"name": "deepar", "config": {"seed": seed}}, *candidates[1:]])
+        rows = {}
+        for name in candidates:
+            settings = {"name": name, "config": {"seed": seed}} if name == "deepar" else name
+            forecaster = build_forecaster(settings, horizon, panel, test_start)
+            scores = backtest({name: forecaster}, panel, test_windows, quantiles=[0.1, 0.5, 0.9], seed=seed,
+                              fit=True).xs("mean", level="window").iloc[0]
+            rows[name] = {"validation Average wQL": chooser.leaderboard.loc[name, "Average wQL"],
+                          "test Average wQL": scores["mean_wQL"], "test ND": scores["ND"],
+                          "test sMAPE": scores["sMAPE"], "test MASE": scores["MASE"]}
+        frame = pd.DataFrame(rows).T
+        best = frame["test Average wQL"].idxmin()
+        print(f"seed {seed}: AutoPredictor chose {chooser.algorithm}; best on the test in hindsight: {best}")
+        print(frame.to_string(float_format=lambda value: f"{value:.4f}") + "\n", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["recipe", "auto"])
+    parser.add_argument("--dataset", default="electricity", choices=sorted(PROTOCOLS))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    arguments = parser.parse_args()
+    (recipe_check if arguments.mode == "recipe" else auto_study)(arguments)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+
+from kerasts._checks import check_positive_int
+from kerasts.protocols.forecaster import Forecaster
+
+METHODS = ("ets", "arima", "theta")
+# The 80% interval's half-width in standard deviations of a normal distribution.
+_Z_80 = 1.2815515655446004
+
+
+def statsforecast_available():
+    try:
+        import statsforecast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class StatisticalForecaster(Forecaster):
+    """ETS, ARIMA or Theta per series (statsforecast's `AutoETS`, `AutoARIMA`, `AutoTheta`), as a
+    `kerasts.protocols.Forecaster`: the optional extra `kerasts[stats]`.
+
+    Each series is fitted anew from its history before each origin (as these local methods are),
+    its missing steps inside the history carried forward and its steps before its first observation
+    left out; a series shorter than two seasons is fitted without seasonality. Sample paths are
+    drawn from the normal distribution the method's mean and 80% interval give, step by step.
+
+    Args:
+        method: `"ets"`, `"arima"` or `"theta"`.
+        season_length: the season `m`.
+        prediction_length: steps to forecast.
+    """
+
+    def __init__(self, method, season_length, *, prediction_length):
+        super().__init__(prediction_length)
+        if method not in METHODS:
+            raise ValueError(f"`method` must be one of {METHODS}, got {method!r}.")
+        if not statsforecast_available():
+            raise ValueError(f"The {method} forecaster needs statsforecast: pip install 'kerasts[stats]'.")
+        self.method = method
+        self.season_length = check_positive_int("season_length", season_length)
+
+    def get_config(self):
+        return {**super().get_config(), "method": self.method, "season_length": self.season_length}
+
+    def _model(self, season_length):
+        from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+        return {"ets": AutoETS, "arima": AutoARIMA, "theta": AutoTheta}[self.method](season_length=season_length)
+
+    def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
+        from statsforecast import StatsForecast
+
+        origin = self.forecast_origin(panel, origin)
+        history = pd.DataFrame(panel.target[:, :origin]).T  # steps x series
+        horizon = self.prediction_length
+        mean = np.full((len(panel.keys), horizon), np.nan)
+        sigma = np.zeros_like(mean)
+        frames = {True: [], False: []}  # by whether a series is long enough for its season
+        for row in range(history.shape[1]):
+            values = history[row].ffill().dropna()  # carried forward inside, nothing before the start
+            if values.size >= 2:
+                seasonal = self.season_length > 1 and values.size >= 2 * self.season_length
+                frames[seasonal].append(pd.DataFrame({"unique_id": row, "ds": np.arange(values.size),
+                                                      "y": values.to_numpy(dtype="float64")}))
+        for seasonal, parts in frames.items():
+            if not parts:
+                continue
+            model = self._model(self.season_length if seasonal else 1)
+            result = StatsForecast(models=[model], freq=1).forecast(df=pd.concat(parts), h=horizon, level=[80])
+            name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
+            for row, part in result.groupby("unique_id", sort=False):
+                mean[row] = part[name].to_numpy()
+                sigma[row] = (part[f"{name}-hi-80"] - part[f"{name}-lo-80"]).to_numpy() / (2 * _Z_80)
+        noise = np.random.default_rng(seed).standard_normal((len(panel.keys), num_samples, horizon))
+        return mean[:, None] + np.nan_to_num(sigma)[:, None] * noise
