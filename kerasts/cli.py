@@ -33,7 +33,7 @@ def _forecast_train(arguments, parser):
     predictor = train_predictor(group, arguments.horizon, algorithm=with_epochs(arguments.algorithm),
                                 forecast_types=arguments.forecast_types, backtest_windows=arguments.backtest_windows,
                                 backtest_window_offset=arguments.backtest_window_offset,
-                                candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
+                                forecast_origin=arguments.forecast_origin, candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
                                 verbose=0 if arguments.quiet else 1)
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
@@ -101,12 +101,14 @@ def _forecast_plot(arguments, parser):
     row = predictor.series_row(arguments.item, **_dimensions(arguments.dimension, parser))
     part = predictor.panel.select([row])
     horizon = predictor.forecast_horizon
-    paths = predictor.sample_paths()[row]
-    shown = min(len(part.timestamps), 4 * horizon)
+    paths, origin = predictor.sample_paths()[row], int(predictor.origins()[row])
+    if origin < 0:
+        raise ValueError(f"Series {arguments.item!r} has no observation to forecast from.")
+    shown = min(origin, 4 * horizon)
     figure, ax = plt.subplots(figsize=(9, 3.5), constrained_layout=True)
-    plot_fan_chart(part.target[0], np.full(horizon, np.nan), paths, title=f"{arguments.item}: {predictor.algorithm}",
-                   ax=ax, history_steps=shown, history_dates=part.timestamps,
-                   future_dates=part.step_timestamps(len(part.timestamps), horizon))
+    plot_fan_chart(part.target[0, :origin], np.full(horizon, np.nan), paths,
+                   title=f"{arguments.item}: {predictor.algorithm}", ax=ax, history_steps=shown, history_dates=part.timestamps[:origin],
+                   future_dates=part.step_timestamps(origin, horizon))
     figure.savefig(arguments.output, dpi=100)
     plt.close(figure)
     print(f"Wrote {arguments.output}")
@@ -135,6 +137,8 @@ def _parser():
     train.add_argument("--backtest-windows", type=int, default=1)
     train.add_argument("--backtest-window-offset", type=int)
     train.add_argument("--forecast-types", nargs="+", default=["0.1", "0.5", "0.9"])
+    train.add_argument("--forecast-origin", default="dataset_end", choices=["dataset_end", "series_end"],
+                       help="backtest and forecast each series from the dataset's end or its own last observation")
     train.add_argument("--domain", default="CUSTOM", help="Forecast's dataset domain (names the fields)")
     train.add_argument("--dimensions", nargs="*", default=[], help="further key columns, e.g. store")
     train.add_argument("--item", help="the series column (default: the domain's, e.g. item_id)")
@@ -151,7 +155,8 @@ def _parser():
     export = forecast.add_parser("export", help="write every item's forecast in Forecast's export layout")
     export.add_argument("predictor")
     export.add_argument("--output", required=True, help="the forecast CSV to write")
-    export.add_argument("--origin", default="dataset_end", choices=["dataset_end", "series_end"])
+    export.add_argument("--origin", choices=["dataset_end", "series_end"],
+                        help="forecast from the dataset's end or each series' own (default: the predictor's)")
     export.add_argument("--backtest", help="also write the backtest export into this directory")
     export.add_argument("--saved-model", help="also write the model's SavedModel into this directory")
     export.set_defaults(run=_forecast_export)

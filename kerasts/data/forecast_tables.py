@@ -126,7 +126,8 @@ def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
 
     Args:
         panel: the panel the forecast was made from.
-        origin: grid index of the first forecast step (`None` or `len(panel.timestamps)`: the future).
+        origin: grid index of the first forecast step (`None` or `len(panel.timestamps)`: the future),
+            or one per series (series forecast from their own ends).
         samples: `(series, num_samples, horizon)`, series in panel order.
         quantiles: levels to report, as columns `p10`, `p50`, ... (`p50` for 0.5).
 
@@ -134,13 +135,14 @@ def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
         One row per series and step: the key columns, `date`, one column per quantile, `mean`.
     """
     samples = np.asarray(samples, dtype="float64")
-    origin = len(panel.timestamps) if origin is None else origin
     num_series, _, horizon = samples.shape
     if num_series != len(panel.keys):
         raise ValueError(f"`samples` has {num_series} series on axis 0; the panel has {len(panel.keys)}.")
-    dates = panel.step_timestamps(origin, horizon)
+    origin = len(panel.timestamps) if origin is None else origin
+    origins = np.broadcast_to(np.asarray(origin, dtype="int64"), (num_series,))
+    dates = {start: panel.step_timestamps(start, horizon) for start in np.unique(origins)}
     table = panel.keys.loc[np.repeat(np.arange(num_series), horizon)].reset_index(drop=True)
-    table["date"] = np.tile(dates, num_series)
+    table["date"] = np.concatenate([dates[start] for start in origins]) if num_series else []
     for level, values in zip(quantiles, np.quantile(samples, quantiles, axis=1)):
         table[f"p{round(100 * level):d}"] = values.reshape(-1)
     table["mean"] = samples.mean(axis=1).reshape(-1)

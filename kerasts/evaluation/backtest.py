@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,71 @@ def backtest_origins(length, prediction_length, num_windows, window_offset=None)
     return origins
 
 
+BACKTEST_ORIGINS = ("dataset_end", "series_end")
+
+
+def series_backtest_origins(panel, prediction_length, num_windows, window_offset=None, origin="dataset_end"):
+    """Each series' backtest window starts, `(series, num_windows)`, earliest first.
+
+    `origin="dataset_end"` cuts the same windows for every series from the end of the grid;
+    `"series_end"` cuts each series' windows from its own last observation, so a discontinued item
+    is scored on its last weeks, not on the empty steps after them. A series too short for its
+    windows (or never observed) gets -1: it is neither fitted past nor scored.
+    """
+    window_offset = prediction_length if window_offset is None else window_offset
+    if origin not in BACKTEST_ORIGINS:
+        raise ValueError(f"`origin` must be one of {BACKTEST_ORIGINS}, got {origin!r}.")
+    length = panel.target.shape[1]
+    if origin == "dataset_end":
+        return np.tile(backtest_origins(length, prediction_length, num_windows, window_offset), (len(panel.keys), 1))
+    if num_windows < 1 or window_offset < 1:
+        raise ValueError("`num_windows` and `window_offset` must be at least 1.")
+    ends = panel.last_observed + 1
+    starts = ends[:, None] - prediction_length - window_offset * np.arange(num_windows)[::-1][None, :]
+    usable = (starts[:, 0] >= 1) & (ends > 0)
+    if not usable.any():
+        raise ValueError(f"No series is long enough for {num_windows} windows {window_offset} steps apart with "
+                         f"horizon {prediction_length} before its own last observation.")
+    return np.where(usable[:, None], starts, -1)
+
+
+def predict_from_origins(forecaster, panel, origins, num_samples, seed):
+    """Sample paths `(series, num_samples, horizon)` with series `i` forecast from step `origins[i]`
+    (one `predict_paths` call per distinct origin); series at origin -1 get NaN."""
+    origins = np.asarray(origins, dtype="int64")
+    paths = None
+    for start in np.unique(origins[origins >= 0]):
+        rows = np.flatnonzero(origins == start)
+        part = panel if rows.size == len(origins) else panel.select(rows)
+        values = np.asarray(forecaster.predict_paths(part, int(start), num_samples, seed))
+        if paths is None:
+            paths = np.full((len(origins),) + values.shape[1:], np.nan)
+        paths[rows] = values
+    return paths
+
+
+def _before(panel, origins):
+    """The panel with each series' target hidden from its first backtest window on."""
+    target = panel.target.copy()
+    target[np.arange(target.shape[1])[None, :] >= np.where(origins < 0, 0, origins)[:, None]] = np.nan
+    return dataclasses.replace(panel, target=target)
+
+
+def _window_arrays(panel, origins, prediction_length):
+    """Actuals `(series, horizon)` from each series' origin, and histories right-aligned before them."""
+    rows = np.arange(len(origins))
+    usable = origins >= 0
+    steps = np.where(usable, origins, 0)[:, None] + np.arange(prediction_length)[None, :]
+    actuals = np.where(usable[:, None], panel.target[rows[:, None], np.minimum(steps, panel.target.shape[1] - 1)],
+                       np.nan)
+    longest = int(origins.max())
+    back = np.where(usable, origins, 0)[:, None] - longest + np.arange(longest)[None, :]
+    history = np.where(back >= 0, panel.target[rows[:, None], np.maximum(back, 0)], np.nan)
+    return actuals, history
+
+
 def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFAULT_QUANTILES, num_samples=100,
-             seed=0, fit=False, return_paths=False):
+             seed=0, fit=False, return_paths=False, origin="dataset_end"):
     """Amazon Forecast-style backtest: rolling windows at the end of the data.
 
     Args:
@@ -33,14 +98,17 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         num_samples, seed: passed to every forecaster (window `i` uses `seed + i`).
         fit: first fit each forecaster on the data before the first window (as Forecast trains a
             predictor before its backtest windows); otherwise they are used as fitted, not retrained.
-
         return_paths: also return each forecaster's sample paths per window.
+        origin: `"dataset_end"` (every series' windows end at the grid's end) or `"series_end"` (each
+            series' at its own last observation; see `series_backtest_origins`). With `"series_end"`
+            and `fit`, each series' data from its first window on is hidden from the fit.
 
     Returns:
         A DataFrame indexed by (forecaster, window), one row per window plus a `"mean"`
         row per forecaster averaging the windows; columns are the metrics of
-        `evaluate_sample_forecast` and `window_start`. With `return_paths`, `(scores,
-        {name: [(origin, paths (series, num_samples, horizon)), ...]})`.
+        `evaluate_sample_forecast` and `window_start` (the latest series' start with
+        `"series_end"`). With `return_paths`, `(scores, {name: [(origins (series,), paths
+        (series, num_samples, horizon)), ...]})`.
     """
     if not isinstance(forecasters, dict) or not forecasters:
         raise ValueError("`forecasters` must be a non-empty dict of name -> forecaster.")
@@ -52,20 +120,23 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
     if len(set(horizons.values())) != 1 or None in horizons.values():
         raise ValueError(f"Every forecaster must have the same `prediction_length`; got {horizons}.")
     prediction_length = next(iter(horizons.values()))
-    origins = backtest_origins(panel.target.shape[1], prediction_length, num_windows, window_offset)
+    origins = series_backtest_origins(panel, prediction_length, num_windows, window_offset, origin)
+    windows = [_window_arrays(panel, origins[:, index], prediction_length) for index in range(num_windows)]
     rows, all_paths = [], {}
     for name, forecaster in forecasters.items():
         if fit:
-            forecaster.fit(panel, end=origins[0])
+            first = origins[:, 0]
+            if origin == "dataset_end":
+                forecaster.fit(panel, end=int(first[0]))
+            else:
+                forecaster.fit(_before(panel, first), end=int(first.max()))
         window_rows = []
-        for index, origin in enumerate(origins):
-            paths = np.asarray(forecaster.predict_paths(panel, origin, num_samples, seed + index))
-            all_paths.setdefault(name, []).append((origin, paths))
-            actuals = panel.target[:, origin:origin + prediction_length]
-            scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), panel.target[:, :origin],
-                                              panel.frequency, quantiles)
-            window_rows.append({"forecaster": name, "window": index, "window_start": panel.step_timestamps(origin, 1)[0],
-                                **scores})
+        for index, (actuals, history) in enumerate(windows):
+            paths = predict_from_origins(forecaster, panel, origins[:, index], num_samples, seed + index)
+            all_paths.setdefault(name, []).append((origins[:, index], paths))
+            scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), history, panel.frequency, quantiles)
+            window_rows.append({"forecaster": name, "window": index,
+                                "window_start": panel.step_timestamps(int(origins[:, index].max()), 1)[0], **scores})
         means = pd.DataFrame(window_rows).drop(columns=["forecaster", "window", "window_start"]).mean()
         rows += window_rows + [{"forecaster": name, "window": "mean", **means}]
     scores = pd.DataFrame(rows).set_index(["forecaster", "window"])

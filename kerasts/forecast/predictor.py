@@ -12,7 +12,7 @@ import kerasts
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
-from kerasts.evaluation.backtest import backtest, backtest_origins
+from kerasts.evaluation.backtest import BACKTEST_ORIGINS, backtest, predict_from_origins, series_backtest_origins
 from kerasts.export import export_saved_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
 from kerasts.forecast.dataset_group import DatasetGroup
@@ -47,8 +47,8 @@ def _windows_that_fit(length, horizon, offset):
 
 
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
-                    backtest_windows=1, backtest_window_offset=None, candidates=AUTO_CANDIDATES, num_samples=100,
-                    seed=0, verbose=1):
+                    backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
+                    candidates=AUTO_CANDIDATES, num_samples=100, seed=0, verbose=1):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
@@ -64,6 +64,9 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
             `mlp`, `npts`, `seasonal_naive`), optionally `{"name": ..., "config": {settings}}`.
         forecast_types: quantiles as strings ("0.1", ..., "0.99") and/or "mean", as Forecast names them.
         backtest_windows, backtest_window_offset: the backtest.
+        forecast_origin: `"dataset_end"`: every series is backtested and forecast from the end of the
+            data (as Forecast does); `"series_end"`: each from its own last observation, so items that
+            stopped early (discontinued) are scored on their last windows and forecast past their end.
         candidates: AutoPredictor's algorithms.
         num_samples, seed: sample paths per forecast and their seed (the training seeds are the
             algorithms' own settings).
@@ -91,8 +94,10 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
             f"{offset} apart and still train on at least twice the horizon before them: the longest horizon that "
             f"fits is about {longest} steps, or use fewer backtest windows."
         )
+    if forecast_origin not in BACKTEST_ORIGINS:
+        raise ValueError(f"`forecast_origin` must be one of {BACKTEST_ORIGINS}, got {forecast_origin!r}.")
     panel = group.panel(horizon)
-    training_end = backtest_origins(length, horizon, backtest_windows, offset)[0]
+    training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
     scores, paths = [], {}
     for position, name in enumerate(names):
         label = name if isinstance(name, str) else name["name"]
@@ -101,7 +106,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                   f"{horizon} steps...", flush=True)
         forecaster = _quiet(build_forecaster(name, horizon, panel, training_end), verbose)
         candidate_scores, candidate_paths = backtest({label: forecaster}, panel, backtest_windows, offset, levels,
-                                                     num_samples, seed, fit=True, return_paths=True)
+                                                     num_samples, seed, fit=True, return_paths=True,
+                                                     origin=forecast_origin)
         scores.append(candidate_scores)
         paths.update(candidate_paths)
     scores = pd.concat(scores).rename(columns=_RENAMED)
@@ -114,7 +120,7 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     return Predictor(winner, forecaster, panel, list(forecast_types), scores,
                      _backtest_forecasts(panel, paths[winner], levels),
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
-                      "num_samples": num_samples, "seed": seed})
+                      "forecast_origin": forecast_origin, "num_samples": num_samples, "seed": seed})
 
 
 def _quiet(forecaster, verbose):
@@ -126,10 +132,13 @@ def _quiet(forecaster, verbose):
 def _backtest_forecasts(panel, window_paths, levels):
     """The chosen algorithm's backtest forecasts with the actuals, in Forecast's export layout."""
     tables = []
-    for window, (origin, paths) in enumerate(window_paths):
-        table = forecast_export_table(panel, origin, paths, levels)
-        horizon = paths.shape[-1]
-        table.insert(len(panel.keys.columns) + 1, "target_value", panel.target[:, origin:origin + horizon].reshape(-1))
+    for window, (origins, paths) in enumerate(window_paths):
+        scored = np.flatnonzero(origins >= 0)
+        part, origins, paths = panel.select(scored), origins[scored], paths[scored]
+        table = forecast_export_table(part, origins, paths, levels)
+        steps = origins[:, None] + np.arange(paths.shape[-1])[None, :]
+        table.insert(len(panel.keys.columns) + 1, "target_value", part.target[np.arange(len(scored))[:, None],
+                                                                              steps].reshape(-1))
         table.insert(0, "backtest_window", window)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
@@ -177,34 +186,36 @@ class Predictor:
         keep = list(self.panel.keys.columns) + ["date"] + [f"p{round(100 * level):d}" for level in self.levels]
         return table[keep + (["mean"] if "mean" in self.forecast_types else [])]
 
-    def forecast(self, origin="dataset_end", num_samples=None, seed=None):
+    def origins(self, origin=None):
+        """Each series' first forecast step: the end of the grid (`"dataset_end"`) or the step after its
+        last observation (`"series_end"`; -1 for a series never observed). Default: the predictor's."""
+        origin = origin or self.settings.get("forecast_origin", "dataset_end")
+        if origin not in BACKTEST_ORIGINS:
+            raise ValueError(f"`origin` must be one of {BACKTEST_ORIGINS}, got {origin!r}.")
+        if origin == "dataset_end":
+            return np.full(len(self.panel.keys), len(self.panel.timestamps))
+        ends = self.panel.last_observed + 1
+        return np.where(ends > 0, ends, -1)
+
+    def forecast(self, origin=None, num_samples=None, seed=None):
         """Every series' forecast of the horizon in Forecast's export layout: the keys, `date`, one
         column per quantile forecast type (`p10`, ...) and `mean` if asked for.
 
         Args:
             origin: `"dataset_end"` forecasts every series from the end of the data; `"series_end"`
-                each from its own last observation (items discontinued earlier get their own dates).
+                each from its own last observation (items discontinued earlier get their own dates;
+                series never observed are left out). Default: the predictor's `forecast_origin`.
         """
+        origins = self.origins(origin)
         num_samples = num_samples or self.settings["num_samples"]
         seed = self.settings["seed"] if seed is None else seed
-        if origin == "dataset_end":
-            if (num_samples, seed) == (self.settings["num_samples"], self.settings["seed"]):
-                paths = self.sample_paths()
-            else:
-                paths = self.forecaster.predict_paths(self.panel, None, num_samples, seed)
-            return self._columns(forecast_export_table(self.panel, None, paths, self.levels))
-        if origin != "series_end":
-            raise ValueError(f"`origin` must be 'dataset_end' or 'series_end', got {origin!r}.")
-        ends = self.panel.last_observed + 1
-        tables = []
-        for end in np.unique(ends[ends > 0]):
-            rows = np.flatnonzero(ends == end)
-            part = self.panel.select(rows)
-            paths = self.forecaster.predict_paths(part, int(end), num_samples, seed)
-            table = forecast_export_table(part, int(end), paths, self.levels)
-            tables.append(table.assign(_row=np.repeat(rows, paths.shape[-1])))
-        table = pd.concat(tables).sort_values(["_row", "date"], kind="stable").drop(columns="_row")
-        return self._columns(table.reset_index(drop=True))
+        if (num_samples, seed) == (self.settings["num_samples"], self.settings["seed"]) and \
+                np.array_equal(origins, self.origins()):
+            paths = self.sample_paths()
+        else:
+            paths = predict_from_origins(self.forecaster, self.panel, origins, num_samples, seed)
+        rows = np.flatnonzero(origins >= 0)
+        return self._columns(forecast_export_table(self.panel.select(rows), origins[rows], paths[rows], self.levels))
 
     def series_row(self, item_id, **dimensions):
         """The position of the series named by its item and dimension values in the predictor's panel."""
@@ -223,19 +234,22 @@ class Predictor:
         return int(np.flatnonzero(match)[0])
 
     def sample_paths(self):
-        """Every series' sample paths of the horizon from the end of the data, `(series, num_samples,
-        horizon)`: the paths `forecast()` summarises (same seed)."""
+        """Every series' sample paths of the horizon from its origin (see `origins`), `(series,
+        num_samples, horizon)`: the paths `forecast()` summarises (same seed)."""
         if self._paths is None:
-            self._paths = self.forecaster.predict_paths(self.panel, None, self.settings["num_samples"],
-                                                        self.settings["seed"])
+            self._paths = predict_from_origins(self.forecaster, self.panel, self.origins(),
+                                               self.settings["num_samples"], self.settings["seed"])
         return self._paths
 
     def query_forecast(self, item_id, **dimensions):
         """One series' forecast as Forecast's QueryForecast returns it (the values `forecast()` exports):
         `{"Forecast": {"Predictions": {"p10": [{"Timestamp": ..., "Value": ...}, ...], ...}}}`."""
         row = self.series_row(item_id, **dimensions)
-        table = self._columns(forecast_export_table(self.panel.select([row]), None, self.sample_paths()[row:row + 1],
-                                                    self.levels))
+        origin = self.origins()[row]
+        if origin < 0:
+            raise ValueError(f"Series {item_id!r} has no observation to forecast from.")
+        table = self._columns(forecast_export_table(self.panel.select([row]), origin,
+                                                    self.sample_paths()[row:row + 1], self.levels))
         columns = [column for column in table.columns if column not in self.panel.keys.columns and column != "date"]
         stamps = [date.isoformat() for date in pd.to_datetime(table["date"])]
         return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp, "Value": float(value)}

@@ -96,6 +96,42 @@ def test_series_that_end_early_are_forecast_from_their_own_end():
     assert predictor.forecast()["date"].min() == dates["item_0"]  # from the dataset's end, every series
 
 
+def test_series_end_backtests_cut_each_series_windows_at_its_own_end():
+    target, _, _ = _tables()
+    target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]  # discontinued
+    group = DatasetGroup(target, frequency="H")
+    from_dataset_end = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, verbose=0)
+    rows = from_dataset_end.backtest_forecasts.query("item_id == 'item_2'")
+    assert rows["target_value"].isna().all()  # its windows fall after it stopped: nothing to score
+    own = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, forecast_origin="series_end",
+                          verbose=0)
+    rows = own.backtest_forecasts.query("item_id == 'item_2'")
+    assert rows["target_value"].notna().all() and rows["date"].max() == pd.Timestamp("2024-01-06 23:00")
+    assert rows.groupby("backtest_window")["date"].min().tolist() == [pd.Timestamp("2024-01-06 00:00"),
+                                                                       pd.Timestamp("2024-01-06 12:00")]
+    assert own.forecast()["date"].min() == pd.Timestamp("2024-01-07")  # the predictor's origin by default
+    first = own.query_forecast("item_2")["Forecast"]["Predictions"]["p50"][0]["Timestamp"]
+    assert first == "2024-01-07T00:00:00"
+
+
+def test_series_end_backtest_hides_each_series_windows_from_the_fit():
+    target, _, _ = _tables()
+    target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]
+    panel = DatasetGroup(target, frequency="H").panel(12)
+    seen = {}
+
+    class Recording(kerasts.baselines.SeasonalNaive):
+        def fit(self, panel, end=None):
+            seen["target"], seen["end"] = panel.target.copy(), end
+            return super().fit(panel, end)
+
+    kerasts.evaluation.backtest({"naive": Recording(24, prediction_length=12)}, panel, 2, fit=True,
+                                origin="series_end")
+    item_2_end = int(panel.last_observed[2]) + 1
+    assert np.isnan(seen["target"][2, item_2_end - 24:]).all() and not np.isnan(seen["target"][2, :item_2_end - 24]).any()
+    assert seen["end"] == panel.target.shape[1] - 24 and not np.isnan(seen["target"][0, :seen["end"]]).any()
+
+
 def test_domains_schemas_dimensions_and_csv_paths(tmp_path):
     target, _, _ = _tables(series=2)
     target = target.rename(columns={"item_id": "metric_name", "target_value": "metric_value"})
