@@ -14,7 +14,9 @@ per seed. The workflow's own overhead is its wall time less the time spent in th
 `auto`: the last test windows are held out. AutoPredictor chooses among DeepAR, the likelihood-head MLP,
 NPTS, seasonal naive, ETS, ARIMA and Theta on backtest windows before them (data before the test only); then every candidate
 is trained on all the data before the test and scored on it. Auto's pick is good when its test score is
-the best single algorithm's, chosen in hindsight. M3 series are right-aligned on a monthly (quarterly)
+the best single algorithm's, chosen in hindsight. AutoPredictor's three selections ("best": one algorithm;
+"ensemble": the quantile average of the three best; "per_item": each series its own best) are chosen on
+the validation windows and scored on the test, from the candidates' test paths. M3 series are right-aligned on a monthly (quarterly)
 grid, each ending where its in-sample part ends, so every series' test is its own out-of-sample part.
 Per-series sMAPE and MASE (their means) are printed next to the pooled ND and Average wQL.
 """
@@ -31,9 +33,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import electricity  # noqa: E402
 
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
-from kerasts.evaluation import backtest, backtest_origins  # noqa: E402
+from kerasts.evaluation import backtest, backtest_origins, score_backtest_paths  # noqa: E402
 from kerasts.forecast import DatasetGroup, train_predictor  # noqa: E402
 from kerasts.forecast.algorithms import AUTO_CANDIDATES, build_forecaster  # noqa: E402
+from kerasts.forecast.ensemble import SELECTIONS, member_weights, quantile_average  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 DECILES = [f"0.{decile}" for decile in range(1, 10)]
@@ -153,23 +156,46 @@ def auto_study(arguments):
     candidates = AUTO_CANDIDATES  # DeepAR, the MLP, NPTS, seasonal naive, and ETS, ARIMA, Theta (kerasts[stats])
     print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
           f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
+    levels = [0.1, 0.5, 0.9]
     for seed in arguments.seeds:
+        started = time.perf_counter()
         chooser = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
                                   backtest_windows=validation_windows, seed=seed, verbose=0,
                                   candidates=[{"name": "deepar", "config": {"seed": seed}}, *candidates[1:]])
-        rows = {}
+        print(f"seed {seed}: validation backtest and the winner's refit {time.perf_counter() - started:.0f} s",
+              flush=True)
+        rows, test_paths = {}, {}
         for name in candidates:
+            started = time.perf_counter()
             settings = {"name": name, "config": {"seed": seed}} if name == "deepar" else name
             forecaster = build_forecaster(settings, horizon, panel, test_start)
-            scores = backtest({name: forecaster}, panel, test_windows, quantiles=[0.1, 0.5, 0.9], seed=seed,
-                              fit=True).xs("mean", level="window").iloc[0]
-            rows[name] = {"validation Average wQL": chooser.leaderboard.loc[name, "Average wQL"],
-                          "test Average wQL": scores["mean_wQL"], "test ND": scores["ND"],
-                          "test sMAPE": scores["sMAPE"], "test MASE": scores["MASE"]}
+            scores, paths = backtest({name: forecaster}, panel, test_windows, quantiles=levels, seed=seed, fit=True,
+                                     return_paths=True)
+            test_paths[name] = paths[name]
+            rows[name] = _test_row(scores.loc[name], chooser.leaderboard.loc[name, "Average wQL"],
+                                   time.perf_counter() - started)
+        # AutoPredictor's selections, each chosen on the validation windows only, scored on the test.
+        board = chooser.leaderboard.loc[list(candidates), "Average wQL"]
+        losses = chooser.item_losses.reindex(panel.series_ids)
+        for selection in SELECTIONS:
+            weights = member_weights(board, losses, selection).to_numpy()
+            combined = [(test_paths[candidates[0]][window][0],
+                         quantile_average([test_paths[name][window][1] for name in candidates], weights))
+                        for window in range(test_windows)]
+            label = f"auto: {selection}"
+            rows[label] = _test_row(score_backtest_paths(label, panel, combined, levels).loc[label], np.nan, np.nan)
         frame = pd.DataFrame(rows).T
-        best = frame["test Average wQL"].idxmin()
-        print(f"seed {seed}: AutoPredictor chose {chooser.algorithm}; best on the test in hindsight: {best}")
+        best = frame.loc[list(candidates), "test Average wQL"].idxmin()
+        print(f"seed {seed}: AutoPredictor's best on validation: {chooser.algorithm}; best single on the test in "
+              f"hindsight: {best}")
         print(frame.to_string(float_format=lambda value: f"{value:.4f}") + "\n", flush=True)
+
+
+def _test_row(scores, validation_wql, seconds):
+    mean = scores.loc["mean"]
+    return {"validation Average wQL": validation_wql, "test Average wQL": mean["mean_wQL"], "test ND": mean["ND"],
+            "test sMAPE": mean["sMAPE"], "test MASE": mean["MASE"], "test coverage": mean["coverage_80"],
+            "fit+predict s": seconds}
 
 
 def main():

@@ -33,7 +33,8 @@ def _forecast_train(arguments, parser):
     predictor = train_predictor(group, arguments.horizon, algorithm=with_epochs(arguments.algorithm),
                                 forecast_types=arguments.forecast_types, backtest_windows=arguments.backtest_windows,
                                 backtest_window_offset=arguments.backtest_window_offset,
-                                forecast_origin=arguments.forecast_origin, candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
+                                forecast_origin=arguments.forecast_origin, selection=arguments.selection,
+                                candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
                                 verbose=0 if arguments.quiet else 1)
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
@@ -107,7 +108,8 @@ def _forecast_plot(arguments, parser):
     shown = min(origin, 4 * horizon)
     figure, ax = plt.subplots(figsize=(9, 3.5), constrained_layout=True)
     plot_fan_chart(part.target[0, :origin], np.full(horizon, np.nan), paths,
-                   title=f"{arguments.item}: {predictor.algorithm}", ax=ax, history_steps=shown, history_dates=part.timestamps[:origin],
+                   title=f"{arguments.item}: {predictor.algorithm}", ax=ax, history_steps=shown,
+                   history_dates=part.timestamps[:origin],
                    future_dates=part.step_timestamps(origin, horizon))
     figure.savefig(arguments.output, dpi=100)
     plt.close(figure)
@@ -134,6 +136,8 @@ def _parser():
     train.add_argument("--horizon", type=int, required=True, help="steps to forecast")
     train.add_argument("--algorithm", default="auto", help="auto (AutoPredictor) or one algorithm")
     train.add_argument("--candidates", nargs="+", help="AutoPredictor's algorithms")
+    train.add_argument("--selection", default="best", choices=["best", "ensemble", "per_item"],
+                       help="AutoPredictor: one algorithm, the quantile average of the three best, or each item's best")
     train.add_argument("--backtest-windows", type=int, default=1)
     train.add_argument("--backtest-window-offset", type=int)
     train.add_argument("--forecast-types", nargs="+", default=["0.1", "0.5", "0.9"])

@@ -1,5 +1,7 @@
 """Training and forecasting windows over a `TimeSeriesPanel`, as model inputs."""
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -185,19 +187,21 @@ class ForecastWindows:
     def valid_origins(self, end):
         """Per series, the range `[low, high]` of training origins whose horizon ends by `end`.
 
-        A window needs at least one observed context step (to set its scale) and its
-        horizon inside the data; a series without any such window is too short.
+        A window needs at least one observed context step (to set its scale) and its horizon
+        inside the data. Series without such a window (new items) are left out of training, with a
+        warning naming them; the global model still forecasts them. None at all is an error.
         """
         low = self.panel.first_observed + 1
         high = np.full_like(low, end - self.prediction_length)
         too_short = np.flatnonzero(high < low)
         if too_short.size:
             names = ", ".join(map(repr, self.panel.series_ids[too_short][:5]))
-            raise ValueError(
-                f"{too_short.size} series are too short for prediction_length={self.prediction_length}: they need "
-                f"at least {self.prediction_length + 1} steps from their first observation before the training "
-                f"end (e.g. {names}). Drop them or shorten the prediction length."
-            )
+            message = (f"{too_short.size} of {len(low)} series are too short for prediction_length="
+                       f"{self.prediction_length}: a training window needs at least {self.prediction_length + 1} "
+                       f"steps from the series' first observation before the training end (e.g. {names})")
+            if too_short.size == len(low):
+                raise ValueError(message + ". Shorten the prediction length or give longer series.")
+            warnings.warn(message + "; they are forecast but not trained on.", stacklevel=3)
         return low, high
 
     def training_dataset(self, batch_size, sampling="scale", seed=0, end=None):
@@ -215,13 +219,14 @@ class ForecastWindows:
             raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
         end = self.panel.target.shape[1] if end is None else end
         low, high = self.valid_origins(end)
-        counts = high - low + 1
-        weights = counts.astype("float64")
+        counts = np.maximum(high - low + 1, 0)
+        weights = counts.astype("float64")  # too-short series: weight 0, never drawn
         if sampling == "scale":
             observed = self.panel.observed[:, :end]
             totals = np.where(observed, np.abs(np.nan_to_num(self.panel.target[:, :end])), 0.0).sum(axis=1)
             weights *= 1.0 + totals / np.maximum(observed.sum(axis=1), 1)
-        log_probabilities = tf.constant(np.log(weights / weights.sum())[None], tf.float32)
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a series never drawn
+            log_probabilities = tf.constant(np.log(weights / weights.sum())[None], tf.float32)
         low, counts = tf.constant(low, tf.int64), tf.constant(counts, tf.int64)
 
         def sample(step):

@@ -1,13 +1,13 @@
 """Evaluation loops built on `kerasts.metrics`."""
 
-from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, backtest_origins, predict_from_origins,
-                                         series_backtest_origins)
+from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, backtest_origins, item_quantile_losses,
+                                         predict_from_origins, score_backtest_paths, series_backtest_origins)
 from kerasts.evaluation.forecast_evaluation import DEFAULT_QUANTILES, evaluate_sample_forecast
 from kerasts.evaluation.next_items import evaluate_next_items
 from kerasts.evaluation.recommender import evaluate_recommender
 
 __all__ = [
-    "BACKTEST_ORIGINS", "DEFAULT_QUANTILES", "backtest", "backtest_origins", "predict_from_origins",
-    "series_backtest_origins",
+    "BACKTEST_ORIGINS", "DEFAULT_QUANTILES", "backtest", "backtest_origins", "item_quantile_losses",
+    "predict_from_origins", "score_backtest_paths", "series_backtest_origins",
     "evaluate_next_items", "evaluate_recommender", "evaluate_sample_forecast",
 ]

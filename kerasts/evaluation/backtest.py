@@ -121,8 +121,7 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         raise ValueError(f"Every forecaster must have the same `prediction_length`; got {horizons}.")
     prediction_length = next(iter(horizons.values()))
     origins = series_backtest_origins(panel, prediction_length, num_windows, window_offset, origin)
-    windows = [_window_arrays(panel, origins[:, index], prediction_length) for index in range(num_windows)]
-    rows, all_paths = [], {}
+    tables, all_paths = [], {}
     for name, forecaster in forecasters.items():
         if fit:
             first = origins[:, 0]
@@ -130,14 +129,37 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
                 forecaster.fit(panel, end=int(first[0]))
             else:
                 forecaster.fit(_before(panel, first), end=int(first.max()))
-        window_rows = []
-        for index, (actuals, history) in enumerate(windows):
-            paths = predict_from_origins(forecaster, panel, origins[:, index], num_samples, seed + index)
-            all_paths.setdefault(name, []).append((origins[:, index], paths))
-            scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), history, panel.frequency, quantiles)
-            window_rows.append({"forecaster": name, "window": index,
-                                "window_start": panel.step_timestamps(int(origins[:, index].max()), 1)[0], **scores})
-        means = pd.DataFrame(window_rows).drop(columns=["forecaster", "window", "window_start"]).mean()
-        rows += window_rows + [{"forecaster": name, "window": "mean", **means}]
-    scores = pd.DataFrame(rows).set_index(["forecaster", "window"])
+        all_paths[name] = [(origins[:, index], predict_from_origins(forecaster, panel, origins[:, index], num_samples,
+                                                                    seed + index)) for index in range(num_windows)]
+        tables.append(score_backtest_paths(name, panel, all_paths[name], quantiles))
+    scores = pd.concat(tables)
     return (scores, all_paths) if return_paths else scores
+
+
+def score_backtest_paths(name, panel, window_paths, quantiles=DEFAULT_QUANTILES):
+    """`backtest`'s scores of one forecaster from its paths: `window_paths` is `[(origins (series,),
+    paths (series, num_samples, horizon)), ...]`, one pair per window."""
+    rows = []
+    for index, (origins, paths) in enumerate(window_paths):
+        actuals, history = _window_arrays(panel, origins, paths.shape[-1])
+        scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), history, panel.frequency, quantiles)
+        rows.append({"forecaster": name, "window": index,
+                     "window_start": panel.step_timestamps(int(origins.max()), 1)[0], **scores})
+    means = pd.DataFrame(rows).drop(columns=["forecaster", "window", "window_start"]).mean()
+    rows.append({"forecaster": name, "window": "mean", **means})
+    return pd.DataFrame(rows).set_index(["forecaster", "window"])
+
+
+def item_quantile_losses(panel, window_paths, quantiles):
+    """Each series' quantile loss summed over the levels, steps and windows of `window_paths` (as in
+    `score_backtest_paths`); NaN for a series with no observed step in its windows."""
+    levels = np.asarray(quantiles, dtype="float64")[:, None, None]
+    total, counted = np.zeros(len(panel.keys)), np.zeros(len(panel.keys), dtype=bool)
+    for origins, paths in window_paths:
+        actuals, _ = _window_arrays(panel, origins, paths.shape[-1])
+        error = actuals[None] - np.quantile(paths, levels.ravel(), axis=1)
+        loss = np.maximum(levels * error, (levels - 1) * error)
+        observed = ~np.isnan(actuals)
+        total += np.where(observed[None], loss, 0.0).sum(axis=(0, 2))
+        counted |= observed.any(axis=1)
+    return np.where(counted, total, np.nan)

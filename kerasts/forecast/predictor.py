@@ -12,12 +12,14 @@ import kerasts
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
-from kerasts.evaluation.backtest import BACKTEST_ORIGINS, backtest, predict_from_origins, series_backtest_origins
+from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
+                                         score_backtest_paths, series_backtest_origins)
 from kerasts.export import export_saved_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
 from kerasts.forecast.dataset_group import DatasetGroup
+from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a predictor holds one or more member forecasters
 PREDICTOR_FILE = "predictor.json"
 # Forecast's accuracy metrics, then ours, in the order tables show them.
 FORECAST_METRICS = ("Average wQL", "WAPE", "RMSE", "MAPE", "MASE", "sMAPE", "Coverage[0.1-0.9]")
@@ -48,14 +50,17 @@ def _windows_that_fit(length, horizon, offset):
 
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
                     backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
-                    candidates=AUTO_CANDIDATES, num_samples=100, seed=0, verbose=1):
+                    candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
     `backtest_windows` windows of `forecast_horizon` steps at the end of the data, `backtest_window_offset`
     steps apart (default: the horizon); with `algorithm="auto"` the one with the lowest Average wQL
     wins (the leaderboard keeps every candidate), otherwise the one named is scored the same way. The
-    chosen algorithm is then trained again on all the data, which forecasts.
+    chosen algorithm is then trained again on all the data, which forecasts. With `selection` other
+    than `"best"`, AutoPredictor goes past Forecast: each series' forecast combines candidates
+    chosen on the backtest windows (see `kerasts.forecast.ensemble`), and the leaderboard gains that
+    combination's row, scored on the windows that chose it (an optimistic figure, as the winner's is).
 
     Args:
         group: the `DatasetGroup`.
@@ -68,6 +73,9 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
             data (as Forecast does); `"series_end"`: each from its own last observation, so items that
             stopped early (discontinued) are scored on their last windows and forecast past their end.
         candidates: AutoPredictor's algorithms.
+        selection: with `algorithm="auto"`, `"best"` (one algorithm for every series, as Forecast),
+            `"ensemble"` (the quantile average of the three best) or `"per_item"` (each series the
+            candidate with its lowest backtest loss).
         num_samples, seed: sample paths per forecast and their seed (the training seeds are the
             algorithms' own settings).
         verbose: 0 silent; 1 a line per candidate and Keras's per-epoch lines.
@@ -96,6 +104,10 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         )
     if forecast_origin not in BACKTEST_ORIGINS:
         raise ValueError(f"`forecast_origin` must be one of {BACKTEST_ORIGINS}, got {forecast_origin!r}.")
+    if selection not in SELECTIONS:
+        raise ValueError(f"`selection` must be one of {SELECTIONS}, got {selection!r}.")
+    if selection != "best" and algorithm != "auto":
+        raise ValueError(f"`selection={selection!r}` combines AutoPredictor's candidates: use algorithm='auto'.")
     panel = group.panel(horizon)
     training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
     scores, paths = [], {}
@@ -110,17 +122,34 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                                                      origin=forecast_origin)
         scores.append(candidate_scores)
         paths.update(candidate_paths)
+    labels = [name if isinstance(name, str) else name["name"] for name in names]
+    item_losses = pd.DataFrame({label: item_quantile_losses(panel, paths[label], levels) for label in labels},
+                               index=pd.Index(panel.series_ids, name="series"))
+    board = pd.concat(scores).xs("mean", level="window")["mean_wQL"]
+    weights = member_weights(board, item_losses, selection)
+    members = [label for label in labels if weights[label].any()]
+    chosen = members[0] if len(members) == 1 else selection
+    if len(members) > 1:
+        combined = [(paths[members[0]][window][0], quantile_average([paths[name][window][1] for name in members],
+                                                                    weights[members].to_numpy()))
+                    for window in range(backtest_windows)]
+        paths[chosen] = combined
+        scores.append(score_backtest_paths(chosen, panel, combined, levels))
     scores = pd.concat(scores).rename(columns=_RENAMED)
-    averages = scores.xs("mean", level="window")
-    winner = averages["Average wQL"].astype(float).idxmin()
-    chosen = names[[name if isinstance(name, str) else name["name"] for name in names].index(winner)]
-    if verbose:
-        print(f"Training {winner} on all {length} steps...", flush=True)
-    forecaster = _quiet(build_forecaster(chosen, horizon, panel, length), verbose).fit(panel)
-    return Predictor(winner, forecaster, panel, list(forecast_types), scores,
-                     _backtest_forecasts(panel, paths[winner], levels),
+    fitted = {}
+    for label in members:
+        if verbose:
+            print(f"Training {label} on all {length} steps...", flush=True)
+        fitted[label] = _quiet(build_forecaster(names[labels.index(label)], horizon, panel, length), verbose).fit(panel)
+    best = board.astype(float).idxmin()
+    default = {name: 1.0 / len(members) if selection == "ensemble" or best not in members else float(name == best)
+               for name in members}  # for series the weights do not name
+    forecaster = fitted[chosen] if len(members) == 1 else WeightedForecaster(fitted, weights[members], default)
+    return Predictor(chosen, forecaster, panel, list(forecast_types), scores,
+                     _backtest_forecasts(panel, paths[chosen], levels),
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
-                      "forecast_origin": forecast_origin, "num_samples": num_samples, "seed": seed})
+                      "forecast_origin": forecast_origin, "selection": selection, "num_samples": num_samples,
+                      "seed": seed}, item_losses)
 
 
 def _quiet(forecaster, verbose):
@@ -151,7 +180,8 @@ class Predictor:
     forecasts from), `export` writes the model's SavedModel.
     """
 
-    def __init__(self, algorithm, forecaster, panel, forecast_types, backtest_scores, backtest_forecasts, settings):
+    def __init__(self, algorithm, forecaster, panel, forecast_types, backtest_scores, backtest_forecasts, settings,
+                 item_losses):
         self.algorithm = algorithm
         self.forecaster = forecaster
         self.panel = panel
@@ -160,6 +190,7 @@ class Predictor:
         self.backtest_scores = backtest_scores
         self.backtest_forecasts = backtest_forecasts
         self.settings = dict(settings)
+        self.item_losses = item_losses
         self._paths = None
 
     @property
@@ -287,21 +318,38 @@ class Predictor:
 
     def export(self, directory, **options):
         """Writes the chosen model's serving SavedModel (see its `serving_endpoints`)."""
+        if isinstance(self.forecaster, WeightedForecaster):
+            raise ValueError(f"The {self.algorithm} predictor combines {list(self.forecaster.members)}, not one "
+                             "network: export a member's, e.g. predictor.forecaster.members['deepar'].model.export(...).")
         model = getattr(self.forecaster, "model", None)
         if model is None:
             raise ValueError(f"The {self.algorithm} algorithm has no network to export as a SavedModel.")
         export_saved_model(model, directory, **options)
+
+    def _members(self):
+        if isinstance(self.forecaster, WeightedForecaster):
+            return self.forecaster.members
+        return {self.algorithm: self.forecaster}
 
     def save(self, directory):
         """Writes everything needed to forecast again (the model, its settings, the data, the backtest),
         atomically: an interrupted save leaves the previous predictor in `directory` whole."""
         with replaced_atomically(directory) as partial:
             os.makedirs(partial)
-            model = getattr(self.forecaster, "model", None)
+            members = []
+            for position, (name, member) in enumerate(self._members().items()):
+                model = getattr(member, "model", None)
+                if model is not None:
+                    model.save(os.path.join(partial, f"model_{position}.keras"))
+                members.append({"name": name, "class": type(member).__name__, "config": member.get_config(),
+                                "has_model": model is not None})
+            combined = isinstance(self.forecaster, WeightedForecaster)
+            if combined:
+                self.forecaster.weights.to_csv(os.path.join(partial, "member_weights.csv"))
             description = {
                 "format": FORMAT_VERSION, "kerasts_version": kerasts.__version__, "algorithm": self.algorithm,
-                "forecaster": {"class": type(self.forecaster).__name__, "config": self.forecaster.get_config()},
-                "has_model": model is not None, "forecast_types": self.forecast_types, "settings": self.settings,
+                "members": members, "default_weights": self.forecaster.default_weights if combined else None,
+                "forecast_types": self.forecast_types, "settings": self.settings,
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
                 "cardinalities": list(self.panel.cardinalities),
             }
@@ -316,8 +364,7 @@ class Predictor:
             self.panel.keys.to_csv(os.path.join(partial, "keys.csv"), index=False)
             self.backtest_scores.to_csv(os.path.join(partial, "backtest_scores.csv"))
             self.backtest_forecasts.to_csv(os.path.join(partial, "backtest_forecasts.csv"), index=False)
-            if model is not None:
-                model.save(os.path.join(partial, "model.keras"))
+            self.item_losses.to_csv(os.path.join(partial, "item_losses.csv"))
 
 
 def load_predictor(directory):
@@ -335,10 +382,20 @@ def load_predictor(directory):
             raise ValueError(f"{directory!r} holds a predictor of format {description.get('format')!r}, written by "
                              f"kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
                              f"{FORMAT_VERSION}.")
-        forecaster_class = FORECASTERS[description["forecaster"]["class"]]
-        forecaster = forecaster_class(**description["forecaster"]["config"])
-        if description["has_model"]:
-            forecaster.model = keras.saving.load_model(os.path.join(directory, "model.keras"))
+        members = {}
+        for position, member in enumerate(description["members"]):
+            members[member["name"]] = FORECASTERS[member["class"]](**member["config"])
+            if member["has_model"]:
+                members[member["name"]].model = keras.saving.load_model(os.path.join(directory,
+                                                                                     f"model_{position}.keras"))
+        if description["default_weights"] is None:
+            forecaster = next(iter(members.values()))
+        else:
+            weights = pd.read_csv(os.path.join(directory, "member_weights.csv"), index_col="series",
+                                  dtype={"series": str})
+            forecaster = WeightedForecaster(members, weights, description["default_weights"])
+        item_losses = pd.read_csv(os.path.join(directory, "item_losses.csv"), index_col="series",
+                                  dtype={"series": str})
         with np.load(os.path.join(directory, "panel.npz")) as arrays:
             arrays = {name: arrays[name] for name in arrays.files}
         keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
@@ -362,4 +419,4 @@ def load_predictor(directory):
         raise ValueError(f"The predictor in {directory!r} is damaged or incomplete: {type(error).__name__}: "
                          f"{error}") from error
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
-                     description["settings"])
+                     description["settings"], item_losses)

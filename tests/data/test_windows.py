@@ -85,8 +85,19 @@ def test_sampling_is_reproducible_by_seed():
 
 def test_too_short_series_are_named():
     panel = _panel(length=10)
-    with pytest.raises(ValueError, match="3 series are too short for prediction_length=10"):
+    with pytest.raises(ValueError, match="3 of 3 series are too short for prediction_length=10"):
         next(iter(ForecastWindows(panel, 5, 10, [1]).training_dataset(4)))
+
+
+def test_series_too_short_to_train_on_are_left_out_with_a_warning():
+    panel = _panel(length=30)
+    panel.target[1, :25] = np.nan  # a new item: 5 observed steps, fewer than a horizon of 6 needs
+    panel.target[1, 25:] = 1e6  # to recognise its windows
+    windows = ForecastWindows(panel, 5, 6, [1])
+    with pytest.warns(UserWarning, match="1 of 3 series are too short.*forecast but not trained on"):
+        dataset = windows.training_dataset(500, seed=0)
+    batch, _ = next(iter(dataset))
+    assert np.nanmax(np.asarray(batch["target"])) < 1e6
 
 
 def test_count_likelihood_rejects_negative_targets_naming_the_series():

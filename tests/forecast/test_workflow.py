@@ -245,3 +245,70 @@ def test_statistical_algorithms_train_save_and_load(tmp_path):
     predictor.save(tmp_path / "p")
     pd.testing.assert_frame_equal(load_predictor(tmp_path / "p").forecast(), predictor.forecast())
     assert {"ets", "arima", "theta"} <= set(kerasts.forecast.algorithm_names())
+
+
+@pytest.mark.parametrize("selection", ["ensemble", "per_item"])
+def test_combined_candidates_backtest_forecast_save_and_load(tmp_path, selection):
+    target, _, _ = _tables(series=3)
+    group = DatasetGroup(target, frequency="H")
+    predictor = train_predictor(group, 12, backtest_windows=2, selection=selection, verbose=0, num_samples=20,
+                                candidates=("npts", "seasonal_naive", TINY_DEEPAR))
+    losses = predictor.item_losses
+    if selection == "ensemble":
+        assert predictor.algorithm == "ensemble"
+        assert set(predictor.forecaster.members) == {"npts", "seasonal_naive", "deepar"}
+        assert np.allclose(predictor.forecaster.weights.to_numpy(), 1 / 3)
+    else:  # each series its lowest backtest loss: one member when one candidate wins everywhere
+        chosen = predictor.forecaster.weights.idxmax(axis=1) if predictor.algorithm == "per_item" else \
+            pd.Series(predictor.algorithm, index=losses.index)
+        for series, name in chosen.items():
+            assert losses.loc[series, name] == losses.loc[series].min()
+    combined = predictor.algorithm in ("ensemble", "per_item")
+    if combined:
+        assert predictor.algorithm in predictor.leaderboard.index
+    assert predictor.metrics.shape[0] == 3
+    forecast = predictor.forecast()
+    assert (forecast["p10"] <= forecast["p90"]).all() and len(forecast) == 3 * 12
+    predictor.save(tmp_path / "p")
+    loaded = load_predictor(tmp_path / "p")
+    pd.testing.assert_frame_equal(loaded.forecast(), forecast)
+    if combined:
+        with pytest.raises(ValueError, match="not one network"):
+            predictor.export(tmp_path / "saved")
+
+
+def test_quantile_average_averages_the_members_quantiles():
+    from kerasts.forecast.ensemble import quantile_average
+
+    rng = np.random.default_rng(0)
+    first, second = rng.normal(0, 1, (2, 400, 3)), rng.normal(10, 3, (2, 400, 3))
+    combined = quantile_average([first, second])
+    for level in (0.1, 0.5, 0.9):
+        expected = (np.quantile(first, level, axis=1) + np.quantile(second, level, axis=1)) / 2
+        assert np.allclose(np.quantile(combined, level, axis=1), expected, atol=1e-9)
+    point = np.ones((2, 1, 3))  # a point forecast is every quantile
+    assert np.allclose(quantile_average([point, first], np.array([[1.0, 0.0], [0.5, 0.5]]))[0], 1.0)
+    with pytest.raises(ValueError, match="alike"):
+        quantile_average([first, rng.normal(size=(2, 50, 3))])
+
+
+def test_selection_is_checked():
+    target, _, _ = _tables(series=2)
+    with pytest.raises(ValueError, match="selection"):
+        train_predictor(DatasetGroup(target, frequency="H"), 12, selection="vote", verbose=0)
+    with pytest.raises(ValueError, match="algorithm='auto'"):
+        train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm="npts", selection="ensemble", verbose=0)
+
+
+def test_member_weights_per_selection():
+    from kerasts.forecast.ensemble import member_weights
+
+    board = pd.Series({"a": 0.3, "b": 0.1, "c": 0.2, "d": 0.4})
+    losses = pd.DataFrame({"a": [1.0, 5.0, np.nan], "b": [2.0, 1.0, np.nan], "c": [3.0, 1.0, np.nan],
+                           "d": [0.5, 9.0, np.nan]}, index=["x", "y", "z"])
+    assert member_weights(board, losses, "best")["b"].tolist() == [1.0, 1.0, 1.0]
+    ensemble = member_weights(board, losses, "ensemble")
+    assert np.allclose(ensemble[["b", "c", "a"]], 1 / 3) and (ensemble["d"] == 0).all()
+    per_item = member_weights(board, losses, "per_item")
+    # x: d's loss is lowest; y: b and c tie, b ranks higher; z, never scored: the overall best.
+    assert per_item.idxmax(axis=1).tolist() == ["d", "b", "b"] and np.allclose(per_item.sum(axis=1), 1)
