@@ -32,6 +32,10 @@ class Registry:
     def names(self):
         return tuple(self._factories)
 
+    def get(self, spec):
+        """The registered entry itself, for a name or spec."""
+        return self._factories[self.parse(spec)[0]]
+
     def parse(self, spec):
         """`(name, config)` of a name or a `{"name": ..., "config": {...}}` dict, the name known."""
         if isinstance(spec, str):

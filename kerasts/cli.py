@@ -1,4 +1,5 @@
-"""The `kerasts` command line: `kerasts demo` and the Forecast workflow's `kerasts forecast ...`."""
+"""The `kerasts` command line: `kerasts demo`, the Forecast workflow's `kerasts forecast ...` and the
+Personalize workflow's `kerasts personalize ...`."""
 
 import argparse
 import json
@@ -72,19 +73,21 @@ def _forecast_export(arguments, parser):
         print(f"Wrote {arguments.saved_model}/ (the model's SavedModel)")
 
 
-def _dimensions(pairs, parser):
-    dimensions = {}
+def _name_values(pairs, option, parser):
+    """`["a=1", ...]` of a repeatable NAME=VALUE option -> `{"a": "1", ...}`."""
+    values = {}
     for pair in pairs or []:
         name, separator, value = pair.partition("=")
         if not separator:
-            parser.error(f"--dimension takes NAME=VALUE, got {pair!r}")
-        dimensions[name] = value
-    return dimensions
+            parser.error(f"{option} takes NAME=VALUE, got {pair!r}")
+        values[name] = value
+    return values
 
 
 def _forecast_query(arguments, parser):
     predictor = _load(arguments)
-    print(json.dumps(predictor.query_forecast(arguments.item, **_dimensions(arguments.dimension, parser)), indent=1))
+    dimensions = _name_values(arguments.dimension, "--dimension", parser)
+    print(json.dumps(predictor.query_forecast(arguments.item, **dimensions), indent=1))
 
 
 def _forecast_plot(arguments, parser):
@@ -99,7 +102,7 @@ def _forecast_plot(arguments, parser):
 
     predictor = _load(arguments)
     check_output_path(arguments.output)
-    row = predictor.series_row(arguments.item, **_dimensions(arguments.dimension, parser))
+    row = predictor.series_row(arguments.item, **_name_values(arguments.dimension, "--dimension", parser))
     part = predictor.panel.select([row])
     horizon = predictor.forecast_horizon
     paths, origin = predictor.sample_paths()[row], int(predictor.origins()[row])
@@ -114,6 +117,101 @@ def _forecast_plot(arguments, parser):
     figure.savefig(arguments.output, dpi=100)
     plt.close(figure)
     print(f"Wrote {arguments.output}")
+
+
+def _personalize_train(arguments, parser):
+    from kerasts._files import writable_directory
+    from kerasts.personalize import DatasetGroup, create_solution
+
+    writable_directory(arguments.output)
+    group = DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items)
+    auto = arguments.recipe == "auto"
+    settings = {} if arguments.epochs is None else {
+        name: {"epochs": arguments.epochs} for name in ("hrnn", "gru4rec", "two-tower")
+        if auto or name == arguments.recipe}
+    solution = create_solution(group, recipe=None if auto else arguments.recipe, perform_auto_ml=auto,
+                               recipe_type=arguments.recipe_type, event_type=arguments.event_type,
+                               event_value_threshold=arguments.event_value_threshold, settings=settings)
+    version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1)
+    version.save(arguments.output)
+    print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+    print(f"\nServing: {version.recipe_name}. Saved the solution version to {arguments.output}/")
+
+
+def _load_version(arguments):
+    from kerasts.personalize import load_solution_version
+
+    return load_solution_version(arguments.solution)
+
+
+def _personalize_evaluate(arguments, parser):
+    version = _load_version(arguments)
+    print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+    print(f"\nServing: {version.recipe_name}")
+
+
+def _personalize_recommend(arguments, parser):
+    version = _load_version(arguments)
+    answer = version.get_recommendations(user_id=arguments.user, item_id=arguments.item,
+                                         num_results=arguments.num_results, filter=arguments.filter,
+                                         filter_values=_name_values(arguments.filter_value, "--filter-value", parser))
+    print(json.dumps(answer, indent=1))
+
+
+def _personalize_rank(arguments, parser):
+    version = _load_version(arguments)
+    values = _name_values(arguments.filter_value, "--filter-value", parser)
+    answer = version.get_personalized_ranking(arguments.user, arguments.items.split(","), filter=arguments.filter,
+                                              filter_values=values)
+    print(json.dumps(answer, indent=1))
+
+
+def _personalize_batch(arguments, parser):
+    version = _load_version(arguments)
+    counts = version.batch_inference(arguments.input, arguments.output, num_results=arguments.num_results,
+                                     filter=arguments.filter,
+                                     filter_values=_name_values(arguments.filter_value, "--filter-value", parser))
+    print(f"Wrote {arguments.output}: {counts['lines']} lines, {counts['errors']} with errors")
+
+
+def _personalize_parser(commands):
+    personalize = commands.add_parser("personalize", help="Amazon Personalize's workflow on your tables")
+    personalize = personalize.add_subparsers(dest="personalize_command", required=True)
+    train = personalize.add_parser("train", help="train a solution version (one recipe or AutoML) and its metrics")
+    train.add_argument("--interactions", required=True, help="interactions CSV (USER_ID, ITEM_ID, TIMESTAMP, ...)")
+    train.add_argument("--users", help="users CSV")
+    train.add_argument("--items", help="items CSV")
+    train.add_argument("--recipe", default="auto", help="auto (AutoML over the recipe type) or one recipe")
+    train.add_argument("--recipe-type", default="USER_PERSONALIZATION", help="the recipe type AutoML searches")
+    train.add_argument("--event-type", help="train on this event type only")
+    train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
+    train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+    train.add_argument("--output", required=True, help="the solution version directory to write")
+    train.set_defaults(run=_personalize_train)
+    evaluate = personalize.add_parser("evaluate", help="print the offline metrics")
+    evaluate.add_argument("solution")
+    evaluate.set_defaults(run=_personalize_evaluate)
+    for name, run, help_text in (("recommend", _personalize_recommend, "GetRecommendations for a user or an item"),
+                                 ("rank", _personalize_rank, "GetPersonalizedRanking of a list for a user"),
+                                 ("batch", _personalize_batch, "a batch inference job over JSON lines")):
+        command = personalize.add_parser(name, help=help_text)
+        command.add_argument("solution")
+        if name == "recommend":
+            command.add_argument("--user")
+            command.add_argument("--item")
+        if name == "rank":
+            command.add_argument("--user", required=True)
+            command.add_argument("--items", required=True, help="comma-separated item ids")
+        if name == "batch":
+            command.add_argument("--input", required=True, help="JSON lines: {\"userId\": ...} or {\"itemId\": ...}")
+            command.add_argument("--output", required=True, help="the JSON lines to write")
+        if name != "rank":
+            command.add_argument("--num-results", type=int, default=25)
+        command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
+        command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
+        command.set_defaults(run=run)
 
 
 def _parser():
@@ -173,6 +271,7 @@ def _parser():
         if name == "plot":
             command.add_argument("--output", required=True, help="the PNG to write")
         command.set_defaults(run=run)
+    _personalize_parser(commands)
     return parser
 
 

@@ -97,7 +97,26 @@ class Recommender:
         self.check_fitted()
         check_positive_int("k", k)
         context = self.context(user_id, item_id, history)
-        scores = np.asarray(self.context_scores(user_id, item_id, history), dtype="float64")
+        scores = self.context_scores(user_id, item_id, history)
+        return self._top_k(scores, context, k, exclude_seen, exclude, candidates)
+
+    def recommend_contexts(self, contexts, k=25, exclude_seen=True, candidates=None):
+        """`recommend` for many contexts at once (lists of item ids, newest last), scored in chunks
+        through `score_items`: batch jobs. `candidates` is None or one list (or None) per context."""
+        self.check_fitted()
+        check_positive_int("k", k)
+        candidates = [None] * len(contexts) if candidates is None else candidates
+        results = []
+        for start in range(0, len(contexts), SCORING_CHUNK):
+            chunk = contexts[start:start + SCORING_CHUNK]
+            scores = self.score_items(chunk)
+            results += [self._top_k(row, context, k, exclude_seen, None, allowed)
+                        for row, context, allowed in zip(scores, chunk, candidates[start:start + SCORING_CHUNK])]
+        return results
+
+    def _top_k(self, scores, context, k, exclude_seen, exclude, candidates):
+        """The one top-K of every recommendation: allowed items by score, ties by `tie_breaking_rank`."""
+        scores = np.asarray(scores, dtype="float64")
         allowed = np.ones(len(self.items), dtype=bool)
         if candidates is not None:
             allowed[:] = False

@@ -122,6 +122,17 @@ class SessionRecommender(Recommender):
 
     # The recommender protocol.
 
+    def remember_histories(self, interactions):
+        super().remember_histories(interactions)
+        counts = np.bincount(self.items.encode(interactions[self.item_column]), minlength=len(self.items) + 1)[1:]
+        self._popularity_rank = np.argsort(np.argsort(-counts, kind="stable"), kind="stable")
+
+    def tie_breaking_rank(self):
+        """Equal scores (e.g. a user with no events, read as no preference) rank by the training
+        events' popularity, so a cold user gets the most popular items."""
+        rank = getattr(self, "_popularity_rank", None)
+        return super().tie_breaking_rank() if rank is None else rank
+
     def score_items(self, contexts):
         """Each context read as one session of a new user, from zero states."""
         self.check_fitted()

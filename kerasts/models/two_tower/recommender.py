@@ -78,15 +78,17 @@ class TwoTowerRecommender(Recommender):
         self.history = self.model.fit(retrieval_dataset(examples, self.batch_size, seed=self.seed or 0),
                                       epochs=self.epochs, verbose=self.verbose, callbacks=list(callbacks or []),
                                       shuffle=False)
-        if items is None:
-            catalog = {self.item_column: np.array(IdVocabulary.fit(interactions[self.item_column]).ids, dtype=object)}
-        else:
-            catalog = {name: items[name].astype(str).to_numpy(dtype=object)
-                       for name in (self.item_column, *self.item_features)}
-        self.model.index_candidates(catalog)
+        self.model.index_candidates(self.catalog(interactions, items))
         self.items = IdVocabulary(self.model.index_ids)
         self.remember_histories(interactions)
         return self
+
+    def catalog(self, interactions, items=None):
+        """The items indexed for serving: the `items` table's (with the candidate tower's features),
+        or the interactions' items without one."""
+        if items is None:
+            return {self.item_column: np.array(IdVocabulary.fit(interactions[self.item_column]).ids, dtype=object)}
+        return {name: items[name].astype(str).to_numpy(dtype=object) for name in (self.item_column, *self.item_features)}
 
     def score_items(self, contexts):
         self.check_fitted()

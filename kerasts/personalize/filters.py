@@ -1,0 +1,227 @@
+"""Amazon Personalize's filter expressions, parsed once and applied inside the ranking.
+
+The forms supported (Personalize's common ones), chained with `|`:
+
+    EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")
+    INCLUDE ItemID WHERE Items.GENRE IN ($GENRES) AND Items.PRICE <= 100
+    EXCLUDE ItemID WHERE Items.PRICE > 100 OR Items.BRAND = "acme"
+
+`Items.FIELD` conditions test the items table (a multi-valued `a|b` field matches when any value
+does); `Interactions.FIELD` conditions select the items the requesting user has events of that kind
+on. Operators: `IN`, `NOT IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers
+or `$PARAMETERS` given at request time (`filter_values={"GENRES": '"comedy","drama"'}` as
+Personalize passes them, or a list). An item passes when every INCLUDE expression selects it and no
+EXCLUDE expression does.
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+
+from kerasts.data.interactions import split_multi_value
+
+_TOKEN = re.compile(r"""\s*(?:(?P<string>"[^"]*")|(?P<number>-?\d+(?:\.\d+)?)
+                        |(?P<parameter>\$[A-Za-z_][A-Za-z0-9_]*)|(?P<operator><=|>=|!=|=|<|>)
+                        |(?P<punct>[(),|.])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))""", re.VERBOSE)
+_COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    dataset: str  # "Items" or "Interactions"
+    field: str
+    operator: str  # IN, NOT IN, =, !=, <, <=, >, >=
+    values: tuple  # literals and "$PARAMETER" names
+
+
+@dataclasses.dataclass(frozen=True)
+class Expression:
+    action: str  # INCLUDE or EXCLUDE
+    conditions: tuple  # Conditions
+    joins: tuple  # "AND" / "OR" between consecutive conditions
+
+
+def _tokens(text):
+    tokens, position = [], 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if match is None:
+            position += len(text[position:]) - len(text[position:].lstrip())
+            raise ValueError(f"Filter expression: unexpected character {text[position]!r} at position {position}.")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind), match.start(kind)))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text):
+        self.text, self.tokens, self.index = text, _tokens(text), 0
+
+    def peek(self):
+        return self.tokens[self.index] if self.index < len(self.tokens) else ("end", "", len(self.text))
+
+    def fail(self, expected):
+        kind, value, position = self.peek()
+        found = "the end" if kind == "end" else repr(value)
+        raise ValueError(f"Filter expression: expected {expected} at position {position}, found {found}.")
+
+    def word(self, *values):
+        kind, value, _ = self.peek()
+        if kind != "word" or (values and value.upper() not in values):
+            self.fail(" or ".join(values) if values else "a name")
+        self.index += 1
+        return value.upper() if values else value
+
+    def value(self):
+        kind, value, _ = self.peek()
+        if kind == "string":
+            self.index += 1
+            return value[1:-1]
+        if kind == "number":
+            self.index += 1
+            return float(value)
+        if kind == "parameter":
+            self.index += 1
+            return value
+        self.fail('a value ("text", a number or $PARAMETER)')
+
+    def expressions(self):
+        expressions = [self.expression()]
+        while self.peek()[1] == "|":
+            self.index += 1
+            expressions.append(self.expression())
+        if self.peek()[0] != "end":
+            self.fail("'|' or the end")
+        return expressions
+
+    def expression(self):
+        action = self.word("INCLUDE", "EXCLUDE")
+        self.word("ITEMID")
+        self.word("WHERE")
+        conditions, joins = [self.condition()], []
+        while self.peek()[0] == "word" and self.peek()[1].upper() in ("AND", "OR"):
+            joins.append(self.word("AND", "OR"))
+            conditions.append(self.condition())
+        return Expression(action, tuple(conditions), tuple(joins))
+
+    def condition(self):
+        dataset = self.word("ITEMS", "INTERACTIONS")
+        dataset = {"ITEMS": "Items", "INTERACTIONS": "Interactions"}[dataset]
+        if self.peek()[1] != ".":
+            self.fail("'.'")
+        self.index += 1
+        field = self.word()
+        kind, value, _ = self.peek()
+        if kind == "operator":
+            self.index += 1
+            return Condition(dataset, field, value, (self.value(),))
+        operator = self.word("IN", "NOT")
+        if operator == "NOT":
+            self.word("IN")
+            operator = "NOT IN"
+        if self.peek()[1] != "(":
+            self.fail("'('")
+        self.index += 1
+        values = [self.value()]
+        while self.peek()[1] == ",":
+            self.index += 1
+            values.append(self.value())
+        if self.peek()[1] != ")":
+            self.fail("',' or ')'")
+        self.index += 1
+        return Condition(dataset, field, operator, tuple(values))
+
+
+class Filter:
+    """A parsed filter expression (see the module docstring), checked against the dataset's fields.
+
+    Args:
+        expression: the filter text.
+        items: the items table (ITEM_ID and metadata) or None.
+        interactions: the interactions table the solution version was trained on.
+    """
+
+    def __init__(self, expression, items, interactions, item_column="ITEM_ID", user_column="USER_ID"):
+        if not isinstance(expression, str) or not expression.strip():
+            raise ValueError(f"A filter expression must be non-empty text, got {expression!r}.")
+        self.expression = expression
+        self.expressions = _Parser(expression).expressions()
+        self.items, self.interactions = items, interactions
+        self.item_column, self.user_column = item_column, user_column
+        for expression_ in self.expressions:
+            for condition in expression_.conditions:
+                table = items if condition.dataset == "Items" else interactions
+                if table is None or condition.field not in table.columns:
+                    fields = [] if table is None else [c for c in table.columns if c != item_column]
+                    raise ValueError(f"The filter tests {condition.dataset}.{condition.field}, which the dataset "
+                                     f"group lacks; {condition.dataset} has {fields or 'no table'}.")
+
+    @property
+    def parameters(self):
+        return sorted({value[1:] for expression in self.expressions for condition in expression.conditions
+                       for value in condition.values if isinstance(value, str) and value.startswith("$")})
+
+    def _values(self, condition, filter_values):
+        resolved = []
+        for value in condition.values:
+            if isinstance(value, str) and value.startswith("$"):
+                name = value[1:]
+                if name not in filter_values:
+                    raise ValueError(f"The filter needs a value for ${name}: give filter_values={{{name!r}: ...}}.")
+                given = filter_values[name]
+                if isinstance(given, str):  # Personalize's form: '"comedy","drama"'
+                    given = [part.strip().strip('"') for part in given.split(",")]
+                resolved += list(given) if isinstance(given, (list, tuple)) else [given]
+            else:
+                resolved.append(value)
+        return resolved
+
+    def _matches(self, condition, column, filter_values):
+        """A boolean per row of `column` (a Series of raw values)."""
+        values = self._values(condition, filter_values)
+        if condition.operator in ("IN", "NOT IN", "=", "!=") and not all(isinstance(v, float) for v in values):
+            wanted = {str(value) for value in values}
+            hit = np.array([bool(wanted & set(parts)) for parts in split_multi_value(column)], dtype=bool)
+            return ~hit if condition.operator in ("NOT IN", "!=") else hit
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
+        if condition.operator in ("IN", "NOT IN", "=", "!="):
+            hit = np.isin(numbers, np.asarray(values, dtype="float64"))
+            return ~hit if condition.operator in ("NOT IN", "!=") else hit
+        if len(values) != 1:
+            raise ValueError(f"{condition.dataset}.{condition.field} {condition.operator} compares one value.")
+        bound = float(values[0])
+        return {"<": numbers < bound, "<=": numbers <= bound, ">": numbers > bound, ">=": numbers >= bound}[
+            condition.operator]
+
+    def _selected(self, expression, user_id, filter_values):
+        """The item ids an expression selects."""
+        selected = None
+        for position, condition in enumerate(expression.conditions):
+            if condition.dataset == "Items":
+                table = self.items
+            else:
+                table = self.interactions[self.interactions[self.user_column] == str(user_id)] if user_id is not None \
+                    else self.interactions.iloc[:0]
+            ids = set(table[self.item_column][self._matches(condition, table[condition.field], filter_values)])
+            if selected is None:
+                selected = ids
+            elif expression.joins[position - 1] == "AND":
+                selected &= ids
+            else:
+                selected |= ids
+        return selected
+
+    def allowed(self, item_ids, user_id=None, filter_values=None):
+        """A boolean per id of `item_ids`: whether the filter lets it through for this user."""
+        filter_values = dict(filter_values or {})
+        ids = np.asarray(item_ids, dtype=object)
+        allowed = np.ones(len(ids), dtype=bool)
+        for expression in self.expressions:
+            selected = np.isin(ids, list(self._selected(expression, user_id, filter_values)))
+            allowed &= selected if expression.action == "INCLUDE" else ~selected
+        return allowed

@@ -1,0 +1,83 @@
+"""Personalize's recipes: one registry entry each, building a kerasts recommender and restoring a
+trained one from a solution version's directory."""
+
+import dataclasses
+import os
+
+import keras
+
+from kerasts._registry import Registry
+from kerasts.baselines import SIMS, Popularity, Swing
+from kerasts.data.vocabulary import IdVocabulary
+from kerasts.models.hrnn.session_recommender import SessionRecommender
+from kerasts.models.two_tower.recommender import TwoTowerRecommender
+
+USER_PERSONALIZATION, RELATED_ITEMS = "USER_PERSONALIZATION", "RELATED_ITEMS"
+RECIPE_TYPES = (USER_PERSONALIZATION, RELATED_ITEMS)
+MODEL_FILE = "model.keras"
+
+# The settings that led on MovieLens sessions (README, RESULTS.md), with ten epochs.
+_SESSION_SETTINGS = {"epochs": 10, "learning_rate": 3e-3, "units": 64, "embedding_dim": 32, "dropout": 0.25,
+                     "hidden_dropout": 0.5, "tie_embeddings": True}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A recipe: its Personalize type, how to build the recommender from settings, and whether its
+    state is a Keras network (saved as `model.keras`) or recomputed from the training interactions."""
+
+    recipe_type: str
+    build: callable
+    has_network: bool
+    cold_start: str  # what an unknown user gets, for the docs and the CLI
+
+    def __call__(self, **settings):
+        return self.build(**settings)
+
+    def restore(self, settings, directory, interactions, items):
+        """The recommender a solution version saved in `directory`, without training it again."""
+        recommender = self.build(**settings)
+        if not self.has_network:
+            return recommender.fit(interactions)  # a deterministic count over the saved interactions
+        model = keras.saving.load_model(os.path.join(directory, MODEL_FILE))
+        if isinstance(recommender, SessionRecommender):
+            recommender.model, recommender.items = model, model.items
+            recommender.remember_histories(recommender.sessions(interactions))
+        else:
+            recommender.model = model
+            model.index_candidates(recommender.catalog(interactions, items))
+            recommender.items = IdVocabulary(model.index_ids)
+            recommender.remember_histories(interactions)
+        return recommender
+
+    def save(self, recommender, directory):
+        if self.has_network:
+            recommender.model.save(os.path.join(directory, MODEL_FILE))
+
+
+RECIPES = Registry("recipe", "kerasts.personalize.register_recipe")
+
+
+def register_recipe(name, recipe):
+    RECIPES.register(name, recipe)
+
+
+register_recipe("hrnn", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
+    **{"mode": "all", "user_units": 32, "user_dropout": 0.75, **_SESSION_SETTINGS, **settings}), True,
+    "reads the user's events as one session; a user with none gets the most popular items"))
+register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
+    **{"user_gru": False, **_SESSION_SETTINGS, **settings}), True,
+    "reads the user's events as one session; a user with none gets the most popular items"))
+register_recipe("two-tower", Recipe(USER_PERSONALIZATION, lambda **settings: TwoTowerRecommender(
+    **{"embedding_dim": 32, "epochs": 8, "batch_size": 256, **settings}), True,
+    "queries with the user's events (none: the empty history's query)"))
+register_recipe("popularity-count", Recipe(USER_PERSONALIZATION, lambda **settings: Popularity(**settings), False,
+                                           "the most popular items"))
+register_recipe("sims", Recipe(RELATED_ITEMS, lambda **settings: SIMS(**settings), False,
+                               "needs an item: items co-occurring with it, then popular ones"))
+register_recipe("swing", Recipe(RELATED_ITEMS, lambda **settings: Swing(**settings), False,
+                                "needs an item: items swing-similar to it, then popular ones"))
+
+
+def recipe_names(recipe_type=None):
+    return [name for name in RECIPES.names() if recipe_type is None or RECIPES.get(name).recipe_type == recipe_type]

@@ -1,0 +1,300 @@
+"""Amazon Personalize's solution and solution version: train a recipe (or AutoML over a recipe type),
+its offline metrics on Personalize's split, recommendations with filters, personalized ranking,
+batch inference jobs, save and load."""
+
+import json
+import os
+
+import pandas as pd
+
+import kerasts
+from kerasts._files import check_output_path, replaced_atomically
+from kerasts.data.interactions import filter_events
+from kerasts.data.sessions import personalize_split
+from kerasts.evaluation.recommender import evaluate_recommender
+from kerasts.export import export_saved_model
+from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
+from kerasts.personalize.filters import Filter
+from kerasts.personalize.recipes import RECIPE_TYPES, RECIPES, RELATED_ITEMS, USER_PERSONALIZATION, recipe_names
+from kerasts.models.two_tower.recommender import TwoTowerRecommender
+
+FORMAT_VERSION = 1
+VERSION_FILE = "solution_version.json"
+# Personalize's offline metrics, in the order its console shows them, then recall.
+METRIC_NAMES = ("coverage", "mean_reciprocal_rank_at_25", "normalized_discounted_cumulative_gain_at_5",
+                "normalized_discounted_cumulative_gain_at_10", "normalized_discounted_cumulative_gain_at_25",
+                "precision_at_5", "precision_at_10", "precision_at_25", "recall_at_5", "recall_at_10", "recall_at_25")
+
+
+def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USER_PERSONALIZATION,
+                    auto_ml_metric="normalized_discounted_cumulative_gain_at_10", event_type=None,
+                    event_value_threshold=None, settings=None):
+    """A solution: what to train on a `DatasetGroup`, as Personalize's CreateSolution.
+
+    Args:
+        group: the `DatasetGroup`.
+        recipe: a recipe name (`kerasts.personalize.recipe_names()`: `hrnn`, `gru4rec`, `two-tower`,
+            `popularity-count`, `sims`, `swing`) or `{"name": ..., "config": {settings}}`.
+        perform_auto_ml: train every recipe of `recipe_type` and keep the best by `auto_ml_metric`.
+        event_type, event_value_threshold: train on these events only (e.g. "purchase", ratings >= 4).
+        settings: per-recipe settings for AutoML, `{recipe name: {setting: value}}`.
+    """
+    if not isinstance(group, DatasetGroup):
+        raise TypeError(f"`group` must be a kerasts.personalize.DatasetGroup, got {type(group).__name__}.")
+    if recipe_type not in RECIPE_TYPES:
+        raise ValueError(f"`recipe_type` must be one of {RECIPE_TYPES}, got {recipe_type!r}.")
+    if auto_ml_metric not in METRIC_NAMES:
+        raise ValueError(f"`auto_ml_metric` must be one of {METRIC_NAMES}, got {auto_ml_metric!r}.")
+    settings = dict(settings or {})
+    if perform_auto_ml:
+        specs = [{"name": name, "config": settings.get(name, {})} for name in recipe_names(recipe_type)]
+    else:
+        RECIPES.parse(recipe)
+        specs = [recipe if isinstance(recipe, dict) else {"name": recipe, "config": settings.get(recipe, {})}]
+    unknown = sorted(set(settings) - {spec["name"] for spec in specs})
+    if unknown:
+        raise ValueError(f"`settings` names recipe(s) {unknown} that this solution does not train.")
+    group.events(event_type, event_value_threshold)  # the event filter's errors now, not after training
+    return Solution(group, specs, auto_ml_metric, event_type, event_value_threshold)
+
+
+class Solution:
+    """What `create_solution` returns; `create_version()` trains it."""
+
+    def __init__(self, group, specs, auto_ml_metric, event_type, event_value_threshold):
+        self.group, self.specs, self.auto_ml_metric = group, specs, auto_ml_metric
+        self.event_type, self.event_value_threshold = event_type, event_value_threshold
+
+    def create_version(self, test_user_fraction=0.1, seed=0, verbose=1):
+        """Trains a solution version: each recipe is fitted on Personalize's split (a share of users
+        held out; of each, the oldest 90% of events are the input and the rest the truth) and scored
+        under Personalize's metric names; the best (the only one without AutoML) is then trained on
+        every event and serves.
+
+        Returns:
+            A `SolutionVersion`, with `metrics` (the served recipe's) and `leaderboard` (every recipe's).
+        """
+        events = self.group.events(self.event_type, self.event_value_threshold)
+        split = personalize_split(events, test_user_fraction=test_user_fraction, seed=seed)
+        scores = {}
+        for position, spec in enumerate(self.specs):
+            if verbose:
+                print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
+                      f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
+            recommender = _fit(spec, split[0], self.group.items, verbose)
+            scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
+        leaderboard = pd.DataFrame(scores).T[list(METRIC_NAMES)].sort_values(self.auto_ml_metric, ascending=False,
+                                                                               kind="stable")
+        best = next(spec for spec in self.specs if spec["name"] == leaderboard.index[0])
+        if verbose:
+            print(f"Training {best['name']} on all {len(events):,} events...", flush=True)
+        recommender = _fit(best, events, self.group.items, verbose)
+        return SolutionVersion(best, recommender, self.group.interactions, self.group.items, leaderboard,
+                               {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
+                                "test_user_fraction": test_user_fraction, "seed": seed})
+
+
+def _fit(spec, interactions, items, verbose):
+    recommender = RECIPES.create(spec)
+    if hasattr(recommender, "verbose"):
+        recommender.verbose = 2 if verbose else 0
+    if isinstance(recommender, TwoTowerRecommender) and recommender.item_features:
+        return recommender.fit(interactions, items)
+    return recommender.fit(interactions)
+
+
+def _items_and_scores(recommendations):
+    return [{"itemId": str(item), "score": float(score)} for item, score in zip(*recommendations)]
+
+
+class SolutionVersion:
+    """A trained solution version: the recipe's recommender fitted on every event, its metrics and
+    the AutoML leaderboard. Made by `Solution.create_version`; `save` / `load_solution_version` keep it.
+
+    `interactions` is the dataset's whole table (filters on Interactions read it), the recommender
+    trained on `training_events()`, the events the solution's event type and threshold keep."""
+
+    def __init__(self, spec, recommender, interactions, items, leaderboard, settings):
+        self.spec, self.recommender = dict(spec), recommender
+        self.interactions, self.items = interactions, items
+        self.leaderboard, self.settings = leaderboard, dict(settings)
+        self.recipe = RECIPES.get(spec)
+        self._filters = {}
+
+    def training_events(self):
+        return filter_events(self.interactions, event_types=self.settings["event_type"],
+                             min_event_value=self.settings["event_value_threshold"])
+
+    @property
+    def recipe_name(self):
+        return self.spec["name"]
+
+    @property
+    def metrics(self):
+        """The served recipe's offline metrics under Personalize's names."""
+        return self.leaderboard.loc[self.recipe_name].to_dict()
+
+    def filter(self, expression):
+        """The parsed `Filter` of an expression (parsed once, then reused)."""
+        if isinstance(expression, Filter):
+            return expression
+        if expression not in self._filters:
+            self._filters[expression] = Filter(expression, self.items, self.interactions)
+        return self._filters[expression]
+
+    def _allowed(self, user_id, filter, filter_values):
+        if filter is None:
+            return None
+        ids = self.recommender.items.ids
+        return [item for item, keep in zip(ids, self.filter(filter).allowed(ids, user_id, filter_values)) if keep]
+
+    def _context(self, user_id, item_id):
+        if self.recipe.recipe_type == RELATED_ITEMS and item_id is None:
+            raise ValueError(f"The {self.recipe_name} recipe recommends items related to an item: give `item_id`.")
+        if self.recipe.recipe_type == USER_PERSONALIZATION and user_id is None:
+            raise ValueError(f"The {self.recipe_name} recipe recommends for a user: give `user_id`.")
+        user = None if user_id is None else str(user_id)
+        item = None if item_id is None else str(item_id)
+        # A related-items recipe reads only the item; the user, if given, is for filters.
+        return (None, item) if self.recipe.recipe_type == RELATED_ITEMS else (user, item)
+
+    def get_recommendations(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None):
+        """Personalize's GetRecommendations: `{"itemList": [{"itemId": ..., "score": ...}, ...]}`, best
+        first. `filter` (an expression, see `kerasts.personalize.filters`) applies before the top
+        `num_results` are taken, so that many come back when that many pass."""
+        user, item = self._context(user_id, item_id)
+        allowed = self._allowed(None if user_id is None else str(user_id), filter, filter_values)
+        recommendations = self.recommender.recommend(user_id=user, item_id=item, k=num_results, candidates=allowed)
+        return {"itemList": _items_and_scores(recommendations)}
+
+    def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
+        """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as
+        `{"personalizedRanking": [{"itemId", "score"}, ...]}`; items the solution does not know are
+        ranked last (score None) and listed in `"unknownItems"`."""
+        if self.recipe.recipe_type != USER_PERSONALIZATION:
+            raise ValueError(f"Personalized ranking needs a user-personalization recipe; {self.recipe_name} is "
+                             f"{self.recipe.recipe_type}.")
+        ids = [str(item) for item in input_list]
+        if not ids:
+            raise ValueError("`input_list` is empty: give the item ids to rank.")
+        known = set(self.recommender.items.ids)
+        allowed = [item for item in ids if item in known]
+        if filter is not None:
+            passing = set(self._allowed(str(user_id), filter, filter_values))
+            allowed = [item for item in allowed if item in passing]
+        unknown = [item for item in ids if item not in known]
+        ranked = self.recommender.recommend(user_id=str(user_id), k=max(1, len(allowed)), exclude_seen=False,
+                                            candidates=allowed) if allowed else ([], [])
+        return {"personalizedRanking": _items_and_scores(ranked) + [{"itemId": item, "score": None}
+                                                                    for item in unknown],
+                "unknownItems": unknown}
+
+    def batch_inference(self, input_path, output_path, num_results=25, filter=None, filter_values=None):
+        """Personalize's batch inference job: JSON lines in (`{"userId": ...}`, `{"itemId": ...}`,
+        `{"userId": ..., "itemList": [...]}`), JSON lines out (`{"input": ..., "output":
+        {"recommendedItems": [...], "scores": [...]}, "error": null}`), in order. A bad line gets its
+        own error and the job goes on; the requests are scored in batches through the model.
+
+        Returns:
+            `{"lines": n, "errors": n}`.
+        """
+        check_output_path(output_path)
+        with open(input_path) as handle:
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+        requests, outputs = {"recommend": [], "rank": []}, [None] * len(lines)
+        for position, line in enumerate(lines):
+            try:
+                try:
+                    request = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"line {position + 1} is not JSON: {error}") from None
+                if not isinstance(request, dict):
+                    raise ValueError(f"line {position + 1} must be a JSON object, got {type(request).__name__}")
+                user_id = None if request.get("userId") is None else str(request["userId"])
+                user, item = self._context(user_id, request.get("itemId"))
+                allowed = self._allowed(user_id, filter, filter_values)
+                if "itemList" in request:
+                    if self.recipe.recipe_type != USER_PERSONALIZATION or not isinstance(request["itemList"], list):
+                        raise ValueError("itemList (a list of item ids) needs a user-personalization recipe; "
+                                         f"{self.recipe_name} is {self.recipe.recipe_type}")
+                    listed = [str(value) for value in request["itemList"]]
+                    catalog = set(self.recommender.items.ids)
+                    ranked = catalog & set(listed if allowed is None else allowed)
+                    requests["rank"].append((position, request, self.recommender.context(user, item),
+                                             [value for value in listed if value in ranked],
+                                             [value for value in listed if value not in catalog]))
+                else:
+                    requests["recommend"].append((position, request, self.recommender.context(user, item), allowed, []))
+            except (ValueError, TypeError) as error:
+                outputs[position] = {"input": line, "output": None, "error": str(error)}
+        for kind, batch in requests.items():
+            if not batch:
+                continue
+            ranking = kind == "rank"
+            k = max([len(candidates) for *_, candidates, _ in batch] + [1]) if ranking else num_results
+            ranked = self.recommender.recommend_contexts([context for _, _, context, _, _ in batch], k=k,
+                                                         exclude_seen=not ranking,
+                                                         candidates=[candidates for *_, candidates, _ in batch])
+            for (position, request, _, _, unknown), (items, scores) in zip(batch, ranked):
+                outputs[position] = {"input": request, "output": {
+                    "recommendedItems": [str(item) for item in items] + unknown,
+                    "scores": [float(score) for score in scores] + [None] * len(unknown)}, "error": None}
+        with replaced_atomically(output_path) as partial, open(partial, "w") as handle:
+            for output in outputs:
+                handle.write(json.dumps(output) + "\n")
+        return {"lines": len(lines), "errors": sum(output["error"] is not None for output in outputs)}
+
+    def export(self, directory, **options):
+        """Writes the recipe's serving SavedModel (its network's `serving_endpoints`)."""
+        if not self.recipe.has_network:
+            raise ValueError(f"The {self.recipe_name} recipe has no network to export as a SavedModel.")
+        export_saved_model(self.recommender.model, directory, **options)
+
+    def save(self, directory):
+        """Writes everything needed to recommend again (the network or the counts' interactions, the
+        tables filters read, metrics, leaderboard), atomically."""
+        with replaced_atomically(directory) as partial:
+            os.makedirs(partial)
+            self.recipe.save(self.recommender, partial)
+            description = {"format": FORMAT_VERSION, "kerasts_version": kerasts.__version__, "recipe": self.spec,
+                           "settings": self.settings, "has_items": self.items is not None}
+            with open(os.path.join(partial, VERSION_FILE), "w") as handle:
+                json.dump(description, handle, indent=1, default=str)
+            self.interactions.to_csv(os.path.join(partial, "interactions.csv"), index=False)
+            if self.items is not None:
+                self.items.to_csv(os.path.join(partial, "items.csv"), index=False)
+            self.leaderboard.to_csv(os.path.join(partial, "leaderboard.csv"))
+
+
+def load_solution_version(directory):
+    """The solution version `SolutionVersion.save` wrote; it recommends what the saved one did."""
+    directory = os.fspath(directory)
+    path = os.path.join(directory, VERSION_FILE)
+    if not os.path.isdir(directory):
+        raise ValueError(f"There is no solution version directory {directory!r}.")
+    if not os.path.exists(path):
+        raise ValueError(f"{directory!r} is not a kerasts solution version: it has no {VERSION_FILE}.")
+    try:
+        with open(path) as handle:
+            description = json.load(handle)
+        if description.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{directory!r} holds a solution version of format {description.get('format')!r}, "
+                             f"written by kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
+                             f"{FORMAT_VERSION}.")
+        ids = {USER_COLUMN: str, ITEM_COLUMN: str}
+        interactions = pd.read_csv(os.path.join(directory, "interactions.csv"), dtype=ids)
+        items = pd.read_csv(os.path.join(directory, "items.csv"), dtype=ids) if description["has_items"] else None
+        leaderboard = pd.read_csv(os.path.join(directory, "leaderboard.csv"), index_col=0)
+        spec, settings = description["recipe"], description["settings"]
+        events = filter_events(interactions, event_types=settings["event_type"],
+                               min_event_value=settings["event_value_threshold"])
+        recommender = RECIPES.get(spec).restore(spec.get("config", {}), directory, events, items)
+    except ValueError as error:
+        if str(error).startswith(repr(directory)):
+            raise
+        raise ValueError(f"The solution version in {directory!r} is damaged: {error}") from error
+    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
+        raise ValueError(f"The solution version in {directory!r} is damaged or incomplete: {type(error).__name__}: "
+                         f"{error}") from error
+    return SolutionVersion(spec, recommender, interactions, items, leaderboard, settings)
+

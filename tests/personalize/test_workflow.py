@@ -1,0 +1,257 @@
+"""The Personalize workflow: dataset group -> solution (recipe or AutoML) -> solution version metrics,
+recommendations with filters, personalized ranking, batch jobs, save and load, the CLI; bad input."""
+
+import kerasts  # first, to silence TensorFlow's start-up logging
+
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.personalize import (METRIC_NAMES, DatasetGroup, Filter, create_solution,  # noqa: E402
+                                 load_solution_version, recipe_names)
+
+TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
+        "gru4rec": {"epochs": 1, "units": 8, "embedding_dim": 8},
+        "two-tower": {"epochs": 1, "embedding_dim": 8}}
+
+
+def _seen(group, user, event_type=None):
+    events = group.interactions[group.interactions["USER_ID"] == user]
+    return set(events["ITEM_ID"] if event_type is None else events.loc[events["EVENT_TYPE"] == event_type, "ITEM_ID"])
+
+
+def _tables():
+    events = kerasts.data.synthetic_interactions(num_users=60, num_items=80, events_per_user=12, seed=0)
+    events["EVENT_VALUE"] = np.arange(len(events)) % 5 + 1.0
+    items = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})
+    items["GENRE"] = np.where(np.arange(len(items)) % 2, "comedy|drama", "horror")
+    items["PRICE"] = np.arange(len(items)) * 3.0
+    return events, items
+
+
+@pytest.fixture(scope="module")
+def group():
+    events, items = _tables()
+    return DatasetGroup(events, items=items)
+
+
+@pytest.fixture(scope="module")
+def automl(group):
+    return create_solution(group, perform_auto_ml=True, settings=TINY).create_version(verbose=0)
+
+
+@pytest.fixture(scope="module")
+def popular(group):
+    return create_solution(group, recipe="popularity-count").create_version(verbose=0)
+
+
+def test_automl_trains_every_user_personalization_recipe_and_serves_the_best(automl):
+    board = automl.leaderboard
+    assert set(board.index) == set(recipe_names("USER_PERSONALIZATION")) == {"hrnn", "gru4rec", "two-tower",
+                                                                             "popularity-count"}
+    assert list(board.columns) == list(METRIC_NAMES)
+    metric = "normalized_discounted_cumulative_gain_at_10"
+    assert board[metric].is_monotonic_decreasing and automl.recipe_name == board.index[0]
+    assert automl.metrics == board.loc[automl.recipe_name].to_dict()
+    assert ((board >= 0) & (board <= 1)).all().all()
+
+
+def test_recommendations_have_personalize_runtime_shape_and_exclude_seen(popular, group):
+    user = group.interactions["USER_ID"].iloc[0]
+    answer = popular.get_recommendations(user_id=user, num_results=5)
+    items = [entry["itemId"] for entry in answer["itemList"]]
+    assert len(items) == 5 and not set(items) & _seen(group, user)
+    scores = [entry["score"] for entry in answer["itemList"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_filters_apply_inside_the_ranking(popular, group):
+    user = group.interactions.loc[group.interactions["EVENT_TYPE"] == "purchase", "USER_ID"].iloc[0]
+    genres = group.items.set_index("ITEM_ID")["GENRE"]
+    prices = group.items.set_index("ITEM_ID")["PRICE"]
+    answer = popular.get_recommendations(user_id=user, num_results=10, filter=(
+        "INCLUDE ItemID WHERE Items.GENRE IN ($GENRES) AND Items.PRICE <= 150 | EXCLUDE ItemID WHERE Items.PRICE < 30"),
+        filter_values={"GENRES": '"drama"'})
+    items = [entry["itemId"] for entry in answer["itemList"]]
+    seen = _seen(group, user)
+    passing = [item for item in group.items["ITEM_ID"] if "drama" in genres[item] and 30 <= prices[item] <= 150
+               and item not in seen]
+    assert len(items) == min(10, len(passing)) and set(items) <= set(passing)  # K back when K pass
+    purchased = _seen(group, user, "purchase")
+    assert purchased
+    kept = Filter('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")', group.items, group.interactions)
+    allowed = kept.allowed(group.items["ITEM_ID"], user)
+    assert not allowed[group.items["ITEM_ID"].isin(purchased)].any() and allowed.sum() == len(group.items) - len(
+        purchased & set(group.items["ITEM_ID"]))
+    assert kept.allowed(group.items["ITEM_ID"], "someone new").all()  # no events: nothing to exclude
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("EXCLUDE ItemID WHER Items.GENRE IN (\"x\")", "expected WHERE at position 15, found 'WHER'"),
+    ("INCLUDE ItemID WHERE Items.GENRE IN (\"x\"", "expected ',' or '\\)' at position 40, found the end"),
+    ("INCLUDE ItemID WHERE Items.PRICE ~ 3", "unexpected character '~' at position 33"),
+    ("INCLUDE ItemID WHERE Items.COLOUR IN (\"red\")", "Items.COLOUR, which the dataset group lacks"),
+    ("INCLUDE ItemID WHERE Users.AGE > 3", "expected ITEMS or INTERACTIONS at position 21, found 'Users'"),
+    ("", "non-empty"),
+])
+def test_bad_filters_name_the_position_and_token(group, expression, message):
+    with pytest.raises(ValueError, match=message):
+        Filter(expression, group.items, group.interactions)
+
+
+def test_filter_parameters_must_be_given(popular, group):
+    with pytest.raises(ValueError, match=r"needs a value for \$GENRES"):
+        popular.get_recommendations(user_id="u1", filter="INCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")
+
+
+def test_personalized_ranking_ranks_the_list_and_reports_unknown_items_last(automl, group):
+    user = group.interactions["USER_ID"].iloc[0]
+    listed = list(group.items["ITEM_ID"][:6]) + ["not-an-item"]
+    answer = automl.get_personalized_ranking(user, listed)
+    ranked = [entry["itemId"] for entry in answer["personalizedRanking"]]
+    assert sorted(ranked) == sorted(listed) and ranked[-1] == "not-an-item" and answer["unknownItems"] == ["not-an-item"]
+    scores = [entry["score"] for entry in answer["personalizedRanking"][:-1]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_related_items_recipes_need_an_item(group):
+    version = create_solution(group, recipe="sims").create_version(verbose=0)
+    item = group.items["ITEM_ID"].iloc[3]
+    related = [entry["itemId"] for entry in version.get_recommendations(item_id=item, num_results=4)["itemList"]]
+    assert len(related) == 4 and item not in related
+    with pytest.raises(ValueError, match="recommends items related to an item: give `item_id`"):
+        version.get_recommendations(user_id="u1")
+    with pytest.raises(ValueError, match="needs a user-personalization recipe"):
+        version.get_personalized_ranking("u1", [item])
+
+
+def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl, group, tmp_path, monkeypatch):
+    users = list(group.interactions["USER_ID"].unique()[:20])
+    lines = [json.dumps({"userId": user}) for user in users]
+    lines[3] = "not json"
+    lines.append(json.dumps({"userId": users[0], "itemList": ["not-an-item", group.items["ITEM_ID"].iloc[0]]}))
+    lines.append(json.dumps({"itemId": "i1"}))  # a user-personalization recipe needs a user
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    calls = []
+    original = automl.recommender.score_items
+    monkeypatch.setattr(automl.recommender, "score_items", lambda contexts: calls.append(len(contexts)) or
+                        original(contexts))
+    counts = automl.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=5)
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert counts == {"lines": 22, "errors": 2} and len(outputs) == 22
+    assert "line 4 is not JSON" in outputs[3]["error"] and outputs[3]["output"] is None
+    assert outputs[0]["input"] == {"userId": users[0]} and len(outputs[0]["output"]["recommendedItems"]) == 5
+    single = automl.get_recommendations(user_id=users[1], num_results=5)
+    assert outputs[1]["output"]["recommendedItems"] == [entry["itemId"] for entry in single["itemList"]]
+    assert outputs[20]["output"]["recommendedItems"][-1] == "not-an-item"
+    assert "give `user_id`" in outputs[21]["error"]
+    assert calls[:2] == [19, 1]  # the recommendation lines in one call, the ranking line in another
+
+
+@pytest.mark.parametrize("recipe", ["hrnn", "two-tower", "swing"])
+def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
+    spec = {"name": recipe, "config": TINY.get(recipe, {})}
+    version = create_solution(group, recipe=spec, event_type="click").create_version(verbose=0)
+    version.save(tmp_path / "v")
+    loaded = load_solution_version(tmp_path / "v")
+    context = {"item_id": group.items["ITEM_ID"].iloc[2]} if recipe == "swing" else {
+        "user_id": group.interactions["USER_ID"].iloc[5]}
+    assert loaded.get_recommendations(**context, num_results=7) == version.get_recommendations(**context, num_results=7)
+    pd.testing.assert_frame_equal(loaded.leaderboard, version.leaderboard)
+    assert loaded.recipe_name == recipe
+    assert loaded.training_events()["EVENT_TYPE"].eq("click").all()
+    if recipe != "swing":
+        version.export(tmp_path / "saved")
+        assert (tmp_path / "saved" / "saved_model.pb").exists()
+    else:
+        with pytest.raises(ValueError, match="no network"):
+            version.export(tmp_path / "saved")
+
+
+def test_a_cold_user_of_a_session_recipe_gets_popular_items(group):
+    version = create_solution(group, recipe={"name": "gru4rec", "config": TINY["gru4rec"]}).create_version(verbose=0)
+    cold = [entry["itemId"] for entry in version.get_recommendations(user_id="never-seen", num_results=3)["itemList"]]
+    counts = group.interactions["ITEM_ID"].value_counts(sort=False)
+    order = sorted(counts.index, key=lambda item: (-counts[item], version.recommender.items.ids.index(item)))
+    assert cold == order[:3]
+
+
+def test_damaged_and_foreign_directories_are_refused(popular, tmp_path):
+    with pytest.raises(ValueError, match="no solution version directory"):
+        load_solution_version(tmp_path / "missing")
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ValueError, match="not a kerasts solution version"):
+        load_solution_version(tmp_path / "other")
+    popular.save(tmp_path / "v")
+    (tmp_path / "v" / "interactions.csv").unlink()
+    with pytest.raises(ValueError, match="damaged or incomplete"):
+        load_solution_version(tmp_path / "v")
+    popular.save(tmp_path / "w")
+    description = json.loads((tmp_path / "w" / "solution_version.json").read_text())
+    (tmp_path / "w" / "solution_version.json").write_text(json.dumps({**description, "format": 7}))
+    with pytest.raises(ValueError, match="of format 7"):
+        load_solution_version(tmp_path / "w")
+
+
+def test_schemas_are_checked_against_the_tables():
+    events, items = _tables()
+    schema = {"type": "record", "name": "Items", "fields": [
+        {"name": "ITEM_ID", "type": "string"}, {"name": "GENRE", "type": "string", "categorical": True},
+        {"name": "PRICE", "type": "float"}]}
+    DatasetGroup(events, items=items, schemas={"items": schema})
+    with pytest.raises(ValueError, match=r"columns not in the schema \['PRICE'\]"):
+        DatasetGroup(events, items=items, schemas={"items": {**schema, "fields": schema["fields"][:2]}})
+    wrong = items.assign(PRICE=["cheap"] + list(items["PRICE"][1:]))
+    with pytest.raises(ValueError, match="types 'PRICE' as \\['float'\\], but row 0 holds 'cheap'"):
+        DatasetGroup(events, items=wrong, schemas={"items": schema})
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda e, i: DatasetGroup(e.drop(columns="TIMESTAMP")), "lacks column"),
+    (lambda e, i: DatasetGroup(e.assign(TIMESTAMP=e["TIMESTAMP"] * 1000)), "milliseconds"),
+    (lambda e, i: DatasetGroup(e, items=pd.concat([i, i.iloc[:1]])), "repeats ITEM_ID"),
+    (lambda e, i: DatasetGroup(e, items=i.drop(columns="ITEM_ID")), "items table lacks column 'ITEM_ID'"),
+    (lambda e, i: create_solution(DatasetGroup(e.assign(EVENT_VALUE="x")), recipe="sims", event_value_threshold=3),
+     "EVENT_VALUE"),
+    (lambda e, i: create_solution(DatasetGroup(e), recipe="deep-magic"), "Unknown recipe 'deep-magic'"),
+    (lambda e, i: create_solution(DatasetGroup(e), recipe="sims", settings={"hrnn": {}}), "does not train"),
+    (lambda e, i: create_solution(DatasetGroup(e), perform_auto_ml=True, auto_ml_metric="accuracy"),
+     "auto_ml_metric"),
+    (lambda e, i: DatasetGroup("no/such.csv"), "does not exist"),
+])
+def test_bad_input_is_named(make, message):
+    events, items = _tables()
+    before = events.copy()
+    with pytest.raises(ValueError, match=message):
+        make(events, items)
+    pd.testing.assert_frame_equal(events, before)  # nothing the user gave is changed
+
+
+def test_cli_trains_evaluates_recommends_ranks_and_runs_a_batch(tmp_path, capsys):
+    from kerasts.cli import main
+
+    events, items = _tables()
+    events.to_csv(tmp_path / "interactions.csv", index=False)
+    items.to_csv(tmp_path / "items.csv", index=False)
+    solution = str(tmp_path / "solution")
+    assert main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--items",
+                 str(tmp_path / "items.csv"), "--recipe", "popularity-count", "--quiet", "--output", solution]) == 0
+    assert "Serving: popularity-count" in capsys.readouterr().out
+    assert main(["personalize", "evaluate", solution]) == 0
+    assert "precision_at_5" in capsys.readouterr().out
+    assert main(["personalize", "recommend", solution, "--user", "u1", "--num-results", "3", "--filter",
+                 "INCLUDE ItemID WHERE Items.GENRE IN ($G)", "--filter-value", 'G="horror"']) == 0
+    answer = json.loads(capsys.readouterr().out)
+    genres = items.set_index("ITEM_ID")["GENRE"]
+    assert len(answer["itemList"]) == 3 and all(genres[entry["itemId"]] == "horror" for entry in answer["itemList"])
+    assert main(["personalize", "rank", solution, "--user", "u1", "--items", "i1,i2,zz"]) == 0
+    assert json.loads(capsys.readouterr().out)["unknownItems"] == ["zz"]
+    (tmp_path / "in.jsonl").write_text('{"userId": "u1"}\n{"userId": "u2"}\n')
+    assert main(["personalize", "batch", solution, "--input", str(tmp_path / "in.jsonl"), "--output",
+                 str(tmp_path / "out.jsonl")]) == 0
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
+    with pytest.raises(SystemExit):  # no user: a clear message, not a traceback
+        main(["personalize", "recommend", solution])
+    assert "give `user_id`" in capsys.readouterr().err
