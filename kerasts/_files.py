@@ -1,9 +1,12 @@
 """Where outputs go, checked before the work that produces them starts."""
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
+
+import pandas as pd
 
 
 def writable_directory(path, create=True):
@@ -47,3 +50,39 @@ def replaced_atomically(path):
             os.replace(target, path)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def write_description(directory, filename, format_version, description):
+    """Writes a saved directory's JSON description, stamped with its format and kerasts's version."""
+    import kerasts  # the package imports this module: its version is read when a save runs
+
+    with open(os.path.join(directory, filename), "w") as handle:
+        json.dump({"format": format_version, "kerasts_version": kerasts.__version__, **description}, handle, indent=1,
+                  default=str)
+
+
+def read_saved_directory(directory, filename, kind, format_version, read):
+    """Opens a directory `write_description` described: refuses a missing or foreign directory and
+    another format, naming them, then returns `read(directory, description)`; errors while reading
+    (a missing, damaged or partial file) come back as one ValueError naming the directory."""
+    directory = os.fspath(directory)
+    path = os.path.join(directory, filename)
+    if not os.path.isdir(directory):
+        raise ValueError(f"There is no {kind} directory {directory!r}.")
+    if not os.path.exists(path):
+        raise ValueError(f"{directory!r} is not a kerasts {kind}: it has no {filename}.")
+    try:
+        with open(path) as handle:
+            description = json.load(handle)
+        if description.get("format") != format_version:
+            raise ValueError(f"{directory!r} holds a {kind} of format {description.get('format')!r}, written by "
+                             f"kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
+                             f"{format_version}.")
+        return read(directory, description)
+    except ValueError as error:
+        if str(error).startswith(repr(directory)):
+            raise
+        raise ValueError(f"The {kind} in {directory!r} is damaged: {error}") from error
+    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
+        raise ValueError(f"The {kind} in {directory!r} is damaged or incomplete: {type(error).__name__}: "
+                         f"{error}") from error

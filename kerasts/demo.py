@@ -3,8 +3,8 @@
 AutoPredictor backtests DeepAR, the likelihood-head MLP, NPTS and seasonal naive on the last 7 days
 (24-hour windows), prints the leaderboard, trains the winner on all the data and writes its forecast
 CSV (Forecast export layout), a fan chart, the predictor and its SavedModel. Then the
-recommendation side (two-tower retrieval, HRNN on sessions) on generated interactions and MMoE
-on the synthetic multi-task data, each against its baselines.
+Personalize workflow (AutoML over the recipes, a filter, a batch job) and HRNN on sessions on
+generated interactions, and MMoE on the synthetic multi-task data, each against its baselines.
 """
 
 import os
@@ -50,38 +50,59 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=p
     return table
 
 
-RECOMMENDATION_METRICS = ["recall_at_10", "normalized_discounted_cumulative_gain_at_10", "mean_reciprocal_rank_at_10",
+RECOMMENDATION_METRICS = ["recall_at_10", "normalized_discounted_cumulative_gain_at_10", "mean_reciprocal_rank_at_25",
                           "recall_at_25", "coverage"]
 
 
-def run_recommendation_demo(output_dir="demo_output", epochs=8, history_length=20, seed=0, log=print):
-    """Two-tower retrieval against popularity, SIMS and Swing on generated interactions, with
-    Personalize's split and metrics; writes the table and a serving SavedModel. Returns the table."""
+def run_recommendation_demo(output_dir="demo_output", epochs=8, seed=0, log=print):
+    """The Personalize workflow on generated interactions: AutoML over the user-personalization recipes
+    and the related-items ones on Personalize's split, a filter, a batch job over every user, the saved
+    solution version and its SavedModel. Returns the leaderboard."""
+    import json
+    import time
+
     import pandas as pd
 
-    from kerasts.baselines import SIMS, Popularity, Swing
-    from kerasts.data import personalize_split, synthetic_interactions, validate_interactions
-    from kerasts.evaluation import evaluate_recommender
-    from kerasts.models import TwoTowerRecommender
+    from kerasts.data import synthetic_interactions
+    from kerasts.personalize import DatasetGroup, create_solution
 
-    events = validate_interactions(synthetic_interactions(seed=seed))
-    split = personalize_split(events, test_user_fraction=0.1, seed=seed)
-    train = split[0]
-    log(f"\nGenerated interactions: {events['USER_ID'].nunique()} users, {events['ITEM_ID'].nunique()} items, "
-        f"{len(events):,} events; 10% of users held out, their newest 10% of events are the truth.")
+    events = synthetic_interactions(seed=seed)
     catalog = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})  # the Items table: every item
-    two_tower = TwoTowerRecommender(embedding_dim=32, history_length=history_length, epochs=epochs, batch_size=256,
-                                    learning_rate=3e-3, seed=seed).fit(train, items=catalog)
-    recommenders = {"TwoTower (log-Q)": two_tower, "popularity": Popularity().fit(train), "SIMS": SIMS().fit(train),
-                    "Swing": Swing().fit(train)}
-    table = pd.DataFrame({name: evaluate_recommender(recommender, split, ks=(10, 25))
-                          for name, recommender in recommenders.items()}).T[RECOMMENDATION_METRICS]
+    group = DatasetGroup(events, items=catalog)
+    log(f"\nThe Personalize workflow on generated interactions: {events['USER_ID'].nunique()} users, "
+        f"{events['ITEM_ID'].nunique()} items, {len(events):,} events. AutoML trains every user-personalization "
+        "recipe and the related-items ones on Personalize's split (10% of users held out, their newest 10% of "
+        "events the truth) and serves the best by NDCG@10, retrained on every event.")
+    sessions = {"epochs": epochs, "session_gap_seconds": 2 * 86400, "seed": seed}  # a new session after two idle days
+    settings = {"two-tower": {"embedding_dim": 32, "history_length": 20, "epochs": epochs, "batch_size": 256,
+                              "learning_rate": 3e-3, "seed": seed}, "hrnn": sessions, "gru4rec": sessions}
+    version = create_solution(group, perform_auto_ml=True, settings=settings).create_version(seed=seed, verbose=0)
+    related = create_solution(group, perform_auto_ml=True, recipe_type="RELATED_ITEMS").create_version(
+        seed=seed, verbose=0)
+    table = pd.concat([version.leaderboard, related.leaderboard])[RECOMMENDATION_METRICS]
     log("\n" + table.to_string(float_format=lambda value: f"{value:.3f}"))
+    log(f"Serving: {version.recipe_name}.")
     table.to_csv(os.path.join(output_dir, "recommender_metrics.csv"))
+    user = events.loc[events["EVENT_TYPE"] == "purchase", "USER_ID"].iloc[0]
+    no_repeats = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    answer = version.get_recommendations(user_id=user, num_results=5, filter=no_repeats)
+    log(f"GetRecommendations for {user} with the filter {no_repeats}: "
+        f"{[entry['itemId'] for entry in answer['itemList']]}")
+    batch_input, batch_output = (os.path.join(output_dir, name) for name in ("batch_input.jsonl",
+                                                                             "batch_output.jsonl"))
+    with open(batch_input, "w") as handle:
+        handle.writelines(json.dumps({"userId": user_id}) + "\n" for user_id in events["USER_ID"].unique())
+    started = time.perf_counter()
+    counts = version.batch_inference(batch_input, batch_output, num_results=25)
+    seconds = time.perf_counter() - started
+    log(f"Batch inference job: {counts['lines']} users in {seconds:.1f} s ({counts['lines'] / seconds:,.0f} users/s), "
+        f"{counts['errors']} errors -> {batch_output}")
+    solution_path = os.path.join(output_dir, "solution")
+    version.save(solution_path)
     saved_model_path = os.path.join(output_dir, "recommender_saved_model")
-    two_tower.model.export(saved_model_path, k=10)
-    log(f"Wrote recommender_metrics.csv and {saved_model_path}/ (endpoint recommend: HISTORY, seen_item_ids -> "
-        "top-10 item_ids, scores).")
+    version.export(saved_model_path)
+    log(f"Wrote recommender_metrics.csv, {solution_path}/ (kerasts personalize evaluate|recommend|rank|batch read "
+        f"it) and {saved_model_path}/ (the {version.recipe_name} network's SavedModel).")
     return table
 
 

@@ -10,6 +10,8 @@ import tensorflow as tf
 import kerasts
 import kerasts.cli
 import kerasts.forecast
+import kerasts.forecast.ensemble
+import kerasts.personalize
 
 
 def test_public_api():
@@ -50,13 +52,18 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     if (tmp_path / "saved_model").exists():  # the winner is a network
         assert "serve" in dir(tf.saved_model.load(str(tmp_path / "saved_model")))
     recommenders = pd.read_csv(tmp_path / "recommender_metrics.csv", index_col=0)
-    assert list(recommenders.index) == ["TwoTower (log-Q)", "popularity", "SIMS", "Swing"]
-    # Generated users follow their group's items, so every learned recommender beats popularity.
-    assert (recommenders.loc[["TwoTower (log-Q)", "SIMS", "Swing"], "recall_at_25"]
-            > recommenders.loc["popularity", "recall_at_25"]).all()
-    recommender = tf.saved_model.load(str(tmp_path / "recommender_saved_model"))
-    top = recommender.recommend({"HISTORY": tf.constant(["i1|i2"])}, tf.constant([["i1", "i2"]]))
-    assert top["item_ids"].shape == (1, 10)
+    assert set(recommenders.index) == {"two-tower", "hrnn", "gru4rec", "popularity-count", "sims", "swing"}
+    for row in ("Serving:", "GetRecommendations for", "Batch inference job: 500 users"):
+        assert row in printed
+    # Generated users follow their group's items, so the two-tower and the item-to-item recipes beat popularity.
+    assert (recommenders.loc[["two-tower", "sims", "swing"], "recall_at_25"]
+            > recommenders.loc["popularity-count", "recall_at_25"]).all()
+    version = kerasts.personalize.load_solution_version(tmp_path / "solution")
+    assert len((tmp_path / "batch_output.jsonl").read_text().splitlines()) == 500
+    if version.recipe_name == "two-tower":
+        recommender = tf.saved_model.load(str(tmp_path / "recommender_saved_model"))
+        top = recommender.recommend({"HISTORY": tf.constant(["i1|i2"])}, tf.constant([["i1", "i2"]]))
+        assert top["item_ids"].shape == (1, 10)
     sessions = pd.read_csv(tmp_path / "session_metrics.csv", index_col=0)
     assert list(sessions.index) == ["HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN (last item)"]
     # The "sequel" order is there to learn: both recurrent models pass popularity by far.
@@ -80,7 +87,8 @@ def test_every_forecaster_and_recommender_implements_its_protocol():
     from kerasts.protocols import Forecaster, Recommender
 
     for forecaster in (kerasts.models.DeepARForecaster, kerasts.baselines.MLPForecaster, kerasts.baselines.NPTS,
-                       kerasts.baselines.SeasonalNaive):
+                       kerasts.baselines.SeasonalNaive, kerasts.baselines.StatisticalForecaster,
+                       kerasts.forecast.ensemble.WeightedForecaster):
         assert issubclass(forecaster, Forecaster), forecaster
     for recommender in (kerasts.baselines.Popularity, kerasts.baselines.SIMS, kerasts.baselines.Swing,
                         kerasts.models.TwoTowerRecommender, kerasts.models.SessionRecommender):

@@ -1,16 +1,14 @@
 """Amazon Forecast's predictor: train (one algorithm or AutoPredictor), backtest metrics, forecasts,
 queries, backtest export, save and load."""
 
-import json
 import os
 
 import keras
 import numpy as np
 import pandas as pd
 
-import kerasts
 from kerasts._checks import check_positive_int
-from kerasts._files import replaced_atomically
+from kerasts._files import read_saved_directory, replaced_atomically, write_description
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
@@ -346,15 +344,13 @@ class Predictor:
             combined = isinstance(self.forecaster, WeightedForecaster)
             if combined:
                 self.forecaster.weights.to_csv(os.path.join(partial, "member_weights.csv"))
-            description = {
-                "format": FORMAT_VERSION, "kerasts_version": kerasts.__version__, "algorithm": self.algorithm,
-                "members": members, "default_weights": self.forecaster.default_weights if combined else None,
+            write_description(partial, PREDICTOR_FILE, FORMAT_VERSION, {
+                "algorithm": self.algorithm, "members": members,
+                "default_weights": self.forecaster.default_weights if combined else None,
                 "forecast_types": self.forecast_types, "settings": self.settings,
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
                 "cardinalities": list(self.panel.cardinalities),
-            }
-            with open(os.path.join(partial, PREDICTOR_FILE), "w") as handle:
-                json.dump(description, handle, indent=1, default=str)
+            })
             arrays = {"target": self.panel.target, "timestamps": self.panel.timestamps.asi8}
             if self.panel.covariates is not None:
                 arrays["covariates"] = self.panel.covariates
@@ -369,54 +365,38 @@ class Predictor:
 
 def load_predictor(directory):
     """The predictor `Predictor.save` wrote; it forecasts exactly what the saved one did."""
-    directory = os.fspath(directory)
-    path = os.path.join(directory, PREDICTOR_FILE)
-    if not os.path.isdir(directory):
-        raise ValueError(f"There is no predictor directory {directory!r}.")
-    if not os.path.exists(path):
-        raise ValueError(f"{directory!r} is not a kerasts predictor: it has no {PREDICTOR_FILE}.")
-    try:
-        with open(path) as handle:
-            description = json.load(handle)
-        if description.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{directory!r} holds a predictor of format {description.get('format')!r}, written by "
-                             f"kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
-                             f"{FORMAT_VERSION}.")
-        members = {}
-        for position, member in enumerate(description["members"]):
-            members[member["name"]] = FORECASTERS[member["class"]](**member["config"])
-            if member["has_model"]:
-                members[member["name"]].model = keras.saving.load_model(os.path.join(directory,
-                                                                                     f"model_{position}.keras"))
-        if description["default_weights"] is None:
-            forecaster = next(iter(members.values()))
-        else:
-            weights = pd.read_csv(os.path.join(directory, "member_weights.csv"), index_col="series",
-                                  dtype={"series": str})
-            forecaster = WeightedForecaster(members, weights, description["default_weights"])
-        item_losses = pd.read_csv(os.path.join(directory, "item_losses.csv"), index_col="series",
-                                  dtype={"series": str})
-        with np.load(os.path.join(directory, "panel.npz")) as arrays:
-            arrays = {name: arrays[name] for name in arrays.files}
-        keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
-        panel = TimeSeriesPanel(keys, pd.DatetimeIndex(arrays["timestamps"]), arrays["target"],
-                                description["frequency"])
-        panel = panel.with_related(covariates=arrays.get("covariates"),
-                                   covariate_names=description["covariate_names"] or None,
-                                   static_categories=arrays.get("static_categories"),
-                                   cardinalities=description["cardinalities"] or None)
-        scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
-        names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
-        scores.index = pd.MultiIndex.from_arrays(
-            [names, [int(window) if str(window).isdigit() else window for window in windows]],
-            names=["forecaster", "window"])
-        forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"), parse_dates=["date"])
-    except ValueError as error:
-        if str(error).startswith(repr(directory)):
-            raise
-        raise ValueError(f"The predictor in {directory!r} is damaged: {error}") from error
-    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
-        raise ValueError(f"The predictor in {directory!r} is damaged or incomplete: {type(error).__name__}: "
-                         f"{error}") from error
+    return read_saved_directory(directory, PREDICTOR_FILE, "predictor", FORMAT_VERSION, _read_predictor)
+
+
+def _read_predictor(directory, description):
+    members = {}
+    for position, member in enumerate(description["members"]):
+        members[member["name"]] = FORECASTERS[member["class"]](**member["config"])
+        if member["has_model"]:
+            members[member["name"]].model = keras.saving.load_model(os.path.join(directory,
+                                                                                 f"model_{position}.keras"))
+    if description["default_weights"] is None:
+        forecaster = next(iter(members.values()))
+    else:
+        weights = pd.read_csv(os.path.join(directory, "member_weights.csv"), index_col="series",
+                              dtype={"series": str})
+        forecaster = WeightedForecaster(members, weights, description["default_weights"])
+    item_losses = pd.read_csv(os.path.join(directory, "item_losses.csv"), index_col="series",
+                              dtype={"series": str})
+    with np.load(os.path.join(directory, "panel.npz")) as arrays:
+        arrays = {name: arrays[name] for name in arrays.files}
+    keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
+    panel = TimeSeriesPanel(keys, pd.DatetimeIndex(arrays["timestamps"]), arrays["target"],
+                            description["frequency"])
+    panel = panel.with_related(covariates=arrays.get("covariates"),
+                               covariate_names=description["covariate_names"] or None,
+                               static_categories=arrays.get("static_categories"),
+                               cardinalities=description["cardinalities"] or None)
+    scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
+    names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
+    scores.index = pd.MultiIndex.from_arrays(
+        [names, [int(window) if str(window).isdigit() else window for window in windows]],
+        names=["forecaster", "window"])
+    forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"), parse_dates=["date"])
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
                      description["settings"], item_losses)

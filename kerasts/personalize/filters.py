@@ -153,6 +153,7 @@ class Filter:
         self.expressions = _Parser(expression).expressions()
         self.items, self.interactions = items, interactions
         self.item_column, self.user_column = item_column, user_column
+        self._items_selections = {}
         for expression_ in self.expressions:
             for condition in expression_.conditions:
                 table = items if condition.dataset == "Items" else interactions
@@ -160,11 +161,6 @@ class Filter:
                     fields = [] if table is None else [c for c in table.columns if c != item_column]
                     raise ValueError(f"The filter tests {condition.dataset}.{condition.field}, which the dataset "
                                      f"group lacks; {condition.dataset} has {fields or 'no table'}.")
-
-    @property
-    def parameters(self):
-        return sorted({value[1:] for expression in self.expressions for condition in expression.conditions
-                       for value in condition.values if isinstance(value, str) and value.startswith("$")})
 
     def _values(self, condition, filter_values):
         resolved = []
@@ -199,7 +195,11 @@ class Filter:
             condition.operator]
 
     def _selected(self, expression, user_id, filter_values):
-        """The item ids an expression selects."""
+        """The item ids an expression selects (an Items-only one is the same for every user: kept)."""
+        items_only = all(condition.dataset == "Items" for condition in expression.conditions)
+        key = (expression, tuple(sorted((name, str(value)) for name, value in filter_values.items())))
+        if items_only and key in self._items_selections:
+            return self._items_selections[key]
         selected = None
         for position, condition in enumerate(expression.conditions):
             if condition.dataset == "Items":
@@ -214,6 +214,8 @@ class Filter:
                 selected &= ids
             else:
                 selected |= ids
+        if items_only:
+            self._items_selections[key] = selected
         return selected
 
     def allowed(self, item_ids, user_id=None, filter_values=None):

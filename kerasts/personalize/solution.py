@@ -7,8 +7,7 @@ import os
 
 import pandas as pd
 
-import kerasts
-from kerasts._files import check_output_path, replaced_atomically
+from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
@@ -256,10 +255,8 @@ class SolutionVersion:
         with replaced_atomically(directory) as partial:
             os.makedirs(partial)
             self.recipe.save(self.recommender, partial)
-            description = {"format": FORMAT_VERSION, "kerasts_version": kerasts.__version__, "recipe": self.spec,
-                           "settings": self.settings, "has_items": self.items is not None}
-            with open(os.path.join(partial, VERSION_FILE), "w") as handle:
-                json.dump(description, handle, indent=1, default=str)
+            write_description(partial, VERSION_FILE, FORMAT_VERSION, {
+                "recipe": self.spec, "settings": self.settings, "has_items": self.items is not None})
             self.interactions.to_csv(os.path.join(partial, "interactions.csv"), index=False)
             if self.items is not None:
                 self.items.to_csv(os.path.join(partial, "items.csv"), index=False)
@@ -268,33 +265,16 @@ class SolutionVersion:
 
 def load_solution_version(directory):
     """The solution version `SolutionVersion.save` wrote; it recommends what the saved one did."""
-    directory = os.fspath(directory)
-    path = os.path.join(directory, VERSION_FILE)
-    if not os.path.isdir(directory):
-        raise ValueError(f"There is no solution version directory {directory!r}.")
-    if not os.path.exists(path):
-        raise ValueError(f"{directory!r} is not a kerasts solution version: it has no {VERSION_FILE}.")
-    try:
-        with open(path) as handle:
-            description = json.load(handle)
-        if description.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{directory!r} holds a solution version of format {description.get('format')!r}, "
-                             f"written by kerasts {description.get('kerasts_version')!r}; this kerasts reads format "
-                             f"{FORMAT_VERSION}.")
-        ids = {USER_COLUMN: str, ITEM_COLUMN: str}
-        interactions = pd.read_csv(os.path.join(directory, "interactions.csv"), dtype=ids)
-        items = pd.read_csv(os.path.join(directory, "items.csv"), dtype=ids) if description["has_items"] else None
-        leaderboard = pd.read_csv(os.path.join(directory, "leaderboard.csv"), index_col=0)
-        spec, settings = description["recipe"], description["settings"]
-        events = filter_events(interactions, event_types=settings["event_type"],
-                               min_event_value=settings["event_value_threshold"])
-        recommender = RECIPES.get(spec).restore(spec.get("config", {}), directory, events, items)
-    except ValueError as error:
-        if str(error).startswith(repr(directory)):
-            raise
-        raise ValueError(f"The solution version in {directory!r} is damaged: {error}") from error
-    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
-        raise ValueError(f"The solution version in {directory!r} is damaged or incomplete: {type(error).__name__}: "
-                         f"{error}") from error
-    return SolutionVersion(spec, recommender, interactions, items, leaderboard, settings)
+    return read_saved_directory(directory, VERSION_FILE, "solution version", FORMAT_VERSION, _read_version)
 
+
+def _read_version(directory, description):
+    ids = {USER_COLUMN: str, ITEM_COLUMN: str}
+    interactions = pd.read_csv(os.path.join(directory, "interactions.csv"), dtype=ids)
+    items = pd.read_csv(os.path.join(directory, "items.csv"), dtype=ids) if description["has_items"] else None
+    leaderboard = pd.read_csv(os.path.join(directory, "leaderboard.csv"), index_col=0)
+    spec, settings = description["recipe"], description["settings"]
+    events = filter_events(interactions, event_types=settings["event_type"],
+                           min_event_value=settings["event_value_threshold"])
+    recommender = RECIPES.get(spec).restore(spec.get("config", {}), directory, events, items)
+    return SolutionVersion(spec, recommender, interactions, items, leaderboard, settings)
