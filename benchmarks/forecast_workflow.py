@@ -153,7 +153,8 @@ def auto_study(arguments):
     panel = full.panel(horizon)
     test_start = backtest_origins(panel.target.shape[1], horizon, test_windows)[0]
     before = table[pd.to_datetime(table["timestamp"]) < panel.timestamps[test_start]]
-    candidates = AUTO_CANDIDATES  # DeepAR, the MLP, NPTS, seasonal naive, and ETS, ARIMA, Theta (kerasts[stats])
+    # DeepAR, the MLP, NPTS, seasonal naive, and ETS, ARIMA, Theta (kerasts[stats]).
+    candidates = tuple(arguments.candidates or AUTO_CANDIDATES)
     print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
           f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
     levels = [0.1, 0.5, 0.9]
@@ -161,7 +162,8 @@ def auto_study(arguments):
         started = time.perf_counter()
         chooser = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
                                   backtest_windows=validation_windows, seed=seed, verbose=0,
-                                  candidates=[{"name": "deepar", "config": {"seed": seed}}, *candidates[1:]])
+                                  candidates=[{"name": name, "config": {"seed": seed}} if name == "deepar" else name
+                                              for name in candidates])
         print(f"seed {seed}: validation backtest and the winner's refit {time.perf_counter() - started:.0f} s",
               flush=True)
         rows, test_paths = {}, {}
@@ -204,6 +206,7 @@ def main():
     parser.add_argument("--dataset", default="electricity", choices=sorted(PROTOCOLS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--candidates", nargs="+", help="AutoPredictor's candidates (default: all)")
     arguments = parser.parse_args()
     (recipe_check if arguments.mode == "recipe" else auto_study)(arguments)
 

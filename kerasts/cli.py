@@ -131,7 +131,9 @@ def _personalize_train(arguments, parser):
         if auto or name == arguments.recipe}
     solution = create_solution(group, recipe=None if auto else arguments.recipe, perform_auto_ml=auto,
                                recipe_type=arguments.recipe_type, event_type=arguments.event_type,
-                               event_value_threshold=arguments.event_value_threshold, settings=settings)
+                               event_value_threshold=arguments.event_value_threshold, settings=settings,
+                               perform_hpo=arguments.hpo_trials is not None,
+                               hpo_trials=8 if arguments.hpo_trials is None else arguments.hpo_trials)
     version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1)
     version.save(arguments.output)
     print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
@@ -186,6 +188,7 @@ def _personalize_parser(commands):
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
     train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")
+    train.add_argument("--hpo-trials", type=int, help="tune each recipe first, with this many random-search trials")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the solution version directory to write")

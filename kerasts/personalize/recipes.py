@@ -30,6 +30,7 @@ class Recipe:
     build: callable
     has_network: bool
     cold_start: str  # what an unknown user gets, for the docs and the CLI
+    search_space: callable = None  # hp -> settings, for perform_hpo (keras-tuner's HyperParameters)
 
     def __call__(self, **settings):
         return self.build(**settings)
@@ -62,21 +63,39 @@ def register_recipe(name, recipe):
     RECIPES.register(name, recipe)
 
 
+def _session_space(hp):
+    return {"units": hp.Int("units", 32, 128, step=32), "embedding_dim": hp.Choice("embedding_dim", [16, 32, 64]),
+            "dropout": hp.Float("dropout", 0.0, 0.5, step=0.25),
+            "hidden_dropout": hp.Float("hidden_dropout", 0.0, 0.5, step=0.25),
+            "learning_rate": hp.Float("learning_rate", 1e-3, 1e-2, sampling="log")}
+
+
+def _two_tower_space(hp):
+    return {"embedding_dim": hp.Choice("embedding_dim", [16, 32, 64, 128]),
+            "temperature": hp.Float("temperature", 0.02, 0.2, sampling="log"),
+            "learning_rate": hp.Float("learning_rate", 1e-3, 1e-2, sampling="log"),
+            "batch_size": hp.Choice("batch_size", [256, 512, 1024])}
+
+
 register_recipe("hrnn", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
     **{"mode": "all", "user_units": 32, "user_dropout": 0.75, **_SESSION_SETTINGS, **settings}), True,
-    "reads the user's events as one session; a user with none gets the most popular items"))
+    "reads the user's events as one session; a user with none gets the most popular items", _session_space))
 register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
     **{"user_gru": False, **_SESSION_SETTINGS, **settings}), True,
-    "reads the user's events as one session; a user with none gets the most popular items"))
+    "reads the user's events as one session; a user with none gets the most popular items", _session_space))
 register_recipe("two-tower", Recipe(USER_PERSONALIZATION, lambda **settings: TwoTowerRecommender(
     **{"embedding_dim": 32, "epochs": 8, "batch_size": 256, **settings}), True,
-    "queries with the user's events (none: the empty history's query)"))
+    "queries with the user's events (none: the empty history's query)", _two_tower_space))
 register_recipe("popularity-count", Recipe(USER_PERSONALIZATION, lambda **settings: Popularity(**settings), False,
                                            "the most popular items"))
 register_recipe("sims", Recipe(RELATED_ITEMS, lambda **settings: SIMS(**settings), False,
-                               "needs an item: items co-occurring with it, then popular ones"))
+                               "needs an item: items co-occurring with it, then popular ones", lambda hp: {
+                                   "popularity_discount": hp.Float("popularity_discount", 0.0, 1.0, step=0.25),
+                                   "min_cointeractions": hp.Int("min_cointeractions", 1, 3)}))
 register_recipe("swing", Recipe(RELATED_ITEMS, lambda **settings: Swing(**settings), False,
-                                "needs an item: items swing-similar to it, then popular ones"))
+                                "needs an item: items swing-similar to it, then popular ones", lambda hp: {
+                                    "alpha1": hp.Choice("alpha1", [1.0, 5.0, 10.0]),
+                                    "beta": hp.Float("beta", 0.0, 0.6, step=0.15)}))
 
 
 def recipe_names(recipe_type=None):

@@ -4,9 +4,12 @@ batch inference jobs, save and load."""
 
 import json
 import os
+import tempfile
 
+import keras_tuner
 import pandas as pd
 
+from kerasts._checks import check_positive_int
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.data.sessions import personalize_split
@@ -26,8 +29,8 @@ METRIC_NAMES = ("coverage", "mean_reciprocal_rank_at_25", "normalized_discounted
 
 
 def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USER_PERSONALIZATION,
-                    auto_ml_metric="normalized_discounted_cumulative_gain_at_10", event_type=None,
-                    event_value_threshold=None, settings=None):
+                    auto_ml_metric="normalized_discounted_cumulative_gain_at_10", perform_hpo=False, hpo_trials=8,
+                    event_type=None, event_value_threshold=None, settings=None):
     """A solution: what to train on a `DatasetGroup`, as Personalize's CreateSolution.
 
     Args:
@@ -35,6 +38,10 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
         recipe: a recipe name (`kerasts.personalize.recipe_names()`: `hrnn`, `gru4rec`, `two-tower`,
             `popularity-count`, `sims`, `swing`) or `{"name": ..., "config": {settings}}`.
         perform_auto_ml: train every recipe of `recipe_type` and keep the best by `auto_ml_metric`.
+        perform_hpo: first tune each recipe that has a search space (`Recipe.search_space`) by
+            keras-tuner's random search, `hpo_trials` trials, each fitted on the split's training users
+            less a tenth held out for validation and scored there by `auto_ml_metric` (the test users
+            never take part); the best settings are then trained and scored as without HPO.
         event_type, event_value_threshold: train on these events only (e.g. "purchase", ratings >= 4).
         settings: per-recipe settings for AutoML, `{recipe name: {setting: value}}`.
     """
@@ -54,15 +61,18 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
     if unknown:
         raise ValueError(f"`settings` names recipe(s) {unknown} that this solution does not train.")
     group.events(event_type, event_value_threshold)  # the event filter's errors now, not after training
-    return Solution(group, specs, auto_ml_metric, event_type, event_value_threshold)
+    check_positive_int("hpo_trials", hpo_trials)
+    return Solution(group, specs, auto_ml_metric, event_type, event_value_threshold,
+                    hpo_trials if perform_hpo else None)
 
 
 class Solution:
     """What `create_solution` returns; `create_version()` trains it."""
 
-    def __init__(self, group, specs, auto_ml_metric, event_type, event_value_threshold):
+    def __init__(self, group, specs, auto_ml_metric, event_type, event_value_threshold, hpo_trials):
         self.group, self.specs, self.auto_ml_metric = group, specs, auto_ml_metric
         self.event_type, self.event_value_threshold = event_type, event_value_threshold
+        self.hpo_trials = hpo_trials
 
     def create_version(self, test_user_fraction=0.1, seed=0, verbose=1):
         """Trains a solution version: each recipe is fitted on Personalize's split (a share of users
@@ -71,12 +81,17 @@ class Solution:
         every event and serves.
 
         Returns:
-            A `SolutionVersion`, with `metrics` (the served recipe's) and `leaderboard` (every recipe's).
+            A `SolutionVersion`, with `metrics` (the served recipe's), `leaderboard` (every recipe's) and,
+            with HPO, each trial's hyperparameters and validation score in `settings["hpo_trials"]`.
         """
         events = self.group.events(self.event_type, self.event_value_threshold)
         split = personalize_split(events, test_user_fraction=test_user_fraction, seed=seed)
-        scores = {}
+        self.trials = {}
+        scores, specs = {}, []
         for position, spec in enumerate(self.specs):
+            if self.hpo_trials and RECIPES.get(spec).search_space is not None:
+                spec = self._tuned(spec, split[0], seed, verbose)
+            specs.append(spec)
             if verbose:
                 print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
                       f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
@@ -84,13 +99,48 @@ class Solution:
             scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
         leaderboard = pd.DataFrame(scores).T[list(METRIC_NAMES)].sort_values(self.auto_ml_metric, ascending=False,
                                                                                kind="stable")
-        best = next(spec for spec in self.specs if spec["name"] == leaderboard.index[0])
+        best = next(spec for spec in specs if spec["name"] == leaderboard.index[0])
         if verbose:
             print(f"Training {best['name']} on all {len(events):,} events...", flush=True)
         recommender = _fit(best, events, self.group.items, verbose)
         return SolutionVersion(best, recommender, self.group.interactions, self.group.items, leaderboard,
                                {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
-                                "test_user_fraction": test_user_fraction, "seed": seed})
+                                "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials})
+
+
+    def _tuned(self, spec, train, seed, verbose):
+        """`spec` with the settings keras-tuner's random search found best on a validation split of `train`."""
+        validation = personalize_split(train, test_user_fraction=0.1, seed=seed + 1)
+        with tempfile.TemporaryDirectory() as directory:
+            tuner = _RecipeTuner(spec, self.group.items, validation, self.auto_ml_metric, keras_tuner.oracles.
+                                 RandomSearchOracle(keras_tuner.Objective(self.auto_ml_metric, "max"),
+                                                    max_trials=self.hpo_trials, seed=seed),
+                                 directory=directory, project_name=spec["name"])
+            if verbose:
+                print(f"Tuning {spec['name']}: {self.hpo_trials} trials...", flush=True)
+            tuner.search()
+            best = tuner.get_best_hyperparameters(1)
+            if not best:
+                failure = next((trial.message for trial in tuner.oracle.trials.values() if trial.message), "")
+                raise ValueError(f"No HPO trial of {spec['name']} finished; the first failure:\n{failure}")
+            self.trials[spec["name"]] = [
+                {"hyperparameters": trial.hyperparameters.values, self.auto_ml_metric: trial.score}
+                for trial in tuner.oracle.trials.values() if trial.score is not None]
+        return {"name": spec["name"], "config": {**spec["config"], **RECIPES.get(spec).search_space(best[0])}}
+
+
+class _RecipeTuner(keras_tuner.Tuner):
+    """Random search over a recipe's `search_space`: a trial fits the recipe with the trial's settings
+    on the validation split's training part and scores it there by the solution's metric."""
+
+    def __init__(self, spec, items, validation, metric, oracle, **kwargs):
+        super().__init__(oracle, **kwargs)
+        self.spec, self.items, self.validation, self.metric = spec, items, validation, metric
+
+    def run_trial(self, trial, *args, **kwargs):
+        settings = {**self.spec["config"], **RECIPES.get(self.spec).search_space(trial.hyperparameters)}
+        recommender = _fit({"name": self.spec["name"], "config": settings}, self.validation[0], self.items, False)
+        return {self.metric: evaluate_recommender(recommender, self.validation, ks=(5, 10, 25))[self.metric]}
 
 
 def _fit(spec, interactions, items, verbose):
@@ -100,6 +150,18 @@ def _fit(spec, interactions, items, verbose):
     if isinstance(recommender, TwoTowerRecommender) and recommender.item_features:
         return recommender.fit(interactions, items)
     return recommender.fit(interactions)
+
+
+def _checked_promotions(promotions):
+    if not isinstance(promotions, (list, tuple)):
+        raise TypeError(f"`promotions` must be a list of dicts, got {type(promotions).__name__}.")
+    for promotion in promotions:
+        if not isinstance(promotion, dict) or not {"name", "percentPromotedItems", "filter"} <= set(promotion):
+            raise ValueError(f"A promotion needs 'name', 'percentPromotedItems' and 'filter', got {promotion!r}.")
+        share = promotion["percentPromotedItems"]
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 1 <= share <= 100:
+            raise ValueError(f"Promotion {promotion['name']!r}: percentPromotedItems must be 1 to 100, got {share!r}.")
+    return promotions
 
 
 def _items_and_scores(recommendations):
@@ -157,14 +219,43 @@ class SolutionVersion:
         # A related-items recipe reads only the item; the user, if given, is for filters.
         return (None, item) if self.recipe.recipe_type == RELATED_ITEMS else (user, item)
 
-    def get_recommendations(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None):
+    def get_recommendations(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None,
+                            promotions=None):
         """Personalize's GetRecommendations: `{"itemList": [{"itemId": ..., "score": ...}, ...]}`, best
         first. `filter` (an expression, see `kerasts.personalize.filters`) applies before the top
-        `num_results` are taken, so that many come back when that many pass."""
+        `num_results` are taken, so that many come back when that many pass.
+
+        `promotions`, as Personalize's: a list of `{"name", "percentPromotedItems", "filter",
+        "filterValues"}`; each reserves that share of the list (rounded) for the best items passing its
+        filter (and the main one). The list stays in the recipe's order, promoted items marked with
+        their `promotionName`; slots a promotion cannot fill go to the other items.
+        """
         user, item = self._context(user_id, item_id)
-        allowed = self._allowed(None if user_id is None else str(user_id), filter, filter_values)
-        recommendations = self.recommender.recommend(user_id=user, item_id=item, k=num_results, candidates=allowed)
-        return {"itemList": _items_and_scores(recommendations)}
+        user_key = None if user_id is None else str(user_id)
+        allowed = self._allowed(user_key, filter, filter_values)
+        if not promotions:
+            recommendations = self.recommender.recommend(user_id=user, item_id=item, k=num_results,
+                                                         candidates=allowed)
+            return {"itemList": _items_and_scores(recommendations)}
+        ranked = self.recommender.recommend(user_id=user, item_id=item, k=len(self.recommender.items),
+                                            candidates=allowed)
+        ranked_ids = [str(item_id_) for item_id_ in ranked.item_ids]
+        promoted = {}  # item id -> promotion name
+        for promotion in _checked_promotions(promotions):
+            share = round(num_results * promotion["percentPromotedItems"] / 100)
+            passing = set(self._allowed(user_key, promotion["filter"], promotion.get("filterValues")))
+            chosen = [candidate for candidate in ranked_ids if candidate in passing and candidate not in promoted]
+            promoted.update({candidate: promotion["name"] for candidate in chosen[:share]})
+        others = [candidate for candidate in ranked_ids if candidate not in promoted]
+        kept = set(list(promoted)[:num_results]) | set(others[:num_results - min(len(promoted), num_results)])
+        entries = []
+        for candidate, score in zip(ranked_ids, ranked.scores):
+            if candidate in kept:
+                entry = {"itemId": candidate, "score": float(score)}
+                if candidate in promoted:
+                    entry["promotionName"] = promoted[candidate]
+                entries.append(entry)
+        return {"itemList": entries}
 
     def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
         """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as

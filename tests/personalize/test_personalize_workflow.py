@@ -255,3 +255,40 @@ def test_cli_trains_evaluates_recommends_ranks_and_runs_a_batch(tmp_path, capsys
     with pytest.raises(SystemExit):  # no user: a clear message, not a traceback
         main(["personalize", "recommend", solution])
     assert "give `user_id`" in capsys.readouterr().err
+
+
+def test_promotions_reserve_a_share_for_their_filter_in_the_recipes_order(popular, group):
+    user = group.interactions["USER_ID"].iloc[0]
+    cheap = "INCLUDE ItemID WHERE Items.PRICE < $MAX"
+    answer = popular.get_recommendations(user_id=user, num_results=10, promotions=[
+        {"name": "cheap", "percentPromotedItems": 30, "filter": cheap, "filterValues": {"MAX": 20}}])
+    entries = answer["itemList"]
+    prices = group.items.set_index("ITEM_ID")["PRICE"]
+    promoted = [entry for entry in entries if entry.get("promotionName") == "cheap"]
+    assert len(entries) == 10 and len(promoted) == 3 and all(prices[entry["itemId"]] < 20 for entry in promoted)
+    scores = [entry["score"] for entry in entries]
+    assert scores == sorted(scores, reverse=True)  # placed by the recipe's ranking
+    plain = [entry["itemId"] for entry in popular.get_recommendations(user_id=user, num_results=40)["itemList"]]
+    promoted_ids = {entry["itemId"] for entry in promoted}
+    others = [item for item in plain if item not in promoted_ids][:7]  # the other slots: the best of the rest
+    assert [entry["itemId"] for entry in entries if "promotionName" not in entry] == others
+    with pytest.raises(ValueError, match="percentPromotedItems must be 1 to 100"):
+        popular.get_recommendations(user_id=user, promotions=[{"name": "x", "percentPromotedItems": 0,
+                                                               "filter": cheap}])
+
+
+def test_hpo_tunes_on_validation_users_and_serves_the_best_settings(group):
+    solution = create_solution(group, recipe="sims", perform_hpo=True, hpo_trials=3)
+    version = solution.create_version(verbose=0)
+    settings = version.spec["config"]
+    assert set(settings) == {"popularity_discount", "min_cointeractions"}
+    assert version.recommender.popularity_discount == settings["popularity_discount"]
+    assert version.recommender.min_cointeractions == settings["min_cointeractions"]
+    trials = version.settings["hpo_trials"]["sims"]
+    metric = "normalized_discounted_cumulative_gain_at_10"
+    assert len(trials) == 3 and len({json.dumps(trial["hyperparameters"], sort_keys=True) for trial in trials}) == 3
+    best = max(trials, key=lambda trial: trial[metric])
+    assert best[metric] == max(trial[metric] for trial in trials) and best["hyperparameters"] == settings
+    # Popularity has nothing to tune: HPO leaves it as it is.
+    plain = create_solution(group, recipe="popularity-count", perform_hpo=True, hpo_trials=2).create_version(verbose=0)
+    assert plain.spec["config"] == {}
