@@ -98,7 +98,13 @@ class SessionRecommender(Recommender):
         """The table with `SESSION_ID`: its own, or cut by `session_gap_seconds`."""
         if SESSION_COLUMN in interactions.columns:
             return interactions
-        return sessionize(interactions, self.session_gap_seconds, self.user_column, self.timestamp_column)
+        sessions = sessionize(interactions, self.session_gap_seconds, self.user_column, self.timestamp_column)
+        if not sessions[SESSION_COLUMN].duplicated().any():
+            gaps = sessions.groupby(self.user_column)[self.timestamp_column].diff().dropna()
+            typical = f" (a user's events are a median {gaps.median():,.0f} s apart)" if len(gaps) else ""
+            raise ValueError(f"With session_gap_seconds={self.session_gap_seconds:,}, no session has two events"
+                             f"{typical}: there is no next item to learn. Give a longer session_gap_seconds.")
+        return sessions
 
     def train(self, model, sessions, callbacks=None, **fit_kwargs):
         """Fits `model` on session-parallel batches of `sessions` (slots continue across batches, so

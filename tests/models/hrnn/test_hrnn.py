@@ -213,6 +213,9 @@ def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():
         SessionRecommender(loss="hinge")
     sampled = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss="sampled").fit(events)
     assert np.isfinite(sampled.history.history["loss"]).all()
+    with pytest.raises(ValueError, match=r"session_gap_seconds=1, no session has two events \(a user's events are "
+                                         r"a median [\d,]+ s apart\).*Give a longer session_gap_seconds"):
+        SessionRecommender(units=8, embedding_dim=4, num_slots=8, session_gap_seconds=1).fit(events)
 
 
 def test_step_endpoint_follows_a_session_by_item_ids_and_skips_unknown_ones(habits, tmp_path):
