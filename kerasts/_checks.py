@@ -42,4 +42,6 @@ def check_in_graph(condition, message):
         if not bool(condition):
             raise ValueError(message)
         return
-    tf.debugging.Assert(condition, [message])
+    from kerasts._graph_checks import MARKER
+
+    tf.debugging.Assert(condition, [MARKER, message])  # GraphChecksMixin finds the message by the marker

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 
 import pandas as pd
 
@@ -83,6 +84,6 @@ def read_saved_directory(directory, filename, kind, format_version, read):
         if str(error).startswith(repr(directory)):
             raise
         raise ValueError(f"The {kind} in {directory!r} is damaged: {error}") from error
-    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as error:
+    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError, zipfile.BadZipFile) as error:
         raise ValueError(f"The {kind} in {directory!r} is damaged or incomplete: {type(error).__name__}: "
                          f"{error}") from error

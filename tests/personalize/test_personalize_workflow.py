@@ -163,6 +163,9 @@ def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
     assert loaded.recipe_name == recipe
     assert loaded.training_events()["EVENT_TYPE"].eq("click").all()
     if recipe != "swing":
+        (tmp_path / "v" / "model.keras").write_bytes(b"not a zip")  # a damaged network
+        with pytest.raises(ValueError, match="damaged"):
+            load_solution_version(tmp_path / "v")
         version.export(tmp_path / "saved")
         assert (tmp_path / "saved" / "saved_model.pb").exists()
     else:

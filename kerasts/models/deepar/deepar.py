@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from kerasts import likelihoods
 from kerasts._checks import check_lags, check_levels, check_positive_int
+from kerasts._graph_checks import GraphChecksMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
@@ -15,7 +16,7 @@ DEFAULT_LAGS = tuple(range(1, 8))
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class DeepAR(ServingEndpointsMixin, keras.Model):
+class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
 
     Each step's input holds the target at the `lags` (divided by the series' scale), the
