@@ -46,6 +46,7 @@ class Recipe:
             recommender.remember_histories(recommender.sessions(interactions))
         else:
             recommender.model = model
+            recommender.training_item_ids = IdVocabulary.fit(interactions[recommender.item_column]).ids
             model.index_candidates(recommender.catalog(interactions, items))
             recommender.items = IdVocabulary(model.index_ids)
             recommender.remember_histories(interactions)

@@ -21,6 +21,8 @@ from kerasts.personalize.recipes import RECIPE_TYPES, RECIPES, RELATED_ITEMS, US
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 
 FORMAT_VERSION = 1
+# An UPDATE trains a network this share of its epochs, from the previous version's weights.
+UPDATE_EPOCHS_SHARE = 0.25
 VERSION_FILE = "solution_version.json"
 # Personalize's offline metrics, in the order its console shows them, then recall.
 METRIC_NAMES = ("coverage", "mean_reciprocal_rank_at_25", "normalized_discounted_cumulative_gain_at_5",
@@ -73,17 +75,33 @@ class Solution:
         self.group, self.specs, self.auto_ml_metric = group, specs, auto_ml_metric
         self.event_type, self.event_value_threshold = event_type, event_value_threshold
         self.hpo_trials = hpo_trials
+        self.latest_version = None
 
-    def create_version(self, test_user_fraction=0.1, seed=0, verbose=1):
+    def create_version(self, training_mode="FULL", group=None, test_user_fraction=0.1, seed=0, verbose=1):
         """Trains a solution version: each recipe is fitted on Personalize's split (a share of users
         held out; of each, the oldest 90% of events are the input and the rest the truth) and scored
         under Personalize's metric names; the best (the only one without AutoML) is then trained on
         every event and serves.
 
+        `training_mode="UPDATE"` instead continues the solution's latest version on `group` (the
+        solution's dataset group with new events and items): `SolutionVersion.update`.
+
         Returns:
             A `SolutionVersion`, with `metrics` (the served recipe's), `leaderboard` (every recipe's) and,
             with HPO, each trial's hyperparameters and validation score in `settings["hpo_trials"]`.
         """
+        if training_mode not in ("FULL", "UPDATE"):
+            raise ValueError(f"`training_mode` must be 'FULL' or 'UPDATE', got {training_mode!r}.")
+        if group is not None and not isinstance(group, DatasetGroup):
+            raise TypeError(f"`group` must be a kerasts.personalize.DatasetGroup, got {type(group).__name__}.")
+        if group is not None:
+            self.group = group
+        if training_mode == "UPDATE":
+            if self.latest_version is None:
+                raise ValueError("training_mode='UPDATE' continues the solution's latest version: create one with "
+                                 "training_mode='FULL' first.")
+            self.latest_version = self.latest_version.update(self.group, verbose=verbose)
+            return self.latest_version
         events = self.group.events(self.event_type, self.event_value_threshold)
         split = personalize_split(events, test_user_fraction=test_user_fraction, seed=seed)
         self.trials = {}
@@ -103,10 +121,12 @@ class Solution:
         if verbose:
             print(f"Training {best['name']} on all {len(events):,} events...", flush=True)
         recommender = _fit(best, events, self.group.items, verbose)
-        return SolutionVersion(best, recommender, self.group.interactions, self.group.items, leaderboard,
-                               {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
-                                "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials})
-
+        self.latest_version = SolutionVersion(
+            best, recommender, self.group.interactions, self.group.items, leaderboard,
+            {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
+             "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials,
+             "training_mode": "FULL"})
+        return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):
         """`spec` with the settings keras-tuner's random search found best on a validation split of `train`."""
@@ -143,13 +163,19 @@ class _RecipeTuner(keras_tuner.Tuner):
         return {self.metric: evaluate_recommender(recommender, self.validation, ks=(5, 10, 25))[self.metric]}
 
 
-def _fit(spec, interactions, items, verbose):
+def _fit(spec, interactions, items, verbose, warm_start=None):
+    """The recipe's recommender trained on `interactions`; with `warm_start` (the previous version's
+    recommender) a network starts from its weights and trains UPDATE_EPOCHS_SHARE of its epochs."""
     recommender = RECIPES.create(spec)
     if hasattr(recommender, "verbose"):
         recommender.verbose = 2 if verbose else 0
+    options = {}
+    if warm_start is not None and RECIPES.get(spec).has_network:
+        recommender.epochs = max(1, round(recommender.epochs * UPDATE_EPOCHS_SHARE))
+        options["warm_start"] = warm_start
     if isinstance(recommender, TwoTowerRecommender) and recommender.item_features:
-        return recommender.fit(interactions, items)
-    return recommender.fit(interactions)
+        return recommender.fit(interactions, items, **options)
+    return recommender.fit(interactions, **options)
 
 
 def _checked_promotions(promotions):
@@ -181,6 +207,21 @@ class SolutionVersion:
         self.leaderboard, self.settings = leaderboard, dict(settings)
         self.recipe = RECIPES.get(spec)
         self._filters = {}
+
+    def update(self, group, verbose=1):
+        """Personalize's training_mode="UPDATE": a new version of the same recipe and settings on
+        `group` (this version's data with new events and items), a network warm-started from this
+        version's weights and trained a quarter of its epochs (`UPDATE_EPOCHS_SHARE`), a counting recipe
+        counted again. As in Personalize, an update is not re-scored: its `leaderboard` and `metrics` are
+        this version's, and `settings["training_mode"]` says "UPDATE"."""
+        if not isinstance(group, DatasetGroup):
+            raise TypeError(f"`group` must be a kerasts.personalize.DatasetGroup, got {type(group).__name__}.")
+        events = group.events(self.settings["event_type"], self.settings["event_value_threshold"])
+        if verbose:
+            print(f"Updating {self.recipe_name} on {len(events):,} events...", flush=True)
+        recommender = _fit(self.spec, events, group.items, verbose, warm_start=self.recommender)
+        return SolutionVersion(self.spec, recommender, group.interactions, group.items, self.leaderboard,
+                               {**self.settings, "training_mode": "UPDATE"})
 
     def training_events(self):
         return filter_events(self.interactions, event_types=self.settings["event_type"],

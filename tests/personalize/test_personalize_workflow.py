@@ -295,3 +295,41 @@ def test_hpo_tunes_on_validation_users_and_serves_the_best_settings(group):
     # Popularity has nothing to tune: HPO leaves it as it is.
     plain = create_solution(group, recipe="popularity-count", perform_hpo=True, hpo_trials=2).create_version(verbose=0)
     assert plain.spec["config"] == {}
+
+
+def test_update_warm_starts_the_latest_version_on_new_events_and_items():
+    events, _ = _tables()
+    new_item = pd.DataFrame({"USER_ID": ["u1", "u2"], "ITEM_ID": ["brand-new"] * 2, "EVENT_TYPE": "click",
+                             "TIMESTAMP": [events["TIMESTAMP"].max() + 60, events["TIMESTAMP"].max() + 120],
+                             "EVENT_VALUE": 3.0})
+    solution = create_solution(DatasetGroup(events), recipe={"name": "two-tower", "config": {
+        "epochs": 4, "embedding_dim": 8}})
+    with pytest.raises(ValueError, match="create one with training_mode='FULL' first"):
+        solution.create_version(training_mode="UPDATE", verbose=0)
+    first = solution.create_version(verbose=0)
+    updated = solution.create_version(training_mode="UPDATE", group=DatasetGroup(pd.concat([events, new_item])),
+                                      verbose=0)
+    assert updated is solution.latest_version and updated.settings["training_mode"] == "UPDATE"
+    assert updated.recommender.epochs == 1 and "brand-new" in updated.recommender.items.ids
+    pd.testing.assert_frame_equal(updated.leaderboard, first.leaderboard)  # not re-scored, as Personalize
+    assert updated.get_recommendations(user_id="u3", num_results=5)["itemList"]
+    with pytest.raises(ValueError, match="'FULL' or 'UPDATE'"):
+        solution.create_version(training_mode="PATCH")
+
+
+def test_transfer_weights_matches_item_rows_by_id():
+    from kerasts.models import HRNN
+    from kerasts.models.warm_start import transfer_weights
+
+    previous = HRNN(["a", "b", "c"], units=4, embedding_dim=3, tie_embeddings=True)
+    previous.build()
+    model = HRNN(["b", "c", "d"], units=4, embedding_dim=3, tie_embeddings=True)
+    model.build()
+    fresh = np.asarray(model.item_embedding.embeddings.numpy()).copy()
+    assert transfer_weights(model, ["b", "c", "d"], previous, ["a", "b", "c"], model.item_axes()) == 2
+    old, new = np.asarray(previous.item_embedding.embeddings), np.asarray(model.item_embedding.embeddings)
+    np.testing.assert_array_equal(new[[0, 1, 2]], old[[0, 2, 3]])  # padding, b, c
+    np.testing.assert_array_equal(new[3], fresh[3])  # d is new: as initialised
+    np.testing.assert_array_equal(model.readout.kernel.numpy(), previous.readout.kernel.numpy())
+    with pytest.raises(ValueError, match="same architecture and settings"):
+        transfer_weights(HRNN(["b"], units=8, embedding_dim=3), ["b"], previous, ["a", "b", "c"], {})

@@ -118,6 +118,12 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         self.user_state = self._slot_states(slots, self.user_units, "user_state")
         self.built = True
 
+    def item_axes(self):
+        """The variables indexed by catalog item (index 0 padding) -> their item axis, for warm starts."""
+        if self.tie_embeddings:
+            return {"item_embedding/embeddings": 0, "output_bias": 0}
+        return {"item_embedding/embeddings": 0, "readout/kernel": 1, "readout/bias": 0}
+
     @property
     def num_items(self):
         return len(self.items)

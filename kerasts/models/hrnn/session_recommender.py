@@ -16,6 +16,7 @@ from kerasts.data.sessions import SESSION_COLUMN, sessionize
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
 from kerasts.models.hrnn.hrnn import HRNN
+from kerasts.models.warm_start import transfer_weights
 from kerasts.protocols.recommender import Recommender
 
 LOSSES = ("cross_entropy", "sampled", "bpr_max", "top1_max")
@@ -116,11 +117,17 @@ class SessionRecommender(Recommender):
         fit_kwargs.setdefault("verbose", self.verbose)
         return model.fit(batches.dataset(), shuffle=False, callbacks=list(callbacks or []), **fit_kwargs)
 
-    def fit(self, interactions, callbacks=None):
+    def fit(self, interactions, callbacks=None, warm_start=None):
+        """The recipe (see the class docstring). `warm_start`: a fitted `SessionRecommender` with the same
+        network settings whose weights the new model starts from, rows matched by item id (items new
+        to the catalog start fresh), e.g. to update on new events with fewer epochs."""
         sessions = self.sessions(interactions)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         model = self.build_model(IdVocabulary.fit(sessions[self.item_column]).ids, sessions)
+        if warm_start is not None:
+            warm_start.check_fitted()
+            transfer_weights(model, model.items.ids, warm_start.model, warm_start.model.items.ids, model.item_axes())
         self.history = self.train(model, sessions, callbacks)
         self.model, self.items, self.users, self.unknown_items = model, model.items, {}, 0
         self.remember_histories(sessions)

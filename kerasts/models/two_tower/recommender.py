@@ -8,6 +8,7 @@ from kerasts.data.interactions import split_multi_value
 from kerasts.data.retrieval import HISTORY_FEATURE, joined, retrieval_dataset, retrieval_examples
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.layers.tower import Tower
+from kerasts.models.warm_start import transfer_weights
 from kerasts.models.two_tower.two_tower import TwoTower
 from kerasts.protocols.recommender import Recommender
 
@@ -65,15 +66,24 @@ class TwoTowerRecommender(Recommender):
         self.learning_rate, self.seed, self.verbose = learning_rate, seed, verbose
         self.model = None
 
-    def fit(self, interactions, items=None, callbacks=None):
+    def fit(self, interactions, items=None, callbacks=None, warm_start=None):
+        """The recipe (see the class docstring). `warm_start`: a fitted `TwoTowerRecommender` with the
+        same settings whose weights the new model starts from, item rows matched by id (new items start
+        fresh; item features must keep their values)."""
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         examples = retrieval_examples(interactions, items, self.item_features, self.history_length,
                                       self.user_column, self.item_column)
         vocabularies = {name: {value for values in split_multi_value(items[name]) for value in values}
                         for name in self.item_features}
+        previous = None if warm_start is None else (warm_start.model, warm_start.training_item_ids)
+        self.training_item_ids = IdVocabulary.fit(interactions[self.item_column]).ids
         self.model = history_two_tower(interactions[self.item_column], self.embedding_dim, vocabularies,
                                        self.temperature, self.logq_correction)
+        if previous is not None:
+            transfer_weights(self.model, self.training_item_ids, *previous,
+                             {f"tower/groups/{feature}_embedding/embeddings": 0 for feature in (HISTORY_FEATURE,
+                                                                                                 "ITEM_ID")})
         self.model.compile(keras.optimizers.Adam(self.learning_rate))
         self.history = self.model.fit(retrieval_dataset(examples, self.batch_size, seed=self.seed or 0),
                                       epochs=self.epochs, verbose=self.verbose, callbacks=list(callbacks or []),
