@@ -44,8 +44,10 @@ class NPTS(Forecaster):
             axis=2,
         )
         for step in range(length, length + horizon):
-            seasons_back = np.arange(1, min(self.max_seasons, step // self.season_length) + 1)
-            candidates = paths[:, :, step - seasons_back * self.season_length]  # (series, samples, k)
+            # A history shorter than a season samples from its recent steps instead (lag 1), as MASE's scale does.
+            lag = self.season_length if step >= self.season_length else 1
+            seasons_back = np.arange(1, min(self.max_seasons, step // lag) + 1)
+            candidates = paths[:, :, step - seasons_back * lag]  # (series, samples, k)
             weights = np.exp(-self.kernel_scale * (seasons_back - 1)) * ~np.isnan(candidates)
             totals = weights.sum(axis=-1, keepdims=True)
             cumulative = np.cumsum(weights, axis=-1) / np.where(totals > 0, totals, 1.0)
