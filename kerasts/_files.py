@@ -33,6 +33,15 @@ def check_output_path(path):
     return path
 
 
+def check_output_directory(path):
+    """A directory to be written at `path` once a run succeeds: absent or a directory, in a writable
+    parent. Nothing is created, so a run that fails leaves no empty directory behind."""
+    path = check_output_path(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"Cannot write a directory to {path!r}: a file of that name is there.")
+    return path
+
+
 @contextlib.contextmanager
 def replaced_atomically(path):
     """Yields a temporary path beside `path` to write a file or directory to; once the block ends

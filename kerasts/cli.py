@@ -15,11 +15,11 @@ def _demo(arguments, parser):
 
 
 def _forecast_train(arguments, parser):
-    from kerasts._files import writable_directory
+    from kerasts._files import check_output_directory
     from kerasts.forecast import DatasetGroup, train_predictor
     from kerasts.forecast.algorithms import AUTO_CANDIDATES
 
-    writable_directory(arguments.output)  # before the training, not after
+    check_output_directory(arguments.output)  # before the training, not after
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
                          frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
                          item_column=arguments.item, target_column=arguments.target_column,
@@ -39,6 +39,8 @@ def _forecast_train(arguments, parser):
                                 verbose=0 if arguments.quiet else 1)
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
+    for name, reason in predictor.settings["left_out"].items():
+        print(f"Left out {name}: {reason}")
     print(f"\nChosen: {predictor.algorithm}. Saved the predictor to {arguments.output}/")
 
 
@@ -120,10 +122,10 @@ def _forecast_plot(arguments, parser):
 
 
 def _personalize_train(arguments, parser):
-    from kerasts._files import writable_directory
+    from kerasts._files import check_output_directory
     from kerasts.personalize import DatasetGroup, create_solution
 
-    writable_directory(arguments.output)
+    check_output_directory(arguments.output)
     group = DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items)
     auto = arguments.recipe == "auto"
     settings = {} if arguments.epochs is None else {

@@ -23,7 +23,8 @@ class StatisticalForecaster(Forecaster):
 
     Each series is fitted anew from its history before each origin (as these local methods are),
     its missing steps inside the history carried forward and its steps before its first observation
-    left out; a series shorter than two seasons is fitted without seasonality. Sample paths are
+    left out; a series shorter than two seasons is fitted without seasonality, and one the method
+    cannot fit at all (ETS refuses a few points) gets statsforecast's naive fallback. Sample paths are
     drawn from the normal distribution the method's mean and 80% interval give, step by step.
 
     Args:
@@ -51,6 +52,7 @@ class StatisticalForecaster(Forecaster):
 
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
         from statsforecast import StatsForecast
+        from statsforecast.models import Naive
 
         origin = self.forecast_origin(panel, origin)
         history = pd.DataFrame(panel.target[:, :origin]).T  # steps x series
@@ -68,7 +70,7 @@ class StatisticalForecaster(Forecaster):
             if not parts:
                 continue
             model = self._model(self.season_length if seasonal else 1)
-            result = StatsForecast(models=[model], freq=1).forecast(df=pd.concat(parts), h=horizon, level=[80])
+            result = StatsForecast(models=[model], freq=1, fallback_model=Naive()).forecast(df=pd.concat(parts), h=horizon, level=[80])
             name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
             for row, part in result.groupby("unique_id", sort=False):
                 mean[row] = part[name].to_numpy()

@@ -2,6 +2,7 @@
 queries, backtest export, save and load."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -70,7 +71,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         forecast_origin: `"dataset_end"`: every series is backtested and forecast from the end of the
             data (as Forecast does); `"series_end"`: each from its own last observation, so items that
             stopped early (discontinued) are scored on their last windows and forecast past their end.
-        candidates: AutoPredictor's algorithms.
+        candidates: AutoPredictor's algorithms. One whose backtest refuses this data (a `ValueError`) is
+            left out with a warning, and named with the reason in `predictor.settings["left_out"]`.
         selection: with `algorithm="auto"`, `"best"` (one algorithm for every series, as Forecast),
             `"ensemble"` (the quantile average of the three best) or `"per_item"` (each series the
             candidate with its lowest backtest loss).
@@ -108,19 +110,30 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         raise ValueError(f"`selection={selection!r}` combines AutoPredictor's candidates: use algorithm='auto'.")
     panel = group.panel(horizon)
     training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
-    scores, paths = [], {}
+    scores, paths, specs, left_out = [], {}, {}, {}
     for position, name in enumerate(names):
         label = name if isinstance(name, str) else name["name"]
         if verbose:
             print(f"Backtesting {label} ({position + 1} of {len(names)}) on {backtest_windows} window(s) of "
                   f"{horizon} steps...", flush=True)
         forecaster = _quiet(build_forecaster(name, horizon, panel, training_end), verbose)
-        candidate_scores, candidate_paths = backtest({label: forecaster}, panel, backtest_windows, offset, levels,
-                                                     num_samples, seed, fit=True, return_paths=True,
-                                                     origin=forecast_origin)
+        try:
+            candidate_scores, candidate_paths = backtest({label: forecaster}, panel, backtest_windows, offset,
+                                                         levels, num_samples, seed, fit=True, return_paths=True,
+                                                         origin=forecast_origin)
+        except ValueError as error:  # this data does not suit the candidate: AutoPredictor goes on without it
+            if algorithm != "auto":
+                raise
+            left_out[label] = str(error)
+            warnings.warn(f"AutoPredictor leaves {label} out: {error}", stacklevel=2)
+            continue
         scores.append(candidate_scores)
         paths.update(candidate_paths)
-    labels = [name if isinstance(name, str) else name["name"] for name in names]
+        specs[label] = name
+    if not specs:
+        raise ValueError("No candidate algorithm could backtest this data: "
+                         + "; ".join(f"{label}: {reason}" for label, reason in left_out.items()))
+    labels = list(specs)
     item_losses = pd.DataFrame({label: item_quantile_losses(panel, paths[label], levels) for label in labels},
                                index=pd.Index(panel.series_ids, name="series"))
     board = pd.concat(scores).xs("mean", level="window")["mean_wQL"]
@@ -138,7 +151,7 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     for label in members:
         if verbose:
             print(f"Training {label} on all {length} steps...", flush=True)
-        fitted[label] = _quiet(build_forecaster(names[labels.index(label)], horizon, panel, length), verbose).fit(panel)
+        fitted[label] = _quiet(build_forecaster(specs[label], horizon, panel, length), verbose).fit(panel)
     best = board.astype(float).idxmin()
     default = {name: 1.0 / len(members) if selection == "ensemble" or best not in members else float(name == best)
                for name in members}  # for series the weights do not name
@@ -147,7 +160,7 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                      _backtest_forecasts(panel, paths[chosen], levels),
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
                       "forecast_origin": forecast_origin, "selection": selection, "num_samples": num_samples,
-                      "seed": seed}, item_losses)
+                      "seed": seed, "left_out": left_out}, item_losses)
 
 
 def _quiet(forecaster, verbose):

@@ -19,9 +19,13 @@ def test_never_observed_step_stays_nan():
     assert np.isnan(forecast[0]) and forecast[1] == 2.0
 
 
+def test_history_shorter_than_a_season_repeats_its_last_step():
+    np.testing.assert_array_equal(seasonal_naive_forecast(np.array([1.0, 2.0, 3.0]), 3, 7), [3.0, 3.0, 3.0])
+
+
 @pytest.mark.parametrize(
     "history, season, message",
-    [(np.ones(3), 4, "fewer than one season"), (np.ones((2, 2, 2)), 1, "1-D or 2-D"), (np.ones(4), 0, "positive integer")],
+    [(np.ones(0), 4, "no steps"), (np.ones((2, 2, 2)), 1, "1-D or 2-D"), (np.ones(4), 0, "positive integer")],
 )
 def test_bad_input(history, season, message):
     with pytest.raises(ValueError, match=message):

@@ -312,3 +312,38 @@ def test_member_weights_per_selection():
     per_item = member_weights(board, losses, "per_item")
     # x: d's loss is lowest; y: b and c tie, b ranks higher; z, never scored: the overall best.
     assert per_item.idxmax(axis=1).tolist() == ["d", "b", "b"] and np.allclose(per_item.sum(axis=1), 1)
+
+
+class _RefusesShortSeries(kerasts.protocols.Forecaster):
+    def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
+        raise ValueError("needs at least a year of history")
+
+
+def test_short_series_keep_auto_predictor_going_and_a_refusing_candidate_is_left_out(tmp_path, capsys):
+    import kerasts.cli
+    from kerasts.forecast import register_algorithm
+
+    register_algorithm("refuses_short_series", lambda horizon, panel, length: _RefusesShortSeries(horizon))
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    table = pd.concat([pd.DataFrame({"item_id": "long", "timestamp": days, "target_value": 10 + np.arange(40) % 7}),
+                       pd.DataFrame({"item_id": "stopped", "timestamp": days[:8], "target_value": 5.0 + np.arange(8) % 3})])
+    group = DatasetGroup(table, frequency="D")
+    # The stopped series has 6 steps before its backtest window, under a weekly season.
+    with pytest.warns(UserWarning, match="leaves refuses_short_series out: needs at least a year"):
+        predictor = train_predictor(group, 2, forecast_origin="series_end", verbose=0,
+                                    candidates=("seasonal_naive", "npts", "ets", "theta", "refuses_short_series"))
+    assert set(predictor.leaderboard.index) == {"seasonal_naive", "npts", "ets", "theta"}
+    assert predictor.settings["left_out"] == {"refuses_short_series": "needs at least a year of history"}
+    forecast = predictor.forecast()
+    assert np.isfinite(forecast.select_dtypes("number").to_numpy()).all()
+    with pytest.raises(ValueError, match="No candidate algorithm could backtest this data: refuses_short_series"), \
+            pytest.warns(UserWarning):
+        train_predictor(group, 2, candidates=("refuses_short_series",), verbose=0)
+    with pytest.raises(ValueError, match="needs at least a year"):  # named, not auto: the error itself
+        train_predictor(group, 2, algorithm="refuses_short_series", verbose=0)
+    table.to_csv(tmp_path / "sales.csv", index=False)
+    with pytest.raises(SystemExit):
+        kerasts.cli.main(["forecast", "train", "--target", str(tmp_path / "sales.csv"), "--frequency", "D",
+                          "--horizon", "2", "--algorithm", "refuses_short_series", "--output", str(tmp_path / "p")])
+    assert "needs at least a year" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()  # a failed run leaves no empty predictor directory
