@@ -178,6 +178,31 @@ def _personalize_batch(arguments, parser):
     print(f"Wrote {arguments.output}: {counts['lines']} lines, {counts['errors']} with errors")
 
 
+def _personalize_serve(arguments, parser):
+    import os
+
+    from kerasts.personalize.server import serve
+
+    api_key = None
+    if arguments.api_key_env is not None:
+        api_key = os.environ.get(arguments.api_key_env)
+        if not api_key:
+            parser.error(f"--api-key-env names {arguments.api_key_env}, which is not set")
+    filters = _name_values(arguments.filter, "--filter", parser)
+    print(f"Serving {arguments.solution} on http://{arguments.host}:{arguments.port} (events in {arguments.events})",
+          flush=True)
+    serve(arguments.solution, arguments.events, host=arguments.host, port=arguments.port, filters=filters,
+          api_key=api_key, create_event_tracker=arguments.create_event_tracker)
+
+
+def _personalize_create_event_tracker(arguments, parser):
+    from kerasts.personalize.event_store import open_event_store
+
+    store = open_event_store(arguments.events)
+    print(store.create_tracker())
+    store.close()
+
+
 def _personalize_parser(commands):
     personalize = commands.add_parser("personalize", help="Amazon Personalize's workflow on your tables")
     personalize = personalize.add_subparsers(dest="personalize_command", required=True)
@@ -217,6 +242,18 @@ def _personalize_parser(commands):
         command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
         command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
         command.set_defaults(run=run)
+    serve = personalize.add_parser("serve", help="a campaign over HTTP: recommendations and live events (kerasts[serve])")
+    serve.add_argument("solution")
+    serve.add_argument("--events", required=True, help="the event database: a SQLite file or a database URL")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (TLS: a reverse proxy's job)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--filter", action="append", help="NAME=EXPRESSION, a filter requests name in filterArn")
+    serve.add_argument("--api-key-env", help="the environment variable holding the X-Api-Key requests must carry")
+    serve.add_argument("--create-event-tracker", action="store_true", help="print a new trackingId at start")
+    serve.set_defaults(run=_personalize_serve)
+    tracker = personalize.add_parser("create-event-tracker", help="print a new trackingId for PutEvents")
+    tracker.add_argument("--events", required=True, help="the event database the campaign uses")
+    tracker.set_defaults(run=_personalize_create_event_tracker)
 
 
 def _parser():

@@ -144,9 +144,12 @@ class Filter:
         expression: the filter text.
         items: the items table (ITEM_ID and metadata) or None.
         interactions: the interactions table the solution version was trained on.
+        user_interactions: `user_id -> ` that user's rows of the table (default: read from `interactions`);
+            a solution version passes its own, which adds the events put since training.
     """
 
-    def __init__(self, expression, items, interactions, item_column="ITEM_ID", user_column="USER_ID"):
+    def __init__(self, expression, items, interactions, item_column="ITEM_ID", user_column="USER_ID",
+                 user_interactions=None):
         if not isinstance(expression, str) or not expression.strip():
             raise ValueError(f"A filter expression must be non-empty text, got {expression!r}.")
         self.expression = expression
@@ -154,6 +157,8 @@ class Filter:
         self.items, self.interactions = items, interactions
         self.item_column, self.user_column = item_column, user_column
         self._items_selections = {}
+        self._user_interactions = user_interactions or (
+            lambda user_id: interactions[interactions[user_column] == str(user_id)])
         for expression_ in self.expressions:
             for condition in expression_.conditions:
                 table = items if condition.dataset == "Items" else interactions
@@ -205,8 +210,7 @@ class Filter:
             if condition.dataset == "Items":
                 table = self.items
             else:
-                table = self.interactions[self.interactions[self.user_column] == str(user_id)] if user_id is not None \
-                    else self.interactions.iloc[:0]
+                table = self._user_interactions(user_id) if user_id is not None else self.interactions.iloc[:0]
             ids = set(table[self.item_column][self._matches(condition, table[condition.field], filter_values)])
             if selected is None:
                 selected = ids

@@ -47,8 +47,7 @@ class Recipe:
         else:
             recommender.model = model
             recommender.training_item_ids = IdVocabulary.fit(interactions[recommender.item_column]).ids
-            model.index_candidates(recommender.catalog(interactions, items))
-            recommender.items = IdVocabulary(model.index_ids)
+            recommender.index_catalog(interactions, items)
             recommender.remember_histories(interactions)
         return recommender
 

@@ -207,6 +207,8 @@ class SolutionVersion:
         self.leaderboard, self.settings = leaderboard, dict(settings)
         self.recipe = RECIPES.get(spec)
         self._filters = {}
+        self._live_events = {}  # user id -> rows put since training, for filters on Interactions
+        self._training_rows = None  # user id -> positions in `interactions`, made at the first filter
 
     def update(self, group, verbose=1):
         """Personalize's training_mode="UPDATE": a new version of the same recipe and settings on
@@ -241,8 +243,63 @@ class SolutionVersion:
         if isinstance(expression, Filter):
             return expression
         if expression not in self._filters:
-            self._filters[expression] = Filter(expression, self.items, self.interactions)
+            self._filters[expression] = Filter(expression, self.items, self.interactions,
+                                               user_interactions=self.user_interactions)
         return self._filters[expression]
+
+    def user_interactions(self, user_id):
+        """The user's rows of the interactions table, then the events put since training."""
+        if self._training_rows is None:
+            self._training_rows = self.interactions.groupby(USER_COLUMN, sort=False).indices
+        rows = self.interactions.iloc[self._training_rows.get(str(user_id), [])]
+        live = self._live_events.get(str(user_id))
+        return rows if not live else pd.concat([rows, pd.DataFrame(live)], ignore_index=True)
+
+    def check_events(self, user_id, session_id=None):
+        """Raises the `ValueError` that `put_events` would, before anything is changed (a session the
+        user already left, for recipes that follow sessions)."""
+        self.recommender.check_events(str(user_id), session_id)
+
+    def put_events(self, user_id, events, session_id=None):
+        """Personalize's PutEvents, in process: the user's new events (dicts in the Interactions layout:
+        ITEM_ID, TIMESTAMP, optional EVENT_TYPE and EVENT_VALUE; in time order) change their next
+        recommendations at once, with no retraining. Filters on Interactions see every event; the
+        recipe learns from those the solution's `event_type` and `event_value_threshold` keep, as in
+        training (HRNN advances the user's session state; the other recipes extend the user's history)."""
+        user_id = str(user_id)
+        self.check_events(user_id, session_id)
+        rows = [{USER_COLUMN: user_id, **event, ITEM_COLUMN: str(event[ITEM_COLUMN])} for event in events]
+        kept_types, threshold = self.settings["event_type"], self.settings["event_value_threshold"]
+        kept_types = [kept_types] if isinstance(kept_types, str) else kept_types
+        learned = [row[ITEM_COLUMN] for row in rows
+                   if (kept_types is None or row.get("EVENT_TYPE") in kept_types)
+                   and (threshold is None or (row.get("EVENT_VALUE") is not None and row["EVENT_VALUE"] >= threshold))]
+        if learned:
+            self.recommender.put_events(user_id, learned, session_id=session_id)
+        self._live_events.setdefault(user_id, []).extend(rows)
+
+    def check_items(self, rows):
+        """The rows of `put_items` as a table, or the `ValueError` it would raise, changing nothing."""
+        if self.items is None:
+            raise ValueError("The dataset group has no Items table: PutItems needs one (its fields are the schema).")
+        table = pd.DataFrame(rows)
+        if ITEM_COLUMN not in table.columns or table[ITEM_COLUMN].isna().any():
+            raise ValueError(f"Every item needs its {ITEM_COLUMN}.")
+        unknown = sorted(set(table.columns) - set(self.items.columns))
+        if unknown:
+            raise ValueError(f"The Items table has no field(s) {unknown}; its fields are {list(self.items.columns)}.")
+        return table
+
+    def put_items(self, rows):
+        """Personalize's PutItems, in process: items (dicts with ITEM_ID and the Items table's fields) added
+        to the table or replacing their rows, for filters and for recipes that read item metadata (the
+        two-tower with item features indexes them, so new items can be recommended at once)."""
+        table = self.check_items(rows).astype({ITEM_COLUMN: str})
+        self.items = pd.concat([self.items[~self.items[ITEM_COLUMN].isin(table[ITEM_COLUMN])], table],
+                               ignore_index=True)
+        self._filters = {}
+        if isinstance(self.recommender, TwoTowerRecommender) and self.recommender.item_features:
+            self.recommender.index_catalog(self.interactions, self.items)
 
     def _allowed(self, user_id, filter, filter_values):
         if filter is None:

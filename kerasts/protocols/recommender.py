@@ -64,6 +64,9 @@ class Recommender:
         self._histories = {user: list(items) for user, items in
                            interactions.groupby(self.user_column, sort=False)[self.item_column]}
 
+    def check_events(self, user_id, session_id=None):
+        """Raises the `ValueError` that `put_events(user_id, ..., session_id)` would, changing nothing."""
+
     def put_events(self, user_id, items, session_id=None):
         """Adds the user's new events (item ids, in time order) to their history; `session_id` is
         for recommenders that follow sessions."""

@@ -8,6 +8,7 @@ import zipfile
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
@@ -73,6 +74,7 @@ class SessionRecommender(Recommender):
         self.model = model
         self.items = None if model is None else model.items
         self.users = {}
+        self._history_readouts = {}
         self.unknown_items = 0
 
     # The recipe.
@@ -137,6 +139,7 @@ class SessionRecommender(Recommender):
 
     def remember_histories(self, interactions):
         super().remember_histories(interactions)
+        self._history_readouts = {}  # user id -> readout of their history (None: nothing known)
         counts = np.bincount(self.items.encode(interactions[self.item_column]), minlength=len(self.items) + 1)[1:]
         self._popularity_rank = np.argsort(np.argsort(-counts, kind="stable"), kind="stable")
 
@@ -156,20 +159,51 @@ class SessionRecommender(Recommender):
         for row, code in enumerate(codes):
             items[row, length - len(code):] = code  # right-aligned: the state resets at the first real event
             starts[row, length - max(len(code), 1)] = 1.0
-        readout, _, _ = self.model.read({"items": items, "session_start": starts, "user_start": starts},
-                                        *self.model.zero_states(len(codes)))
-        scores = np.array(self.model.catalog_scores(readout))[:, 1:]
+        readout, _, _ = self._traced("read")({"items": items, "session_start": starts, "user_start": starts},
+                                             *self.model.zero_states(len(codes)))
+        scores = np.array(self._traced("catalog_scores")(readout))[:, 1:]
         scores[[row for row, code in enumerate(codes) if not len(code)]] = 0.0  # nothing read: no preference
         return scores
 
+    def _traced(self, name):
+        """The model's method `name` as one traced TensorFlow function: run step by step eagerly, a
+        long history costs a kernel launch per operation and step (hundreds of ms, measured)."""
+        model, functions = getattr(self, "_traced_functions", (None, None))
+        if model is not self.model:
+            model, functions = self._traced_functions = (self.model, {})
+        if name not in functions:
+            functions[name] = tf.function(getattr(model, name), reduce_retracing=True)
+        return functions[name]
+
     def context_scores(self, user_id, item_id, history):
         state = self.users.get(user_id)
-        if state is None or item_id is not None or history is not None:
+        if item_id is not None or history is not None:
             return super().context_scores(user_id, item_id, history)
-        readout = state["session_state"][None]
-        if self.model.user_to_output:
-            readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
-        return np.asarray(self.model.catalog_scores(readout))[0, 1:]
+        if state is None:
+            readout = self._history_readout(user_id)
+            if readout is None:
+                return np.zeros(len(self.items))  # nothing known: no preference (popularity breaks the ties)
+        else:
+            readout = state["session_state"][None]
+            if self.model.user_to_output:
+                readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
+        return np.asarray(self._traced("catalog_scores")(readout))[0, 1:]
+
+    def _history_readout(self, user_id):
+        """The readout after a user's known history read as one session (as `score_items` reads it),
+        kept once read: it changes only through put_events, which gives the user a live state."""
+        if user_id not in self._history_readouts:
+            codes = self.items.encode(self.user_history(user_id))
+            codes = codes[codes > 0]
+            readout = None
+            if codes.size:
+                starts = np.zeros((1, codes.size), "float32")
+                starts[0, 0] = 1.0
+                readout, _, _ = self._traced("read")({"items": codes[None].astype("int32"), "session_start": starts,
+                                                      "user_start": starts}, *self.model.zero_states(1))
+                readout = np.asarray(readout)
+            self._history_readouts[user_id] = readout
+        return self._history_readouts[user_id]
 
     def put_events(self, user_id, items, session_id=None):
         """Feeds the user's new events (item ids, in time order; one id alone is one event) of session
@@ -177,33 +211,44 @@ class SessionRecommender(Recommender):
         state when the next one started."""
         self.check_fitted()
         items = [items] if np.ndim(items) == 0 else list(items)
+        self.check_events(user_id, session_id)
+        codes = self.items.encode(items)
+        for item in np.asarray(items, dtype=object)[codes == 0]:
+            self.unknown_items += 1
+            warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
+        codes = codes[codes > 0]
+        if not codes.size:
+            return
+        state = self.users.get(user_id)
+        new_user = state is None
+        new_session = new_user or state["session_id"] != session_id
+        session_state, user_state = (self.model.zero_states(1) if new_user
+                                     else (state["session_state"][None], state["user_state"][None]))
+        starts = np.zeros((1, codes.size), "float32")
+        session_start, user_start = starts.copy(), starts.copy()
+        session_start[0, 0], user_start[0, 0] = float(new_session), float(new_user)
+        # The events in one traced scan, as training reads them; the state is replaced only once it has run.
+        _, session_state, user_state = self._traced("read")(
+            {"items": codes[None].astype("int32"), "session_start": session_start, "user_start": user_start},
+            session_state, user_state)
+        if new_user:
+            state = self.users[user_id] = {"past_sessions": []}
+            self._history_readouts.pop(user_id, None)
+        if new_session:
+            if not new_user:
+                state["past_sessions"].append(state["session_id"])
+            state["session_items"] = []
+        state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
+                     user_state=np.asarray(user_state)[0])
+        known = [self.items.ids[code - 1] for code in codes]
+        state["session_items"].extend(known)
+        super().put_events(user_id, known)
+
+    def check_events(self, user_id, session_id=None):
         state = self.users.get(user_id)
         if state is not None and session_id != state["session_id"] and session_id in state["past_sessions"]:
             raise ValueError(f"User {user_id!r} already left session {session_id!r} (the current one is "
                              f"{state['session_id']!r}): events of a new visit need a new session id.")
-        for item, index in zip(items, self.items.encode(items)):
-            if index == 0:
-                self.unknown_items += 1
-                warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
-                continue
-            new_user = state is None
-            new_session = new_user or state["session_id"] != session_id
-            session_state, user_state = (self.model.zero_states(1) if new_user
-                                         else (state["session_state"][None], state["user_state"][None]))
-            _, session_state, user_state = self.model.advance(np.array([index], "int32"),
-                                                              np.array([float(new_session)]),
-                                                              np.array([float(new_user)]), session_state, user_state)
-            # Updated in place once the step has run, so each event is applied whole or not at all.
-            if new_user:
-                state = self.users[user_id] = {"past_sessions": []}
-            if new_session:
-                if not new_user:
-                    state["past_sessions"].append(state["session_id"])
-                state["session_items"] = []
-            state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
-                         user_state=np.asarray(user_state)[0])
-            state["session_items"].append(self.items.ids[index - 1])
-            super().put_events(user_id, [self.items.ids[index - 1]])
 
     def session_items(self, user_id):
         """The items of the user's current live session (e.g. `recommend(..., exclude=...)` of them only)."""

@@ -88,10 +88,14 @@ class TwoTowerRecommender(Recommender):
         self.history = self.model.fit(retrieval_dataset(examples, self.batch_size, seed=self.seed or 0),
                                       epochs=self.epochs, verbose=self.verbose, callbacks=list(callbacks or []),
                                       shuffle=False)
-        self.model.index_candidates(self.catalog(interactions, items))
-        self.items = IdVocabulary(self.model.index_ids)
+        self.index_catalog(interactions, items)
         self.remember_histories(interactions)
         return self
+
+    def index_catalog(self, interactions, items=None):
+        """Indexes the `catalog` for serving; again after items are added (their features place them)."""
+        self.model.index_candidates(self.catalog(interactions, items))
+        self.items = IdVocabulary(self.model.index_ids)
 
     def catalog(self, interactions, items=None):
         """The items indexed for serving: the `items` table's (with the candidate tower's features),

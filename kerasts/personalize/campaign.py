@@ -1,0 +1,243 @@
+"""Amazon Personalize's campaign and event tracker: a solution version answering live, its events durable."""
+
+import contextlib
+import json
+import math
+import threading
+import uuid
+
+import pandas as pd
+
+from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
+from kerasts.personalize.event_store import EventStore, open_event_store
+
+# Personalize's limits: events per PutEvents call, users or items per PutUsers / PutItems call.
+MAX_EVENTS, MAX_ROWS = 10, 10
+MAX_ID_LENGTH = 256
+# Epoch seconds after 1973 and before 5138 (milliseconds are about 1e12).
+_EPOCH_SECONDS = (1e8, 1e11)
+_LOCK_STRIPES = 64
+
+
+class Campaign:
+    """A deployed `SolutionVersion`: GetRecommendations and GetPersonalizedRanking answered from its live
+    state while PutEvents, PutUsers and PutItems change it, each write committed to an `EventStore`
+    before it is acknowledged.
+
+    An event changes its user's next recommendations at once (`SolutionVersion.put_events`). Events whose
+    `sentAt` is after the version's training cut-off (the latest TIMESTAMP it learned) are applied; earlier
+    ones are stored for the next training only, the same live and on replay. At start the stored users
+    and items are put again and the stored events replayed in commit order, so a restarted campaign
+    answers as the one before it did. `stored_interactions()` gives the events in the Interactions
+    layout, to train the next version on.
+
+    One user's writes are applied one request at a time, in the order they are stored (a lock per user,
+    striped); requests of different users share only the database commit. PutItems, which changes every
+    user's catalog, waits for the others.
+
+    Args:
+        version: the `SolutionVersion` to serve.
+        store: an `EventStore`, or a database URL for `open_event_store` (e.g. `"events.db"`).
+
+    Example:
+
+    ```python
+    campaign = Campaign(load_solution_version("solution/"), "events.db")
+    tracking_id = campaign.create_event_tracker()
+    campaign.put_events(tracking_id, "u1", "s1", [{"eventType": "click", "itemId": "42", "sentAt": 1.7e9}])
+    campaign.get_recommendations(user_id="u1")
+    ```
+    """
+
+    def __init__(self, version, store):
+        self.version = version
+        self.store = store if isinstance(store, EventStore) else open_event_store(store)
+        self.cutoff = float(version.training_events()["TIMESTAMP"].max())
+        self.users = {}  # PutUsers' rows by user id (no recipe reads user metadata yet)
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self._trackers = self.store.trackers()
+        self._replay()
+
+    # Start.
+
+    def _replay(self):
+        for row in self.store.rows("users"):
+            self.users[row[USER_COLUMN]] = row
+        items = self.store.rows("items")
+        if items:
+            self.version.put_items(items)
+        pending = []  # consecutive events of one user and session are applied together
+        for record in self.store.events():
+            if record["sent_at"] <= self.cutoff:
+                continue
+            if pending and (pending[-1]["user_id"], pending[-1]["session_id"]) != (record["user_id"],
+                                                                                   record["session_id"]):
+                self._apply(pending)
+                pending = []
+            pending.append(record)
+        if pending:
+            self._apply(pending)
+
+    def _apply(self, records):
+        self.version.put_events(records[0]["user_id"], [_interaction(record) for record in records],
+                                session_id=records[0]["session_id"])
+
+    # Writes.
+
+    def create_event_tracker(self):
+        """A new tracking id for PutEvents (stored: it stays valid across restarts)."""
+        tracking_id = self.store.create_tracker()
+        self._trackers.add(tracking_id)
+        return tracking_id
+
+    def _check_tracker(self, tracking_id):
+        if not isinstance(tracking_id, str) or tracking_id not in self._trackers:
+            self._trackers = self.store.trackers()  # one may have been made by another process (the CLI)
+            if tracking_id not in self._trackers:
+                raise ValueError(f"trackingId: no event tracker {tracking_id!r}; create one with "
+                                 "`kerasts personalize create-event-tracker`.")
+
+    def put_events(self, tracking_id, user_id, session_id, events):
+        """PutEvents: `events` (at most `MAX_EVENTS` dicts of `eventType`, `sentAt` in epoch seconds,
+        `itemId`, optional `eventId`, `eventValue`, `properties`) of a user's session, checked whole,
+        committed in one transaction, then applied. A user id may be None (an anonymous visitor, known
+        by the session id). An `eventId` already stored is not stored again, so a retried call is
+        harmless; give event ids for that (one is made up when missing).
+
+        Returns:
+            `{"stored": n, "duplicates": n}`.
+
+        Raises:
+            ValueError naming the field (e.g. `eventList[2].sentAt`) for anything malformed; nothing is
+            stored then.
+        """
+        self._check_tracker(tracking_id)
+        session_id = _identifier("sessionId", session_id)
+        user_id = session_id if user_id is None else _identifier("userId", user_id)
+        if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
+            raise ValueError(f"eventList must be a list of 1 to {MAX_EVENTS} events, got "
+                             f"{len(events) if isinstance(events, list) else type(events).__name__}.")
+        records = [_event_record(f"eventList[{position}]", event, tracking_id, user_id, session_id)
+                   for position, event in enumerate(events)]
+        if len({record["event_id"] for record in records}) < len(records):
+            raise ValueError("eventList: two events share an eventId.")
+        with self._locked(user_id):
+            self.version.check_events(user_id, session_id)
+            stored = self.store.add_events(records)
+            applied = [record for record, new in zip(records, stored) if new and record["sent_at"] > self.cutoff]
+            if applied:
+                self._apply(applied)
+        return {"stored": sum(stored), "duplicates": len(records) - sum(stored)}
+
+    def put_users(self, users):
+        """PutUsers: `users` (at most `MAX_ROWS` dicts with `userId` and `properties`, a JSON object or
+        its text), stored and kept in `users`."""
+        rows = [{USER_COLUMN: _identifier(f"users[{position}].userId", user.get("userId")),
+                 **_properties(f"users[{position}].properties", user.get("properties"))}
+                for position, user in enumerate(_rows("users", users))]
+        self.store.add_rows("users", rows)
+        self.users.update({row[USER_COLUMN]: row for row in rows})
+
+    def put_items(self, items):
+        """PutItems: `items` (at most `MAX_ROWS` dicts with `itemId` and `properties`, fields of the Items
+        table), checked against the table, stored and put into the version (filters see them; the
+        two-tower with item features recommends them)."""
+        rows = [{ITEM_COLUMN: _identifier(f"items[{position}].itemId", item.get("itemId")),
+                 **_properties(f"items[{position}].properties", item.get("properties"))}
+                for position, item in enumerate(_rows("items", items))]
+        with contextlib.ExitStack() as every_user:
+            for lock in self._locks:
+                every_user.enter_context(lock)
+            self.version.check_items(rows)
+            self.store.add_rows("items", rows)
+            self.version.put_items(rows)
+
+    # Reads.
+
+    def get_recommendations(self, user_id=None, item_id=None, **options):
+        """`SolutionVersion.get_recommendations` on the live state."""
+        with self._locked(user_id if user_id is not None else item_id):
+            return self.version.get_recommendations(user_id=user_id, item_id=item_id, **options)
+
+    def get_personalized_ranking(self, user_id, input_list, **options):
+        """`SolutionVersion.get_personalized_ranking` on the live state."""
+        with self._locked(user_id):
+            return self.version.get_personalized_ranking(user_id, input_list, **options)
+
+    def stored_interactions(self):
+        """Every stored event as an Interactions table (USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, EVENT_VALUE,
+        SESSION_ID), in commit order: the new events of the next training."""
+        rows = [{USER_COLUMN: record["user_id"], **_interaction(record), "SESSION_ID": record["session_id"]}
+                for record in self.store.events()]
+        columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "SESSION_ID"]
+        return pd.DataFrame(rows, columns=columns).astype({"TIMESTAMP": "int64"})
+
+    def close(self):
+        self.store.close()
+
+    @contextlib.contextmanager
+    def _locked(self, key):
+        with self._locks[hash(str(key)) % _LOCK_STRIPES]:
+            yield
+
+
+def _interaction(record):
+    return {ITEM_COLUMN: record["item_id"], "TIMESTAMP": int(record["sent_at"]), "EVENT_TYPE": record["event_type"],
+            "EVENT_VALUE": record["event_value"]}
+
+
+def _identifier(field, value):
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{field} must be a non-empty string of at most {MAX_ID_LENGTH} characters, got {value!r}.")
+    return value
+
+
+def _number(field, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{field} must be a finite number, got {value!r}.")
+    return float(value)
+
+
+def _properties(field, value):
+    """Personalize sends properties as JSON text; an object is taken too."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{field} is not JSON: {error}.") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}.")
+    return value
+
+
+def _rows(field, rows):
+    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
+        raise ValueError(f"{field} must be a list of 1 to {MAX_ROWS} entries.")
+    for position, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValueError(f"{field}[{position}] must be an object, got {type(row).__name__}.")
+    return rows
+
+
+def _event_record(field, event, tracking_id, user_id, session_id):
+    if not isinstance(event, dict):
+        raise ValueError(f"{field} must be an object, got {type(event).__name__}.")
+    known = {"eventId", "eventType", "sentAt", "itemId", "eventValue", "properties", "impression",
+             "recommendationId"}
+    unknown = sorted(set(event) - known)
+    if unknown:
+        raise ValueError(f"{field} has unknown field(s) {unknown}; an event has {sorted(known)}.")
+    sent_at = _number(f"{field}.sentAt", event.get("sentAt"))
+    if not _EPOCH_SECONDS[0] <= sent_at < _EPOCH_SECONDS[1]:
+        hint = " (that looks like milliseconds: divide by 1000)" if sent_at >= _EPOCH_SECONDS[1] else ""
+        raise ValueError(f"{field}.sentAt must be epoch seconds, got {sent_at!r}{hint}.")
+    value = event.get("eventValue")
+    properties = _properties(f"{field}.properties", event.get("properties"))
+    return {"event_id": _identifier(f"{field}.eventId", event["eventId"]) if "eventId" in event else uuid.uuid4().hex,
+            "tracking_id": tracking_id, "user_id": user_id, "session_id": session_id,
+            "event_type": _identifier(f"{field}.eventType", event.get("eventType")),
+            "item_id": _identifier(f"{field}.itemId", event.get("itemId")), "sent_at": sent_at,
+            "event_value": None if value is None else _number(f"{field}.eventValue", value),
+            "properties": json.dumps(properties) if properties else None}

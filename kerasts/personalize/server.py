@@ -1,0 +1,215 @@
+"""A `Campaign` over HTTP, with the optional extra `kerasts[serve]` (FastAPI, run by uvicorn).
+
+Personalize's runtime and event APIs in their JSON shapes (camelCase):
+
+- `POST /recommendations` (GetRecommendations): `userId` and/or `itemId`, `numResults`, `filterArn` (the
+  name of a filter the server was started with) and `filterValues`, `context`.
+- `POST /personalize-ranking` (GetPersonalizedRanking): `userId`, `inputList`, `filterArn`, `filterValues`.
+- `POST /events` (PutEvents): `trackingId`, `userId`, `sessionId`, `eventList` (at most 10 events).
+- `POST /users`, `POST /items` (PutUsers, PutItems): `users` / `items` (at most 10).
+- `GET /health`; the OpenAPI page at `/docs`.
+
+A malformed request is answered 422 with the field's location (FastAPI's validation), a request the
+campaign refuses 400 with `{"message": ...}` naming the field, a body over `max_body_bytes` 413; with an
+`api_key`, every path but `/health` needs it in the `X-Api-Key` header (401 otherwise). Nothing is
+stored from a refused request. The server speaks plain HTTP: put TLS in a reverse proxy in front of it.
+"""
+
+import hmac
+import json
+import uuid
+
+# A PutEvents call is a few KiB; the limit stops a client from making the server read without end.
+MAX_BODY_BYTES = 1_000_000
+MAX_RESULTS = 500
+
+
+def _models():
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class Shape(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    class Event(Shape):
+        eventId: str | None = None
+        eventType: str
+        sentAt: float
+        itemId: str | None = None
+        eventValue: float | None = None
+        properties: str | dict | None = None
+        impression: list[str] | None = None
+        recommendationId: str | None = None
+
+    class PutEvents(Shape):
+        trackingId: str
+        userId: str | None = None
+        sessionId: str
+        eventList: list[Event] = Field(min_length=1, max_length=10)
+
+    class Recommendations(Shape):
+        userId: str | None = None
+        itemId: str | None = None
+        numResults: int = Field(25, ge=1, le=MAX_RESULTS)
+        filterArn: str | None = None
+        filterValues: dict[str, str] | None = None
+        context: dict[str, str] | None = None
+
+    class Ranking(Shape):
+        userId: str
+        inputList: list[str] = Field(min_length=1, max_length=MAX_RESULTS)
+        filterArn: str | None = None
+        filterValues: dict[str, str] | None = None
+        context: dict[str, str] | None = None
+
+    class Row(Shape):
+        properties: str | dict | None = None
+
+    class User(Row):
+        userId: str
+
+    class Item(Row):
+        itemId: str
+
+    class PutUsers(Shape):
+        datasetArn: str | None = None
+        users: list[User] = Field(min_length=1, max_length=10)
+
+    class PutItems(Shape):
+        datasetArn: str | None = None
+        items: list[Item] = Field(min_length=1, max_length=10)
+
+    return PutEvents, Recommendations, Ranking, PutUsers, PutItems
+
+
+class _BodyLimit:
+    """ASGI middleware: a body over `limit` bytes is answered 413 before the app reads it whole."""
+
+    def __init__(self, app, limit):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await _send_json(send, 413, {"message": f"The request body is over {self.limit} bytes."})
+        received = 0
+
+        async def limited():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _send_json(send, 413, {"message": f"The request body is over {self.limit} bytes."})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_json(send, status, body):
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYTES):
+    """The ASGI app serving `campaign`.
+
+    Args:
+        campaign: the `Campaign`.
+        filters: `{name: expression}`, the filters requests name in `filterArn` (parsed now, so a bad one
+            fails at start).
+        api_key: if given, the `X-Api-Key` every request but `GET /health` must carry.
+        max_body_bytes: the largest request body read.
+    """
+    try:
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse
+    except ImportError as error:
+        raise ImportError("The campaign server needs FastAPI and uvicorn: pip install 'kerasts[serve]'.") from error
+    PutEvents, Recommendations, Ranking, PutUsers, PutItems = _models()
+    filters = dict(filters or {})
+    for expression in filters.values():
+        campaign.version.filter(expression)
+    app = FastAPI(title="kerasts campaign", version="1", description=__doc__)
+
+    @app.middleware("http")
+    async def check_api_key(request: Request, call_next):
+        if api_key is not None and request.url.path != "/health" and not hmac.compare_digest(
+                request.headers.get("x-api-key", "").encode(), api_key.encode()):
+            return JSONResponse({"message": "Missing or wrong X-Api-Key header."}, status_code=401)
+        return await call_next(request)
+
+    @app.exception_handler(ValueError)
+    async def refused(request: Request, error: ValueError):
+        return JSONResponse({"message": str(error)}, status_code=400)
+
+    def filter_of(name):
+        if name is None:
+            return None
+        if name not in filters:
+            raise ValueError(f"filterArn: no filter {name!r}; this campaign has {sorted(filters)}.")
+        return filters[name]
+
+    # Plain functions: FastAPI runs them in its thread pool, so one slow request does not hold the others.
+    @app.post("/recommendations")
+    def get_recommendations(request: Recommendations):
+        answer = campaign.get_recommendations(user_id=request.userId, item_id=request.itemId,
+                                              num_results=request.numResults, filter=filter_of(request.filterArn),
+                                              filter_values=request.filterValues)
+        return {**answer, "recommendationId": uuid.uuid4().hex}
+
+    @app.post("/personalize-ranking")
+    def get_personalized_ranking(request: Ranking):
+        answer = campaign.get_personalized_ranking(request.userId, request.inputList,
+                                                   filter=filter_of(request.filterArn),
+                                                   filter_values=request.filterValues)
+        return {**answer, "recommendationId": uuid.uuid4().hex}
+
+    @app.post("/events")
+    def put_events(request: PutEvents):
+        events = [event.model_dump(exclude_none=True) for event in request.eventList]
+        return campaign.put_events(request.trackingId, request.userId, request.sessionId, events)
+
+    @app.post("/users")
+    def put_users(request: PutUsers):
+        campaign.put_users([user.model_dump(exclude_none=True) for user in request.users])
+        return {}
+
+    @app.post("/items")
+    def put_items(request: PutItems):
+        campaign.put_items([item.model_dump(exclude_none=True) for item in request.items])
+        return {}
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "recipe": campaign.version.recipe_name}
+
+    return _BodyLimit(app, max_body_bytes)
+
+
+def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None, api_key=None,
+          create_event_tracker=False):
+    """Loads the solution version, opens its campaign on the `events` store, and serves it with uvicorn
+    until stopped. With `create_event_tracker`, prints a new tracking id first."""
+    import uvicorn
+
+    from kerasts.personalize.campaign import Campaign
+    from kerasts.personalize.solution import load_solution_version
+
+    campaign = Campaign(load_solution_version(solution_directory), events)
+    app = create_app(campaign, filters=filters, api_key=api_key)
+    if create_event_tracker:
+        print(f"trackingId: {campaign.create_event_tracker()}", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        campaign.close()

@@ -1,0 +1,166 @@
+"""The campaign in process: live events applied at once, stored durably, replayed at start, retried
+batches stored once, bad events refused whole; PutItems and filters on live events."""
+
+import kerasts  # first, to silence TensorFlow's start-up logging
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
+from kerasts.personalize.campaign import Campaign  # noqa: E402
+from kerasts.personalize.event_store import SQLiteEventStore, open_event_store  # noqa: E402
+
+LATER = 2_000_000_000.0  # after every generated event: applied live
+
+
+def _tables():
+    events = kerasts.data.synthetic_interactions(num_users=40, num_items=50, events_per_user=10, seed=1)
+    events["EVENT_TYPE"] = np.where(np.arange(len(events)) % 4 == 0, "purchase", "click")
+    items = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})
+    items["GENRE"] = np.where(np.arange(len(items)) % 2, "comedy", "drama")
+    return events, items
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A tiny HRNN solution version, saved: each test loads its own copy of the live state."""
+    events, items = _tables()
+    version = create_solution(DatasetGroup(events, items=items), recipe="hrnn", settings={
+        "hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8}}).create_version(verbose=0)
+    directory = tmp_path_factory.mktemp("campaign") / "solution"
+    version.save(directory)
+    return directory
+
+
+def _event(item, position, sent_at=LATER, **fields):
+    return {"eventId": f"e{position}", "eventType": "click", "itemId": item, "sentAt": sent_at + position, **fields}
+
+
+def _items(answer):
+    return [entry["itemId"] for entry in answer["itemList"]]
+
+
+def test_events_change_the_next_answer_as_put_events_does_and_survive_a_restart(saved, tmp_path):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    user = campaign.version.interactions["USER_ID"].iloc[0]
+    before = _items(campaign.get_recommendations(user_id=user, num_results=10))
+    catalog = list(campaign.version.recommender.items.ids)
+    events = [_event(catalog[3], 0), _event(catalog[7], 1)]
+    assert campaign.put_events(tracker, user, "live-1", events) == {"stored": 2, "duplicates": 0}
+    after = campaign.get_recommendations(user_id=user, num_results=10)
+    reference = load_solution_version(saved)
+    reference.put_events(user, [{"ITEM_ID": catalog[3], "TIMESTAMP": int(LATER), "EVENT_TYPE": "click"},
+                                {"ITEM_ID": catalog[7], "TIMESTAMP": int(LATER) + 1, "EVENT_TYPE": "click"}],
+                         session_id="live-1")
+    assert after == reference.get_recommendations(user_id=user, num_results=10) and _items(after) != before
+    # A retried call stores and applies nothing again.
+    assert campaign.put_events(tracker, user, "live-1", events) == {"stored": 0, "duplicates": 2}
+    assert campaign.get_recommendations(user_id=user, num_results=10) == after
+    campaign.close()
+    restarted = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    assert restarted.get_recommendations(user_id=user, num_results=10) == after
+    assert list(restarted.stored_interactions()["ITEM_ID"]) == [catalog[3], catalog[7]]
+    restarted.put_events(tracker, None, "anonymous-visit", [_event(catalog[1], 5)])  # the session is the user
+    assert restarted.version.recommender.session_items("anonymous-visit") == [catalog[1]]
+
+
+def test_events_before_the_training_cutoff_are_stored_not_applied(saved, tmp_path):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    user = campaign.version.interactions["USER_ID"].iloc[0]
+    before = campaign.get_recommendations(user_id=user)
+    item = campaign.version.recommender.items.ids[0]
+    assert campaign.put_events(tracker, user, "s", [_event(item, 0, sent_at=campaign.cutoff - 10)])["stored"] == 1
+    assert campaign.get_recommendations(user_id=user) == before and len(campaign.stored_interactions()) == 1
+
+
+def test_filters_see_live_events(saved, tmp_path):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    user = campaign.version.interactions["USER_ID"].iloc[0]
+    expression = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    first = _items(campaign.get_recommendations(user_id=user, filter=expression))[0]
+    campaign.put_events(tracker, user, "s", [_event(first, 0, eventType="purchase")])
+    assert first not in _items(campaign.get_recommendations(user_id=user, filter=expression, num_results=50))
+
+
+BAD_EVENTS = [
+    ("no tracker", dict(tracking_id="nope"), "trackingId: no event tracker 'nope'"),
+    ("no session", dict(session_id=""), "sessionId must be a non-empty string"),
+    ("too many events", dict(events=[_event("i1", position) for position in range(11)]), "list of 1 to 10 events"),
+    ("no events", dict(events=[]), "list of 1 to 10 events"),
+    ("milliseconds", dict(events=[_event("i1", 0, sent_at=LATER * 1000)]), r"eventList\[0\].sentAt must be epoch "
+                                                                           "seconds.*milliseconds"),
+    ("a string time", dict(events=[_event("i1", 0), {**_event("i1", 1), "sentAt": "today"}]),
+     r"eventList\[1\].sentAt must be a finite number"),
+    ("no item", dict(events=[{"eventType": "click", "sentAt": LATER}]), r"eventList\[0\].itemId must be"),
+    ("no event type", dict(events=[{"itemId": "i1", "sentAt": LATER}]), r"eventList\[0\].eventType must be"),
+    ("a text value", dict(events=[_event("i1", 0, eventValue="five")]), r"eventList\[0\].eventValue must be a finite"),
+    ("bad properties", dict(events=[_event("i1", 0, properties="{oops")]), r"eventList\[0\].properties is not JSON"),
+    ("an unknown field", dict(events=[_event("i1", 0, colour="red")]), r"unknown field\(s\) \['colour'\]"),
+    ("a shared event id", dict(events=[_event("i1", 0), _event("i2", 0)]), "two events share an eventId"),
+]
+
+
+@pytest.mark.parametrize("case, changes, message", BAD_EVENTS, ids=[case[0] for case in BAD_EVENTS])
+def test_bad_events_are_refused_whole_and_nothing_is_stored(saved, tmp_path, case, changes, message):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    call = {"tracking_id": campaign.create_event_tracker(), "user_id": "u1", "session_id": "s",
+            "events": [_event("i1", 0)], **changes}
+    with pytest.raises(ValueError, match=message):
+        campaign.put_events(**call)
+    assert campaign.store.events() == [] and campaign.version.recommender.users == {}
+
+
+def test_a_left_session_is_refused_before_it_is_stored(saved, tmp_path):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    item = campaign.version.recommender.items.ids[0]
+    campaign.put_events(tracker, "u1", "first", [_event(item, 0)])
+    campaign.put_events(tracker, "u1", "second", [_event(item, 1)])
+    with pytest.raises(ValueError, match="already left session 'first'"):
+        campaign.put_events(tracker, "u1", "first", [_event(item, 2)])
+    assert len(campaign.store.events()) == 2
+
+
+def test_put_items_are_checked_stored_and_seen_by_filters_after_a_restart(saved, tmp_path):
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    with pytest.raises(ValueError, match=r"no field\(s\) \['COLOUR'\]"):
+        campaign.put_items([{"itemId": "new", "properties": {"COLOUR": "red"}}])
+    with pytest.raises(ValueError, match=r"items\[0\].itemId must be"):
+        campaign.put_items([{"properties": {"GENRE": "comedy"}}])
+    assert campaign.store.rows("items") == []
+    catalog = campaign.version.recommender.items.ids
+    campaign.put_items([{"itemId": catalog[0], "properties": '{"GENRE": "western"}'}])
+    campaign.put_users([{"userId": "u1", "properties": {"AGE": 30}}])
+    campaign.close()
+    restarted = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    answer = restarted.get_recommendations(user_id="u1", filter='INCLUDE ItemID WHERE Items.GENRE IN ("western")')
+    assert _items(answer) == [catalog[0]] and restarted.users == {"u1": {"USER_ID": "u1", "AGE": 30}}
+
+
+def test_the_two_tower_with_item_features_recommends_items_put_after_training(tmp_path):
+    events, items = _tables()
+    version = create_solution(DatasetGroup(events, items=items), recipe="two-tower", settings={
+        "two-tower": {"epochs": 1, "embedding_dim": 8, "item_features": ["GENRE"]}}).create_version(verbose=0)
+    campaign = Campaign(version, tmp_path / "events.db")
+    campaign.put_items([{"itemId": "brand-new", "properties": {"GENRE": "comedy"}}])
+    assert "brand-new" in version.recommender.items.ids
+    ranked = _items(campaign.get_recommendations(user_id=events["USER_ID"].iloc[0], num_results=len(items) + 1))
+    assert "brand-new" in ranked
+
+
+def test_event_store_urls(tmp_path):
+    store = open_event_store(f"sqlite:///{tmp_path}/a.db")
+    assert isinstance(store, SQLiteEventStore) and store.path == f"{tmp_path}/a.db"
+    tracker = store.create_tracker()
+    assert store.trackers() == {tracker}
+    with pytest.raises(ValueError, match="No event store for 'postgresql' URLs"):
+        open_event_store("postgresql://localhost/events")
+    with pytest.raises(ValueError, match="There is no directory"):
+        open_event_store(tmp_path / "missing" / "a.db")
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ValueError, match="is not a usable event database"):
+        open_event_store(tmp_path / "junk.db")
