@@ -81,16 +81,23 @@ def _models():
     return PutEvents, Recommendations, Ranking, PutUsers, PutItems
 
 
-class _BodyLimit:
-    """ASGI middleware: a body over `limit` bytes is answered 413 before the app reads it whole."""
+class _Guard:
+    """ASGI middleware in front of the app (plain ASGI: Starlette's `BaseHTTPMiddleware` costs milliseconds a
+    request): the API key on every path but `/health` (401), and a body over `limit` bytes answered 413
+    before the app reads it whole."""
 
-    def __init__(self, app, limit):
+    def __init__(self, app, api_key, limit):
         self.app, self.limit = app, limit
+        self.api_key = None if api_key is None else api_key.encode()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        if self.api_key is not None and scope["path"] != "/health" and not hmac.compare_digest(
+                headers.get(b"x-api-key", b""), self.api_key):
+            return await _send_json(send, 401, {"message": "Missing or wrong X-Api-Key header."})
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await _send_json(send, 413, {"message": f"The request body is over {self.limit} bytes."})
         received = 0
@@ -141,13 +148,6 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
         campaign.version.filter(expression)
     app = FastAPI(title="kerasts campaign", version="1", description=__doc__)
 
-    @app.middleware("http")
-    async def check_api_key(request: Request, call_next):
-        if api_key is not None and request.url.path != "/health" and not hmac.compare_digest(
-                request.headers.get("x-api-key", "").encode(), api_key.encode()):
-            return JSONResponse({"message": "Missing or wrong X-Api-Key header."}, status_code=401)
-        return await call_next(request)
-
     @app.exception_handler(ValueError)
     async def refused(request: Request, error: ValueError):
         return JSONResponse({"message": str(error)}, status_code=400)
@@ -193,7 +193,7 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
     def health():
         return {"status": "ok", "recipe": campaign.version.recipe_name}
 
-    return _BodyLimit(app, max_body_bytes)
+    return _Guard(app, api_key, max_body_bytes)
 
 
 def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None, api_key=None,

@@ -129,6 +129,11 @@ class Recommender:
         if exclude is not None:
             allowed[self._known(exclude)] = False
         ranked = np.flatnonzero(allowed)
+        if k < ranked.size and np.isfinite(scores[ranked]).all():
+            # Only items scoring at least the k-th best can make the top k (ties with it all stay): sorting
+            # those alone is what keeps a recommendation over a large catalog fast.
+            kth = np.partition(scores[ranked], ranked.size - k)[ranked.size - k]
+            ranked = ranked[scores[ranked] >= kth]
         ranked = ranked[np.lexsort((self.tie_breaking_rank()[ranked], -scores[ranked]))][:k]
         return Recommendations(np.array(self.items.ids, dtype=object)[ranked], scores[ranked])
 
