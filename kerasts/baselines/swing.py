@@ -16,7 +16,8 @@ class Swing(ItemSimilarityRecommender):
     its shared items, and `rows.T @ diag(pair weights) @ rows` sums the weights per item pair.
 
     Args:
-        alpha, alpha1, beta: the constants of the formula above.
+        alpha, alpha1, beta: the constants of the formula above (`beta=0.35`, the seed notebook's
+            user weight; it ties 0.3 on MovieLens, benchmarks/RESULTS.md).
         max_items_per_user: keep each user's most recent items only (`None`: all).
         max_users_per_item: keep each item's most recent users only (`None`: all). Both caps
             bound the cost on heavy users and blockbuster items, as in the paper's system.
@@ -33,7 +34,7 @@ class Swing(ItemSimilarityRecommender):
         E-commerce", arXiv:2010.05525, 2020.
     """
 
-    def __init__(self, alpha=1.0, alpha1=5.0, beta=0.3, max_items_per_user=None, max_users_per_item=None,
+    def __init__(self, alpha=1.0, alpha1=5.0, beta=0.35, max_items_per_user=None, max_users_per_item=None,
                  max_neighbours=100, user_column="USER_ID", item_column="ITEM_ID", timestamp_column="TIMESTAMP"):
         super().__init__(max_neighbours, user_column, item_column, weight_column=None)
         if alpha <= 0 or alpha1 < 0 or beta < 0:

@@ -160,24 +160,25 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
         return filters[name]
 
     # Plain functions: FastAPI runs them in its thread pool, so one slow request does not hold the others.
+    # Each answers a JSONResponse, which FastAPI sends as it is: a returned dict is walked by its encoder first.
     @app.post("/recommendations")
     def get_recommendations(request: Recommendations):
         answer = campaign.get_recommendations(user_id=request.userId, item_id=request.itemId,
                                               num_results=request.numResults, filter=filter_of(request.filterArn),
                                               filter_values=request.filterValues)
-        return {**answer, "recommendationId": uuid.uuid4().hex}
+        return JSONResponse({**answer, "recommendationId": uuid.uuid4().hex})
 
     @app.post("/personalize-ranking")
     def get_personalized_ranking(request: Ranking):
         answer = campaign.get_personalized_ranking(request.userId, request.inputList,
                                                    filter=filter_of(request.filterArn),
                                                    filter_values=request.filterValues)
-        return {**answer, "recommendationId": uuid.uuid4().hex}
+        return JSONResponse({**answer, "recommendationId": uuid.uuid4().hex})
 
     @app.post("/events")
     def put_events(request: PutEvents):
         events = [event.model_dump(exclude_none=True) for event in request.eventList]
-        return campaign.put_events(request.trackingId, request.userId, request.sessionId, events)
+        return JSONResponse(campaign.put_events(request.trackingId, request.userId, request.sessionId, events))
 
     @app.post("/users")
     def put_users(request: PutUsers):
