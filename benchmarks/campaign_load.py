@@ -5,17 +5,19 @@ and durable PutEvents per second, with the HRNN solution of MovieLens-latest-sma
 
 The solution (the `hrnn` recipe, a session after a day idle) is trained once with `--epochs` (1 by default:
 latency depends on the network's size, not on how long it trained) and kept in `--solution`. The server
-is `kerasts personalize serve` in its own process on 127.0.0.1 with a fresh SQLite event database; the
-clients are asyncio tasks of one httpx process on the same machine, so they share its cores. First every
-known user is asked once (their history is read then: the "first request" figures), then each level of
-concurrency runs `--seconds` of GetRecommendations (25 items, random known users), then 8 clients send
-PutEvents of 10 events each (new users, one session each) for `--seconds`; a PutEvents is counted when it
-is acknowledged, and the events stored are counted afterwards. Every stage is bounded in time.
+is `kerasts personalize serve` in its own process on 127.0.0.1 with a fresh SQLite event database (its
+default threads: one per core); the load tool is wrk (`apt-get install wrk`: written in C, so the client
+takes little of the cores it shares with the server), one thread, N connections each sending its next
+request when the last is answered. First every known user is asked once by httpx (their history is read
+then: the "first request" figures), then each level of concurrency runs `--seconds` of GetRecommendations
+(25 items, random known users), then 8 connections send PutEvents of 10 events each (a new user each) for
+`--seconds`; "acknowledged" counts the events of 2xx answers, "stored" the database's rows afterwards
+(calls in flight at the end may be stored too). Every stage is bounded in time.
 """
 
 import argparse
-import asyncio
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -64,60 +66,73 @@ def start_server(solution, events):
     raise SystemExit("The server did not start within 180 s.")
 
 
-async def recommendations(client, users, concurrency, seconds, seed):
-    generator = np.random.default_rng(seed)
-    latencies, deadline = [], time.monotonic() + seconds
+RECOMMENDATIONS_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local users = {%(users)s}
+request = function()
+  local user = users[math.random(1, #users)]
+  return wrk.format(nil, "/recommendations", nil, '{"userId": "' .. user .. '", "numResults": 25}')
+end
+"""
 
-    async def worker():
-        while time.monotonic() < deadline:
-            body = {"userId": str(users[generator.integers(len(users))]), "numResults": 25}
-            started = time.perf_counter()
-            response = await client.post("/recommendations", json=body)
-            latencies.append(time.perf_counter() - started)
-            response.raise_for_status()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return np.array(latencies) * 1000
-
-
-async def put_events(client, tracking_id, items, concurrency, seconds, run):
-    acknowledged, latencies, deadline = 0, [], time.monotonic() + seconds
-
-    async def worker(number):
-        nonlocal acknowledged
-        for batch in range(1_000_000):
-            if time.monotonic() >= deadline:
-                return
-            body = {"trackingId": tracking_id, "userId": f"load-{run}-{number}-{batch}", "sessionId": "s",
-                    "eventList": [{"eventId": f"{run}-{number}-{batch}-{event}", "eventType": "click",
-                                   "itemId": items[(batch * 10 + event) % len(items)], "sentAt": LATER + event}
-                                  for event in range(10)]}
-            started = time.perf_counter()
-            response = await client.post("/events", json=body)
-            latencies.append(time.perf_counter() - started)
-            response.raise_for_status()
-            acknowledged += 10
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(number) for number in range(concurrency)))
-    return acknowledged, acknowledged / (time.perf_counter() - started), np.array(latencies) * 1000
+EVENTS_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local items = {%(items)s}
+local calls = 0
+request = function()
+  calls = calls + 1
+  local events = {}
+  for event = 0, 9 do
+    events[#events + 1] = '{"eventId": "%(run)s-' .. calls .. '-' .. event .. '", "eventType": "click", "itemId": "'
+      .. items[(calls * 10 + event) %% #items + 1] .. '", "sentAt": ' .. (%(later)d + event) .. '}'
+  end
+  return wrk.format(nil, "/events", nil, '{"trackingId": "%(tracker)s", "userId": "load-%(run)s-' .. calls
+    .. '", "sessionId": "s", "eventList": [' .. table.concat(events, ", ") .. ']}')
+end
+"""
 
 
-async def measure(url, users, items, tracking_id, seconds, run):
+def wrk(url, script, connections, seconds, directory):
+    """wrk's figures: `{"p50", "p99"}` in ms, requests per second, and the requests answered other than 2xx."""
+    path = os.path.join(directory, "load.lua")
+    with open(path, "w") as handle:
+        handle.write(script)
+    output = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", path, url],
+                            capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    figures = {"failed": 0}
+    for line in output.splitlines():
+        words = line.split()
+        if words[:1] in (["50%"], ["99%"]):
+            figures["p" + words[0].rstrip("%")] = _milliseconds(words[1])
+        elif line.startswith("Requests/sec:"):
+            figures["requests/s"] = float(words[1])
+        elif line.startswith("  Non-2xx or 3xx responses:"):
+            figures["failed"] = int(words[-1])
+        elif "requests in" in line:
+            figures["requests"] = int(words[0])
+    return figures
+
+
+def _milliseconds(text):
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit) and text[:-len(unit)].replace(".", "").isdigit():
+            return float(text[:-len(unit)]) * scale
+    raise ValueError(f"wrk printed a latency {text!r}")
+
+
+def first_requests(url, users):
+    """Every known user asked once (their history is read then): latencies in ms."""
     import httpx
 
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        first = []
-        for user in users:  # every known user once: their history is read on the first request
+    latencies = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for user in users:
             started = time.perf_counter()
-            (await client.post("/recommendations", json={"userId": str(user), "numResults": 25})).raise_for_status()
-            first.append(time.perf_counter() - started)
-        figures = {"first": np.array(first) * 1000}
-        for concurrency in (1, 8, 32):
-            figures[concurrency] = await recommendations(client, users, concurrency, seconds, seed=run)
-        figures["events"] = await put_events(client, tracking_id, items, 8, seconds, run)
-    return figures
+            client.post("/recommendations", json={"userId": str(user), "numResults": 25}).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+    return np.array(latencies) * 1000
 
 
 def main():
@@ -125,7 +140,7 @@ def main():
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
     parser.add_argument("--solution", default=os.path.join(tempfile.gettempdir(), "kerasts-campaign-hrnn"))
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     arguments = parser.parse_args()
     if not os.path.isdir(arguments.solution):
@@ -136,6 +151,10 @@ def main():
                                                                                             "ITEM_ID": str})
     users = interactions["USER_ID"].unique()
     items = interactions["ITEM_ID"].unique()
+    if shutil.which("wrk") is None:
+        raise SystemExit("The load tool is wrk (a C HTTP benchmark, so the client costs the 2 cores little): "
+                         "apt-get install wrk.")
+    quoted = lambda ids: ", ".join(f'"{value}"' for value in ids)  # noqa: E731 - Lua tables
     rows = []
     for run in range(arguments.runs):
         with tempfile.TemporaryDirectory() as directory:
@@ -145,19 +164,22 @@ def main():
                                          check=True).stdout.strip()
             process, url = start_server(arguments.solution, events)
             try:
-                figures = asyncio.run(measure(url, users, items, tracking_id, arguments.seconds, run))
+                first = first_requests(url, users)
+                row = {"run": run, "first p50": np.median(first), "first p99": np.percentile(first, 99)}
+                for concurrency in (1, 8, 32):
+                    figures = wrk(url, RECOMMENDATIONS_SCRIPT % {"users": quoted(users)}, concurrency,
+                                  arguments.seconds, directory)
+                    row.update({f"c{concurrency} p50": figures["p50"], f"c{concurrency} p99": figures["p99"],
+                                f"c{concurrency} req/s": figures["requests/s"], f"c{concurrency} failed": figures["failed"]})
+                figures = wrk(url, EVENTS_SCRIPT % {"items": quoted(items), "run": run, "later": LATER,
+                                                   "tracker": tracking_id}, 8, arguments.seconds, directory)
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)
             with sqlite3.connect(events) as connection:
                 stored = connection.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        acknowledged, rate, event_latencies = figures["events"]
-        row = {"run": run, "first p50": np.median(figures["first"]), "first p99": np.percentile(figures["first"], 99)}
-        for concurrency in (1, 8, 32):
-            latencies = figures[concurrency]
-            row.update({f"c{concurrency} p50": np.median(latencies), f"c{concurrency} p99": np.percentile(latencies, 99),
-                        f"c{concurrency} req/s": len(latencies) / arguments.seconds})
-        row.update({"events/s": rate, "PutEvents p50": np.median(event_latencies), "acknowledged": acknowledged,
+        row.update({"events/s": figures["requests/s"] * 10, "PutEvents p50": figures["p50"],
+                    "PutEvents p99": figures["p99"], "acknowledged": 10 * (figures["requests"] - figures["failed"]),
                     "stored": stored})
         rows.append(row)
         print(", ".join(f"{key} {value:,.1f}" if isinstance(value, float) else f"{key} {value}"

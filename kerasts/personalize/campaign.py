@@ -10,6 +10,7 @@ import pandas as pd
 
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
 from kerasts.personalize.event_store import EventStore, open_event_store
+from kerasts.personalize.solution import SolutionVersion
 
 # Personalize's limits: events per PutEvents call, users or items per PutUsers / PutItems call.
 MAX_EVENTS, MAX_ROWS = 10, 10
@@ -50,6 +51,9 @@ class Campaign:
     """
 
     def __init__(self, version, store):
+        if not isinstance(version, SolutionVersion):
+            raise TypeError(f"`version` must be a kerasts.personalize.SolutionVersion (load_solution_version(...)), "
+                            f"got {type(version).__name__}.")
         self.version = version
         self.store = store if isinstance(store, EventStore) else open_event_store(store)
         self.cutoff = float(version.training_events()["TIMESTAMP"].max())

@@ -164,3 +164,39 @@ def test_event_store_urls(tmp_path):
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(ValueError, match="is not a usable event database"):
         open_event_store(tmp_path / "junk.db")
+
+
+def test_one_users_concurrent_calls_are_applied_in_the_order_they_are_stored(saved, tmp_path):
+    import concurrent.futures
+
+    campaign = Campaign(load_solution_version(saved), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    catalog = campaign.version.recommender.items.ids
+
+    def call(number):
+        campaign.put_events(tracker, "busy", "s", [_event(catalog[(number * 3 + event) % len(catalog)],
+                                                          number * 10 + event) for event in range(3)])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(call, range(24)))
+    live = campaign.get_recommendations(user_id="busy")
+    stored = campaign.stored_interactions()
+    assert len(stored) == 72 and campaign.version.recommender.session_items("busy") == list(stored["ITEM_ID"])
+    assert Campaign(load_solution_version(saved), tmp_path / "events.db").get_recommendations(user_id="busy") == live
+
+
+@pytest.mark.parametrize("recipe, ask", [("popularity-count", "user_id"), ("sims", "item_id")])
+def test_counting_recipes_serve_live_too(tmp_path, recipe, ask):
+    events, items = _tables()
+    version = create_solution(DatasetGroup(events, items=items), recipe=recipe).create_version(verbose=0)
+    campaign = Campaign(version, tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    first = _items(campaign.get_recommendations(**{ask: events[ask.upper()].iloc[0]}))[0]
+    campaign.put_events(tracker, events["USER_ID"].iloc[0], "s", [_event(first, 0)])
+    after = _items(campaign.get_recommendations(user_id=events["USER_ID"].iloc[0], item_id=events["ITEM_ID"].iloc[0]))
+    assert (first not in after) if recipe == "popularity-count" else len(after) == 25  # the seen item left out
+
+
+def test_a_campaign_needs_a_solution_version(tmp_path):
+    with pytest.raises(TypeError, match="must be a kerasts.personalize.SolutionVersion"):
+        Campaign("solution/", tmp_path / "events.db")
