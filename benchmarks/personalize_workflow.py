@@ -45,13 +45,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES),
+                        help="these recipes only (AutoML's choice is printed when every one ran)")
     arguments = parser.parse_args()
     interactions, items = load_movielens(arguments.data)
     group = DatasetGroup(interactions, items=items)
     rows, batch_rates, choices = [], [], []
     for seed in arguments.seeds:
         leaderboard = []
-        for name, settings in RECIPES.items():
+        for name in arguments.recipes:
+            settings = RECIPES[name]
             config = {**settings, "seed": seed} if name in ("two-tower", "hrnn", "gru4rec") else settings
             started = time.perf_counter()
             version = create_solution(group, recipe={"name": name, "config": config}).create_version(seed=seed,
@@ -71,16 +74,19 @@ def main():
                     counts = version.batch_inference(requests, os.path.join(directory, "out.jsonl"))
                     batch_rates.append(counts["lines"] / (time.perf_counter() - started))
         # AutoML's rule (the best NDCG@10 among the user-personalization recipes) on the same split.
-        board = pd.concat(leaderboard).drop(index=["sims", "swing"])
-        choices.append(board["normalized_discounted_cumulative_gain_at_10"].idxmax())
+        if len(arguments.recipes) == len(RECIPES):
+            board = pd.concat(leaderboard).drop(index=["sims", "swing"])
+            choices.append(board["normalized_discounted_cumulative_gain_at_10"].idxmax())
     frame = pd.DataFrame(rows)
     means = frame.groupby("recipe", sort=False)[list(SHOWN) + ["version s"]].mean()
     print("\n| recipe | " + " | ".join(SHOWN) + " | version s (mean) |")
     print("|---" * (len(SHOWN) + 2) + "|")
     for name, row in means.iterrows():
         print(f"| {name} | " + " | ".join(f"{row[metric]:.3f}" for metric in SHOWN) + f" | {row['version s']:.0f} |")
-    print(f"\nAutoML's choice per seed: {choices}")
-    print(f"Batch job: {', '.join(f'{rate:,.0f}' for rate in batch_rates)} users/s (two-tower, 25 items each)")
+    if choices:
+        print(f"\nAutoML's choice per seed: {choices}")
+    if batch_rates:
+        print(f"Batch job: {', '.join(f'{rate:,.0f}' for rate in batch_rates)} users/s (two-tower, 25 items each)")
 
 
 if __name__ == "__main__":
