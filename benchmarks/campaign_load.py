@@ -170,7 +170,8 @@ def main():
                     figures = wrk(url, RECOMMENDATIONS_SCRIPT % {"users": quoted(users)}, concurrency,
                                   arguments.seconds, directory)
                     row.update({f"c{concurrency} p50": figures["p50"], f"c{concurrency} p99": figures["p99"],
-                                f"c{concurrency} req/s": figures["requests/s"], f"c{concurrency} failed": figures["failed"]})
+                                f"c{concurrency} req/s": figures["requests/s"],
+                                f"c{concurrency} failed": figures["failed"]})
                 figures = wrk(url, EVENTS_SCRIPT % {"items": quoted(items), "run": run, "later": LATER,
                                                    "tracker": tracking_id}, 8, arguments.seconds, directory)
             finally:

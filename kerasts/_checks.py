@@ -1,5 +1,6 @@
 """Argument and data checks, written once for every module that takes such arguments."""
 
+import json
 import numbers
 
 
@@ -45,3 +46,14 @@ def check_in_graph(condition, message):
     from kerasts._graph_checks import MARKER
 
     tf.debugging.Assert(condition, [MARKER, message])  # GraphChecksMixin finds the message by the marker
+
+
+def json_object(text, name):
+    """The JSON object in `text`, or a `ValueError` naming `name` (a batch line, a request field)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{name} is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object, got {type(value).__name__}")
+    return value

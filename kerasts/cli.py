@@ -242,7 +242,8 @@ def _personalize_parser(commands):
         command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
         command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
         command.set_defaults(run=run)
-    serve = personalize.add_parser("serve", help="a campaign over HTTP: recommendations and live events (kerasts[serve])")
+    serve = personalize.add_parser("serve", help="a campaign over HTTP: recommendations and live events "
+                                   "(kerasts[serve])")
     serve.add_argument("solution")
     serve.add_argument("--events", required=True, help="the event database: a SQLite file or a database URL")
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (TLS: a reverse proxy's job)")

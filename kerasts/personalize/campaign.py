@@ -8,6 +8,7 @@ import uuid
 
 import pandas as pd
 
+from kerasts._checks import json_object
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
 from kerasts.personalize.event_store import EventStore, open_event_store
 from kerasts.personalize.solution import SolutionVersion
@@ -206,14 +207,11 @@ def _properties(field, value):
     """Personalize sends properties as JSON text; an object is taken too."""
     if value is None:
         return {}
+    if isinstance(value, dict):
+        return value
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{field} is not JSON: {error}.") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}.")
-    return value
+        return json_object(value, field)
+    raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}.")
 
 
 def _rows(field, rows):

@@ -9,7 +9,7 @@ import tempfile
 import keras_tuner
 import pandas as pd
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.data.sessions import personalize_split
@@ -392,12 +392,7 @@ class SolutionVersion:
         requests, outputs = {"recommend": [], "rank": []}, [None] * len(lines)
         for position, line in enumerate(lines):
             try:
-                try:
-                    request = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise ValueError(f"line {position + 1} is not JSON: {error}") from None
-                if not isinstance(request, dict):
-                    raise ValueError(f"line {position + 1} must be a JSON object, got {type(request).__name__}")
+                request = json_object(line, f"line {position + 1}")
                 user_id = None if request.get("userId") is None else str(request["userId"])
                 user, item = self._context(user_id, request.get("itemId"))
                 allowed = self._allowed(user_id, filter, filter_values)
