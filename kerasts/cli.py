@@ -181,7 +181,7 @@ def _personalize_batch(arguments, parser):
 def _personalize_serve(arguments, parser):
     import os
 
-    from kerasts.personalize.server import serve
+    from kerasts.serving.server import serve
 
     api_key = None
     if arguments.api_key_env is not None:
@@ -196,7 +196,7 @@ def _personalize_serve(arguments, parser):
 
 
 def _personalize_create_event_tracker(arguments, parser):
-    from kerasts.personalize.event_store import open_event_store
+    from kerasts.serving.event_store import open_event_store
 
     store = open_event_store(arguments.events)
     print(store.create_tracker())

@@ -10,7 +10,7 @@ import pandas as pd
 
 from kerasts._checks import json_object
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
-from kerasts.personalize.event_store import EventStore, open_event_store
+from kerasts.serving.event_store import EventStore, open_event_store
 from kerasts.personalize.solution import SolutionVersion
 
 # Personalize's limits: events per PutEvents call, users or items per PutUsers / PutItems call.

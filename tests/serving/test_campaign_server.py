@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
-from kerasts.personalize.campaign import Campaign  # noqa: E402
+from kerasts.serving.campaign import Campaign  # noqa: E402
 
 API_KEY = "test-key"
 FILTER = 'EXCLUDE ItemID WHERE Items.GENRE IN ($GENRE)'

@@ -8,8 +8,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
-from kerasts.personalize.campaign import Campaign  # noqa: E402
-from kerasts.personalize.event_store import SQLiteEventStore, open_event_store  # noqa: E402
+from kerasts.serving.campaign import Campaign  # noqa: E402
+from kerasts.serving.event_store import SQLiteEventStore, open_event_store  # noqa: E402
 
 LATER = 2_000_000_000.0  # after every generated event: applied live
 

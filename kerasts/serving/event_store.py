@@ -144,7 +144,7 @@ def _check_kind(kind):
         raise ValueError(f"Stored rows are {ROW_KINDS}, got {kind!r}.")
 
 
-EVENT_STORES = Registry("event store", "kerasts.personalize.register_event_store")
+EVENT_STORES = Registry("event store", "kerasts.serving.register_event_store")
 
 
 def register_event_store(scheme, factory):
@@ -170,5 +170,5 @@ def open_event_store(url):
     scheme = url.split("://", 1)[0] if "://" in url else "sqlite"
     if scheme not in EVENT_STORES.names():
         raise ValueError(f"No event store for {scheme!r} URLs: the stores are {EVENT_STORES.names()}; add one with "
-                         "kerasts.personalize.register_event_store.")
+                         "kerasts.serving.register_event_store.")
     return EVENT_STORES.create(scheme, url)

@@ -214,7 +214,7 @@ def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None,
     until stopped. With `create_event_tracker`, prints a new tracking id first."""
     import uvicorn
 
-    from kerasts.personalize.campaign import Campaign
+    from kerasts.serving.campaign import Campaign
     from kerasts.personalize.solution import load_solution_version
 
     campaign = Campaign(load_solution_version(solution_directory), events)
