@@ -70,7 +70,8 @@ class StatisticalForecaster(Forecaster):
             if not parts:
                 continue
             model = self._model(self.season_length if seasonal else 1)
-            result = StatsForecast(models=[model], freq=1, fallback_model=Naive()).forecast(df=pd.concat(parts), h=horizon, level=[80])
+            result = StatsForecast(models=[model], freq=1, fallback_model=Naive()).forecast(
+                df=pd.concat(parts), h=horizon, level=[80])
             name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
             for row, part in result.groupby("unique_id", sort=False):
                 mean[row] = part[name].to_numpy()

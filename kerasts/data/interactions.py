@@ -62,7 +62,7 @@ def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", t
 
 
 def filter_events(interactions, event_types=None, min_event_value=None, event_type_column="EVENT_TYPE",
-                  event_value_column="EVENT_VALUE"):
+                  event_value_column="EVENT_VALUE", require_types=True):
     """Keeps the events a model should learn from, as Personalize's solution config does.
 
     Args:
@@ -70,6 +70,8 @@ def filter_events(interactions, event_types=None, min_event_value=None, event_ty
         event_types: event types to keep (e.g. `["purchase"]`); `None` keeps all.
         min_event_value: keep events whose value is at least this (e.g. ratings of 4 and
             up); `None` keeps all.
+        require_types: refuse `event_types` the table does not hold (a typo, for a training table);
+            False for a few live events, which hold what they hold.
 
     Raises:
         ValueError: a filter needs a column the table lacks, or names an event type the
@@ -80,7 +82,7 @@ def filter_events(interactions, event_types=None, min_event_value=None, event_ty
         types = _required_column(interactions, event_type_column, "event_types")
         wanted = [event_types] if isinstance(event_types, str) else list(event_types)
         unknown = sorted(set(wanted) - set(types.unique()))
-        if unknown:
+        if unknown and require_types:
             raise ValueError(f"`event_types` {unknown} do not occur in column {event_type_column!r}; it holds "
                              f"{sorted(types.unique())}.")
         keep &= types.isin(wanted)

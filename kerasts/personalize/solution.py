@@ -269,11 +269,11 @@ class SolutionVersion:
         user_id = str(user_id)
         self.check_events(user_id, session_id)
         rows = [{USER_COLUMN: user_id, **event, ITEM_COLUMN: str(event[ITEM_COLUMN])} for event in events]
-        kept_types, threshold = self.settings["event_type"], self.settings["event_value_threshold"]
-        kept_types = [kept_types] if isinstance(kept_types, str) else kept_types
-        learned = [row[ITEM_COLUMN] for row in rows
-                   if (kept_types is None or row.get("EVENT_TYPE") in kept_types)
-                   and (threshold is None or (row.get("EVENT_VALUE") is not None and row["EVENT_VALUE"] >= threshold))]
+        table = pd.DataFrame(rows)
+        for column in ("EVENT_TYPE", "EVENT_VALUE"):  # an event without them is not kept by a filter on them
+            table[column] = table.get(column)
+        learned = filter_events(table, self.settings["event_type"], self.settings["event_value_threshold"],
+                                require_types=False)[ITEM_COLUMN].tolist()
         if learned:
             self.recommender.put_events(user_id, learned, session_id=session_id)
         self._live_events.setdefault(user_id, []).extend(rows)

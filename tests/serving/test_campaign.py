@@ -200,3 +200,15 @@ def test_counting_recipes_serve_live_too(tmp_path, recipe, ask):
 def test_a_campaign_needs_a_solution_version(tmp_path):
     with pytest.raises(TypeError, match="must be a kerasts.personalize.SolutionVersion"):
         Campaign("solution/", tmp_path / "events.db")
+
+
+def test_the_recipe_learns_only_the_events_its_solution_keeps(tmp_path):
+    events, items = _tables()
+    version = create_solution(DatasetGroup(events, items=items), recipe="popularity-count",
+                              event_type="purchase").create_version(verbose=0)
+    campaign = Campaign(version, tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    catalog = version.recommender.items.ids
+    campaign.put_events(tracker, "new-user", "s", [_event(catalog[0], 0), _event(catalog[1], 1, eventType="purchase")])
+    assert version.recommender.user_history("new-user") == [catalog[1]]  # the click is for filters only
+    assert list(version.user_interactions("new-user")["ITEM_ID"]) == [catalog[0], catalog[1]]

@@ -152,6 +152,14 @@ class SessionRecommender(Recommender):
     def score_items(self, contexts):
         """Each context read as one session of a new user, from zero states."""
         self.check_fitted()
+        readout, empty = self._readouts(contexts)
+        scores = np.array(self._traced("catalog_scores")(readout))[:, 1:]
+        scores[empty] = 0.0  # nothing read: no preference
+        return scores
+
+    def _readouts(self, contexts):
+        """What the output layer reads after each context run as one session from zero states, and which
+        contexts hold no known item."""
         codes = [index[index > 0] for index in (self.items.encode(context) for context in contexts)]
         length = max([len(code) for code in codes] + [1])
         items = np.zeros((len(codes), length), "int32")
@@ -161,9 +169,7 @@ class SessionRecommender(Recommender):
             starts[row, length - max(len(code), 1)] = 1.0
         readout, _, _ = self._traced("read")({"items": items, "session_start": starts, "user_start": starts},
                                              *self.model.zero_states(len(codes)))
-        scores = np.array(self._traced("catalog_scores")(readout))[:, 1:]
-        scores[[row for row, code in enumerate(codes) if not len(code)]] = 0.0  # nothing read: no preference
-        return scores
+        return np.asarray(readout), np.array([not len(code) for code in codes])
 
     def _traced(self, name):
         """The model's method `name` as one traced TensorFlow function: run step by step eagerly, a
@@ -193,16 +199,8 @@ class SessionRecommender(Recommender):
         """The readout after a user's known history read as one session (as `score_items` reads it),
         kept once read: it changes only through put_events, which gives the user a live state."""
         if user_id not in self._history_readouts:
-            codes = self.items.encode(self.user_history(user_id))
-            codes = codes[codes > 0]
-            readout = None
-            if codes.size:
-                starts = np.zeros((1, codes.size), "float32")
-                starts[0, 0] = 1.0
-                readout, _, _ = self._traced("read")({"items": codes[None].astype("int32"), "session_start": starts,
-                                                      "user_start": starts}, *self.model.zero_states(1))
-                readout = np.asarray(readout)
-            self._history_readouts[user_id] = readout
+            readout, empty = self._readouts([self.user_history(user_id)])
+            self._history_readouts[user_id] = None if empty[0] else readout
         return self._history_readouts[user_id]
 
     def put_events(self, user_id, items, session_id=None):
