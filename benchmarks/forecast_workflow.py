@@ -18,7 +18,10 @@ the best single algorithm's, chosen in hindsight. AutoPredictor's three selectio
 "ensemble": the quantile average of the three best; "per_item": each series its own best) are chosen on
 the validation windows and scored on the test, from the candidates' test paths. M3 series are right-aligned on a monthly (quarterly)
 grid, each ending where its in-sample part ends, so every series' test is its own out-of-sample part.
-Per-series sMAPE and MASE (their means) are printed next to the pooled ND and Average wQL.
+Per-series sMAPE and MASE (their means) are printed next to the pooled ND and Average wQL, and then by
+series level: the series cut into quintiles by the mean of their history before the test, each cell the mean
+over its series of the median forecast's sMAPE / MASE (quintile 1 the lowest levels); with several seeds,
+each cell's mean ± sd over the seeds follows.
 """
 
 import argparse
@@ -37,6 +40,7 @@ from kerasts.evaluation import backtest, backtest_origins, score_backtest_paths 
 from kerasts.forecast import DatasetGroup, train_predictor  # noqa: E402
 from kerasts.forecast.algorithms import AUTO_CANDIDATES, build_forecaster  # noqa: E402
 from kerasts.forecast.ensemble import SELECTIONS, member_weights, quantile_average  # noqa: E402
+from kerasts.metrics.forecast import mase, seasonality_for_frequency, smape  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 DECILES = [f"0.{decile}" for decile in range(1, 10)]
@@ -158,6 +162,8 @@ def auto_study(arguments):
     print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
           f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
     levels = [0.1, 0.5, 0.9]
+    series_levels = np.nanmean(np.abs(panel.target[:, :test_start]), axis=1)
+    by_seed = []
     for seed in arguments.seeds:
         started = time.perf_counter()
         chooser = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
@@ -186,11 +192,56 @@ def auto_study(arguments):
                         for window in range(test_windows)]
             label = f"auto: {selection}"
             rows[label] = _test_row(score_backtest_paths(label, panel, combined, levels).loc[label], np.nan, np.nan)
+            test_paths[label] = combined
         frame = pd.DataFrame(rows).T
         best = frame.loc[list(candidates), "test Average wQL"].idxmin()
         print(f"seed {seed}: AutoPredictor's best on validation: {chooser.algorithm}; best single on the test in "
               f"hindsight: {best}")
         print(frame.to_string(float_format=lambda value: f"{value:.4f}") + "\n", flush=True)
+        quintiles = quintile_table(series_levels, {name: per_series_scores(panel, paths)
+                                                   for name, paths in test_paths.items()})
+        by_seed.append(quintiles)
+        print(f"seed {seed}: per-series sMAPE and MASE of the median by level quintile (Q1 lowest)")
+        print(quintiles.to_string(float_format=lambda value: f"{value:.3f}") + "\n", flush=True)
+    if len(by_seed) > 1:
+        stacked = pd.concat(by_seed, keys=range(len(by_seed)))
+        means, spreads = stacked.groupby(level=1).mean(), stacked.groupby(level=1).std()
+        print(f"Over seeds {arguments.seeds}: mean ± sd of each cell")
+        print(pd.DataFrame({column: [f"{means.loc[name, column]:.3f} ± {spreads.loc[name, column]:.3f}"
+                                     for name in by_seed[0].index] for column in means.columns},
+                           index=by_seed[0].index).to_string())
+
+
+def per_series_scores(panel, window_paths):
+    """Per series, the mean over its windows of the median forecast's sMAPE and MASE: `(smape, mase)`."""
+    smapes, mases = [], []
+    season = seasonality_for_frequency(panel.frequency)
+    horizon = window_paths[0][1].shape[-1]
+    for origins, paths in window_paths:
+        median = np.median(paths, axis=1)
+        rows_s, rows_m = [], []
+        for row, origin in enumerate(origins):
+            actual = panel.target[row, origin:origin + horizon]
+            history = panel.target[row, :origin]
+            history = history[np.argmax(~np.isnan(history)):]  # from its first observation
+            usable = not np.isnan(actual).all()
+            rows_s.append(smape(actual, median[row]) if usable else np.nan)
+            rows_m.append(mase(actual, median[row], history, season_length=season) if usable else np.nan)
+        smapes.append(rows_s)
+        mases.append(rows_m)
+    return np.nanmean(smapes, axis=0), np.nanmean(mases, axis=0)
+
+
+def quintile_table(levels, scores):
+    """`{name: (smape, mase)}` per series -> a frame of "sMAPE / MASE" means by level quintile."""
+    quintile = pd.qcut(levels, 5, labels=[f"Q{number}" for number in range(1, 6)])
+    rows = {}
+    for name, (smapes, mases) in scores.items():
+        frame = pd.DataFrame({"quintile": quintile, "sMAPE": smapes, "MASE": mases})
+        rows[name] = {**{f"{label} sMAPE": value for label, value in frame.groupby("quintile", observed=False)[
+            "sMAPE"].mean().items()}, **{f"{label} MASE": value for label, value in frame.groupby(
+                "quintile", observed=False)["MASE"].mean().items()}}
+    return pd.DataFrame(rows).T
 
 
 def _test_row(scores, validation_wql, seconds):
