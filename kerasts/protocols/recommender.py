@@ -135,7 +135,7 @@ class Recommender:
             kth = np.partition(scores[ranked], ranked.size - k)[ranked.size - k]
             ranked = ranked[scores[ranked] >= kth]
         ranked = ranked[np.lexsort((self.tie_breaking_rank()[ranked], -scores[ranked]))][:k]
-        return Recommendations(np.array(self.items.ids, dtype=object)[ranked], scores[ranked])
+        return Recommendations(self.items.id_array[ranked], scores[ranked])
 
     def _known(self, ids):
         indices = self.items.encode(ids) - 1
