@@ -4,7 +4,6 @@ queries, backtest export, save and load."""
 import os
 import warnings
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -13,7 +12,7 @@ from kerasts._files import read_saved_directory, replaced_atomically, write_desc
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
-from kerasts.export import export_saved_model
+from kerasts.export import export_saved_model, load_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
@@ -386,7 +385,7 @@ def _read_predictor(directory, description):
     for position, member in enumerate(description["members"]):
         members[member["name"]] = FORECASTERS[member["class"]](**member["config"])
         if member["has_model"]:
-            members[member["name"]].model = keras.saving.load_model(os.path.join(directory,
+            members[member["name"]].model = load_model(os.path.join(directory,
                                                                                  f"model_{position}.keras"))
     if description["default_weights"] is None:
         forecaster = next(iter(members.values()))

@@ -4,11 +4,10 @@ trained one from a solution version's directory."""
 import dataclasses
 import os
 
-import keras
-
 from kerasts._registry import Registry
 from kerasts.baselines import SIMS, Popularity, Swing
 from kerasts.data.vocabulary import IdVocabulary
+from kerasts.export import load_model
 from kerasts.models.hrnn.session_recommender import SessionRecommender
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 
@@ -40,7 +39,7 @@ class Recipe:
         recommender = self.build(**settings)
         if not self.has_network:
             return recommender.fit(interactions)  # a deterministic count over the saved interactions
-        model = keras.saving.load_model(os.path.join(directory, MODEL_FILE))
+        model = load_model(os.path.join(directory, MODEL_FILE))
         if isinstance(recommender, SessionRecommender):
             recommender.model, recommender.items = model, model.items
             recommender.remember_histories(recommender.sessions(interactions))

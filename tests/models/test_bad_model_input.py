@@ -4,6 +4,8 @@ the culprit, or a documented, tested behaviour."""
 import kerasts  # first, to silence TensorFlow's start-up logging
 import kerasts.cli  # noqa: E402
 
+import shutil  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -190,3 +192,69 @@ def test_an_interrupted_export_leaves_the_previous_one_whole(tmp_path, monkeypat
     assert sorted(path.name for path in tmp_path.iterdir()) == ["saved"]  # no partial copy left behind
     reloaded = tf.saved_model.load(str(tmp_path / "saved"))
     assert reloaded.serve(tf.zeros((1, 2))).shape == (1, 1)  # the first export, whole
+
+
+@pytest.fixture(scope="module")
+def saved_files(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("saved")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.save(directory / "model.keras")
+    kerasts.export.export_saved_model(model, directory / "saved_model")
+    return directory
+
+
+def _damaged_model_file(saved, tmp_path, damage):
+    data = (saved / "model.keras").read_bytes()
+    damaged = {"empty": b"", "truncated": data[:len(data) // 2], "text": b"not a model",
+               "flipped byte": data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]}[damage]
+    path = tmp_path / "model.keras"
+    path.write_bytes(damaged)
+    return path
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("empty", "is not a .keras model file .*empty, truncated.* \\(0 bytes\\)"),
+    ("truncated", "is not a .keras model file .*empty, truncated"),
+    ("text", "is not a .keras model file"),
+    ("flipped byte", "model file .* is damaged .*(checksum|CRC)"),
+])
+def test_load_model_names_a_damaged_keras_file(saved_files, tmp_path, damage, message):
+    path = _damaged_model_file(saved_files, tmp_path, damage)
+    with pytest.raises(ValueError, match=message) as raised:
+        kerasts.export.load_model(path)
+    assert str(path) in str(raised.value)
+    with pytest.raises(ValueError, match="There is no model file"):
+        kerasts.export.load_model(tmp_path / "absent.keras")
+    assert kerasts.export.load_model(saved_files / "model.keras").predict(np.zeros((1, 2)), verbose=0).shape == (1, 1)
+
+
+def _damage_saved_model(directory, damage):
+    variables = directory / "variables"
+    if damage == "no graph":
+        (directory / "saved_model.pb").unlink()
+    elif damage == "graph truncated":
+        graph = (directory / "saved_model.pb").read_bytes()
+        (directory / "saved_model.pb").write_bytes(graph[:len(graph) // 2])
+    elif damage == "no variables index":
+        (variables / "variables.index").unlink()
+    else:
+        shard = next(variables.glob("variables.data-*"))
+        shard.write_bytes(shard.read_bytes()[:4])
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("no graph", "is not a SavedModel: it has no saved_model.pb"),
+    ("graph truncated", "is damaged or incomplete"),
+    ("no variables index", "is incomplete: variables/variables.index is missing"),
+    ("variables truncated", "is damaged or incomplete"),
+])
+def test_load_saved_model_names_a_damaged_export(saved_files, tmp_path, damage, message):
+    directory = tmp_path / "saved_model"
+    shutil.copytree(saved_files / "saved_model", directory)
+    _damage_saved_model(directory, damage)
+    with pytest.raises(ValueError, match=message) as raised:
+        kerasts.export.load_saved_model(directory)
+    assert str(directory) in str(raised.value)
+    with pytest.raises(ValueError, match="There is no SavedModel directory"):
+        kerasts.export.load_saved_model(tmp_path / "absent")
+    assert kerasts.export.load_saved_model(saved_files / "saved_model").serve(tf.zeros((1, 2))).shape == (1, 1)
