@@ -124,13 +124,15 @@ def _forecast_plot(arguments, parser):
 def _personalize_train(arguments, parser):
     from kerasts._files import check_output_directory
     from kerasts.personalize import DatasetGroup, create_solution
+    from kerasts.personalize.recipes import RECIPES, recipe_names
 
     check_output_directory(arguments.output)
     group = DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items)
     auto = arguments.recipe == "auto"
+    searched = recipe_names(arguments.recipe_type) if auto else [arguments.recipe]
     settings = {} if arguments.epochs is None else {
-        name: {"epochs": arguments.epochs} for name in ("hrnn", "gru4rec", "two-tower")
-        if auto or name == arguments.recipe}
+        name: {"epochs": arguments.epochs} for name in searched if name in RECIPES.names()
+        and RECIPES.get(name).has_network}
     solution = create_solution(group, recipe=None if auto else arguments.recipe, perform_auto_ml=auto,
                                recipe_type=arguments.recipe_type, event_type=arguments.event_type,
                                event_value_threshold=arguments.event_value_threshold, settings=settings,
@@ -211,7 +213,7 @@ def _personalize_parser(commands):
     train.add_argument("--users", help="users CSV")
     train.add_argument("--items", help="items CSV")
     train.add_argument("--recipe", default="auto", help="auto (AutoML over the recipe type) or one recipe")
-    train.add_argument("--recipe-type", default="USER_PERSONALIZATION", help="the recipe type AutoML searches")
+    train.add_argument("--recipe-type", default="USER_PERSONALIZATION", help="the recipe type AutoML searches: USER_PERSONALIZATION, PERSONALIZED_RANKING or RELATED_ITEMS")
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
     train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")

@@ -11,8 +11,9 @@ from kerasts.export import load_model
 from kerasts.models.hrnn.session_recommender import SessionRecommender
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 
-USER_PERSONALIZATION, RELATED_ITEMS = "USER_PERSONALIZATION", "RELATED_ITEMS"
-RECIPE_TYPES = (USER_PERSONALIZATION, RELATED_ITEMS)
+USER_PERSONALIZATION, PERSONALIZED_RANKING, RELATED_ITEMS = (
+    "USER_PERSONALIZATION", "PERSONALIZED_RANKING", "RELATED_ITEMS")
+RECIPE_TYPES = (USER_PERSONALIZATION, PERSONALIZED_RANKING, RELATED_ITEMS)
 MODEL_FILE = "model.keras"
 
 # The settings that led on MovieLens sessions (README, RESULTS.md), with ten epochs.
@@ -76,15 +77,29 @@ def _two_tower_space(hp):
             "batch_size": hp.Choice("batch_size", [256, 512, 1024])}
 
 
-register_recipe("hrnn", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
-    **{"mode": "all", "user_units": 32, "user_dropout": 0.75, **_SESSION_SETTINGS, **settings}), True,
-    "reads the user's events as one session; a user with none gets the most popular items", _session_space))
-register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, lambda **settings: SessionRecommender(
-    **{"user_gru": False, **_SESSION_SETTINGS, **settings}), True,
-    "reads the user's events as one session; a user with none gets the most popular items", _session_space))
-register_recipe("two-tower", Recipe(USER_PERSONALIZATION, lambda **settings: TwoTowerRecommender(
-    **{"embedding_dim": 32, "epochs": 8, "batch_size": 256, **settings}), True,
-    "queries with the user's events (none: the empty history's query)", _two_tower_space))
+def _hrnn(**settings):
+    return SessionRecommender(**{"mode": "all", "user_units": 32, "user_dropout": 0.75, **_SESSION_SETTINGS,
+                                 **settings})
+
+
+def _gru4rec(**settings):
+    return SessionRecommender(**{"user_gru": False, **_SESSION_SETTINGS, **settings})
+
+
+def _two_tower(**settings):
+    return TwoTowerRecommender(**{"embedding_dim": 32, "epochs": 8, "batch_size": 256, **settings})
+
+
+_SESSION_COLD_START = "reads the user's events as one session; a user with none gets the most popular items"
+_TWO_TOWER_COLD_START = "queries with the user's events (none: the empty history's query)"
+register_recipe("hrnn", Recipe(USER_PERSONALIZATION, _hrnn, True, _SESSION_COLD_START, _session_space))
+register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, _gru4rec, True, _SESSION_COLD_START, _session_space))
+register_recipe("two-tower", Recipe(USER_PERSONALIZATION, _two_tower, True, _TWO_TOWER_COLD_START, _two_tower_space))
+# Personalize's aws-personalized-ranking is HRNN's: the same networks, serving only GetPersonalizedRanking.
+register_recipe("personalized-ranking", Recipe(PERSONALIZED_RANKING, _hrnn, True, _SESSION_COLD_START,
+                                               _session_space))
+register_recipe("personalized-ranking-two-tower", Recipe(PERSONALIZED_RANKING, _two_tower, True,
+                                                         _TWO_TOWER_COLD_START, _two_tower_space))
 register_recipe("popularity-count", Recipe(USER_PERSONALIZATION, lambda **settings: Popularity(**settings), False,
                                            "the most popular items"))
 register_recipe("sims", Recipe(RELATED_ITEMS, lambda **settings: SIMS(**settings), False,

@@ -17,13 +17,18 @@ from kerasts.evaluation.recommender import evaluate_recommender
 from kerasts.export import export_saved_model
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
 from kerasts.personalize.filters import Filter
-from kerasts.personalize.recipes import RECIPE_TYPES, RECIPES, RELATED_ITEMS, USER_PERSONALIZATION, recipe_names
+from kerasts.personalize.recipes import (PERSONALIZED_RANKING, RECIPE_TYPES, RECIPES, RELATED_ITEMS,
+                                        USER_PERSONALIZATION, recipe_names)
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 
 FORMAT_VERSION = 1
 # An UPDATE trains a network this share of its epochs, from the previous version's weights.
 UPDATE_EPOCHS_SHARE = 0.25
 VERSION_FILE = "solution_version.json"
+# Personalize's limit on numResults and on an inputList's length.
+MAX_RESULTS = 500
+# The recipe types that rank a given list (Personalize serves it for the first only).
+RANKING_TYPES = (PERSONALIZED_RANKING, USER_PERSONALIZATION)
 # Personalize's offline metrics, in the order its console shows them, then recall.
 METRIC_NAMES = ("coverage", "mean_reciprocal_rank_at_25", "normalized_discounted_cumulative_gain_at_5",
                 "normalized_discounted_cumulative_gain_at_10", "normalized_discounted_cumulative_gain_at_25",
@@ -38,7 +43,8 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
     Args:
         group: the `DatasetGroup`.
         recipe: a recipe name (`kerasts.personalize.recipe_names()`: `hrnn`, `gru4rec`, `two-tower`,
-            `popularity-count`, `sims`, `swing`) or `{"name": ..., "config": {settings}}`.
+            `popularity-count`, `personalized-ranking`, `personalized-ranking-two-tower`, `sims`, `swing`)
+            or `{"name": ..., "config": {settings}}`.
         perform_auto_ml: train every recipe of `recipe_type` and keep the best by `auto_ml_metric`.
         perform_hpo: first tune each recipe that has a search space (`Recipe.search_space`) by
             keras-tuner's random search, `hpo_trials` trials, each fitted on the split's training users
@@ -190,6 +196,24 @@ def _checked_promotions(promotions):
     return promotions
 
 
+def _check_count(name, value):
+    check_positive_int(name, value)
+    if value > MAX_RESULTS:
+        raise ValueError(f"`{name}` must be at most {MAX_RESULTS} (Personalize's limit), got {value}.")
+
+
+def _input_list(values, name="input_list"):
+    """An input list's ids as strings, checked: a list of 1 to MAX_RESULTS ids."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"`{name}` must be a list of item ids, got {type(values).__name__}.")
+    if not values:
+        raise ValueError(f"`{name}` is empty: give the item ids to rank.")
+    if len(values) > MAX_RESULTS:
+        raise ValueError(f"`{name}` holds {len(values)} items; at most {MAX_RESULTS} can be ranked at once "
+                         "(Personalize's limit).")
+    return list(dict.fromkeys(str(value) for value in values))  # the first of repeated ids
+
+
 def _items_and_scores(recommendations):
     return [{"itemId": str(item), "score": float(score)} for item, score in zip(*recommendations)]
 
@@ -307,7 +331,11 @@ class SolutionVersion:
         ids = self.recommender.items.ids
         return [item for item, keep in zip(ids, self.filter(filter).allowed(ids, user_id, filter_values)) if keep]
 
-    def _context(self, user_id, item_id):
+    def _context(self, user_id, item_id, ranking=False):
+        if self.recipe.recipe_type == PERSONALIZED_RANKING and not ranking:
+            raise ValueError(f"The {self.recipe_name} recipe ranks a given list of items for a user: use "
+                             "get_personalized_ranking (GetPersonalizedRanking), or a USER_PERSONALIZATION recipe "
+                             "for recommendations.")
         if self.recipe.recipe_type == RELATED_ITEMS and item_id is None:
             raise ValueError(f"The {self.recipe_name} recipe recommends items related to an item: give `item_id`.")
         if self.recipe.recipe_type == USER_PERSONALIZATION and user_id is None:
@@ -316,6 +344,11 @@ class SolutionVersion:
         item = None if item_id is None else str(item_id)
         # A related-items recipe reads only the item; the user, if given, is for filters.
         return (None, item) if self.recipe.recipe_type == RELATED_ITEMS else (user, item)
+
+    def _check_ranks(self):
+        if self.recipe.recipe_type not in RANKING_TYPES:
+            raise ValueError(f"Personalized ranking needs a {' or '.join(RANKING_TYPES)} recipe; {self.recipe_name} "
+                             f"is {self.recipe.recipe_type}.")
 
     def get_recommendations(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None,
                             promotions=None):
@@ -329,6 +362,7 @@ class SolutionVersion:
         their `promotionName`; slots a promotion cannot fill go to the other items.
         """
         user, item = self._context(user_id, item_id)
+        _check_count("num_results", num_results)
         user_key = None if user_id is None else str(user_id)
         allowed = self._allowed(user_key, filter, filter_values)
         if not promotions:
@@ -358,13 +392,11 @@ class SolutionVersion:
     def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
         """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as
         `{"personalizedRanking": [{"itemId", "score"}, ...]}`; items the solution does not know are
-        ranked last (score None) and listed in `"unknownItems"`."""
-        if self.recipe.recipe_type != USER_PERSONALIZATION:
-            raise ValueError(f"Personalized ranking needs a user-personalization recipe; {self.recipe_name} is "
-                             f"{self.recipe.recipe_type}.")
-        ids = [str(item) for item in input_list]
-        if not ids:
-            raise ValueError("`input_list` is empty: give the item ids to rank.")
+        ranked last (score None) and listed in `"unknownItems"`; an item listed twice is ranked once.
+        `input_list` holds 1 to `MAX_RESULTS` (500) ids, as in Personalize. A PERSONALIZED_RANKING recipe
+        serves only this; a USER_PERSONALIZATION recipe ranks too."""
+        self._check_ranks()
+        ids = _input_list(input_list)
         known = set(self.recommender.items.ids)
         allowed = [item for item in ids if item in known]
         if filter is not None:
@@ -387,6 +419,7 @@ class SolutionVersion:
             `{"lines": n, "errors": n}`.
         """
         check_output_path(output_path)
+        _check_count("num_results", num_results)
         with open(input_path) as handle:
             lines = [line for line in handle.read().splitlines() if line.strip()]
         requests, outputs = {"recommend": [], "rank": []}, [None] * len(lines)
@@ -394,13 +427,11 @@ class SolutionVersion:
             try:
                 request = json_object(line, f"line {position + 1}")
                 user_id = None if request.get("userId") is None else str(request["userId"])
-                user, item = self._context(user_id, request.get("itemId"))
+                user, item = self._context(user_id, request.get("itemId"), ranking="itemList" in request)
                 allowed = self._allowed(user_id, filter, filter_values)
                 if "itemList" in request:
-                    if self.recipe.recipe_type != USER_PERSONALIZATION or not isinstance(request["itemList"], list):
-                        raise ValueError("itemList (a list of item ids) needs a user-personalization recipe; "
-                                         f"{self.recipe_name} is {self.recipe.recipe_type}")
-                    listed = [str(value) for value in request["itemList"]]
+                    self._check_ranks()
+                    listed = _input_list(request["itemList"], "itemList")
                     catalog = set(self.recommender.items.ids)
                     ranked = catalog & set(listed if allowed is None else allowed)
                     requests["rank"].append((position, request, self.recommender.context(user, item),

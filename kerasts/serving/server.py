@@ -23,11 +23,12 @@ import uuid
 
 # A PutEvents call is a few KiB; the limit stops a client from making the server read without end.
 MAX_BODY_BYTES = 1_000_000
-MAX_RESULTS = 500
 
 
 def _models():
     from pydantic import BaseModel, ConfigDict, Field
+
+    from kerasts.personalize.solution import MAX_RESULTS
 
     class Shape(BaseModel):
         model_config = ConfigDict(extra="forbid")

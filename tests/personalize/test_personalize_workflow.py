@@ -116,6 +116,46 @@ def test_personalized_ranking_ranks_the_list_and_reports_unknown_items_last(auto
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize("recipe", ["personalized-ranking", "personalized-ranking-two-tower"])
+def test_a_personalized_ranking_recipe_ranks_lists_and_only_that(group, tmp_path, recipe):
+    settings = {"epochs": 1, "embedding_dim": 8, **({"units": 8, "user_units": 8} if recipe == "personalized-ranking"
+                                                    else {})}
+    version = create_solution(group, recipe={"name": recipe, "config": settings}).create_version(verbose=0)
+    user = group.interactions["USER_ID"].iloc[0]
+    listed = ["not-an-item"] + list(group.items["ITEM_ID"][:8]) + [group.items["ITEM_ID"][0]]  # one repeated
+    answer = version.get_personalized_ranking(user, listed)
+    ranked = [entry["itemId"] for entry in answer["personalizedRanking"]]
+    assert sorted(ranked[:-1]) == sorted(group.items["ITEM_ID"][:8]) and ranked[-1] == "not-an-item"
+    assert answer["unknownItems"] == ["not-an-item"]
+    scores = version.recommender.score_items([version.recommender.context(user)])[0]
+    order = version.recommender.items.encode(ranked[:-1]) - 1
+    assert np.all(np.diff(scores[order]) <= 0)  # by the model's scores, seen items included
+    with pytest.raises(ValueError, match=f"The {recipe} recipe ranks a given list .* get_personalized_ranking"):
+        version.get_recommendations(user_id=user)
+    with pytest.raises(ValueError, match="at most 500 can be ranked"):
+        version.get_personalized_ranking(user, [f"i{number}" for number in range(501)])
+    with pytest.raises(ValueError, match="`input_list` is empty"):
+        version.get_personalized_ranking(user, [])
+    with pytest.raises(TypeError, match="`input_list` must be a list of item ids, got str"):
+        version.get_personalized_ranking(user, "i1")
+    (tmp_path / "in.jsonl").write_text(json.dumps({"userId": user, "itemList": listed}) + "\n"
+                                       + json.dumps({"userId": user}) + "\n")
+    assert version.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl") == {"lines": 2, "errors": 1}
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert lines[0]["output"]["recommendedItems"] == ranked and "ranks a given list" in lines[1]["error"]
+    version.save(tmp_path / "saved")
+    again = load_solution_version(tmp_path / "saved").get_personalized_ranking(user, listed)
+    assert [entry["itemId"] for entry in again["personalizedRanking"]] == ranked
+
+
+def test_automl_over_personalized_ranking_trains_its_recipes(group):
+    version = create_solution(group, perform_auto_ml=True, recipe_type="PERSONALIZED_RANKING", settings={
+        "personalized-ranking": TINY["hrnn"], "personalized-ranking-two-tower": TINY["two-tower"]}).create_version(
+        verbose=0)
+    assert set(version.leaderboard.index) == {"personalized-ranking", "personalized-ranking-two-tower"}
+    assert version.recipe.recipe_type == "PERSONALIZED_RANKING"
+
+
 def test_related_items_recipes_need_an_item(group):
     version = create_solution(group, recipe="sims").create_version(verbose=0)
     item = group.items["ITEM_ID"].iloc[3]
@@ -123,7 +163,8 @@ def test_related_items_recipes_need_an_item(group):
     assert len(related) == 4 and item not in related
     with pytest.raises(ValueError, match="recommends items related to an item: give `item_id`"):
         version.get_recommendations(user_id="u1")
-    with pytest.raises(ValueError, match="needs a user-personalization recipe"):
+    with pytest.raises(ValueError, match="needs a PERSONALIZED_RANKING or USER_PERSONALIZATION recipe; sims is "
+                                         "RELATED_ITEMS"):
         version.get_personalized_ranking("u1", [item])
 
 
