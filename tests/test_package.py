@@ -20,6 +20,15 @@ def test_public_api():
     assert kerasts.layers.DistributionOutput and kerasts.losses.NegativeLogLikelihood
 
 
+def test_import_kerasts_alone_reaches_the_workflows_as_the_readme_uses_them():
+    code = ("import kerasts, sys; assert 'kerasts.forecast' not in sys.modules; "
+            "print(kerasts.forecast.DatasetGroup.__name__, kerasts.personalize.create_solution.__name__); "
+            "kerasts.no_such_module")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.stdout.split() == ["DatasetGroup", "create_solution"]
+    assert "module 'kerasts' has no attribute 'no_such_module'" in completed.stderr
+
+
 def test_every_serializable_class_is_registered_on_import():
     for name in ("kerasts>DistributionOutput", "kerasts>MeanScaler", "kerasts>NegativeLogLikelihood"):
         assert keras.saving.get_registered_object(name) is not None, name

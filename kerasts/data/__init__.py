@@ -13,6 +13,7 @@ from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import (
     filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
 )
+from kerasts.data.item_metadata import item_metadata_columns, item_metadata_features
 from kerasts.data.retrieval import latest_histories, retrieval_dataset, retrieval_examples
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.data.synthetic import synthetic_forecast_table, synthetic_interactions, synthetic_multitask
@@ -21,7 +22,7 @@ from kerasts.data.windows import ForecastWindows, lags_for_frequency
 __all__ = [
     "CENSUS_NUMERIC", "CategoryEncoder", "ForecastWindows", "IdVocabulary", "MinMaxScaler",
     "SessionParallelBatches", "TimeSeriesPanel", "align_related", "align_target", "filter_events",
-    "filter_interactions", "forecast_export_table", "lags_for_frequency", "latest_histories",
+    "filter_interactions", "forecast_export_table", "item_metadata_columns", "item_metadata_features", "lags_for_frequency", "latest_histories",
     "leave_last_session_out", "load_census_income", "load_electricity_sample", "load_movielens",
     "load_tokyo_daily_cases", "personalize_split", "retrieval_dataset", "retrieval_examples", "sessionize",
     "sliding_windows", "split_multi_value", "synthetic_forecast_table", "synthetic_interactions", "synthetic_multitask",

@@ -14,8 +14,8 @@ version.save("solution/")                              # kerasts.personalize.loa
 from kerasts.personalize.dataset_group import DatasetGroup
 from kerasts.personalize.filters import Filter
 from kerasts.personalize.recipes import RECIPE_TYPES, Recipe, recipe_names, register_recipe
-from kerasts.personalize.solution import (METRIC_NAMES, Solution, SolutionVersion, create_solution,
+from kerasts.personalize.solution import (METRIC_NAMES, Solution, SolutionVersion, create_solution, fit_recipe,
                                           load_solution_version)
 
 __all__ = ["DatasetGroup", "Filter", "METRIC_NAMES", "RECIPE_TYPES", "Recipe", "Solution", "SolutionVersion",
-           "create_solution", "load_solution_version", "recipe_names", "register_recipe"]
+           "create_solution", "fit_recipe", "load_solution_version", "recipe_names", "register_recipe"]

@@ -31,6 +31,7 @@ class Recipe:
     has_network: bool
     cold_start: str  # what an unknown user gets, for the docs and the CLI
     search_space: callable = None  # hp -> settings, for perform_hpo (keras-tuner's HyperParameters)
+    needs_items: bool = False  # reads item metadata: trains only where the dataset group has an Items table
 
     def __call__(self, **settings):
         return self.build(**settings)
@@ -93,6 +94,8 @@ def _two_tower(**settings):
 _SESSION_COLD_START = "reads the user's events as one session; a user with none gets the most popular items"
 _TWO_TOWER_COLD_START = "queries with the user's events (none: the empty history's query)"
 register_recipe("hrnn", Recipe(USER_PERSONALIZATION, _hrnn, True, _SESSION_COLD_START, _session_space))
+register_recipe("hrnn-metadata", Recipe(USER_PERSONALIZATION, lambda **settings: _hrnn(
+    **{"item_features": "all", **settings}), True, _SESSION_COLD_START, _session_space, needs_items=True))
 register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, _gru4rec, True, _SESSION_COLD_START, _session_space))
 register_recipe("two-tower", Recipe(USER_PERSONALIZATION, _two_tower, True, _TWO_TOWER_COLD_START, _two_tower_space))
 # Personalize's aws-personalized-ranking is HRNN's: the same networks, serving only GetPersonalizedRanking.

@@ -12,6 +12,7 @@ import pandas as pd
 from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
+from kerasts.data.item_metadata import item_metadata_columns
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
 from kerasts.export import export_saved_model
@@ -60,10 +61,15 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
     if auto_ml_metric not in METRIC_NAMES:
         raise ValueError(f"`auto_ml_metric` must be one of {METRIC_NAMES}, got {auto_ml_metric!r}.")
     settings = dict(settings or {})
-    if perform_auto_ml:
-        specs = [{"name": name, "config": settings.get(name, {})} for name in recipe_names(recipe_type)]
+    has_metadata = group.items is not None and bool(item_metadata_columns(group.items, ITEM_COLUMN))
+    if perform_auto_ml:  # a recipe reading item metadata takes part where the Items table has some
+        specs = [{"name": name, "config": settings.get(name, {})} for name in recipe_names(recipe_type)
+                 if has_metadata or not RECIPES.get(name).needs_items]
     else:
         RECIPES.parse(recipe)
+        if RECIPES.get(recipe).needs_items and not has_metadata:
+            raise ValueError(f"The {RECIPES.parse(recipe)[0]} recipe reads item metadata: the dataset group needs "
+                             "an Items table with metadata columns (numbers, or text grouping items).")
         specs = [recipe if isinstance(recipe, dict) else {"name": recipe, "config": settings.get(recipe, {})}]
     unknown = sorted(set(settings) - {spec["name"] for spec in specs})
     if unknown:
@@ -119,14 +125,14 @@ class Solution:
             if verbose:
                 print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
                       f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
-            recommender = _fit(spec, split[0], self.group.items, verbose)
+            recommender = fit_recipe(spec, split[0], self.group.items, verbose)
             scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
         leaderboard = pd.DataFrame(scores).T[list(METRIC_NAMES)].sort_values(self.auto_ml_metric, ascending=False,
                                                                                kind="stable")
         best = next(spec for spec in specs if spec["name"] == leaderboard.index[0])
         if verbose:
             print(f"Training {best['name']} on all {len(events):,} events...", flush=True)
-        recommender = _fit(best, events, self.group.items, verbose)
+        recommender = fit_recipe(best, events, self.group.items, verbose)
         self.latest_version = SolutionVersion(
             best, recommender, self.group.interactions, self.group.items, leaderboard,
             {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
@@ -165,13 +171,14 @@ class _RecipeTuner(keras_tuner.Tuner):
 
     def run_trial(self, trial, *args, **kwargs):
         settings = {**self.spec["config"], **RECIPES.get(self.spec).search_space(trial.hyperparameters)}
-        recommender = _fit({"name": self.spec["name"], "config": settings}, self.validation[0], self.items, False)
+        recommender = fit_recipe({"name": self.spec["name"], "config": settings}, self.validation[0], self.items)
         return {self.metric: evaluate_recommender(recommender, self.validation, ks=(5, 10, 25))[self.metric]}
 
 
-def _fit(spec, interactions, items, verbose, warm_start=None):
-    """The recipe's recommender trained on `interactions`; with `warm_start` (the previous version's
-    recommender) a network starts from its weights and trains UPDATE_EPOCHS_SHARE of its epochs."""
+def fit_recipe(spec, interactions, items=None, verbose=0, warm_start=None):
+    """The recipe's recommender (a name or `{"name", "config"}`) trained on `interactions` (and the Items
+    table, for a two-tower with item features), as a solution trains it; with `warm_start` (the previous
+    version's recommender) a network starts from its weights and trains UPDATE_EPOCHS_SHARE of its epochs."""
     recommender = RECIPES.create(spec)
     if hasattr(recommender, "verbose"):
         recommender.verbose = 2 if verbose else 0
@@ -179,7 +186,7 @@ def _fit(spec, interactions, items, verbose, warm_start=None):
     if warm_start is not None and RECIPES.get(spec).has_network:
         recommender.epochs = max(1, round(recommender.epochs * UPDATE_EPOCHS_SHARE))
         options["warm_start"] = warm_start
-    if isinstance(recommender, TwoTowerRecommender) and recommender.item_features:
+    if getattr(recommender, "item_features", None):  # the recipe reads item metadata
         return recommender.fit(interactions, items, **options)
     return recommender.fit(interactions, **options)
 
@@ -245,7 +252,7 @@ class SolutionVersion:
         events = group.events(self.settings["event_type"], self.settings["event_value_threshold"])
         if verbose:
             print(f"Updating {self.recipe_name} on {len(events):,} events...", flush=True)
-        recommender = _fit(self.spec, events, group.items, verbose, warm_start=self.recommender)
+        recommender = fit_recipe(self.spec, events, group.items, verbose, warm_start=self.recommender)
         return SolutionVersion(self.spec, recommender, group.interactions, group.items, self.leaderboard,
                                {**self.settings, "training_mode": "UPDATE"})
 

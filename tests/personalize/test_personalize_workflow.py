@@ -13,6 +13,7 @@ from kerasts.personalize import (METRIC_NAMES, DatasetGroup, Filter, create_solu
                                  load_solution_version, recipe_names)
 
 TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
+        "hrnn-metadata": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "gru4rec": {"epochs": 1, "units": 8, "embedding_dim": 8},
         "two-tower": {"epochs": 1, "embedding_dim": 8}}
 
@@ -49,8 +50,8 @@ def popular(group):
 
 def test_automl_trains_every_user_personalization_recipe_and_serves_the_best(automl):
     board = automl.leaderboard
-    assert set(board.index) == set(recipe_names("USER_PERSONALIZATION")) == {"hrnn", "gru4rec", "two-tower",
-                                                                             "popularity-count"}
+    assert set(board.index) == set(recipe_names("USER_PERSONALIZATION")) == {
+        "hrnn", "hrnn-metadata", "gru4rec", "two-tower", "popularity-count"}
     assert list(board.columns) == list(METRIC_NAMES)
     metric = "normalized_discounted_cumulative_gain_at_10"
     assert board[metric].is_monotonic_decreasing and automl.recipe_name == board.index[0]
@@ -191,7 +192,7 @@ def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl,
     assert calls[:2] == [19, 1]  # the recommendation lines in one call, the ranking line in another
 
 
-@pytest.mark.parametrize("recipe", ["hrnn", "two-tower", "swing"])
+@pytest.mark.parametrize("recipe", ["hrnn", "hrnn-metadata", "two-tower", "swing"])
 def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
     spec = {"name": recipe, "config": TINY.get(recipe, {})}
     version = create_solution(group, recipe=spec, event_type="click").create_version(verbose=0)
@@ -212,6 +213,23 @@ def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
     else:
         with pytest.raises(ValueError, match="no network"):
             version.export(tmp_path / "saved")
+
+
+def test_hrnn_metadata_reads_the_items_tables_grouping_columns(group):
+    version = create_solution(group, recipe={"name": "hrnn-metadata", "config": TINY["hrnn-metadata"]}).create_version(
+        verbose=0)
+    model = version.recommender.model
+    assert set(model.item_features) == {"GENRE", "PRICE"}  # ITEM_ID is the key
+    genres = group.items.set_index("ITEM_ID")["GENRE"]
+    assert model.item_feature_values["GENRE"] == [genres[item] for item in model.items.ids]
+    events, items = _tables()
+    for without_metadata in (DatasetGroup(events), DatasetGroup(events, items=items[["ITEM_ID"]])):
+        automl = [spec["name"] for spec in create_solution(without_metadata, perform_auto_ml=True).specs]
+        assert "hrnn" in automl and "hrnn-metadata" not in automl
+    with pytest.raises(ValueError, match="are read from the Items table: pass `items` to fit"):
+        kerasts.models.SessionRecommender(item_features=["GENRE"], epochs=1).fit(events)
+    with pytest.raises(ValueError, match="hrnn-metadata recipe reads item metadata: the dataset group needs an Items"):
+        create_solution(DatasetGroup(events), recipe="hrnn-metadata")
 
 
 def test_a_cold_user_of_a_session_recipe_gets_popular_items(group):

@@ -5,6 +5,7 @@ import tensorflow as tf
 from kerasts._checks import check_positive_int
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.export import Endpoint, ServingEndpointsMixin
+from kerasts.layers.feature_groups import FeatureGroups
 
 MODES = ("init", "all")
 
@@ -29,6 +30,11 @@ class HRNN(ServingEndpointsMixin, keras.Model):
     The model owns its item vocabulary (`model.items`, a `kerasts.data.IdVocabulary`, saved with
     it): item indices run 1..N in `item_ids` order, 0 is padding and unknown items.
 
+    With `item_features` (HRNN-metadata), an item's vector is its embedding plus its metadata
+    (`FeatureGroups` over `item_feature_values`, projected to `embedding_dim`): the session GRU reads
+    it, and with `tie_embeddings` the catalog is scored by it. The metadata of the whole catalog goes
+    through `FeatureGroups` once per call and is gathered per step (`item_vectors`).
+
     Args:
         item_ids: the catalog's item ids, in index order.
         units: session GRU size.
@@ -45,6 +51,10 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         user_dropout: dropout on the user state where the session uses it (initialisation, and the
             session GRU's input and the output layer where those take it), as the HRNN paper
             regularises the user representation.
+        item_features: `FeatureGroups` specs (name -> spec) of the item metadata, or None.
+        item_feature_values: name -> one value per item of `item_ids` (strings for the categorical
+            features, numbers for the numeric ones); `kerasts.data.item_metadata_features` makes both
+            from an Items table.
 
     Call arguments:
         inputs: dict with `"items"` (batch, steps) int, `"session_start"` and `"user_start"`
@@ -68,7 +78,7 @@ class HRNN(ServingEndpointsMixin, keras.Model):
 
     def __init__(self, item_ids, units=100, user_units=None, mode="init", user_gru=True, user_to_output=False,
                  embedding_dim=64, tie_embeddings=False, num_slots=32, dropout=0.0, hidden_dropout=0.0,
-                 user_dropout=0.0, **kwargs):
+                 user_dropout=0.0, item_features=None, item_feature_values=None, **kwargs):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
@@ -97,9 +107,18 @@ class HRNN(ServingEndpointsMixin, keras.Model):
             self.session_init = keras.layers.Dense(self.units, activation="tanh", name="session_init")
         self.readout = (keras.layers.Dense(self.embedding_dim, name="readout") if self.tie_embeddings
                         else keras.layers.Dense(self.num_items + 1, name="readout"))
+        self.item_features, self.item_feature_values = _checked_metadata(item_features, item_feature_values,
+                                                                         self.items.ids)
+        if self.item_features:
+            self.item_metadata = FeatureGroups(self.item_features, name="item_metadata")
+            self.metadata_projection = keras.layers.Dense(self.embedding_dim, use_bias=False,
+                                                          name="metadata_projection")
 
     def build(self, input_shape=None):
         self.item_embedding.build((None,))
+        if self.item_features:
+            self.item_metadata.build()
+            self.metadata_projection.build((None, self.item_metadata.output_dim))
         session_input = self.embedding_dim + (self.user_units if self.mode == "all" else 0)
         self.session_cell.build((None, session_input))
         if self.user_gru:
@@ -137,16 +156,29 @@ class HRNN(ServingEndpointsMixin, keras.Model):
     def zero_states(self, batch_size):
         return (keras.ops.zeros((batch_size, self.units)), keras.ops.zeros((batch_size, self.user_units)))
 
-    def step(self, items, session_start, user_start, session_state, user_state, training=False):
-        """One event per row: resets by the flags, advances the GRUs, scores the catalog.
+    def item_vectors(self):
+        """Every item's input vector, (num_items + 1, embedding_dim): its embedding, plus its projected
+        metadata with `item_features` (row 0, padding and unknown items, has no metadata)."""
+        vectors = self.item_embedding.embeddings
+        if not self.item_features:
+            return vectors
+        metadata = self.metadata_projection(self.item_metadata(
+            {name: tf.constant(values) for name, values in self.item_feature_values.items()}))
+        return vectors + keras.ops.concatenate([keras.ops.zeros((1, self.embedding_dim)), metadata], axis=0)
+
+    def step(self, items, session_start, user_start, session_state, user_state, training=False, item_vectors=None):
+        """One event per row: resets by the flags, advances the GRUs, scores the catalog. `item_vectors`
+        (from `item_vectors()`) saves computing them again when steps run in a loop.
 
         Returns `(logits (batch, num_items + 1), session_state, user_state)`.
         """
+        item_vectors = self.item_vectors() if item_vectors is None else item_vectors
         readout, session_state, user_state = self.advance(items, session_start, user_start, session_state,
-                                                          user_state, training=training)
-        return self.catalog_scores(readout), session_state, user_state
+                                                          user_state, training=training, item_vectors=item_vectors)
+        return self.catalog_scores(readout, item_vectors), session_state, user_state
 
-    def advance(self, items, session_start, user_start, session_state, user_state, training=False):
+    def advance(self, items, session_start, user_start, session_state, user_state, training=False,
+                item_vectors=None):
         """`step` without the catalog scores: `(readout, session_state, user_state)`, the readout being
         what the output layer reads (`catalog_scores(readout)` scores it). Item indices outside
         1..num_items are read as unknown (0)."""
@@ -167,7 +199,8 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         else:
             user_seen, initial = user_state, keras.ops.zeros_like(session_state)
         session_state = session_start * initial + (1.0 - session_start) * session_state
-        features = self.input_dropout(self.item_embedding(items), training=training)
+        item_vectors = self.item_vectors() if item_vectors is None else item_vectors
+        features = self.input_dropout(keras.ops.take(item_vectors, items, axis=0), training=training)
         if self.mode == "all":
             features = keras.ops.concatenate([features, user_seen], axis=-1)
         output, states = self.session_cell(features, [session_state], training=training)
@@ -176,12 +209,13 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         readout = keras.ops.concatenate([output, user_seen], axis=-1) if self.user_to_output else output
         return readout, session_state, user_state
 
-    def catalog_scores(self, readout):
+    def catalog_scores(self, readout, item_vectors=None):
         """Logits over the catalog (index 0 included) from the output layer's input."""
         projected = self.readout(readout)
         if not self.tie_embeddings:
             return projected
-        return keras.ops.matmul(projected, keras.ops.transpose(self.item_embedding.embeddings)) + self.output_bias
+        item_vectors = self.item_vectors() if item_vectors is None else item_vectors
+        return keras.ops.matmul(projected, keras.ops.transpose(item_vectors)) + self.output_bias
 
     def run(self, inputs, session_state, user_state, training=False):
         """All steps of `inputs` from the given states: `(logits, session_state, user_state)`.
@@ -189,10 +223,11 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         A `tf.scan` over the steps, so the number of steps may vary between calls and exports.
         """
         by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
+        item_vectors = self.item_vectors()
 
         def advance(carry, step_inputs):
             _, session, user = carry
-            return self.step(*step_inputs, session, user, training=training)
+            return self.step(*step_inputs, session, user, training=training, item_vectors=item_vectors)
 
         batch = tf.shape(by_step[0])[1]
         first = (tf.zeros((batch, self.num_items + 1)), session_state, user_state)
@@ -203,10 +238,11 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         """`run` scoring only the last step: `(readout, session_state, user_state)` after all steps
         (the logits of every step would be steps x catalog floats per row)."""
         by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
+        item_vectors = self.item_vectors()
 
         def advance(carry, step_inputs):
             _, session, user = carry
-            return self.advance(*step_inputs, session, user)
+            return self.advance(*step_inputs, session, user, item_vectors=item_vectors)
 
         batch = tf.shape(by_step[0])[1]
         width = self.units + (self.user_units if self.user_to_output else 0)
@@ -281,4 +317,34 @@ class HRNN(ServingEndpointsMixin, keras.Model):
                 "user_units": self.user_units, "mode": self.mode, "user_gru": self.user_gru,
                 "user_to_output": self.user_to_output, "embedding_dim": self.embedding_dim,
                 "tie_embeddings": self.tie_embeddings, "num_slots": self.num_slots, "dropout": self.dropout,
-                "hidden_dropout": self.hidden_dropout, "user_dropout": self.user_dropout}
+                "hidden_dropout": self.hidden_dropout, "user_dropout": self.user_dropout,
+                "item_features": self.item_features, "item_feature_values": self.item_feature_values}
+
+
+def _checked_metadata(item_features, item_feature_values, item_ids):
+    """`(item_features, item_feature_values)` checked against each other and the catalog, the values as
+    plain strings and floats (what `get_config` saves)."""
+    if not item_features:
+        if item_feature_values:
+            raise ValueError("`item_feature_values` were given without `item_features` to read them.")
+        return None, None
+    if not isinstance(item_feature_values, dict):
+        raise ValueError("`item_features` needs `item_feature_values`: a dict of feature name -> one value per "
+                         "catalog item (kerasts.data.item_metadata_features makes both).")
+    features, values = {}, {}
+    for name, spec in item_features.items():
+        if name not in item_feature_values:
+            raise ValueError(f"`item_feature_values` lacks item feature {name!r}.")
+        column = list(item_feature_values[name])
+        if len(column) != len(item_ids):
+            raise ValueError(f"Item feature {name!r} has {len(column)} values for {len(item_ids)} catalog items.")
+        if isinstance(spec, dict) and spec.get("type") == "numeric":
+            numbers = np.asarray(column, dtype="float64")
+            if not np.isfinite(numbers).all():
+                raise ValueError(f"Item feature {name!r} holds a value that is not a finite number (item "
+                                 f"{item_ids[int(np.flatnonzero(~np.isfinite(numbers))[0])]!r}).")
+            values[name] = [float(number) for number in numbers]
+        else:
+            values[name] = [str(value) for value in column]
+        features[name] = dict(spec)
+    return features, values

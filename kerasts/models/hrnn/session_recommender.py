@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
+from kerasts.data.item_metadata import item_metadata_features
 from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import SESSION_COLUMN, sessionize
 from kerasts.data.vocabulary import IdVocabulary
@@ -27,13 +28,15 @@ class SessionRecommender(Recommender):
     """HRNN trained on Personalize tables and used live, like Amazon Personalize's HRNN recipe with
     its event tracker.
 
-    The recipe (`fit(interactions)`): sessions from `SESSION_ID` when the table has it, otherwise
+    The recipe (`fit(interactions, items=None)`): sessions from `SESSION_ID` when the table has it, otherwise
     a new session after `session_gap_seconds` of inactivity (`sessionize`); an `HRNN` over the
     interactions' items with the `network` settings; GRU4Rec's session-parallel batches of
     `num_slots` x `steps`; Adam at `learning_rate` on `loss` (full-catalog cross-entropy, in-batch
     plus 256 negatives drawn by popularity with log-Q, BPR-max or TOP1-max) for `epochs`, after
     `keras.utils.set_random_seed(seed)`. The settings that led on MovieLens sessions are in
-    benchmarks/RESULTS.md.
+    benchmarks/RESULTS.md. With `item_features` (HRNN-metadata) the network also reads those columns
+    of the `items` table (`kerasts.data.item_metadata_features`: numbers standardised, text as `a|b`
+    values; an item missing from the table, or a missing value, falls back to no value or the mean).
 
     Live use: `put_events(user_id, items, session_id)` advances the user's state item by item (a
     new user starts from a zero user state; a new `session_id` first folds the previous session
@@ -46,6 +49,8 @@ class SessionRecommender(Recommender):
     Args:
         model: a trained `HRNN` to use as it is (then `fit` is not needed; `fit` trains a new one).
         session_gap_seconds: inactivity that starts a new session, for tables without `SESSION_ID`.
+        item_features: columns of the Items table the network reads as item metadata, or `"all"`
+            (`kerasts.data.item_metadata_columns`: numbers, and text that groups items).
         epochs, learning_rate, loss, num_slots, steps, seed: the training.
         verbose: Keras's progress display.
         **network: `HRNN` settings (`units`, `mode`, `user_gru`, `embedding_dim`, `dropout`,
@@ -58,7 +63,7 @@ class SessionRecommender(Recommender):
 
     def __init__(self, model=None, session_gap_seconds=30 * 60, epochs=5, learning_rate=1e-3, loss="cross_entropy",
                  num_slots=32, steps=10, seed=0, verbose=0, user_column="USER_ID", item_column="ITEM_ID",
-                 timestamp_column="TIMESTAMP", **network):
+                 timestamp_column="TIMESTAMP", item_features=(), **network):
         super().__init__(user_column, item_column)
         self.timestamp_column = timestamp_column
         if loss not in LOSSES:
@@ -70,6 +75,9 @@ class SessionRecommender(Recommender):
         self.learning_rate, self.loss, self.seed, self.verbose = learning_rate, loss, seed, verbose
         self.num_slots = check_positive_int("num_slots", num_slots)
         self.steps = check_positive_int("steps", steps)
+        self.item_features = item_features if isinstance(item_features, str) else tuple(item_features)
+        if isinstance(item_features, str) and item_features != "all":
+            raise ValueError(f"`item_features` must be a list of Items columns or 'all', got {item_features!r}.")
         self.network = network
         self.model = model
         self.items = None if model is None else model.items
@@ -79,10 +87,17 @@ class SessionRecommender(Recommender):
 
     # The recipe.
 
-    def build_model(self, item_ids, sessions=None):
+    def build_model(self, item_ids, sessions=None, items=None):
         """A compiled `HRNN` over `item_ids` with the recipe's settings (`sessions`, the training
-        data, give the sampled loss its item popularity)."""
-        model = HRNN(item_ids, num_slots=self.num_slots, **self.network)
+        data, give the sampled loss its item popularity; `items`, the Items table, the metadata)."""
+        metadata = {}
+        if self.item_features:
+            if items is None:
+                raise ValueError(f"`item_features` {self.item_features!r} are read from the Items table: pass "
+                                 "`items` to fit.")
+            metadata = dict(zip(("item_features", "item_feature_values"), item_metadata_features(
+                items, self.item_features, item_ids, self.item_column)))
+        model = HRNN(item_ids, num_slots=self.num_slots, **self.network, **metadata)
         model.compile(keras.optimizers.Adam(self.learning_rate), loss=self._loss(model.items, sessions))
         return model
 
@@ -119,14 +134,15 @@ class SessionRecommender(Recommender):
         fit_kwargs.setdefault("verbose", self.verbose)
         return model.fit(batches.dataset(), shuffle=False, callbacks=list(callbacks or []), **fit_kwargs)
 
-    def fit(self, interactions, callbacks=None, warm_start=None):
-        """The recipe (see the class docstring). `warm_start`: a fitted `SessionRecommender` with the same
-        network settings whose weights the new model starts from, rows matched by item id (items new
-        to the catalog start fresh), e.g. to update on new events with fewer epochs."""
+    def fit(self, interactions, items=None, callbacks=None, warm_start=None):
+        """The recipe (see the class docstring). `items`: the Items table, for `item_features`.
+        `warm_start`: a fitted `SessionRecommender` with the same network settings whose weights the new
+        model starts from, rows matched by item id (items new to the catalog start fresh; item features
+        must keep their values), e.g. to update on new events with fewer epochs."""
         sessions = self.sessions(interactions)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        model = self.build_model(IdVocabulary.fit(sessions[self.item_column]).ids, sessions)
+        model = self.build_model(IdVocabulary.fit(sessions[self.item_column]).ids, sessions, items)
         if warm_start is not None:
             warm_start.check_fitted()
             transfer_weights(model, model.items.ids, warm_start.model, warm_start.model.items.ids, model.item_axes())

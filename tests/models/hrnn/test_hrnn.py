@@ -24,16 +24,69 @@ def _batch(rows=8, steps=5, items=12, seed=0):
     return inputs, rng.integers(1, items + 1, (rows, steps)).astype("int32")
 
 
+def _step_inputs():
+    ones = np.ones(3, "float32")
+    return (np.array(["i3", "i7", "unknown"], dtype=object), ones, ones, np.zeros((3, 8), "float32"),
+            np.zeros((3, 8), "float32"))
+
+
 class HRNNHarnessTest(TestCase):
     def test_harness(self):
         inputs, targets = _batch()
-        ones = np.ones(3, "float32")
-        step_inputs = (np.array(["i3", "i7", "unknown"], dtype=object), ones, ones, np.zeros((3, 8), "float32"),
-                       np.zeros((3, 8), "float32"))
         self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8,
                                    "mode": "all", "user_to_output": True, "tie_embeddings": True},
                             inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
-                            export_options={"k": 4}, endpoint_inputs={"step": step_inputs})
+                            export_options={"k": 4}, endpoint_inputs={"step": _step_inputs()})
+
+
+METADATA = {"GENRES": {"type": "multi_categorical", "vocabulary": ["comedy", "drama", "horror"], "embedding_dim": 4},
+            "PRICE": {"type": "numeric", "mean": 6.0, "std": 3.0}}
+
+
+def _metadata(size):
+    return {"GENRES": ["comedy|drama" if index % 2 else "horror" for index in range(size)],
+            "PRICE": [float(index) for index in range(size)]}
+
+
+class HRNNMetadataHarnessTest(TestCase):
+    def test_harness(self):
+        inputs, targets = _batch()
+        self.run_model_test(HRNN, {"item_ids": _catalog(12), "units": 8, "embedding_dim": 6, "num_slots": 8,
+                                   "tie_embeddings": True, "item_features": METADATA,
+                                   "item_feature_values": _metadata(12)},
+                            inputs, expected_output_shape=(8, 5, 13), target=targets, loss=LOSS,
+                            export_options={"k": 4}, endpoint_inputs={"step": _step_inputs()})
+
+
+def test_item_metadata_adds_to_the_item_vectors_read_and_scored():
+    model = HRNN(_catalog(12), units=8, embedding_dim=6, num_slots=8, tie_embeddings=True, item_features=METADATA,
+                 item_feature_values=_metadata(12))
+    inputs, _ = _batch()
+    model(inputs)
+    vectors = np.asarray(model.item_vectors())
+    embeddings = model.item_embedding.embeddings.numpy()
+    np.testing.assert_allclose(vectors[0], embeddings[0])  # padding and unknown items have no metadata
+    metadata = vectors[1:] - embeddings[1:]
+    assert np.abs(metadata).max() > 0
+    assert np.abs(metadata[0] - metadata[1]).max() > 0  # other genres, another price
+    changed = HRNN.from_config({**model.get_config(), "item_feature_values": {
+        **_metadata(12), "GENRES": ["horror"] * 12}})
+    changed(inputs)
+    changed.set_weights(model.get_weights())
+    assert np.abs(np.asarray(changed(inputs)) - np.asarray(model(inputs))).max() > 1e-6  # metadata moves scores
+
+
+@pytest.mark.parametrize("features, values, message", [
+    (METADATA, None, "needs `item_feature_values`"),
+    (METADATA, {"GENRES": _metadata(12)["GENRES"]}, "lacks item feature 'PRICE'"),
+    (METADATA, {**_metadata(12), "PRICE": [1.0] * 11}, "'PRICE' has 11 values for 12 catalog items"),
+    (METADATA, {**_metadata(12), "PRICE": [float("nan")] + [1.0] * 11}, "'PRICE' holds a value that is not a "
+                                                                        "finite number \\(item 'i1'\\)"),
+    (None, _metadata(12), "without `item_features`"),
+])
+def test_item_metadata_is_checked(features, values, message):
+    with pytest.raises(ValueError, match=message):
+        HRNN(_catalog(12), item_features=features, item_feature_values=values)
 
 
 def _numpy_gru(cell, x, h):

@@ -1,0 +1,69 @@
+"""Item metadata for networks that read it: an Items table's columns as `FeatureGroups` specs and one value
+per catalog item."""
+
+import pandas as pd
+
+from kerasts.data.interactions import MULTI_VALUE_SEPARATOR, split_multi_value
+
+# A text column with more distinct values than this share of its rows names items (an id, a title) rather
+# than grouping them, so "all" columns leaves it out.
+MAX_DISTINCT_SHARE = 0.5
+
+
+def item_metadata_columns(items, item_column="ITEM_ID"):
+    """The Items table's columns a network reads when asked for "all": numbers, and text (or flags) whose
+    values (split at `|`) group items (at most `MAX_DISTINCT_SHARE` of the rows distinct)."""
+    columns = []
+    for name in items.columns:
+        if name == item_column:
+            continue
+        values = items[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            columns.append(name)
+        elif len({part for parts in split_multi_value(values) for part in parts}) <= MAX_DISTINCT_SHARE * len(items):
+            columns.append(name)
+    return columns
+
+
+def item_metadata_features(items, columns, item_ids, item_column="ITEM_ID", embedding_dim=16):
+    """`(specs, values)` for the `columns` of the `items` table over the catalog `item_ids`.
+
+    Numeric columns become `numeric` features standardised by their catalog mean and deviation, a
+    missing number read as the mean; the others `multi_categorical` (`a|b`; one value is a list of one,
+    empty parts are skipped), a missing value read as no value. Catalog items absent from the table get
+    the same fall-backs, so every item has metadata.
+
+    Returns:
+        `specs` (name -> `FeatureGroups` spec) and `values` (name -> one value per item of `item_ids`).
+    """
+    if not isinstance(items, pd.DataFrame) or item_column not in items.columns:
+        raise ValueError(f"Item metadata needs an Items table (a DataFrame with {item_column!r}).")
+    columns = item_metadata_columns(items, item_column) if columns == "all" else list(columns)
+    missing = [name for name in columns if name not in items.columns]
+    if missing:
+        raise ValueError(f"The Items table has no column(s) {missing} to read as item metadata; its columns are "
+                         f"{list(items.columns)}.")
+    if not columns:
+        raise ValueError("No Items column to read as item metadata (numbers, or text grouping items).")
+    rows = (items.assign(**{item_column: items[item_column].astype(str)})
+            .drop_duplicates(item_column, keep="last").set_index(item_column))
+    catalog = rows.reindex([str(item) for item in item_ids])
+    specs, values = {}, {}
+    for name in columns:
+        column = catalog[name]
+        if pd.api.types.is_numeric_dtype(rows[name]) and not pd.api.types.is_bool_dtype(rows[name]):
+            numbers = pd.to_numeric(column).astype("float64")
+            mean = float(numbers.mean()) if numbers.notna().any() else 0.0
+            deviation = float(numbers.std()) if numbers.notna().sum() > 1 else 0.0
+            specs[name] = {"type": "numeric", "mean": mean, "std": deviation if deviation > 0 else 1.0}
+            values[name] = numbers.fillna(mean).tolist()
+        else:
+            parts = split_multi_value(column)
+            vocabulary = sorted({part for row in parts for part in row})
+            if not vocabulary:
+                raise ValueError(f"Item feature {name!r} has no value for any catalog item.")
+            specs[name] = {"type": "multi_categorical", "embedding_dim": embedding_dim, "vocabulary": vocabulary,
+                           "separator": MULTI_VALUE_SEPARATOR}
+            values[name] = [MULTI_VALUE_SEPARATOR.join(row) for row in parts]
+    return specs, values
+
