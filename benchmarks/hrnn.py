@@ -1,29 +1,37 @@
 """HRNN (init and all), session-only GRU4Rec and co-occurrence baselines on MovieLens-latest-small
-sessions, with the HRNN paper's protocol.
+sessions, with the HRNN paper's protocol or GRU4Rec's.
 
-    .venv/bin/python benchmarks/hrnn.py [--data PATH] [--epochs 5] [--gap-hours 24] [--learning-rate 1e-3]
-        [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100] [--embedding-dim 64] [--user-units N]
-        [--dropout 0] [--hidden-dropout 0] [--user-dropout 0] [--user-to-output] [--tie-embeddings] [--seeds 0]
+    .venv/bin/python benchmarks/hrnn.py [--data PATH] [--split last-session|time] [--epochs 20] [--gap-hours 1]
+        [--learning-rate 3e-3] [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100]
+        [--embedding-dim 64] [--user-units 32] [--dropout 0.25] [--hidden-dropout 0.5] [--user-dropout 0.75]
+        [--user-to-output] [--no-tie-embeddings] [--ties conservative|optimistic|served] [--seeds 0]
         [--validation] [--exclude-seen] [--diagnose] [--only NAME ...]
 
-Ratings sessionized per user by an inactivity gap (`--gap-hours`, one day by default); items with
-fewer than 5 events and sessions shorter than 2 dropped, users with fewer than 2 sessions dropped
-(repeated until stable); each user's last session is the test session, the earlier ones train and
-are replayed to warm the user state; test events on items unseen in training are dropped. Every
-next event of a test session is a target; recall and MRR at 5 and 20 over the full catalog.
+The defaults are the setting chosen on validation sessions (RESULTS.md, "Dropout on the session GRU's
+output"): what a user should copy.
+Ratings sessionized per user by an inactivity gap (`--gap-hours`, one hour by default); items with
+fewer than 5 events and sessions shorter than 2 dropped (repeated until stable). `--split last-session`
+(HRNN's protocol, the default): users with fewer than 2 sessions dropped too, each user's last session
+is the test session, the earlier ones train and are replayed to warm the user state. `--split time`
+(GRU4Rec's, ../shared/BENCHMARK-TARGETS.md): the sessions that start after the 90th percentile of
+session start times are the test sessions, the earlier ones train; a user's earlier test sessions warm
+their user state for the later ones. Test events on items unseen in training are dropped, then test
+sessions left shorter than 2. Every next event of a test session is a target; recall and MRR at 5 and
+20 over the full catalog, every tie counting against the target (`--ties conservative`, as GRU4Rec's
+published figures).
 Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), `--embedding-dim`
 (64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
 (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
 in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per
 second over the epochs after the first. With several `--seeds` the recurrent models' metrics are means
 over seeds (± standard error).
-`--validation` tunes without touching the test sessions: they are dropped and each user's
-second-to-last session becomes the session evaluated. `--exclude-seen` ranks, for every method, only
-items the user has not interacted with yet (MovieLens users rate a film once, so those are never the
-target). `--only` runs just the named methods.
-`--diagnose` adds R@20 by how many events of the session were read, HRNN with a zero user state at the
-evaluated session (the history not replayed into it), and every method on each user's last training
-session (which it was fit on).
+`--validation` tunes without touching the test sessions: they are dropped and the split is made again
+within training. `--exclude-seen` ranks, for every method, only items the user has not interacted with
+yet (MovieLens users rate a film once, so those are never the target). `--only` runs just the named
+methods.
+`--diagnose` adds R@20 by how many events of the session were read, HRNN with its user state warmed by
+the training history only and from zero, and every method on the last training session of each user
+(which it was fit on).
 """
 
 import argparse
@@ -36,7 +44,8 @@ import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 import keras  # noqa: E402
 
 from kerasts.baselines import SIMS, Popularity  # noqa: E402
-from kerasts.data import filter_interactions, leave_last_session_out, load_movielens, sessionize  # noqa: E402
+from kerasts.data import (filter_interactions, leave_last_session_out, load_movielens, sessionize,  # noqa: E402
+                          split_sessions_by_start)
 from kerasts.evaluation import evaluate_next_items  # noqa: E402
 from kerasts.models import SessionRecommender  # noqa: E402
 
@@ -55,13 +64,17 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds = getattr(self, "seconds", []) + [time.perf_counter() - self.start]
 
 
-def protocol(path, gap_hours, validation=False):
+SPLITS = {"last-session": lambda sessions: leave_last_session_out(sessions, known_items_only=True),
+          "time": lambda sessions: split_sessions_by_start(sessions, test_share=0.1, known_items_only=True)}
+
+
+def protocol(path, gap_hours, split="last-session", validation=False):
     interactions, _ = load_movielens(path)
     sessions = filter_interactions(sessionize(interactions, gap_seconds=gap_hours * 3600), min_item_support=5,
-                                   min_session_length=2, min_sessions_per_user=2)
-    train, test = leave_last_session_out(sessions, known_items_only=True)
+                                   min_session_length=2, min_sessions_per_user=2 if split == "last-session" else 1)
+    train, test = SPLITS[split](sessions)
     if validation:
-        train, test = leave_last_session_out(train, known_items_only=True)
+        train, test = SPLITS[split](train)
     return train, test
 
 
@@ -78,18 +91,22 @@ def train_hrnn(train, args, seed, **settings):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--gap-hours", type=float, default=24)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--split", default="last-session", choices=list(SPLITS))
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--gap-hours", type=float, default=1)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--embedding-dim", type=int, default=64)
-    parser.add_argument("--dropout", type=float, default=0.0, help="dropout on the session GRU's input")
-    parser.add_argument("--hidden-dropout", type=float, default=0.0, help="dropout on the session GRU's output")
-    parser.add_argument("--user-units", type=int, help="HRNN's user GRU size (default: --units)")
-    parser.add_argument("--user-dropout", type=float, default=0.0, help="HRNN's dropout on the user state")
+    parser.add_argument("--dropout", type=float, default=0.25, help="dropout on the session GRU's input")
+    parser.add_argument("--hidden-dropout", type=float, default=0.5, help="dropout on the session GRU's output")
+    parser.add_argument("--user-units", type=int, default=32, help="HRNN's user GRU size")
+    parser.add_argument("--user-dropout", type=float, default=0.75, help="HRNN's dropout on the user state")
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
-    parser.add_argument("--tie-embeddings", action="store_true", help="score with the input item embeddings")
+    parser.add_argument("--tie-embeddings", action=argparse.BooleanOptionalAction, default=True,
+                        help="score with the input item embeddings")
+    parser.add_argument("--ties", default="conservative", choices=["conservative", "optimistic", "served"],
+                        help="where a target ranks among items scored the same")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--validation", action="store_true")
     parser.add_argument("--exclude-seen", action="store_true", help="rank only items the user has not had yet")
@@ -99,11 +116,11 @@ def main():
     parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
-    train, test = protocol(args.data, args.gap_hours, args.validation)
+    train, test = protocol(args.data, args.gap_hours, args.split, args.validation)
     evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
           f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {train['ITEM_ID'].nunique():,} items; "
-          f"{args.epochs} epochs\n")
+          f"{args.epochs} epochs; {args.split} split, ties {args.ties}\n")
     print("| method | train events/s | R@5 | MRR@5 | R@20 | MRR@20 |")
     print("|---|---|---|---|---|---|")
 
@@ -135,17 +152,22 @@ def main():
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
                 recommender, speed = train_hrnn(train, args, seed, **settings)
-                evaluations.append(lambda history, sessions, warm=True, recommender=recommender: evaluate_next_items(
-                    recommender, sessions, history, ks=KS, position_buckets=POSITIONS,
-                    exclude_seen=args.exclude_seen, warm_user_state=warm))
+                evaluations.append(lambda history, sessions, state="everything_before", recommender=recommender:
+                                   evaluate_next_items(recommender, sessions, history, ks=KS,
+                                                       position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
+                                                       ties=args.ties, user_state=state))
                 runs.append(evaluations[-1](train, test))
                 speeds.append(speed)
             row(name, runs, f"{statistics.median(speeds):,.0f}")
             diagnose(name, evaluations, runs)
             if args.diagnose and name != "GRU4Rec":
-                unwarmed = [lambda history, sessions, evaluate=evaluate: evaluate(history, sessions, warm=False)
-                            for evaluate in evaluations]
-                diagnose(f"{name}, user state not warmed", unwarmed, [evaluate(train, test) for evaluate in unwarmed])
+                states = (("train_history", "user state warmed by the training history only"),
+                          ("zero", "user state not warmed")) if args.split == "time" else (
+                          ("zero", "user state not warmed"),)  # one test session per user: nothing else before it
+                for state, label in states:
+                    other = [lambda history, sessions, evaluate=evaluate, state=state: evaluate(history, sessions, state)
+                             for evaluate in evaluations]
+                    diagnose(f"{name}, {label}", other, [evaluate(train, test) for evaluate in other])
     # Item-kNN is GRU4Rec's baseline: session co-occurrence, neighbours of the session's last item only.
     baselines = {"popularity": ("popularity", lambda: Popularity().fit(train), False),
                  "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train), False),
@@ -157,7 +179,8 @@ def main():
 
             def evaluate(history, sessions):  # baselines read only the session so far
                 return evaluate_next_items(recommender, sessions, history, ks=KS, last_item_only=last_item_only,
-                                           position_buckets=POSITIONS, exclude_seen=args.exclude_seen)
+                                           position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
+                                           ties=args.ties)
 
             scores = [evaluate(train, test)]
             row(name, scores)

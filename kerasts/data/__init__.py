@@ -11,7 +11,8 @@ from kerasts.data.forecast_tables import (
 from kerasts.data.series_windows import MinMaxScaler, sliding_windows
 from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import (
-    filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
+    filter_interactions, leave_last_session_out, personalize_split, sessionize, split_sessions_by_start,
+    time_cutoff_split,
 )
 from kerasts.data.item_metadata import item_metadata_columns, item_metadata_features
 from kerasts.data.retrieval import latest_histories, retrieval_dataset, retrieval_examples
@@ -25,6 +26,6 @@ __all__ = [
     "filter_interactions", "forecast_export_table", "item_metadata_columns", "item_metadata_features", "lags_for_frequency", "latest_histories",
     "leave_last_session_out", "load_census_income", "load_electricity_sample", "load_movielens",
     "load_tokyo_daily_cases", "personalize_split", "retrieval_dataset", "retrieval_examples", "sessionize",
-    "sliding_windows", "split_multi_value", "synthetic_forecast_table", "synthetic_interactions", "synthetic_multitask",
+    "sliding_windows", "split_multi_value", "split_sessions_by_start", "synthetic_forecast_table", "synthetic_interactions", "synthetic_multitask",
     "time_cutoff_split", "validate_interactions", "weight_events",
 ]

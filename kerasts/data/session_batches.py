@@ -14,7 +14,8 @@ class SessionParallelBatches:
     """Cuts sessionized interactions into the session-parallel batches of GRU4Rec/HRNN.
 
     Each of `num_slots` slots runs one user's sessions in time order, then the next user's, and so
-    on (users go to the least-loaded slot, so slots end at about the same time). A step feeds one
+    on (users go to slots longest first, each to the least-loaded one, so slots end at about the same
+    time). A step feeds one
     event per slot and asks for the next event of the same session; the last event of a session is
     only a target, so sessions of one event give no step and are left out. Flags mark, per slot,
     the step where a new session (`session_start`) or a new user (`user_start`) begins: a model
@@ -60,12 +61,16 @@ class SessionParallelBatches:
         step_users = users[step_rows]
         boundaries = np.flatnonzero(np.append(True, step_users[1:] != step_users[:-1]))
         per_user = np.split(step_rows, boundaries[1:])
+        # Longest users first, each to the least-loaded slot, so slots end together (taken in table order,
+        # a long user drawn late left 40% of MovieLens's slot-steps padding); a slot then runs its users in
+        # table order.
         loads = np.zeros(self.num_slots, dtype="int64")
         assigned = [[] for _ in range(self.num_slots)]
-        for rows in per_user:
+        for user in np.argsort([-rows.size for rows in per_user], kind="stable"):
             slot = int(np.argmin(loads))
-            assigned[slot].append(rows)
-            loads[slot] += rows.size
+            assigned[slot].append(user)
+            loads[slot] += per_user[user].size
+        assigned = [[per_user[user] for user in sorted(users)] for users in assigned]
         total = int(-(-loads.max() // self.steps) * self.steps)
         shape = (self.num_slots, total)
         self.items, self.targets = np.zeros(shape, "int64"), np.zeros(shape, "int64")
@@ -91,10 +96,17 @@ class SessionParallelBatches:
         return self.items.shape[1] // self.steps
 
     def dataset(self):
-        """`(inputs, targets, valid)` batches in order (slots continue across batches: never shuffle)."""
+        """`(inputs, targets, weights)` batches in order (slots continue across batches: never shuffle).
+
+        `weights` are 0 at padded steps and, at real ones, all steps over real steps in the whole pass,
+        so every real step weighs the same and a loss averaged over each batch (Keras's default
+        reduction) averages, over the epoch, to its mean over real steps: padding neither dilutes the
+        reported loss nor shrinks the gradient (were each batch scaled by its own real steps instead,
+        the last batches, where a few long users' slots still run, would count as much as full ones)."""
         def cut(array):
             return array.reshape(self.num_slots, len(self), self.steps).transpose(1, 0, 2)
 
+        weights = self.valid * (self.valid.size / self.num_steps)
         inputs = {"items": cut(self.items), "session_start": cut(self.session_start),
                   "user_start": cut(self.user_start)}
-        return tf.data.Dataset.from_tensor_slices((inputs, cut(self.targets), cut(self.valid)))
+        return tf.data.Dataset.from_tensor_slices((inputs, cut(self.targets), cut(weights)))

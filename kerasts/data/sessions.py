@@ -103,8 +103,26 @@ def leave_last_session_out(sessions, user_column="USER_ID", timestamp_column="TI
     last_session = sessions.groupby(user_column)[SESSION_COLUMN].transform("last")
     session_count = sessions.groupby(user_column)[SESSION_COLUMN].transform("nunique")
     is_test = sessions[SESSION_COLUMN].eq(last_session) & session_count.gt(1)
+    return _split(sessions, is_test, known_items_only, item_column)
+
+
+def split_sessions_by_start(sessions, test_share=0.1, known_items_only=False, timestamp_column="TIMESTAMP",
+                            item_column="ITEM_ID"):
+    """GRU4Rec's split in time: sessions that start after the `1 - test_share` quantile of session start
+    times are the test sessions, the earlier ones train (a user may have sessions in both).
+    `known_items_only` as in `leave_last_session_out`. Returns `(train, test)`."""
+    if SESSION_COLUMN not in sessions.columns:
+        raise ValueError("split_sessions_by_start needs a SESSION_ID column: call sessionize() first.")
+    if not 0 < test_share < 1:
+        raise ValueError(f"`test_share` must be between 0 and 1, got {test_share!r}.")
+    starts = sessions.groupby(SESSION_COLUMN, sort=False)[timestamp_column].transform("min")
+    cutoff = sessions.groupby(SESSION_COLUMN)[timestamp_column].min().quantile(1 - test_share)
+    return _split(sessions, starts > cutoff, known_items_only, item_column)
+
+
+def _split(sessions, is_test, known_items_only, item_column):
     train, test = sessions[~is_test], sessions[is_test]
-    if known_items_only:
+    if known_items_only:  # as GRU4Rec prepares its test set: nothing to learn about items training lacks
         test = test[test[item_column].isin(set(train[item_column]))]
         test = test[test.groupby(SESSION_COLUMN)[item_column].transform("size") >= 2]
     return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasts.data.sessions import SESSION_COLUMN
+from kerasts.evaluation.ties import check_ties, tie_keys
 from kerasts.metrics.ranking import single_target_metrics
 from kerasts.protocols.recommender import sessions_required
 
@@ -29,16 +30,16 @@ def _by_position(ranks, events_read, buckets, ks):
 
 
 def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_seen=False, position_buckets=None,
-                        user_column="USER_ID", item_column="ITEM_ID", **scoring_options):
+                        ties="conservative", user_column="USER_ID", item_column="ITEM_ID", **scoring_options):
     """Next-item metrics of a `kerasts.protocols.Recommender` over the full catalog, as the HRNN paper
     measures them: every event of a test session but the last is read, and the next one is the target.
 
     The recommender scores each target through `next_item_scores(test, history, **scoring_options)`:
     baselines from the session so far (`last_item_only=True`: from its last item), `SessionRecommender`
-    with each user's earlier sessions (`history`) replayed into its user state first
-    (`warm_user_state=False` starts each test session from a zero user state instead). A target ranks
-    after every item scored higher, and after equal ones that `tie_breaking_rank` puts first; targets
-    the recommender's vocabulary does not know cannot be ranked and are counted in `skipped_targets`.
+    with a user state warmed as its `user_state` option says (see `SessionRecommender.next_item_scores`).
+    A target ranks after every item scored higher and, among items scored the same, as `ties` says
+    (`kerasts.evaluation.ties`: by default every tie counts against it); targets the recommender's
+    vocabulary does not know cannot be ranked and are counted in `skipped_targets`.
 
     Args:
         recommender: a fitted recommender.
@@ -50,6 +51,7 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
             already interacted with then counts as a miss.
         position_buckets: e.g. `(1, 2, 4, 8)` also scores targets by how many events of the session
             had been read when they were predicted: 1, 2-3, 4-7 and 8 or more.
+        ties: `"conservative"`, `"optimistic"` or `"served"` (`kerasts.evaluation.ties`).
 
     Returns:
         `kerasts.metrics.single_target_metrics` (Personalize's names: `recall_at_{k}`,
@@ -58,15 +60,16 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
     """
     test = sessions_required(test).reset_index(drop=True)
     buckets = _checked_buckets(position_buckets)
+    check_ties(ties)
     recommender.check_fitted()
     items = recommender.items
     targets = np.append(items.encode(test[item_column].iloc[1:]), 0) - 1  # the next row's item, -1 unknown
     read = test.groupby(SESSION_COLUMN, sort=False).cumcount().to_numpy() + 1
-    users = test[user_column].to_numpy()
+    users = test[user_column].to_numpy() if exclude_seen else None
     earlier = ({} if history is None or not exclude_seen
                else history.groupby(user_column)[item_column].agg(list).to_dict())
     codes = items.encode(test[item_column]) - 1
-    tie_rank = recommender.tie_breaking_rank()
+    model_order = recommender.tie_breaking_rank()
     ranks, events_read, skipped = [], [], 0
     for rows, scores in recommender.next_item_scores(test, history=history, **scoring_options):
         scores = np.array(scores, dtype="float64")  # a writable copy
@@ -78,8 +81,12 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
         known = targets[rows] >= 0
         skipped += int((~known).sum())
         rows, scores, target = rows[known], scores[known], targets[rows][known]
-        target_scores = scores[np.arange(len(rows)), target][:, None]
-        ahead = (scores > target_scores) | ((scores == target_scores) & (tie_rank[None] < tie_rank[target][:, None]))
+        positions = np.arange(len(rows))
+        target_scores = scores[positions, target][:, None]
+        relevant = np.zeros(scores.shape, dtype=bool)
+        relevant[positions, target] = True
+        keys = tie_keys(ties, relevant, model_order)
+        ahead = (scores > target_scores) | ((scores == target_scores) & (keys < keys[positions, target][:, None]))
         # A target excluded as already consumed is a miss, however few items remain.
         ranks.extend(np.where(target_scores[:, 0] == -np.inf, np.inf, ahead.sum(axis=1) + 1))
         events_read.extend(read[rows])

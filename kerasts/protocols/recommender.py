@@ -33,7 +33,7 @@ class Recommender:
       `kerasts.evaluation.evaluate_next_items`.
 
     Subclasses implement `fit` (calling `remember_histories`) and `score_items(contexts)`, the
-    scores of every catalog item for each context; ties break by `tie_breaking_rank()`. Top-K,
+    scores of every catalog item for each context; equal scores follow `tie_breaking_rank()`. Top-K,
     exclusions and candidate lists are done here, once, for all of them.
     """
 
@@ -54,8 +54,10 @@ class Recommender:
         raise NotImplementedError
 
     def tie_breaking_rank(self):
-        """Per item index, the order that breaks equal scores (lower first): the vocabulary's order."""
-        return np.arange(len(self.items))
+        """Per item index, the recommender's own order among equal scores (lower first), or None where
+        it has none: lists then show equal scores in the vocabulary's order, and evaluation counts
+        them as ties (`kerasts.evaluation.ties`)."""
+        return None
 
     # Shared.
 
@@ -118,26 +120,29 @@ class Recommender:
         return results
 
     def _top_k(self, scores, context, k, exclude_seen, exclude, candidates):
-        """The one top-K of every recommendation: allowed items by score, ties by `tie_breaking_rank`."""
+        """The one top-K of every recommendation: allowed items by score, equal scores by `tie_breaking_rank`
+        (the vocabulary's order where it is None)."""
         scores = np.asarray(scores, dtype="float64")
         allowed = np.ones(len(self.items), dtype=bool)
         if candidates is not None:
             allowed[:] = False
-            allowed[self._known(candidates)] = True
+            allowed[self.known_indices(candidates)] = True
         if exclude_seen:
-            allowed[self._known(context)] = False
+            allowed[self.known_indices(context)] = False
         if exclude is not None:
-            allowed[self._known(exclude)] = False
+            allowed[self.known_indices(exclude)] = False
         ranked = np.flatnonzero(allowed)
         if k < ranked.size and np.isfinite(scores[ranked]).all():
             # Only items scoring at least the k-th best can make the top k (ties with it all stay): sorting
             # those alone is what keeps a recommendation over a large catalog fast.
             kth = np.partition(scores[ranked], ranked.size - k)[ranked.size - k]
             ranked = ranked[scores[ranked] >= kth]
-        ranked = ranked[np.lexsort((self.tie_breaking_rank()[ranked], -scores[ranked]))][:k]
+        order = self.tie_breaking_rank()
+        ranked = ranked[np.lexsort((ranked if order is None else order[ranked], -scores[ranked]))][:k]
         return Recommendations(self.items.id_array[ranked], scores[ranked])
 
-    def _known(self, ids):
+    def known_indices(self, ids):
+        """Vocabulary indices (0-based) of the ids the recommender knows; unknown ids are left out."""
         indices = self.items.encode(ids) - 1
         return indices[indices >= 0]
 

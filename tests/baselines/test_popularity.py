@@ -36,6 +36,19 @@ def test_evaluate_recommender_uses_histories_and_personalize_names():
     assert scores["coverage"] == pytest.approx(3 / 5)
 
 
+@pytest.mark.parametrize("truth, ties, rank", [
+    ("z", "conservative", 3), ("w", "conservative", 3),  # w and z tie at one user each, after y
+    ("z", "served", 3), ("w", "served", 2),  # as the list shows them: by id
+    ("z", "optimistic", 2), ("w", "optimistic", 2),
+])
+def test_evaluate_recommender_places_a_relevant_item_among_ties_as_asked(truth, ties, rank):
+    test_input = pd.DataFrame({"USER_ID": ["u"], "ITEM_ID": ["x"], "TIMESTAMP": [0]})
+    test_truth = pd.DataFrame({"USER_ID": ["u"], "ITEM_ID": [truth], "TIMESTAMP": [1]})
+    scores = evaluate_recommender(Popularity().fit(_interactions()), (_interactions(), test_input, test_truth),
+                                  ks=(3,), ties=ties)
+    assert scores["mean_reciprocal_rank_at_3"] == pytest.approx(1 / rank)
+
+
 @pytest.mark.parametrize(
     "split, message",
     [

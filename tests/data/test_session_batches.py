@@ -37,6 +37,38 @@ def test_two_slots_split_users_and_batches_continue_each_slot():
     assert list(second_valid[1 - slot]) == [0, 0]
 
 
+def test_padded_steps_weigh_nothing_and_the_epochs_loss_is_the_mean_over_real_steps():
+    import keras
+
+    batches = SessionParallelBatches(_sessions(), ITEMS, num_slots=2, steps=2)
+    passes = list(batches.dataset().as_numpy_iterator())
+    # Slots: u1's a, b, d and u2's g: four real steps of eight, each weighing 8 / 4.
+    weights = np.stack([weight for _, _, weight in passes])
+    np.testing.assert_array_equal(weights > 0, batches.valid.reshape(2, 2, 2).transpose(1, 0, 2) > 0)
+    assert set(weights[weights > 0]) == {2.0}
+    rng = np.random.default_rng(0)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    per_step, batch_losses = [], []
+    for _, targets, weight in passes:
+        logits = rng.normal(size=(2, 2, len(ITEMS) + 1)).astype("float32")
+        batch_losses.append(float(loss(targets, logits, sample_weight=weight)))
+        unreduced = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(targets, logits)
+        per_step.extend(keras.ops.convert_to_numpy(unreduced)[weight > 0])
+    assert np.mean(batch_losses) == pytest.approx(np.mean(per_step), rel=1e-5)
+
+
+def test_users_are_packed_longest_first_so_slots_end_together():
+    # Users with 1, 1, 1 and 3 steps: in table order two slots would end at 2 and 4 steps; longest first, 3 and 3.
+    rows = [(user, f"{user}{position}", position) for user, length in (("p", 2), ("q", 2), ("r", 2), ("s", 4))
+            for position in range(length)]
+    sessions = sessionize(validate_interactions(pd.DataFrame(rows, columns=["USER_ID", "ITEM_ID", "TIMESTAMP"])))
+    items = IdVocabulary.fit(sessions["ITEM_ID"])
+    batches = SessionParallelBatches(sessions, items, num_slots=2, steps=1)
+    assert batches.items.shape == (2, 3) and batches.valid.all()
+    users = sessions["USER_ID"].to_numpy()
+    assert sorted("".join(users[batches.rows[slot]]) for slot in range(2)) == ["pqr", "sss"]  # table order within
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="call sessionize"):
         SessionParallelBatches(_sessions().drop(columns="SESSION_ID"), ITEMS)

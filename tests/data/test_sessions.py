@@ -3,7 +3,8 @@ import pytest
 
 from kerasts.data import validate_interactions
 from kerasts.data.sessions import (
-    filter_interactions, leave_last_session_out, personalize_split, sessionize, time_cutoff_split,
+    filter_interactions, leave_last_session_out, personalize_split, sessionize, split_sessions_by_start,
+    time_cutoff_split,
 )
 
 
@@ -68,6 +69,18 @@ def test_leave_last_session_out_can_keep_only_items_known_from_training():
     # c's test session loses the unknown r and keeps p, q; d's keeps neither s nor t, so it goes.
     assert test["ITEM_ID"].tolist() == ["p", "q"] and set(test["SESSION_ID"]) == {"c:1"}
     pd.testing.assert_frame_equal(train, leave_last_session_out(sessions)[0])
+
+
+def test_split_sessions_by_start_holds_out_the_sessions_that_start_last():
+    sessions = sessionize(_events())  # sessions start at 0 (a:0, b:0), 40 (b:1) and 100 minutes (a:1)
+    train, test = split_sessions_by_start(sessions, test_share=0.25)
+    assert set(test["SESSION_ID"]) == {"a:1"} and set(train["SESSION_ID"]) == {"a:0", "b:0", "b:1"}
+    assert set(split_sessions_by_start(sessions, test_share=0.5)[1]["SESSION_ID"]) == {"a:1", "b:1"}
+    # Training then knows x and y only: a:1 (z, y) and b:1 (y, w) keep one event each, so both go.
+    train, test = split_sessions_by_start(sessions, test_share=0.5, known_items_only=True)
+    assert test.empty and set(train["SESSION_ID"]) == {"a:0", "b:0"}
+    with pytest.raises(ValueError, match="`test_share` must be between 0 and 1"):
+        split_sessions_by_start(sessions, test_share=1.0)
 
 
 def test_time_cutoff_split():

@@ -36,15 +36,37 @@ class Scripted(Recommender):
         return np.tile(scores, (len(contexts), 1))
 
 
-def test_ranks_count_only_test_session_targets_and_ties_follow_the_tie_breaking_rank():
+def test_ranks_count_only_test_session_targets_and_ties_count_against_them_by_default():
     history, test = leave_last_session_out(_sessions())
     # Test targets: half the users go a->b->c (targets b, c), half c->b->a (targets b, a).
     scores = evaluate_next_items(Scripted("b"), test, history, ks=(1, 2))
     assert scores["targets"] == 12 and scores["skipped_targets"] == 0
     assert scores["recall_at_1"] == pytest.approx(0.5)  # every b target is ranked first
-    # a ties c at 0 and comes first by the vocabulary: a targets rank 2, c targets 3.
-    assert scores["mean_reciprocal_rank_at_2"] == pytest.approx((6 * 1 + 3 * 0.5) / 12)
+    # a ties c at 0: conservatively each ranks after the other, so both rank 3 (a miss at 2).
+    assert scores["mean_reciprocal_rank_at_2"] == pytest.approx(6 * 1 / 12)
     assert set(scores) >= {"precision_at_1", "hit_rate_at_2", "normalized_discounted_cumulative_gain_at_2"}
+    # Served: as a list shows them, a before c (a targets rank 2, c targets 3); optimistic: both rank 2.
+    served = evaluate_next_items(Scripted("b"), test, history, ks=(2,), ties="served")
+    assert served["mean_reciprocal_rank_at_2"] == pytest.approx((6 * 1 + 3 * 0.5) / 12)
+    optimistic = evaluate_next_items(Scripted("b"), test, history, ks=(2,), ties="optimistic")
+    assert optimistic["mean_reciprocal_rank_at_2"] == pytest.approx((6 * 1 + 6 * 0.5) / 12)
+    with pytest.raises(ValueError, match="`ties` must be one of"):
+        evaluate_next_items(Scripted("b"), test, history, ties="random")
+
+
+class OrderedTies(Scripted):
+    """Scripted, with its own order among equal scores: c before a (as SIMS fills by popularity)."""
+
+    def tie_breaking_rank(self):
+        return np.array([2, 1, 0])
+
+
+def test_a_recommenders_own_order_among_equal_scores_is_its_ranking_in_every_mode():
+    history, test = leave_last_session_out(_sessions())
+    for ties in ("conservative", "optimistic", "served"):
+        scores = evaluate_next_items(OrderedTies("b"), test, history, ks=(2,), ties=ties)
+        assert scores["recall_at_2"] == pytest.approx(9 / 12)  # b targets first, c targets second, a third
+        assert list(OrderedTies("b").recommend(history=[], k=3).item_ids) == ["b", "c", "a"]
 
 
 def test_targets_the_recommender_cannot_rank_are_skipped_and_counted():
@@ -83,22 +105,60 @@ def test_scores_by_position_in_the_session():
         evaluate_next_items(Scripted("b"), test.drop(columns="SESSION_ID"))
 
 
-def test_unwarmed_user_state_restarts_each_user_at_the_test_session():
-    history, test = leave_last_session_out(_sessions())
-    recommender = SessionRecommender(units=4, embedding_dim=3, num_slots=6, steps=2, epochs=1).fit(history)
-    flags = []
-    run = recommender.model.run
+def _two_test_sessions():
+    """Six users' first session as history; their second and third as test sessions."""
+    sessions = _sessions()
+    last_two = sessions.groupby("USER_ID")["SESSION_ID"].transform(lambda ids: ids != ids.iloc[0])
+    return sessions[~last_two], sessions[last_two]
 
-    def recording_run(inputs, session_state, user_state):
-        flags.append(int(np.sum(inputs["user_start"])))
-        return run(inputs, session_state, user_state)
 
-    recommender.model.run = recording_run
-    warm = evaluate_next_items(recommender, test, history)
-    starts_warm, flags[:] = sum(flags), []
-    cold = evaluate_next_items(recommender, test, history, warm_user_state=False)
-    assert warm["targets"] == cold["targets"] == 12
-    assert (starts_warm, sum(flags)) == (6, 12)  # six users start once, or again at their test session
+def _scores_by_row(recommender, test, history, **options):
+    rows, scores = zip(*recommender.next_item_scores(test, history, **options))
+    return dict(zip(np.concatenate(rows), np.concatenate(scores)))
+
+
+@pytest.fixture(scope="module")
+def trained_hrnn():
+    history, _ = _two_test_sessions()
+    with pytest.warns(UserWarning, match="updates: the network will likely under-fit"):
+        return SessionRecommender(units=4, embedding_dim=3, num_slots=6, steps=2, epochs=1).fit(history)
+
+
+def test_user_state_options_say_what_each_test_session_is_warmed_with(trained_hrnn):
+    history, test = _two_test_sessions()
+    test = test.reset_index(drop=True)
+    second = test.groupby("USER_ID")["SESSION_ID"].transform(lambda ids: ids == ids.iloc[-1]).to_numpy()
+    later, earlier_tests = test[second], test[~second]
+
+    def second_sessions(**options):
+        scores = _scores_by_row(trained_hrnn, test, history, **options)
+        return np.stack([scores[row] for row in np.flatnonzero(second) if row in scores])
+
+    def alone(sessions, replayed):
+        scores = _scores_by_row(trained_hrnn, sessions.reset_index(drop=True), replayed)
+        return np.stack([scores[row] for row in sorted(scores)])
+
+    everything = second_sessions(user_state="everything_before")
+    np.testing.assert_allclose(everything, alone(later, pd.concat([history, earlier_tests])), atol=1e-5)
+    np.testing.assert_allclose(second_sessions(user_state="train_history"), alone(later, history), atol=1e-5)
+    np.testing.assert_allclose(second_sessions(user_state="zero"), alone(later, None), atol=1e-5)
+    assert np.abs(everything - second_sessions(user_state="train_history")).max() > 1e-4
+    results = {state: evaluate_next_items(trained_hrnn, test, history, user_state=state)
+               for state in ("everything_before", "train_history", "zero")}
+    assert {result["targets"] for result in results.values()} == {24}
+    with pytest.raises(ValueError, match="`user_state` must be one of"):
+        evaluate_next_items(trained_hrnn, test, history, user_state="warm")
+
+
+def test_a_session_only_network_needs_no_user_or_timestamp_column():
+    sessions = _sessions()[["SESSION_ID", "ITEM_ID"]]
+    with pytest.warns(UserWarning, match="under-fit"):
+        session_only = SessionRecommender(user_gru=False, units=4, embedding_dim=3, num_slots=4, steps=2,
+                                          epochs=2).fit(sessions)
+    assert evaluate_next_items(session_only, sessions, ks=(3,))["recall_at_3"] == 1.0
+    assert "USER_ID" not in sessions.columns  # the table given is left as it was
+    with pytest.raises(ValueError, match="no 'USER_ID' column: HRNN's user state follows each user"):
+        SessionRecommender(units=4, epochs=1).fit(sessions)
 
 
 def _sessions_with_history():
@@ -113,9 +173,11 @@ def _sessions_with_history():
 def test_exclude_seen_ranks_only_items_the_user_has_not_had():
     history, test = _sessions_with_history()
     # Targets: d after c, then a (which the user had before).
-    plain = evaluate_next_items(Scripted("a", catalog="abcde"), test, history, ks=(1, 4))
+    # b, c, d and e tie at 0: by the vocabulary's order here (`ties="served"`), to follow the exclusions.
+    plain = evaluate_next_items(Scripted("a", catalog="abcde"), test, history, ks=(1, 4), ties="served")
     assert plain["targets"] == 8 and plain["recall_at_1"] == 0.5 and plain["recall_at_4"] == 1.0
-    excluding = evaluate_next_items(Scripted("a", catalog="abcde"), test, history, ks=(1, 4), exclude_seen=True)
+    excluding = evaluate_next_items(Scripted("a", catalog="abcde"), test, history, ks=(1, 4), exclude_seen=True,
+                                    ties="served")
     # a, b (history) and c (this session) are no longer ranked: d comes first; a repeat target is a miss.
     assert excluding["recall_at_1"] == 0.5 and excluding["recall_at_4"] == 0.5
     assert excluding["mean_reciprocal_rank_at_4"] == pytest.approx(0.5)

@@ -22,6 +22,10 @@ from kerasts.models.warm_start import transfer_weights
 from kerasts.protocols.recommender import Recommender
 
 LOSSES = ("cross_entropy", "sampled", "bpr_max", "top1_max")
+USER_STATES = ("everything_before", "train_history", "zero")
+# Fewer optimizer updates than this in a fit draw a warning: on small data the epoch count users copy
+# (from settings made for MovieLens) leaves the network barely trained.
+FEW_UPDATES = 200
 
 
 class SessionRecommender(Recommender):
@@ -115,7 +119,7 @@ class SessionRecommender(Recommender):
     def sessions(self, interactions):
         """The table with `SESSION_ID`: its own, or cut by `session_gap_seconds`."""
         if SESSION_COLUMN in interactions.columns:
-            return interactions
+            return self.with_users(interactions)
         sessions = sessionize(interactions, self.session_gap_seconds, self.user_column, self.timestamp_column)
         if not sessions[SESSION_COLUMN].duplicated().any():
             gaps = sessions.groupby(self.user_column)[self.timestamp_column].diff().dropna()
@@ -124,6 +128,17 @@ class SessionRecommender(Recommender):
                              f"{typical}: there is no next item to learn. Give a longer session_gap_seconds.")
         return sessions
 
+    def with_users(self, sessions):
+        """`sessions` with the user column: their own, or, for a session-only network (`user_gru=False`),
+        each session its own user (a copy: the table given is left as it is)."""
+        if self.user_column in sessions.columns:
+            return sessions
+        user_gru = self.model.user_gru if self.model is not None else self.network.get("user_gru", True)
+        if user_gru:
+            raise ValueError(f"The table has no {self.user_column!r} column: HRNN's user state follows each user "
+                             "across sessions. A session-only network (user_gru=False) reads SESSION_ID alone.")
+        return sessions.assign(**{self.user_column: sessions[SESSION_COLUMN]})
+
     def train(self, model, sessions, callbacks=None, **fit_kwargs):
         """Fits `model` on session-parallel batches of `sessions` (slots continue across batches, so
         never shuffled). Returns Keras's `History`."""
@@ -131,6 +146,11 @@ class SessionRecommender(Recommender):
                                          self.item_column)
         self.training_events = batches.num_steps
         fit_kwargs.setdefault("epochs", self.epochs)
+        updates = len(batches) * fit_kwargs["epochs"]
+        if updates < FEW_UPDATES:
+            warnings.warn(f"{len(batches)} batches per epoch x {fit_kwargs['epochs']} epochs = {updates} updates: "
+                          f"the network will likely under-fit (the MovieLens settings make about 3,400). Give more "
+                          "epochs, or fewer num_slots or steps for data this small.", stacklevel=3)
         fit_kwargs.setdefault("verbose", self.verbose)
         return model.fit(batches.dataset(), shuffle=False, callbacks=list(callbacks or []), **fit_kwargs)
 
@@ -162,8 +182,7 @@ class SessionRecommender(Recommender):
     def tie_breaking_rank(self):
         """Equal scores (e.g. a user with no events, read as no preference) rank by the training
         events' popularity, so a cold user gets the most popular items."""
-        rank = getattr(self, "_popularity_rank", None)
-        return super().tie_breaking_rank() if rank is None else rank
+        return getattr(self, "_popularity_rank", None)
 
     def score_items(self, contexts):
         """Each context read as one session of a new user, from zero states."""
@@ -269,31 +288,48 @@ class SessionRecommender(Recommender):
         state = self.users.get(user_id)
         return [] if state is None else list(state["session_items"])
 
-    def next_item_scores(self, sessions, history=None, last_item_only=False, warm_user_state=True, chunk_steps=4):
-        """The test sessions run session-parallel through the network, after each user's `history`
-        (their earlier sessions) when `warm_user_state`, else from a zero user state at the session."""
+    def next_item_scores(self, sessions, history=None, last_item_only=False, user_state="everything_before",
+                         chunk_steps=4):
+        """The test sessions run session-parallel through the network, each after what `user_state` says
+        its user state reads first:
+
+        - `"everything_before"`: the user's `history` and their earlier test sessions, in time order, as
+          a live campaign would have read them;
+        - `"train_history"`: the user's `history` only, so every test session is scored as if it were
+          the user's first after training;
+        - `"zero"`: nothing; every test session starts from a zero user state.
+        """
         self.check_fitted()
         if last_item_only:
             raise ValueError("HRNN reads the whole session (and the user's history); last_item_only does not apply.")
-        users = sessions[self.user_column].unique()
-        earlier = (history[history[self.user_column].isin(users)].assign(_test_row=-1) if history is not None
-                   else sessions.iloc[:0].assign(_test_row=-1))
-        combined = pd.concat([earlier, sessions.assign(_test_row=np.arange(len(sessions)))])
-        combined = combined.sort_values([self.user_column, self.timestamp_column], kind="stable").reset_index(drop=True)
-        batches = SessionParallelBatches(combined, self.items, num_slots=len(users), steps=chunk_steps,
-                                         user_column=self.user_column, item_column=self.item_column,
+        if user_state not in USER_STATES:
+            raise ValueError(f"`user_state` must be one of {USER_STATES}, got {user_state!r}.")
+        test = self.with_users(sessions).assign(_test_row=np.arange(len(sessions)))
+        if user_state == "everything_before":
+            test = test.assign(_replay=None)  # one replay per user, through all their test sessions in order
+        else:
+            test = test.assign(_replay=test[SESSION_COLUMN])  # one replay per test session
+        earlier = test.iloc[:0].drop(columns=["_test_row", "_replay"])  # no history
+        if history is not None and user_state != "zero":
+            earlier = self.with_users(history)
+            earlier = earlier[earlier[self.user_column].isin(test[self.user_column].unique())]
+        replays = test[[self.user_column, "_replay"]].drop_duplicates()
+        earlier = earlier.merge(replays, on=self.user_column, how="inner", sort=False).assign(_test_row=-1)
+        combined = pd.concat([earlier, test], ignore_index=True)
+        combined["_replayed_user"] = combined.groupby([self.user_column, "_replay"], sort=False,
+                                                      dropna=False).ngroup()
+        # Each replay in time order where the tables have timestamps, else as given (history first).
+        order = ["_replayed_user"] + ([self.timestamp_column] if self.timestamp_column in combined else [])
+        combined = combined.sort_values(order, kind="stable").reset_index(drop=True)
+        batches = SessionParallelBatches(combined, self.items, num_slots=int(combined["_replayed_user"].nunique()),
+                                         steps=chunk_steps, user_column="_replayed_user", item_column=self.item_column,
                                          allow_unknown_items=True)
         test_rows = np.append(combined["_test_row"].to_numpy(), -1)
-        user_start = batches.user_start
-        if not warm_user_state:
-            is_test = test_rows[:-1] >= 0
-            first_test_rows = is_test & ~np.append(False, is_test[:-1])  # a user's test rows follow their history
-            user_start = np.maximum(user_start, np.append(first_test_rows, False)[batches.rows])
-        session_state, user_state = self.model.zero_states(len(users))
+        session_state, user_state = self.model.zero_states(batches.num_slots)
         for chunk in range(len(batches)):
             span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
             inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
-                      "user_start": user_start[:, span]}
+                      "user_start": batches.user_start[:, span]}
             logits, session_state, user_state = self.model.run(inputs, session_state, user_state)
             rows = test_rows[batches.rows[:, span]]
             scored = (batches.valid[:, span] > 0) & (rows >= 0)
