@@ -4,7 +4,8 @@ sessions, with the HRNN paper's protocol or GRU4Rec's.
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--split last-session|time] [--epochs 20] [--gap-hours 1]
         [--learning-rate 3e-3] [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100]
         [--embedding-dim 64] [--user-units 32] [--dropout 0.25] [--hidden-dropout 0.5] [--user-dropout 0.75]
-        [--user-to-output] [--no-tie-embeddings] [--ties conservative|optimistic|served] [--seeds 0]
+        [--user-to-output] [--no-tie-embeddings] [--item-features GENRES] [--ties conservative|optimistic|served]
+        [--seeds 0]
         [--validation] [--exclude-seen] [--diagnose] [--only NAME ...]
 
 The defaults are the setting chosen on validation sessions (RESULTS.md, "Dropout on the session GRU's
@@ -23,8 +24,10 @@ Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GR
 (64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
 (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
 in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per
-second over the epochs after the first. With several `--seeds` the recurrent models' metrics are means
-over seeds (± standard error).
+second over the epochs after the first, and evaluation the seconds `evaluate_next_items` takes to score
+every target of the test sessions (HRNN's replay of each user's history included). With several
+`--seeds` the recurrent models' metrics are means over seeds (± standard error).
+`--item-features GENRES` makes the recurrent models HRNN-metadata (they also read each film's genres).
 `--validation` tunes without touching the test sessions: they are dropped and the split is made again
 within training. `--exclude-seen` ranks, for every method, only items the user has not interacted with
 yet (MovieLens users rate a film once, so those are never the target). `--only` runs just the named
@@ -69,22 +72,23 @@ SPLITS = {"last-session": lambda sessions: leave_last_session_out(sessions, know
 
 
 def protocol(path, gap_hours, split="last-session", validation=False):
-    interactions, _ = load_movielens(path)
+    interactions, items = load_movielens(path)
     sessions = filter_interactions(sessionize(interactions, gap_seconds=gap_hours * 3600), min_item_support=5,
                                    min_session_length=2, min_sessions_per_user=2 if split == "last-session" else 1)
     train, test = SPLITS[split](sessions)
     if validation:
         train, test = SPLITS[split](train)
-    return train, test
+    return train, test, items
 
 
-def train_hrnn(train, args, seed, **settings):
+def train_hrnn(train, items, args, seed, **settings):
     timer = EpochTimer()
     recommender = SessionRecommender(epochs=args.epochs, learning_rate=args.learning_rate, loss=args.loss,
                                      num_slots=32, steps=10, seed=seed, units=args.units,
                                      embedding_dim=args.embedding_dim, dropout=args.dropout,
                                      hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
-                                     **settings).fit(train, callbacks=[timer])
+                                     item_features=args.item_features or (),
+                                     **settings).fit(train, items, callbacks=[timer])
     return recommender, recommender.training_events / statistics.median(timer.seconds[1:] or timer.seconds)
 
 
@@ -105,6 +109,8 @@ def main():
     parser.add_argument("--user-to-output", action="store_true", help="HRNN also feeds the user state to the output")
     parser.add_argument("--tie-embeddings", action=argparse.BooleanOptionalAction, default=True,
                         help="score with the input item embeddings")
+    parser.add_argument("--item-features", nargs="+", help="HRNN-metadata: the recurrent models also read these "
+                        "columns of movies.csv (GENRES)")
     parser.add_argument("--ties", default="conservative", choices=["conservative", "optimistic", "served"],
                         help="where a target ranks among items scored the same")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -116,19 +122,25 @@ def main():
     parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
     args = parser.parse_args()
-    train, test = protocol(args.data, args.gap_hours, args.split, args.validation)
+    train, test, items = protocol(args.data, args.gap_hours, args.split, args.validation)
     evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
           f"{test['SESSION_ID'].nunique()} {evaluated} sessions, {train['ITEM_ID'].nunique():,} items; "
           f"{args.epochs} epochs; {args.split} split, ties {args.ties}\n")
-    print("| method | train events/s | R@5 | MRR@5 | R@20 | MRR@20 |")
-    print("|---|---|---|---|---|---|")
+    print("| method | train events/s | evaluation s | R@5 | MRR@5 | R@20 | MRR@20 |")
+    print("|---|---|---|---|---|---|---|")
+
+    def timed(evaluate):
+        start = time.perf_counter()
+        scores = evaluate(train, test)
+        return {**scores, "seconds": time.perf_counter() - start}
 
     def row(name, runs, speed="—"):
         cells = [mean_and_spread((run[f"{metric}_at_{k}"] for run in runs), True) if len(runs) > 1
                  else f"{runs[0][f'{metric}_at_{k}']:.3f}"
                  for k in KS for metric in ("recall", "mean_reciprocal_rank")]
-        print(f"| {name} | {speed} | " + " | ".join(cells) + " |", flush=True)
+        seconds = statistics.median(run["seconds"] for run in runs)
+        print(f"| {name} | {speed} | {seconds:.2f} | " + " | ".join(cells) + " |", flush=True)
 
     def wanted(name):
         return not args.only or name in args.only
@@ -151,12 +163,12 @@ def main():
         if wanted(name):
             runs, speeds, evaluations = [], [], []
             for seed in args.seeds:
-                recommender, speed = train_hrnn(train, args, seed, **settings)
+                recommender, speed = train_hrnn(train, items, args, seed, **settings)
                 evaluations.append(lambda history, sessions, state="everything_before", recommender=recommender:
                                    evaluate_next_items(recommender, sessions, history, ks=KS,
                                                        position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
                                                        ties=args.ties, user_state=state))
-                runs.append(evaluations[-1](train, test))
+                runs.append(timed(evaluations[-1]))
                 speeds.append(speed)
             row(name, runs, f"{statistics.median(speeds):,.0f}")
             diagnose(name, evaluations, runs)
@@ -182,7 +194,7 @@ def main():
                                            position_buckets=POSITIONS, exclude_seen=args.exclude_seen,
                                            ties=args.ties)
 
-            scores = [evaluate(train, test)]
+            scores = [timed(evaluate)]
             row(name, scores)
             diagnose(name, [evaluate], scores)
     if diagnosis:

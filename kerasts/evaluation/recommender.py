@@ -44,13 +44,13 @@ def evaluate_recommender(recommender, split, ks=(5, 10, 25), catalog_size=None, 
     if catalog_size is None:
         catalog_size = pd.concat([table[item_column] for table in split]).nunique()
     histories = test_input.groupby(user_column)[item_column].agg(list)
-    truths = test_truth.groupby(user_column)[item_column].agg(set)
-    contexts = [histories.get(user, []) for user in truths.index]
+    truths = test_truth.groupby(user_column)[item_column].agg(list)
+    contexts, relevant = [histories.get(user, []) for user in truths.index], list(truths)
     recommended = []
     for start in range(0, len(contexts), SCORING_CHUNK):
         chunk = slice(start, start + SCORING_CHUNK)
-        recommended += _top_lists(recommender, contexts[chunk], list(truths)[chunk], max(ks), exclude_seen, ties)
-    return ranking_metrics(recommended, list(truths), ks=ks, catalog_size=catalog_size)
+        recommended += _top_lists(recommender, contexts[chunk], relevant[chunk], max(ks), exclude_seen, ties)
+    return ranking_metrics(recommended, relevant, ks=ks, catalog_size=catalog_size)
 
 
 def _top_lists(recommender, contexts, truths, k, exclude_seen, ties):

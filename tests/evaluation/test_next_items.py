@@ -156,6 +156,11 @@ def test_a_session_only_network_needs_no_user_or_timestamp_column():
         session_only = SessionRecommender(user_gru=False, units=4, embedding_dim=3, num_slots=4, steps=2,
                                           epochs=2).fit(sessions)
     assert evaluate_next_items(session_only, sessions, ks=(3,))["recall_at_3"] == 1.0
+    history, test = _two_test_sessions()
+    replayed, alone = (_scores_by_row(session_only, test[["SESSION_ID", "ITEM_ID"]].reset_index(drop=True), earlier)
+                       for earlier in (history[["SESSION_ID", "ITEM_ID"]], None))
+    assert replayed.keys() == alone.keys()  # earlier sessions cannot move a session-only network's scores
+    np.testing.assert_allclose(np.stack(list(replayed.values())), np.stack([alone[row] for row in replayed]))
     assert "USER_ID" not in sessions.columns  # the table given is left as it was
     with pytest.raises(ValueError, match="no 'USER_ID' column: HRNN's user state follows each user"):
         SessionRecommender(units=4, epochs=1).fit(sessions)

@@ -304,6 +304,8 @@ class SessionRecommender(Recommender):
             raise ValueError("HRNN reads the whole session (and the user's history); last_item_only does not apply.")
         if user_state not in USER_STATES:
             raise ValueError(f"`user_state` must be one of {USER_STATES}, got {user_state!r}.")
+        if not self.model.user_gru:
+            user_state = "zero"  # a session-only network carries nothing across sessions: no replay changes a score
         test = self.with_users(sessions).assign(_test_row=np.arange(len(sessions)))
         if user_state == "everything_before":
             test = test.assign(_replay=None)  # one replay per user, through all their test sessions in order
