@@ -3,7 +3,7 @@
 import numpy as np
 
 from kerasts.data.sessions import SESSION_COLUMN
-from kerasts.evaluation.ties import check_ties, tie_keys
+from kerasts.evaluation.ties import check_ties, target_ranks
 from kerasts.metrics.ranking import single_target_metrics
 from kerasts.protocols.recommender import sessions_required
 
@@ -81,14 +81,9 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
         known = targets[rows] >= 0
         skipped += int((~known).sum())
         rows, scores, target = rows[known], scores[known], targets[rows][known]
-        positions = np.arange(len(rows))
-        target_scores = scores[positions, target][:, None]
-        relevant = np.zeros(scores.shape, dtype=bool)
-        relevant[positions, target] = True
-        keys = tie_keys(ties, relevant, model_order)
-        ahead = (scores > target_scores) | ((scores == target_scores) & (keys < keys[positions, target][:, None]))
         # A target excluded as already consumed is a miss, however few items remain.
-        ranks.extend(np.where(target_scores[:, 0] == -np.inf, np.inf, ahead.sum(axis=1) + 1))
+        excluded = scores[np.arange(len(rows)), target] == -np.inf
+        ranks.extend(np.where(excluded, np.inf, target_ranks(scores, target, ties, model_order)))
         events_read.extend(read[rows])
     ranks, events_read = np.asarray(ranks, dtype="float64"), np.asarray(events_read)
     if not ranks.size and skipped:
