@@ -72,7 +72,7 @@ def evaluate_next_items(recommender, test, history=None, ks=(5, 20), exclude_see
     model_order = recommender.tie_breaking_rank()
     ranks, events_read, skipped = [], [], 0
     for rows, scores in recommender.next_item_scores(test, history=history, **scoring_options):
-        scores = np.array(scores, dtype="float64")  # a writable copy
+        scores = np.array(scores)  # a writable copy, in the precision the recommender scored in
         if exclude_seen:
             for position, row in enumerate(rows):
                 first = row - read[row] + 1

@@ -237,6 +237,12 @@ class HRNN(ServingEndpointsMixin, keras.Model):
     def read(self, inputs, session_state, user_state):
         """`run` scoring only the last step: `(readout, session_state, user_state)` after all steps
         (the logits of every step would be steps x catalog floats per row)."""
+        readouts, session_state, user_state = self.readouts(inputs, session_state, user_state)
+        return readouts[:, -1], session_state, user_state
+
+    def readouts(self, inputs, session_state, user_state):
+        """`run` without the catalog scores: `(readouts (batch, steps, width), session_state, user_state)`,
+        what the output layer reads at every step (`catalog_scores` scores the ones wanted)."""
         by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
         item_vectors = self.item_vectors()
 
@@ -248,7 +254,7 @@ class HRNN(ServingEndpointsMixin, keras.Model):
         width = self.units + (self.user_units if self.user_to_output else 0)
         readouts, session_states, user_states = tf.scan(advance, by_step,
                                                         (tf.zeros((batch, width)), session_state, user_state))
-        return readouts[-1], session_states[-1], user_states[-1]
+        return tf.transpose(readouts, (1, 0, 2)), session_states[-1], user_states[-1]
 
     def serving_signature(self):
         return {"items": tf.TensorSpec((None, None), tf.int32, name="items"),

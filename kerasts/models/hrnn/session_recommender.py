@@ -289,7 +289,7 @@ class SessionRecommender(Recommender):
         return [] if state is None else list(state["session_items"])
 
     def next_item_scores(self, sessions, history=None, last_item_only=False, user_state="everything_before",
-                         chunk_steps=4):
+                         chunk_steps=32):
         """The test sessions run session-parallel through the network, each after what `user_state` says
         its user state reads first:
 
@@ -323,20 +323,23 @@ class SessionRecommender(Recommender):
         # Each replay in time order where the tables have timestamps, else as given (history first).
         order = ["_replayed_user"] + ([self.timestamp_column] if self.timestamp_column in combined else [])
         combined = combined.sort_values(order, kind="stable").reset_index(drop=True)
-        batches = SessionParallelBatches(combined, self.items, num_slots=int(combined["_replayed_user"].nunique()),
+        # As few slots as the longest replay allows, packed as training packs them: every slot pays each step.
+        lengths = combined.groupby("_replayed_user").size()
+        batches = SessionParallelBatches(combined, self.items, num_slots=int(np.ceil(lengths.sum() / lengths.max())),
                                          steps=chunk_steps, user_column="_replayed_user", item_column=self.item_column,
                                          allow_unknown_items=True)
         test_rows = np.append(combined["_test_row"].to_numpy(), -1)
         session_state, user_state = self.model.zero_states(batches.num_slots)
+        readouts, catalog_scores = self._traced("readouts"), self._traced("catalog_scores")
         for chunk in range(len(batches)):
             span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
             inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
                       "user_start": batches.user_start[:, span]}
-            logits, session_state, user_state = self.model.run(inputs, session_state, user_state)
+            readout, session_state, user_state = readouts(inputs, session_state, user_state)
             rows = test_rows[batches.rows[:, span]]
             scored = (batches.valid[:, span] > 0) & (rows >= 0)
-            if scored.any():
-                yield rows[scored], np.asarray(logits)[scored][:, 1:]  # index 0 is padding, never recommended
+            if scored.any():  # only the targets' steps are scored over the catalog
+                yield rows[scored], np.asarray(catalog_scores(np.asarray(readout)[scored]))[:, 1:]  # 0: padding
 
     def save(self, path):
         """Writes every live user's state to `path` (a .npz file), atomically: the file is written
