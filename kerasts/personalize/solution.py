@@ -71,7 +71,8 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
             raise ValueError(f"The {RECIPES.parse(recipe)[0]} recipe reads item metadata: the dataset group needs "
                              "an Items table with metadata columns (numbers, or text grouping items).")
         specs = [recipe if isinstance(recipe, dict) else {"name": recipe, "config": settings.get(recipe, {})}]
-    unknown = sorted(set(settings) - {spec["name"] for spec in specs})
+    # AutoML's settings may name any recipe of its type (one left out for want of item metadata included).
+    unknown = sorted(set(settings) - set(recipe_names(recipe_type) if perform_auto_ml else [specs[0]["name"]]))
     if unknown:
         raise ValueError(f"`settings` names recipe(s) {unknown} that this solution does not train.")
     group.events(event_type, event_value_threshold)  # the event filter's errors now, not after training

@@ -224,8 +224,12 @@ def test_hrnn_metadata_reads_the_items_tables_grouping_columns(group):
     assert model.item_feature_values["GENRE"] == [genres[item] for item in model.items.ids]
     events, items = _tables()
     for without_metadata in (DatasetGroup(events), DatasetGroup(events, items=items[["ITEM_ID"]])):
-        automl = [spec["name"] for spec in create_solution(without_metadata, perform_auto_ml=True).specs]
+        # Settings for every network recipe of the type, as the CLI's --epochs gives them, are fine.
+        automl = [spec["name"] for spec in create_solution(without_metadata, perform_auto_ml=True, settings={
+            "hrnn": {"epochs": 1}, "hrnn-metadata": {"epochs": 1}}).specs]
         assert "hrnn" in automl and "hrnn-metadata" not in automl
+    with pytest.raises(ValueError, match=r"names recipe\(s\) \['sims'\] that this solution does not train"):
+        create_solution(DatasetGroup(events), perform_auto_ml=True, settings={"sims": {}})
     with pytest.raises(ValueError, match="are read from the Items table: pass `items` to fit"):
         kerasts.models.SessionRecommender(item_features=["GENRE"], epochs=1).fit(events)
     with pytest.raises(ValueError, match="hrnn-metadata recipe reads item metadata: the dataset group needs an Items"):
