@@ -103,4 +103,4 @@ def retrieval_dataset(examples, batch_size, shuffle=True, seed=0):
     dataset = tf.data.Dataset.from_tensor_slices(examples)
     if shuffle:
         dataset = dataset.shuffle(len(examples[SAMPLING_PROBABILITY]), seed=seed)
-    return dataset.batch(check_positive_int("batch_size", batch_size))
+    return dataset.batch(check_positive_int("batch_size", batch_size)).prefetch(tf.data.AUTOTUNE)
