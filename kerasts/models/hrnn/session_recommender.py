@@ -213,7 +213,13 @@ class SessionRecommender(Recommender):
         if model is not self.model:
             model, functions = self._traced_functions = (self.model, {})
         if name not in functions:
-            functions[name] = tf.function(getattr(model, name), reduce_retracing=True)
+            # Shapes left open, so each model traces each function once however many rows and steps it reads.
+            steps = {key: tf.TensorSpec((None, None), tf.int32 if key == "items" else tf.float32, name=key)
+                     for key in ("items", "session_start", "user_start")}
+            states = [tf.TensorSpec((None, model.units), tf.float32), tf.TensorSpec((None, model.user_units), tf.float32)]
+            width = model.units + (model.user_units if model.user_to_output else 0)
+            signature = [tf.TensorSpec((None, width), tf.float32)] if name == "catalog_scores" else [steps, *states]
+            functions[name] = tf.function(getattr(model, name), input_signature=signature)
         return functions[name]
 
     def context_scores(self, user_id, item_id, history):
