@@ -33,9 +33,9 @@ the first has traced the network's functions). With several
 within training. `--exclude-seen` ranks, for every method, only items the user has not interacted with
 yet (MovieLens users rate a film once, so those are never the target). `--only` runs just the named
 methods.
-`--diagnose` adds R@20 by how many events of the session were read, HRNN with its user state warmed by
-the training history only and from zero, and every method on the last training session of each user
-(which it was fit on).
+`--diagnose` adds R@20 by how many events of the session were read and by how many training sessions its
+user had, HRNN with its user state warmed by the training history only and from zero, and every method on
+the last training session of each user (which it was fit on).
 """
 
 import argparse
@@ -46,6 +46,7 @@ import time
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 from kerasts.baselines import SIMS, Popularity  # noqa: E402
 from kerasts.data import (filter_interactions, leave_last_session_out, load_movielens, sessionize,  # noqa: E402
@@ -58,6 +59,8 @@ from spread import mean_and_spread  # noqa: E402
 
 KS = (5, 20)
 POSITIONS = (1, 2, 4, 8, 16)  # buckets of events read in the evaluated session, shown by --diagnose
+# Buckets of the user's training sessions, shown by --diagnose: does the user state help those it knows best?
+EARLIER_SESSIONS = {"0": (0, 0), "1-2": (1, 2), "3-9": (3, 9), "10+": (10, float("inf"))}
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -151,11 +154,20 @@ def main():
     fit_history, fit_sessions = leave_last_session_out(train) if args.diagnose else (None, None)
     diagnosis = []
 
+    earlier_sessions = test["USER_ID"].map(train.groupby("USER_ID")["SESSION_ID"].nunique()).fillna(0).to_numpy()
+
+    def by_earlier_sessions(evaluate):
+        """R@20 on the test sessions of users with each number of training sessions."""
+        return {label: evaluate(train, test[(earlier_sessions >= low) & (earlier_sessions <= high)])["recall_at_20"]
+                for label, (low, high) in EARLIER_SESSIONS.items()
+                if ((earlier_sessions >= low) & (earlier_sessions <= high)).any()}
+
     def diagnose(name, evaluations, test_scores):
-        """Keeps each seed's scores on the evaluated sessions and on the sessions fit, for the diagnosis.
-        `evaluations`: per seed, `evaluate(history, sessions)`."""
+        """Keeps each seed's scores on the evaluated sessions and on the sessions fit, and by the users'
+        earlier sessions, for the diagnosis. `evaluations`: per seed, `evaluate(history, sessions)`."""
         if args.diagnose:
-            diagnosis.append((name, test_scores, [evaluate(fit_history, fit_sessions) for evaluate in evaluations]))
+            diagnosis.append((name, test_scores, [evaluate(fit_history, fit_sessions) for evaluate in evaluations],
+                              [by_earlier_sessions(evaluate) for evaluate in evaluations]))
 
     personal = {"user_units": args.user_units, "user_to_output": args.user_to_output,
                 "user_dropout": args.user_dropout}
@@ -201,6 +213,21 @@ def main():
             diagnose(name, [evaluate], scores)
     if diagnosis:
         print_diagnosis(diagnosis, evaluated)
+        print_by_earlier_sessions(diagnosis, evaluated, earlier_sessions, test)
+
+
+def print_by_earlier_sessions(diagnosis, evaluated, earlier_sessions, test):
+    """R@20 by how many training sessions the user of the evaluated session had (its targets in brackets)."""
+    is_target = np.append(test["SESSION_ID"].to_numpy()[1:] == test["SESSION_ID"].to_numpy()[:-1], False)
+    labels = list(diagnosis[0][3][0])
+    counts = {label: int((is_target & (earlier_sessions >= low) & (earlier_sessions <= high)).sum())
+              for label, (low, high) in EARLIER_SESSIONS.items() if label in labels}
+    print(f"\nR@20 by the user's training sessions ({evaluated} targets; means over seeds)\n")
+    print("| method | " + " | ".join(f"{label} ({counts[label]:,})" for label in labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    for name, _, _, by_sessions in diagnosis:
+        cells = [statistics.mean(run[label] for run in by_sessions) for label in labels]
+        print(f"| {name} | " + " | ".join(f"{cell:.3f}" for cell in cells) + " |", flush=True)
 
 
 def print_diagnosis(diagnosis, evaluated):
@@ -212,7 +239,7 @@ def print_diagnosis(diagnosis, evaluated):
     print("| method | " + " | ".join(f"{label} ({count:,})" for label, count in zip(labels, counts))
           + f" | all {evaluated} | last training session |")
     print("|---|" + "---|" * (len(labels) + 2))
-    for name, scores, fitted in diagnosis:
+    for name, scores, fitted, _ in diagnosis:
         cells = [statistics.mean(run["by_position"][label]["recall_at_20"] for run in scores) for label in labels]
         cells += [statistics.mean(run["recall_at_20"] for run in scores),
                   statistics.mean(run["recall_at_20"] for run in fitted)]
