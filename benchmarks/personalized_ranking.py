@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import movielens  # noqa: E402
 
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
+from kerasts.evaluation.ties import target_ranks  # noqa: E402
 from kerasts.personalize import fit_recipe  # noqa: E402
 
 LIST_LENGTH = 100
@@ -54,11 +55,12 @@ def ranking_lists(train, test_input, test_truth, seed):
 
 
 def conservative_rank(scores):
-    """The rank of `scores[0]` (the target) among `scores`, ties against it; NaN scores (unknown) rank last."""
+    """The rank of `scores[0]` (the target) among `scores`, ties against it (`kerasts.evaluation.ties`);
+    NaN scores (unknown films) rank last."""
     scores = np.asarray(scores, dtype="float64")
     if np.isnan(scores[0]):
         return len(scores)
-    return 1 + int(np.sum(scores[1:] >= scores[0]))
+    return int(target_ranks(scores[None], np.array([0]), "conservative")[0])
 
 
 def figures(ranks):
