@@ -335,13 +335,13 @@ class SessionRecommender(Recommender):
                                          steps=chunk_steps, user_column="_replayed_user", item_column=self.item_column,
                                          allow_unknown_items=True)
         test_rows = np.append(combined["_test_row"].to_numpy(), -1)
-        session_state, user_state = self.model.zero_states(batches.num_slots)
+        session_carry, user_carry = self.model.zero_states(batches.num_slots)
         readouts, catalog_scores = self._traced("readouts"), self._traced("catalog_scores")
         for chunk in range(len(batches)):
             span = slice(chunk * chunk_steps, (chunk + 1) * chunk_steps)
             inputs = {"items": batches.items[:, span].astype("int32"), "session_start": batches.session_start[:, span],
                       "user_start": batches.user_start[:, span]}
-            readout, session_state, user_state = readouts(inputs, session_state, user_state)
+            readout, session_carry, user_carry = readouts(inputs, session_carry, user_carry)
             rows = test_rows[batches.rows[:, span]]
             scored = (batches.valid[:, span] > 0) & (rows >= 0)
             if scored.any():  # only the targets' steps are scored over the catalog
