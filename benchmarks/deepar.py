@@ -1,7 +1,7 @@
 """DeepAR on the electricity protocol, optionally side by side with GluonTS's torch DeepAR.
 
     .venv/bin/python benchmarks/deepar.py [--epochs 10] [--runs 3] [--peer gluonts]
-        [--steps-per-execution 1] [--intra-op-threads N] [--peer-threads N]
+        [--steps-per-execution 1] [--intra-op-threads N] [--peer-threads N] [--deepar '{"scaling": "std"}']
 
 Both sides: 2 layers x 40 LSTM units, context 168, prediction 24, batch 32, 50 batches per epoch,
 Student-t output, 100 sample paths, the same training range and the same 2,247 test windows. Prints,
@@ -32,7 +32,8 @@ from spread import mean_and_spread  # noqa: E402
 PEER_PYTHON = os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin", "python")
 
 
-def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_size=32, batches_per_epoch=50):
+def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_size=32, batches_per_epoch=50,
+                settings=None):
     import kerasts  # first: it silences TensorFlow's start-up logging
 
     import keras
@@ -53,7 +54,7 @@ def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_
     forecaster = kerasts.models.DeepARForecaster(
         electricity.PREDICTION_LENGTH, electricity.CONTEXT_LENGTH, likelihood="student_t", cell=cell, num_layers=2,
         units=40, dropout=0.1, epochs=epochs, batches_per_epoch=batches_per_epoch, batch_size=batch_size, seed=seed,
-        steps_per_execution=steps_per_execution)
+        steps_per_execution=steps_per_execution, **(settings or {}))
     model = forecaster.fit(panel, train_end, callbacks=[EpochTimer()]).model
     windows = forecaster.windows(panel, model.lags)
     windows_per_second = statistics.median(batches_per_epoch * batch_size / s for s in epoch_seconds[1:] or epoch_seconds)
@@ -102,6 +103,7 @@ def main():
     parser.add_argument("--intra-op-threads", type=int,
                         help="TensorFlow's intra-op threads for the kerasts runs (default: TensorFlow's choice)")
     parser.add_argument("--peer-threads", type=int, help="torch's intra-op threads (default: torch's choice)")
+    parser.add_argument("--deepar", default="{}", help="more DeepARForecaster settings as JSON (e.g. scaling)")
     arguments = parser.parse_args()
     if arguments.intra_op_threads:
         import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
@@ -112,7 +114,8 @@ def main():
     print(f"{values.shape[0]} series x {values.shape[1]} h, {arguments.epochs} epochs x 50 batches of 32; "
           f"{platform.machine()}, {os.cpu_count()} cores", flush=True)
     systems = {"kerasts DeepAR": lambda seed: run_kerasts(values, arguments.epochs, seed, arguments.cell,
-                                                          arguments.steps_per_execution)[0]}
+                                                          arguments.steps_per_execution,
+                                                          settings=json.loads(arguments.deepar))[0]}
     if arguments.peer:
         systems[f"{arguments.peer} DeepAR"] = lambda seed: run_peer(arguments.peer, arguments.data,
                                                                     arguments.epochs, seed, arguments.peer_threads)

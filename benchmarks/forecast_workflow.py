@@ -36,16 +36,17 @@ sys.path.insert(0, os.path.dirname(__file__))
 import electricity  # noqa: E402
 
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
-from kerasts.evaluation import backtest, backtest_origins, score_backtest_paths  # noqa: E402
+from kerasts.evaluation import (backtest, backtest_origins, per_series_scores, score_backtest_paths,  # noqa: E402
+                                scores_by_level, series_levels)
 from kerasts.forecast import DatasetGroup, train_predictor  # noqa: E402
 from kerasts.forecast.algorithms import AUTO_CANDIDATES, build_forecaster  # noqa: E402
 from kerasts.forecast.ensemble import SELECTIONS, member_weights, quantile_average  # noqa: E402
-from kerasts.metrics.forecast import mase, seasonality_for_frequency, smape  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 DECILES = [f"0.{decile}" for decile in range(1, 10)]
 # dataset: (horizon, test windows, validation windows)
-PROTOCOLS = {"electricity": (24, 7, 2), "traffic": (24, 2, 1), "m3_monthly": (18, 1, 1), "m3_quarterly": (8, 1, 1)}
+PROTOCOLS = {"electricity": (24, 7, 2), "traffic": (24, 2, 1), "m3_monthly": (18, 1, 1), "m3_quarterly": (8, 1, 1),
+             "m3_yearly": (6, 1, 1), "m3_other": (8, 1, 1)}
 
 
 def electricity_table():
@@ -67,7 +68,8 @@ def traffic_table():
 
 def m3_table(frequency):
     long = pd.read_csv(os.path.join(DATA, "m3-competition", f"m3_{frequency}.csv.gz"))
-    alias = {"monthly": "M", "quarterly": "Q"}[frequency]
+    # M3's "other" series have no calendar; a yearly grid gives them MASE's season of 1 and no seasonal lags.
+    alias = {"monthly": "M", "quarterly": "Q", "yearly": "Y", "other": "Y"}[frequency]
     lengths = long.groupby("series_id")["t"].transform("max")
     # Right-aligned: every series ends at the same period, so each one's out-of-sample part is the last steps.
     end = pd.Period("2000-12", freq=alias)
@@ -162,7 +164,7 @@ def auto_study(arguments):
     print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
           f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
     levels = [0.1, 0.5, 0.9]
-    series_levels = np.nanmean(np.abs(panel.target[:, :test_start]), axis=1)
+    levels_before_test = series_levels(panel, test_start)
     by_seed = []
     for seed in arguments.seeds:
         started = time.perf_counter()
@@ -198,8 +200,8 @@ def auto_study(arguments):
         print(f"seed {seed}: AutoPredictor's best on validation: {chooser.algorithm}; best single on the test in "
               f"hindsight: {best}")
         print(frame.to_string(float_format=lambda value: f"{value:.4f}") + "\n", flush=True)
-        quintiles = quintile_table(series_levels, {name: per_series_scores(panel, paths)
-                                                   for name, paths in test_paths.items()})
+        quintiles = scores_by_level(levels_before_test, {name: per_series_scores(panel, paths)
+                                                         for name, paths in test_paths.items()})
         by_seed.append(quintiles)
         print(f"seed {seed}: per-series sMAPE and MASE of the median by level quintile (Q1 lowest)")
         print(quintiles.to_string(float_format=lambda value: f"{value:.3f}") + "\n", flush=True)
@@ -210,38 +212,6 @@ def auto_study(arguments):
         print(pd.DataFrame({column: [f"{means.loc[name, column]:.3f} ± {spreads.loc[name, column]:.3f}"
                                      for name in by_seed[0].index] for column in means.columns},
                            index=by_seed[0].index).to_string())
-
-
-def per_series_scores(panel, window_paths):
-    """Per series, the mean over its windows of the median forecast's sMAPE and MASE: `(smape, mase)`."""
-    smapes, mases = [], []
-    season = seasonality_for_frequency(panel.frequency)
-    horizon = window_paths[0][1].shape[-1]
-    for origins, paths in window_paths:
-        median = np.median(paths, axis=1)
-        rows_s, rows_m = [], []
-        for row, origin in enumerate(origins):
-            actual = panel.target[row, origin:origin + horizon]
-            history = panel.target[row, :origin]
-            history = history[np.argmax(~np.isnan(history)):]  # from its first observation
-            usable = not np.isnan(actual).all()
-            rows_s.append(smape(actual, median[row]) if usable else np.nan)
-            rows_m.append(mase(actual, median[row], history, season_length=season) if usable else np.nan)
-        smapes.append(rows_s)
-        mases.append(rows_m)
-    return np.nanmean(smapes, axis=0), np.nanmean(mases, axis=0)
-
-
-def quintile_table(levels, scores):
-    """`{name: (smape, mase)}` per series -> a frame of "sMAPE / MASE" means by level quintile."""
-    quintile = pd.qcut(levels, 5, labels=[f"Q{number}" for number in range(1, 6)])
-    rows = {}
-    for name, (smapes, mases) in scores.items():
-        frame = pd.DataFrame({"quintile": quintile, "sMAPE": smapes, "MASE": mases})
-        rows[name] = {**{f"{label} sMAPE": value for label, value in frame.groupby("quintile", observed=False)[
-            "sMAPE"].mean().items()}, **{f"{label} MASE": value for label, value in frame.groupby(
-                "quintile", observed=False)["MASE"].mean().items()}}
-    return pd.DataFrame(rows).T
 
 
 def _test_row(scores, validation_wql, seconds):

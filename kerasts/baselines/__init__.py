@@ -6,6 +6,7 @@ run by `kerasts.evaluation.backtest`; recommenders (popularity, SIMS, Swing) are
 """
 
 from kerasts.baselines.mlp_forecaster import MLPForecaster, build_likelihood_head_network
+from kerasts.baselines.naive2 import Naive2, is_seasonal, naive2_forecast, seasonal_indices
 from kerasts.baselines.npts import NPTS
 from kerasts.baselines.popularity import Popularity
 from kerasts.baselines.seasonal_naive import SeasonalNaive, seasonal_naive_forecast
@@ -14,6 +15,6 @@ from kerasts.baselines.statistical import StatisticalForecaster
 from kerasts.baselines.swing import Swing
 
 __all__ = [
-    "MLPForecaster", "NPTS", "Popularity", "SIMS", "SeasonalNaive", "StatisticalForecaster", "Swing", "build_likelihood_head_network",
-    "seasonal_naive_forecast",
+    "MLPForecaster", "NPTS", "Naive2", "Popularity", "SIMS", "SeasonalNaive", "StatisticalForecaster", "Swing", "build_likelihood_head_network",
+    "is_seasonal", "naive2_forecast", "seasonal_indices", "seasonal_naive_forecast",
 ]

@@ -71,7 +71,7 @@ def _before(panel, origins):
     return dataclasses.replace(panel, target=target)
 
 
-def _window_arrays(panel, origins, prediction_length):
+def window_arrays(panel, origins, prediction_length):
     """Actuals `(series, horizon)` from each series' origin, and histories right-aligned before them."""
     rows = np.arange(len(origins))
     usable = origins >= 0
@@ -141,7 +141,7 @@ def score_backtest_paths(name, panel, window_paths, quantiles=DEFAULT_QUANTILES)
     paths (series, num_samples, horizon)), ...]`, one pair per window."""
     rows = []
     for index, (origins, paths) in enumerate(window_paths):
-        actuals, history = _window_arrays(panel, origins, paths.shape[-1])
+        actuals, history = window_arrays(panel, origins, paths.shape[-1])
         scores = evaluate_sample_forecast(actuals, np.moveaxis(paths, 1, 0), history, panel.frequency, quantiles)
         rows.append({"forecaster": name, "window": index,
                      "window_start": panel.step_timestamps(int(origins.max()), 1)[0], **scores})
@@ -156,7 +156,7 @@ def item_quantile_losses(panel, window_paths, quantiles):
     levels = np.asarray(quantiles, dtype="float64")[:, None, None]
     total, counted = np.zeros(len(panel.keys)), np.zeros(len(panel.keys), dtype=bool)
     for origins, paths in window_paths:
-        actuals, _ = _window_arrays(panel, origins, paths.shape[-1])
+        actuals, _ = window_arrays(panel, origins, paths.shape[-1])
         error = actuals[None] - np.quantile(paths, levels.ravel(), axis=1)
         loss = np.maximum(levels * error, (levels - 1) * error)
         observed = ~np.isnan(actuals)

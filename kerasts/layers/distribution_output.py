@@ -28,6 +28,9 @@ class DistributionOutput(keras.layers.Layer):
             the network sees targets divided by a scale, passing it here returns the
             parameters in the data's units (for the negative binomial: mean times
             scale, dispersion divided by its square root, as in DeepAR).
+        target_loc: optional location of the same shape, for targets standardised as
+            `(z - loc) / scale` (`StdScaler`): shifts the location parameter by it
+            (location families only: Gaussian, Student-t).
 
     Returns:
         Parameters of shape `(..., num_parameters)`.
@@ -60,10 +63,12 @@ class DistributionOutput(keras.layers.Layer):
     def build(self, input_shape):
         self.projection.build(input_shape)
 
-    def call(self, inputs, target_scale=None):
+    def call(self, inputs, target_scale=None, target_loc=None):
         parameters = self.likelihood.domain_map(self.projection(inputs))
         if target_scale is not None:
             parameters = self.likelihood.scale_parameters(parameters, target_scale)
+        if target_loc is not None:
+            parameters = self.likelihood.shift_parameters(parameters, target_loc)
         return parameters
 
     def compute_output_shape(self, input_shape):

@@ -38,6 +38,8 @@ class Likelihood:
     # A value inside the support, put where a target is unobserved so that its
     # log-density stays finite (its loss is masked out anyway).
     placeholder_target = 0.0
+    # The parameter a shift of the target moves one for one (`shift_parameters`); None where there is none.
+    location_parameter = None
 
     @property
     def num_parameters(self):
@@ -84,6 +86,17 @@ class Likelihood:
                     "broadcasts to it (e.g. (batch, 1) for (batch, time) parameters)."
                 )
         return self.stack(self._scale(self.unstack(parameters), target_scale))
+
+    def shift_parameters(self, parameters, target_loc):
+        """Maps parameters of the target less `target_loc` to the target's units (after
+        `scale_parameters`, for a target standardised as `(z - loc) / scale`). Only a location family
+        (one with a `location_parameter`) can be shifted."""
+        if self.location_parameter is None:
+            raise ValueError(f"The {self.name} likelihood has no location parameter to shift by the target's "
+                             "location: scale its targets by their mean only (e.g. DeepAR's scaling='mean').")
+        named = self.unstack(parameters)
+        named[self.location_parameter] = named[self.location_parameter] + tf.cast(target_loc, parameters.dtype)
+        return self.stack(named)
 
     def distribution(self, parameters):
         """The TFP distribution with these parameters (batch shape `parameters.shape[:-1]`)."""

@@ -9,6 +9,7 @@ class Gaussian(Likelihood):
     """Normal likelihood for real-valued targets: parameters `loc`, `scale`."""
 
     name = "gaussian"
+    location_parameter = "loc"
     parameter_names = ("loc", "scale")
 
     def _domain_map(self, raw):

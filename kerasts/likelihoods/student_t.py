@@ -13,6 +13,7 @@ class StudentT(Likelihood):
     """
 
     name = "student_t"
+    location_parameter = "loc"
     parameter_names = ("loc", "scale", "df")
 
     def _domain_map(self, raw):

@@ -146,12 +146,12 @@ def mape(y_true, y_pred):
     return float(np.mean(np.abs(y_true[usable] - y_pred[usable]) / np.abs(y_true[usable])))
 
 
-def smape(y_true, y_pred):
-    """Symmetric MAPE in percent, as the M4 competition defines it: per series
-    `200 / h * sum(|y - y_hat| / (|y| + |y_hat|))` over its observed steps, then the mean over series.
+def smape_per_series(y_true, y_pred):
+    """Symmetric MAPE in percent of each series, as the M4 competition defines it:
+    `200 / h * sum(|y - y_hat| / (|y| + |y_hat|))` over its observed steps.
 
     Steps where both the target and the forecast are zero are left out (0 / 0); a series with no
-    usable step does not count. `y_true` is `(series, horizon)` (a 1-D array is one series).
+    usable step is NaN. `y_true` is `(series, horizon)` (a 1-D array is one series); returns `(series,)`.
     """
     y_true, observed = _observed_target(y_true)
     y_pred = _forecast("y_pred", y_pred, y_true.shape, observed)
@@ -160,8 +160,17 @@ def smape(y_true, y_pred):
     usable = observed & (denominator > 0)
     terms = np.where(usable, np.abs(y_true - y_pred) / np.where(usable, denominator, 1.0), 0.0)
     counts = usable.sum(axis=1)
-    per_series = 200.0 * terms.sum(axis=1)[counts > 0] / counts[counts > 0]
-    return float(per_series.mean()) if per_series.size else float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, 200.0 * terms.sum(axis=1) / counts, np.nan)
+
+
+def smape(y_true, y_pred):
+    """M4's sMAPE in percent: `smape_per_series`, then the mean over the series that have a usable step."""
+    return _mean_over_series(smape_per_series(y_true, y_pred))
+
+
+def _mean_over_series(scores):
+    return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")
 
 
 def _seasonal_naive_scale(history, season_length):
@@ -175,20 +184,23 @@ def _seasonal_naive_scale(history, season_length):
     return float(np.mean(differences)) if differences.size else 0.0
 
 
-def mase(y_true, y_pred, insample, season_length=None, frequency=None):
-    """Mean absolute scaled error against the in-sample seasonal-naive error.
+def mase_per_series(y_true, y_pred, insample, season_length=None, frequency=None):
+    """Mean absolute scaled error of each series, as M4 and the tourism competition compute it: the
+    mean absolute error of the forecast over the series' in-sample seasonal-naive error.
 
     Args:
-        y_true: targets of one series, shape `(horizon,)`, or of many, shape `(series, horizon)`.
+        y_true: targets, `(series, horizon)` (a 1-D array is one series).
         y_pred: point forecasts of the same shape.
-        insample: the history before the forecast, shape `(length,)` or `(series, length)`.
+        insample: the history before the forecast, `(series, length)` (1-D with a 1-D `y_true`);
+            NaN is unobserved (e.g. padding before a series starts).
         season_length: the seasonal lag `m`; give it or `frequency`.
         frequency: pandas-style frequency string; sets `m` as Amazon Forecast does
             (`H`: 24, `D`: 7, `W`: 52, `M`: 12, ...).
 
     Returns:
-        The MASE of one series, or the mean over series whose scale is defined. A series
-        with a constant history has no seasonal-naive error to scale by and counts as `nan`.
+        `(series,)` scores. A series with a constant history has no seasonal-naive error to scale by,
+        and one with no observed target nothing to score: NaN. A history no longer than a season
+        is scaled by the lag-1 naive error instead.
     """
     if (season_length is None) == (frequency is None):
         raise ValueError("Give exactly one of `season_length` and `frequency`.")
@@ -205,16 +217,30 @@ def mase(y_true, y_pred, insample, season_length=None, frequency=None):
     y_pred = _forecast("y_pred", y_pred, y_true.shape, ~np.isnan(y_true))
     scores = []
     for target, forecast, history in zip(np.atleast_2d(y_true), np.atleast_2d(y_pred), np.atleast_2d(insample)):
+        observed = np.flatnonzero(~np.isnan(history))
+        history = history[observed[0]:] if observed.size else history  # from the series' first observation
         scale = _seasonal_naive_scale(history, season_length)
         mask = ~np.isnan(target)
         if scale == 0 or not mask.any():
             scores.append(float("nan"))
         else:
             scores.append(float(np.mean(np.abs(target[mask] - forecast[mask]))) / scale)
-    scores = np.asarray(scores)
-    if y_true.ndim == 1:
-        return float(scores[0])
-    return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")
+    return np.asarray(scores)
+
+
+def mase(y_true, y_pred, insample, season_length=None, frequency=None):
+    """MASE (`mase_per_series`) of one series, or the mean over the series whose scale is defined."""
+    scores = mase_per_series(y_true, y_pred, insample, season_length, frequency)
+    return float(scores[0]) if np.ndim(y_true) == 1 else _mean_over_series(scores)
+
+
+def owa(smape_value, mase_value, naive2_smape, naive2_mase):
+    """Overall weighted average, the M4 competition's ranking measure: the mean of a method's sMAPE
+    and MASE, each relative to Naive2's on the same series (`kerasts.baselines.naive2_forecast`).
+    Below 1 beats Naive2. Each argument is a mean over the same series (`smape`, `mase`)."""
+    if not naive2_smape > 0 or not naive2_mase > 0:
+        raise ValueError(f"Naive2's sMAPE and MASE must be positive, got {naive2_smape!r} and {naive2_mase!r}.")
+    return 0.5 * (smape_value / naive2_smape + mase_value / naive2_mase)
 
 
 def rho_risk(y_true, samples, rho, time_axis=-1):

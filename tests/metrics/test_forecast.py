@@ -137,3 +137,27 @@ def test_smape_follows_m4_per_series_then_mean():
     second = 200 / 1 * (2 / 6)  # the 0 / 0 step is left out
     assert metrics.smape(y, forecast) == pytest.approx((first + second) / 2)
     assert np.isnan(metrics.smape(np.zeros((1, 2)), np.zeros((1, 2))))
+
+
+def test_per_series_smape_and_mase_are_what_the_means_average():
+    y = np.array([[100.0, 200.0], [0.0, 4.0], [np.nan, np.nan]])
+    forecast = np.array([[110.0, 180.0], [0.0, 2.0], [1.0, 1.0]])
+    per_series = metrics.smape_per_series(y, forecast)
+    assert per_series[:2] == pytest.approx([200 / 2 * (10 / 210 + 20 / 380), 200 * 2 / 6])
+    assert np.isnan(per_series[2])
+    assert metrics.smape(y, forecast) == pytest.approx(per_series[:2].mean())
+    # A history padded with NaN before the series starts is scaled from its first observation, so a
+    # history shorter than a season falls back to lag 1 instead of having no scale.
+    history = np.array([[np.nan, np.nan, 1.0, 3.0, 5.0], [1.0, 2.0, 4.0, 8.0, 16.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
+    scores = metrics.mase_per_series(y, forecast, history, season_length=4)
+    assert scores[0] == pytest.approx(np.mean([10.0, 20.0]) / 2.0)  # lag 1: differences 2, 2
+    assert scores[1] == pytest.approx(np.mean([0.0, 2.0]) / 15.0)  # lag 4: 16 - 1
+    assert np.isnan(scores[2])  # nothing observed to score
+    assert metrics.mase(y, forecast, history, season_length=4) == pytest.approx(np.nanmean(scores))
+
+
+def test_owa_is_the_mean_of_the_ratios_to_naive2():
+    assert metrics.owa(12.0, 0.9, 15.0, 1.2) == pytest.approx(0.5 * (12 / 15 + 0.9 / 1.2))
+    assert metrics.owa(15.0, 1.2, 15.0, 1.2) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="Naive2's sMAPE and MASE must be positive"):
+        metrics.owa(12.0, 0.9, 0.0, 1.2)

@@ -10,9 +10,11 @@ from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.layers.recurrent_stack import RecurrentStack
+from kerasts.layers.std_scaler import StdScaler
 from kerasts.models.deepar import sampling
 
 DEFAULT_LAGS = tuple(range(1, 8))
+SCALINGS = ("mean", "std")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -89,7 +91,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     def __init__(self, prediction_length, context_length, frequency, lags=DEFAULT_LAGS, likelihood="student_t",
                  cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
-                 num_samples=100, quantiles=(0.1, 0.5, 0.9), **kwargs):
+                 num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", **kwargs):
         super().__init__(**kwargs)
         for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
@@ -126,7 +128,10 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self.num_samples = int(num_samples)
         self.quantiles = [float(level) for level in quantiles]
 
-        self.scaler = MeanScaler(minimum_scale=minimum_scale, name="scaler")
+        if scaling not in SCALINGS:
+            raise ValueError(f"`scaling` must be one of {SCALINGS}, got {scaling!r}.")
+        self.scaling = scaling
+        self.scaler = (MeanScaler if scaling == "mean" else StdScaler)(minimum_scale=minimum_scale, name="scaler")
         self.calendar = CalendarFeatures(frequency, name="calendar")
         self.embeddings = [
             keras.layers.Embedding(cardinality, dimension, name=f"category_embedding_{index}")
@@ -137,14 +142,23 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self.cell = self.recurrent.cell
         self.distribution_output = DistributionOutput(likelihood, name="distribution_output")
         self.likelihood = self.distribution_output.likelihood
+        if scaling == "std" and self.likelihood.location_parameter is None:
+            raise ValueError(f"scaling='std' shifts the likelihood's location, and {self.likelihood.name!r} has none: "
+                             "use scaling='mean' with it.")
 
     # Features shared by training and forecasting.
 
     def _scale(self, target, observed):
+        """The window standardised by its context's statistics: `(scaled, loc, scale)`; `loc` is None
+        under mean scaling."""
         context = slice(self.history_length, self.history_length + self.context_length)
-        _, scale = self.scaler(target[:, context], observed[:, context])
-        scaled = tf.where(observed > 0, target / scale, tf.zeros_like(target))
-        return scaled, scale
+        if self.scaling == "mean":
+            _, scale = self.scaler(target[:, context], observed[:, context])
+            loc = None
+        else:
+            _, loc, scale = self.scaler(target[:, context], observed[:, context])
+        centred = target if loc is None else target - loc
+        return tf.where(observed > 0, centred / scale, tf.zeros_like(target)), loc, scale
 
     def _dynamic_features(self, inputs, observed):
         """Per step of context and horizon: calendar, age, standardised covariates."""
@@ -165,8 +179,10 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             features.append(covariates)
         return tf.concat(features, axis=-1)
 
-    def _static_features(self, inputs, scale):
+    def _static_features(self, inputs, loc, scale):
         features = [tf.math.log(scale)]
+        if loc is not None:
+            features.append(tf.math.asinh(loc / scale))  # the level in units of the scale, unit-free
         if self.embeddings:
             categories = tf.cast(inputs["static_categories"], tf.int32)
             features += [embedding(categories[:, index]) for index, embedding in enumerate(self.embeddings)]
@@ -221,13 +237,13 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self._check_inputs(inputs, with_future_target=True)
         target = tf.cast(inputs["target"], tf.float32)
         observed = tf.cast(inputs["observed"], tf.float32)
-        scaled, scale = self._scale(target, observed)
+        scaled, loc, scale = self._scale(target, observed)
         steps = self.context_length + self.prediction_length
         lagged = self._lagged(scaled, self.history_length, steps)
         sequence = self._step_inputs(lagged, self._dynamic_features(inputs, observed),
-                                     self._static_features(inputs, scale))
+                                     self._static_features(inputs, loc, scale))
         hidden, _ = self.recurrent(sequence, training=training)
-        return self.distribution_output(hidden, target_scale=scale)
+        return self.distribution_output(hidden, target_scale=scale, target_loc=loc)
 
     # Forecasting.
 
@@ -308,4 +324,5 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             "minimum_scale": self.minimum_scale,
             "num_samples": self.num_samples,
             "quantiles": list(self.quantiles),
+            "scaling": self.scaling,
         }

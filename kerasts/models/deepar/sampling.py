@@ -49,42 +49,46 @@ def sample_paths(model, inputs, num_samples, seed):
 def _sample_chunk(model, inputs, num_samples, seed):
     target = tf.cast(inputs["target"], tf.float32)
     observed = tf.cast(inputs["observed"], tf.float32)
-    scaled, scale = model._scale(target, observed)
+    scaled, loc, scale = model._scale(target, observed)
     dynamic = model._dynamic_features(inputs, observed)
-    static = model._static_features(inputs, scale)
+    static = model._static_features(inputs, loc, scale)
     context_inputs = model._step_inputs(
         model._lagged(scaled, model.history_length, model.context_length), dynamic[:, :model.context_length], static
     )
     _, states = model.recurrent(context_inputs, training=False)
 
-    # Lags that reach back before the horizon read the history; padding the scaled
-    # history lets one slice cover every horizon step (entries inside the horizon are
-    # replaced by samples below).
-    window_end = model.history_length + model.context_length
-    padded = tf.pad(scaled, [[0, 0], [0, model.prediction_length]])
-    history_lags = model._lagged(padded, window_end, model.prediction_length)
-
     def repeat(tensor):
         return tf.repeat(tensor, num_samples, axis=0)
 
-    states = [[repeat(state) for state in layer_states] for layer_states in states]
+    # A time-major buffer of every path's scaled values: the history and context first, each
+    # step's draw written after them, so a lag of any step reads one position. The loop is a
+    # `tf.while_loop`, not unrolled: tracing costs the same for any horizon.
+    window_end = model.history_length + model.context_length
+    horizon_slots = tf.zeros([model.prediction_length, tf.shape(scaled)[0] * num_samples])
+    buffer = tf.TensorArray(tf.float32, size=0, dynamic_size=True, clear_after_read=False,
+                            element_shape=tf.TensorShape([None])).unstack(
+        tf.concat([tf.transpose(repeat(scaled)), horizon_slots], axis=0))
+    lags = tf.constant(model.lags, tf.int32)
     path_scale = repeat(scale)[:, 0]
+    path_loc = None if loc is None else repeat(loc)[:, 0]
     path_static = repeat(static)
-    scaled_samples, samples = [], []
-    for step in range(model.prediction_length):
-        step_history = repeat(history_lags[:, step])
-        lagged = tf.stack(
-            [step_history[:, index] if lag > step else scaled_samples[step - lag]
-             for index, lag in enumerate(model.lags)], axis=-1)
-        hidden = model._step_inputs(lagged, repeat(dynamic[:, model.context_length + step]), path_static)
+    horizon_dynamic = tf.transpose(dynamic[:, model.context_length:], [1, 0, 2])  # (horizon, series, features)
+    states = tf.nest.map_structure(repeat, states)
+
+    def sample_step(step, buffer, states, samples):
+        lagged = tf.transpose(buffer.gather(window_end + step - lags))
+        hidden = model._step_inputs(lagged, repeat(horizon_dynamic[step]), path_static)
         hidden, states = model.recurrent.step(hidden, states)
-        parameters = model.distribution_output(hidden, target_scale=path_scale)
-        step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-        sample = model.likelihood.sample(parameters, 1, seed=step_seed)[0]
-        samples.append(sample)
-        scaled_samples.append(sample / path_scale)
-    paths = tf.stack(samples, axis=1)
-    return tf.reshape(paths, [-1, num_samples, model.prediction_length])
+        parameters = model.distribution_output(hidden, target_scale=path_scale, target_loc=path_loc)
+        sample = model.likelihood.sample(parameters, 1, seed=tf.random.experimental.stateless_fold_in(seed, step))[0]
+        scaled_sample = (sample if path_loc is None else sample - path_loc) / path_scale
+        return step + 1, buffer.write(window_end + step, scaled_sample), states, samples.write(step, sample)
+
+    samples = tf.TensorArray(tf.float32, size=model.prediction_length, element_shape=tf.TensorShape([None]))
+    _, _, _, samples = tf.while_loop(lambda step, *_: step < model.prediction_length, sample_step,
+                                     (tf.constant(0), buffer, states, samples))
+    return tf.reshape(tf.transpose(samples.stack()), [-1, num_samples, model.prediction_length])
+
 
 def forecast_outputs(model, inputs, num_samples, seed, quantiles):
     paths = sample_paths(model, inputs, num_samples, seed)

@@ -54,6 +54,16 @@ class DeepARHarnessTest(TestCase):
                             endpoint_inputs={"forecast": forecast_inputs})
 
 
+    def test_harness_standardised_student_t(self):
+        windows = _windows(likelihood="student_t")
+        inputs, labels = _batch(windows)
+        forecast_inputs = (windows.last_windows(with_future_target=False), np.array([7, 0], "int32"))
+        config = {**SMALL, "likelihood": "student_t", "scaling": "std"}
+        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, 3), target=labels,
+                            loss=NegativeLogLikelihood("student_t"), run_distribution_check=False,
+                            endpoint_inputs={"forecast": forecast_inputs})
+
+
 def _trained(windows, epochs=2, **overrides):
     keras.utils.set_random_seed(0)
     model = DeepAR(**{**SMALL, **overrides})
@@ -100,9 +110,10 @@ def test_forecast_in_chunks_keeps_each_series_rows_and_seed(monkeypatch):
     assert not np.array_equal(chunked[4], chunked[0])  # same window, another chunk: its own draws
 
 
-def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing():
-    windows = _windows()
-    model = DeepAR(**SMALL)
+@pytest.mark.parametrize("likelihood, scaling", [("negative_binomial", "mean"), ("student_t", "std")])
+def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing(likelihood, scaling):
+    windows = _windows(likelihood=likelihood)
+    model = DeepAR(**{**SMALL, "likelihood": likelihood, "scaling": scaling})
     full = windows.windows(np.arange(4), np.full(4, 150))
     teacher_forced = np.asarray(model(full))[:, SMALL["context_length"]:]
     truth = full["target"][:, -SMALL["prediction_length"]:]
@@ -191,6 +202,8 @@ def test_learns_the_daily_cycle_better_than_seasonal_naive():
         ({"cardinalities": [3], "embedding_dims": [2, 2]}, "`embedding_dims` has 2 entries for 1"),
         ({"dropout": 1.5}, r"`dropout` must be in \[0, 1\)"),
         ({"num_covariates": 1, "covariate_mean": [0.0, 1.0]}, "`covariate_mean` has 2 entries"),
+        ({"scaling": "max"}, "`scaling` must be one of"),
+        ({"scaling": "std"}, "scaling='std' shifts the likelihood's location, and 'negative_binomial' has none"),
     ],
 )
 def test_bad_arguments(overrides, message):

@@ -1,0 +1,115 @@
+"""DeepAR on data it was not tuned for: per-series sMAPE and MASE by series level, OWA against Naive2, and
+the spread over seeds, next to the pooled ND and wQL (#23).
+
+    .venv/bin/python benchmarks/deepar_levels.py [--datasets m3_yearly m3_quarterly m3_monthly m3_other
+        electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
+
+Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8
+quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series)
+and the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Every
+forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through
+the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s
+settings on top. Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over
+series and by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each
+relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2
+are deterministic; `--theta` adds statsforecast's Theta (slow on electricity and traffic).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+from forecast_workflow import PROTOCOLS, load  # noqa: E402
+
+import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
+from kerasts.baselines import Naive2, SeasonalNaive  # noqa: E402
+from kerasts.data.bundled import load_electricity_sample  # noqa: E402
+from kerasts.evaluation import backtest, backtest_origins, per_series_scores, scores_by_level, series_levels  # noqa: E402
+from kerasts.forecast import DatasetGroup  # noqa: E402
+from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
+from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
+
+DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic")
+QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
+
+
+def dataset_panel(name):
+    if name == "sample":
+        table, frequency, (horizon, windows) = load_electricity_sample(), "H", (24, 7)
+    else:
+        (table, frequency), (horizon, windows, _) = load(name), PROTOCOLS[name]
+    panel = DatasetGroup(table, frequency=frequency).panel(horizon)
+    return panel, horizon, windows
+
+
+def score(name, forecaster, panel, windows, seed, naive2=None):
+    started = time.perf_counter()
+    scores, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, seed=seed, fit=True,
+                             return_paths=True)
+    per_series = per_series_scores(panel, paths[name])
+    row = {"sMAPE": per_series["sMAPE"].mean(), "MASE": per_series["MASE"].mean(),
+           "ND": scores.loc[(name, "mean"), "ND"], "wQL": scores.loc[(name, "mean"), "mean_wQL"],
+           "seconds": time.perf_counter() - started}
+    reference = naive2 or row
+    row["OWA"] = owa(row["sMAPE"], row["MASE"], reference["sMAPE"], reference["MASE"])
+    return row, per_series
+
+
+def run_dataset(name, arguments):
+    panel, horizon, windows = dataset_panel(name)
+    test_start = backtest_origins(panel.target.shape[1], horizon, windows)[0]
+    season = seasonality_for_frequency(panel.frequency)
+    print(f"\n## {name}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps, horizon {horizon}, "
+          f"{windows} test window(s), season {season}", flush=True)
+    rows, per_series = {}, {}
+    rows["naive2"], per_series["naive2"] = score("naive2", Naive2(season, prediction_length=horizon), panel, windows, 0)
+    naive2 = rows["naive2"]
+    for label, forecaster in (("seasonal_naive", SeasonalNaive(season, prediction_length=horizon)),) + (
+            (("theta", build_forecaster("theta", horizon, panel, test_start)),) if arguments.theta else ()):
+        rows[label], per_series[label] = score(label, forecaster, panel, windows, 0, naive2)
+    settings = json.loads(arguments.deepar)
+    for seed in arguments.seeds:
+        forecaster = build_forecaster({"name": "deepar", "config": {**settings, "seed": seed}}, horizon, panel,
+                                      test_start)
+        label = f"deepar seed {seed}"
+        rows[label], per_series[label] = score(label, forecaster, panel, windows, seed, naive2)
+        print(f"{label}: sMAPE {rows[label]['sMAPE']:.3f} MASE {rows[label]['MASE']:.3f} OWA {rows[label]['OWA']:.3f} "
+              f"ND {rows[label]['ND']:.4f} ({rows[label]['seconds']:.0f} s)", flush=True)
+    levels = scores_by_level(series_levels(panel, test_start), per_series)
+    table = pd.concat([pd.DataFrame(rows).T, levels], axis=1)
+    seeds = [f"deepar seed {seed}" for seed in arguments.seeds]
+    if len(seeds) > 1:
+        table.loc["deepar mean"] = table.loc[seeds].mean()
+        table.loc["deepar sd"] = table.loc[seeds].std()
+    print(table.drop(columns="seconds").to_string(float_format=lambda value: f"{value:.3f}"))
+    if len(seeds) > 1:
+        mases = table.loc[seeds, "MASE"]
+        print(f"\nDeepAR over seeds {arguments.seeds}: worst MASE / best MASE = {mases.max() / mases.min():.3f}; "
+              f"median seconds a seed {statistics.median(table.loc[seeds, 'seconds']):.0f}")
+    beaten = [column for column in levels.columns
+              if (levels.loc[seeds, column] >= levels.loc["seasonal_naive", column]).any()]
+    print(f"Quintile cells where some DeepAR seed is not below seasonal naive: {beaten or 'none'}", flush=True)
+    return table
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--deepar", default="{}", help="DeepARForecaster settings as JSON, over the recipe's")
+    parser.add_argument("--theta", action="store_true", help="add statsforecast's Theta")
+    arguments = parser.parse_args()
+    print(f"DeepAR settings: {arguments.deepar}; seeds {arguments.seeds}")
+    for name in arguments.datasets:
+        run_dataset(name, arguments)
+
+
+if __name__ == "__main__":
+    main()
