@@ -44,7 +44,7 @@ class DeepARForecaster(Forecaster):
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="scale", num_samples=100, seed=0, steps_per_execution=1,
-                 verbose=0, scaling="mean", ema_momentum=None):
+                 verbose=0, scaling="mean"):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -62,7 +62,6 @@ class DeepARForecaster(Forecaster):
         self.seed = seed
         self.steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
         self.verbose = verbose
-        self.ema_momentum = ema_momentum
         self.model = None
 
     def get_config(self):
@@ -91,8 +90,7 @@ class DeepARForecaster(Forecaster):
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
                        num_samples=self.num_samples, **self.network)
         # The windows checked the targets already, so the loss skips its in-graph checks.
-        ema = {"use_ema": True, "ema_momentum": self.ema_momentum} if self.ema_momentum else {}
-        model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm, **ema),
+        model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm),
                       loss=NegativeLogLikelihood(model.likelihood, validate_targets=False),
                       steps_per_execution=self.steps_per_execution)
         return model
