@@ -12,7 +12,8 @@ the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s 
 settings on top. Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over
 series and by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each
 relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2
-are deterministic; `--theta` adds statsforecast's Theta (slow on electricity and traffic).
+are deterministic; `--theta` adds statsforecast's Theta (slow on electricity and traffic). With several seeds,
+"deepar, seeds pooled" scores the seeds' networks as one ensemble: their sample paths pooled.
 """
 
 import argparse
@@ -31,7 +32,8 @@ from forecast_workflow import PROTOCOLS, load  # noqa: E402
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
 from kerasts.baselines import Naive2, SeasonalNaive  # noqa: E402
 from kerasts.data.bundled import load_electricity_sample  # noqa: E402
-from kerasts.evaluation import backtest, backtest_origins, per_series_scores, scores_by_level, series_levels  # noqa: E402
+from kerasts.evaluation import (backtest, backtest_origins, per_series_scores, score_backtest_paths,  # noqa: E402
+                                scores_by_level, series_levels)
 from kerasts.forecast import DatasetGroup  # noqa: E402
 from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
@@ -51,12 +53,18 @@ def dataset_panel(name):
 
 def score(name, forecaster, panel, windows, seed, naive2=None):
     started = time.perf_counter()
-    scores, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, seed=seed, fit=True,
-                             return_paths=True)
-    per_series = per_series_scores(panel, paths[name])
-    row = {"sMAPE": per_series["sMAPE"].mean(), "MASE": per_series["MASE"].mean(),
-           "ND": scores.loc[(name, "mean"), "ND"], "wQL": scores.loc[(name, "mean"), "mean_wQL"],
-           "seconds": time.perf_counter() - started}
+    _, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, seed=seed, fit=True,
+                        return_paths=True)
+    row, per_series = score_paths(name, panel, paths[name], naive2)
+    row["seconds"] = time.perf_counter() - started
+    return row, per_series, paths[name]
+
+
+def score_paths(name, panel, window_paths, naive2=None):
+    per_series = per_series_scores(panel, window_paths)
+    pooled = score_backtest_paths(name, panel, window_paths, QUANTILES).loc[(name, "mean")]
+    row = {"sMAPE": per_series["sMAPE"].mean(), "MASE": per_series["MASE"].mean(), "ND": pooled["ND"],
+           "wQL": pooled["mean_wQL"], "seconds": float("nan")}
     reference = naive2 or row
     row["OWA"] = owa(row["sMAPE"], row["MASE"], reference["sMAPE"], reference["MASE"])
     return row, per_series
@@ -69,25 +77,34 @@ def run_dataset(name, arguments):
     print(f"\n## {name}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps, horizon {horizon}, "
           f"{windows} test window(s), season {season}", flush=True)
     rows, per_series = {}, {}
-    rows["naive2"], per_series["naive2"] = score("naive2", Naive2(season, prediction_length=horizon), panel, windows, 0)
+    rows["naive2"], per_series["naive2"], _ = score("naive2", Naive2(season, prediction_length=horizon), panel,
+                                                    windows, 0)
     naive2 = rows["naive2"]
     for label, forecaster in (("seasonal_naive", SeasonalNaive(season, prediction_length=horizon)),) + (
             (("theta", build_forecaster("theta", horizon, panel, test_start)),) if arguments.theta else ()):
-        rows[label], per_series[label] = score(label, forecaster, panel, windows, 0, naive2)
+        rows[label], per_series[label], _ = score(label, forecaster, panel, windows, 0, naive2)
     settings = json.loads(arguments.deepar)
+    seed_paths = []
     for seed in arguments.seeds:
         forecaster = build_forecaster({"name": "deepar", "config": {**settings, "seed": seed}}, horizon, panel,
                                       test_start)
         label = f"deepar seed {seed}"
-        rows[label], per_series[label] = score(label, forecaster, panel, windows, seed, naive2)
+        rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2)
+        seed_paths.append(paths)
         print(f"{label}: sMAPE {rows[label]['sMAPE']:.3f} MASE {rows[label]['MASE']:.3f} OWA {rows[label]['OWA']:.3f} "
               f"ND {rows[label]['ND']:.4f} ({rows[label]['seconds']:.0f} s)", flush=True)
+    if len(seed_paths) > 1:  # the seeds' networks as one ensemble: their sample paths pooled
+        pooled = [(window[0][0], np.concatenate([paths[index][1] for paths in seed_paths], axis=1))
+                  for index, window in enumerate(zip(*seed_paths))]
+        rows["deepar, seeds pooled"], per_series["deepar, seeds pooled"] = score_paths("pooled", panel, pooled, naive2)
     levels = scores_by_level(series_levels(panel, test_start), per_series)
     table = pd.concat([pd.DataFrame(rows).T, levels], axis=1)
     seeds = [f"deepar seed {seed}" for seed in arguments.seeds]
     if len(seeds) > 1:
         table.loc["deepar mean"] = table.loc[seeds].mean()
         table.loc["deepar sd"] = table.loc[seeds].std()
+        table = table.reindex([name for name in table.index if name != "deepar, seeds pooled"] +
+                              ["deepar, seeds pooled"])
     print(table.drop(columns="seconds").to_string(float_format=lambda value: f"{value:.3f}"))
     if len(seeds) > 1:
         mases = table.loc[seeds, "MASE"]

@@ -21,12 +21,11 @@ SCALINGS = ("mean", "std")
 class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
 
-    Each step's input holds the target at the `lags` (divided by the series' scale), the
+    Each step's input holds the target at the `lags` (scaled, see `scaling`), the
     calendar features of its timestamp, an age feature, known covariates
     (standardised), and static features: an embedding per static category and the log of
-    the scale. The scale is the mean absolute observed value of the context
-    (`MeanScaler`), so one network serves series of any size; parameters come back in
-    the data's units. Training is teacher-forced over context and horizon
+    the scale. The scale comes from the context's observed values, so one network serves
+    series of any size; parameters come back in the data's units. Training is teacher-forced over context and horizon
     (`model.fit` with `kerasts.losses.NegativeLogLikelihood`); `forecast` samples joint
     paths ancestrally in one TensorFlow graph, all series times all samples as one batch.
 
@@ -57,6 +56,12 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         minimum_scale: floor of the scale.
         num_samples: sample paths per series in `forecast` and the exported signature.
         quantiles: levels the `forecast` signature returns.
+        scaling: `"mean"` divides each window by its context's mean absolute value (`MeanScaler`, the
+            DeepAR paper's); `"std"` standardises it by the context's mean and standard deviation
+            (`StdScaler`) and shifts the likelihood's location back, so a series that moves little
+            around a high level is not a flat line to the network; it needs a likelihood with a
+            location (Student-t, Gaussian), and feeds `asinh(loc / scale)` as a static feature too.
+            `DeepARForecaster` chooses by likelihood.
         **kwargs: `keras.Model` arguments.
 
     Call arguments:

@@ -311,3 +311,14 @@ def test_forecast_refuses_nan_targets_marked_observed():
     inputs["target"][2, 30] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf at steps marked observed in row\(s\) \[2\]"):
         DeepAR(**SMALL).forecast(inputs)
+
+
+def test_the_recipe_standardises_location_families_and_mean_scales_the_others():
+    counts, reals = _panel(), _panel(likelihood="student_t")
+    assert DeepARForecaster(6, 12, **RECIPE).build_model(counts).scaling == "mean"
+    real_recipe = {**RECIPE, "likelihood": "student_t"}
+    assert DeepARForecaster(6, 12, **real_recipe).build_model(reals).scaling == "std"
+    assert DeepARForecaster(6, 12, **real_recipe, scaling="mean").build_model(reals).scaling == "mean"
+    assert DeepARForecaster(6, 12, **real_recipe).get_config()["scaling"] == "auto"
+    with pytest.raises(ValueError, match="`scaling` must be 'auto' or one of"):
+        DeepARForecaster(6, 12, scaling="minmax")
