@@ -204,14 +204,15 @@ class ForecastWindows:
             warnings.warn(message + "; they are forecast but not trained on.", stacklevel=3)
         return low, high
 
-    def training_dataset(self, batch_size, sampling="scale", seed=0, end=None):
+    def training_dataset(self, batch_size, sampling="uniform", seed=0, end=None):
         """An endless `tf.data.Dataset` of `(inputs, y_true)` batches for `model.fit(steps_per_epoch=...)`.
 
         Args:
             batch_size: windows per batch.
-            sampling: `"scale"` picks windows with probability proportional to their series'
-                scale `1 + mean(|z|)`, as the DeepAR paper does, so large series are seen
-                more often; `"uniform"` weighs every window equally.
+            sampling: `"uniform"` weighs every window equally; `"scale"` picks windows with
+                probability proportional to their series' scale `1 + mean(|z|)`, as the DeepAR
+                paper does, so large series are seen more often (and series a thousand times
+                smaller almost never: averaged over M3, electricity and traffic it lost to uniform).
             seed: seeds the sampler (the same seed gives the same batches).
             end: grid index where the training range ends (default: the whole grid).
         """

@@ -10,12 +10,16 @@ class StdScaler(keras.layers.Layer):
     the level. Standardising shows the same series as moves of about +-1. The location is the
     mean of the observed values and the scale their standard deviation. Where the deviation is
     under `relative_floor` of the mean absolute value (a constant series, or a single observed
-    value), the scale is that mean absolute value instead; where that is zero too, the batch's
-    mean absolute value, as `MeanScaler` falls back; then at least `minimum_scale`.
+    value), the scale is that mean absolute value instead. A context of nothing but zeros (or
+    nothing observed) is a series at rest: its scale is `zero_fraction` of the batch's mean
+    absolute value, so it is forecast near zero. (`MeanScaler` takes the batch's whole mean
+    absolute value there; on electricity that forecast a discontinued client at a typical
+    client's level, benchmarks/RESULTS.md #23.) Every scale is at least `minimum_scale`.
 
     Args:
         minimum_scale: the smallest scale returned.
         relative_floor: the smallest deviation, relative to the mean absolute value, used as a scale.
+        zero_fraction: the scale of an all-zero context, as a fraction of the batch's mean absolute value.
         axis: the time axis of the inputs.
         **kwargs: base layer arguments.
 
@@ -35,12 +39,15 @@ class StdScaler(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, minimum_scale=1e-10, relative_floor=1e-4, axis=1, **kwargs):
+    def __init__(self, minimum_scale=1e-10, relative_floor=1e-4, zero_fraction=1e-3, axis=1, **kwargs):
         super().__init__(**kwargs)
         if not minimum_scale > 0:
             raise ValueError(f"`minimum_scale` must be positive, got {minimum_scale!r}.")
         if not 0 <= relative_floor < 1:
             raise ValueError(f"`relative_floor` must be in [0, 1), got {relative_floor!r}.")
+        if not 0 < zero_fraction <= 1:
+            raise ValueError(f"`zero_fraction` must be in (0, 1], got {zero_fraction!r}.")
+        self.zero_fraction = zero_fraction
         self.minimum_scale = minimum_scale
         self.relative_floor = relative_floor
         self.axis = axis
@@ -61,7 +68,7 @@ class StdScaler(keras.layers.Layer):
         mean_absolute = absolute_sum / ops.maximum(count, 1.0)
         batch_mean_absolute = ops.sum(absolute_sum) / ops.maximum(ops.sum(count), 1.0)
         scale = ops.where(std > self.relative_floor * mean_absolute, std,
-                          ops.where(mean_absolute > 0, mean_absolute, batch_mean_absolute))
+                          ops.where(mean_absolute > 0, mean_absolute, self.zero_fraction * batch_mean_absolute))
         scale = ops.maximum(scale, self.minimum_scale)
         return ops.where(observed, (values - loc) / scale, zeros), loc, scale
 
@@ -72,4 +79,4 @@ class StdScaler(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "minimum_scale": self.minimum_scale, "relative_floor": self.relative_floor,
-                "axis": self.axis}
+                "zero_fraction": self.zero_fraction, "axis": self.axis}

@@ -20,8 +20,10 @@ class DeepARForecaster(Forecaster):
     (`lags_for_frequency(..., history_length=end)`: longer lags meet padding in training and
     data when forecasting), the panel's covariates standardised with their statistics and its
     item attributes embedded, Adam with gradients clipped at global norm `clip_norm`, windows
-    drawn with probability proportional to their series' scale (`sampling`), `epochs` of
-    `batches_per_epoch` batches, and `keras.utils.set_random_seed(seed)` first, so a run repeats.
+    drawn uniformly (`sampling="scale"` draws them in proportion to their series' scale, as the DeepAR
+    paper does; averaged over M3, electricity and traffic it lost, benchmarks/RESULTS.md #23), windows
+    standardised (`scaling`), `epochs` of `batches_per_epoch` batches, and
+    `keras.utils.set_random_seed(seed)` first, so a run repeats.
 
     Args:
         prediction_length, context_length: the forecast horizon and the steps conditioned on.
@@ -47,7 +49,7 @@ class DeepARForecaster(Forecaster):
 
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
-                 learning_rate=1e-3, clip_norm=10.0, sampling="scale", num_samples=100, seed=0, steps_per_execution=1,
+                 learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
                  verbose=0, scaling="auto"):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
