@@ -276,7 +276,8 @@ def _parser():
     train.add_argument("--target", required=True, help="target time series CSV")
     train.add_argument("--related", help="related time series CSV")
     train.add_argument("--item-metadata", help="item metadata CSV")
-    train.add_argument("--frequency", required=True, help="forecast frequency, e.g. H, D, W, M")
+    train.add_argument("--frequency", required=True,
+                       help="forecast frequency, e.g. H, D, W, M; step-12 for step numbers with a season of 12")
     train.add_argument("--horizon", type=int, required=True, help="steps to forecast")
     train.add_argument("--algorithm", default="auto", help="auto (AutoPredictor) or one algorithm")
     train.add_argument("--candidates", nargs="+", help="AutoPredictor's algorithms")

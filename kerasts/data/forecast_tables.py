@@ -27,9 +27,9 @@ class TimeSeriesPanel:
 
     Attributes:
         keys: one row per series with its key columns (e.g. `item_id`, `store`).
-        timestamps: the grid (period start times), length `T`.
+        timestamps: the grid (period start times; the step numbers for a step frequency), length `T`.
         target: float array `(series, T)`; NaN where nothing was recorded.
-        frequency: the grid's frequency string.
+        frequency: the grid's frequency string (`"step-<season>"`: a step index without a calendar).
         covariates: optional float32 `(series, T + future, K)`: related series known over the grid
             and `future` steps beyond it (`align_related`); `None` without related data.
         covariate_names: the `K` covariate names.
@@ -111,14 +111,24 @@ class TimeSeriesPanel:
         observed = self.observed
         return np.where(observed.any(axis=1), observed.argmax(axis=1), observed.shape[1])
 
+    @property
+    def has_calendar(self):
+        """False for a step frequency (`"step-12"`): the grid is an integer step index."""
+        return period_alias(self.frequency) is not None
+
     def step_periods(self, first_step, steps):
-        """Periods of grid steps `first_step .. first_step + steps - 1`; the grid extends both ways."""
+        """Periods of grid steps `first_step .. first_step + steps - 1`; the grid extends both ways.
+        Without a calendar, the step indices themselves."""
+        if not self.has_calendar:
+            first = int(self.timestamps[0]) + int(first_step)
+            return pd.Index(np.arange(first, first + steps, dtype="int64"))
         first = pd.Period(self.timestamps[0], freq=period_alias(self.frequency)) + int(first_step)
         return pd.period_range(first, periods=steps, freq=period_alias(self.frequency))
 
     def step_timestamps(self, first_step, steps):
-        """Start times of `step_periods(first_step, steps)`."""
-        return self.step_periods(first_step, steps).start_time
+        """Start times of `step_periods(first_step, steps)` (the step indices without a calendar)."""
+        periods = self.step_periods(first_step, steps)
+        return periods.start_time if self.has_calendar else periods
 
 
 def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):
@@ -193,7 +203,9 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
 
     Args:
         table: the target time series table.
-        frequency: e.g. `"H"`, `"D"`, `"W"`, `"M"`, `"15min"`.
+        frequency: e.g. `"H"`, `"D"`, `"W"`, `"M"`, `"15min"`; or `"step-<season>"` (e.g. `"step-12"`)
+            when the timestamp column holds integer step numbers and there is no calendar (competition
+            data): the grid is then every step from the first to the last.
         item_column, dimension_columns: columns naming a series together.
         timestamp_column, target_column: column names.
 
@@ -205,16 +217,31 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
     _require_keys(table, "target_table", key_columns)
     alias = period_alias(frequency)
     frame = table[key_columns].copy()
-    frame["_period"] = to_datetimes(table[timestamp_column], "target_table", timestamp_column).dt.to_period(alias)
+    frame["_period"] = _periods(table, "target_table", timestamp_column, alias)
     frame["_value"] = _numeric(table, "target_table", target_column)
     summed = frame.groupby(key_columns + ["_period"], sort=True)["_value"].sum(min_count=1)
-    grid = pd.period_range(summed.index.get_level_values("_period").min(),
-                           summed.index.get_level_values("_period").max(), freq=alias)
+    first, last = summed.index.get_level_values("_period").min(), summed.index.get_level_values("_period").max()
+    grid = pd.period_range(first, last, freq=alias) if alias else pd.Index(np.arange(first, last + 1, dtype="int64"))
     wide = summed.unstack("_period").reindex(columns=grid)
     _check_spacing(wide.to_numpy(dtype="float64"), frequency)
     keys = wide.index.to_frame(index=False)
-    return TimeSeriesPanel(keys=keys, timestamps=grid.start_time, target=wide.to_numpy(dtype="float64"),
-                           frequency=frequency)
+    return TimeSeriesPanel(keys=keys, timestamps=grid.start_time if alias else grid,
+                           target=wide.to_numpy(dtype="float64"), frequency=frequency)
+
+
+def _periods(table, name, column, alias):
+    """The timestamp column as periods of `alias`, or as integer steps where `alias` is None."""
+    if alias is not None:
+        return to_datetimes(table[column], name, column).dt.to_period(alias)
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = values.isna() | (values != values.round())
+    if bad.any():
+        row = bad.idxmax()
+        value = table[column][row]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(f"`{name}` column {column!r} must hold integer step numbers for a step frequency; row "
+                         f"{row!r} holds {value!r}.")
+    return values.astype("int64")
 
 
 def _check_spacing(values, frequency):
@@ -257,8 +284,7 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
     if not covariate_columns:
         raise ValueError("`related_table` has no covariate columns besides the keys and timestamp.")
     frame = table[key_columns].copy()
-    frame["_period"] = to_datetimes(table[timestamp_column], "related_table",
-                                    timestamp_column).dt.to_period(period_alias(panel.frequency))
+    frame["_period"] = _periods(table, "related_table", timestamp_column, period_alias(panel.frequency))
     for column in covariate_columns:
         if column not in table.columns:
             raise ValueError(f"`related_table` lacks covariate column {column!r}; it has {list(table.columns)}.")
@@ -274,7 +300,7 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
             row, step = np.argwhere(future.isna().to_numpy())[0]
             raise ValueError(
                 f"Covariate {column!r} is missing over the forecast horizon: series {panel.series_ids[row]!r} "
-                f"has no value at {grid[len(panel.timestamps) + step].start_time}. Known covariates must cover "
+                f"has no value at {panel.step_timestamps(len(panel.timestamps) + step, 1)[0]}. Known covariates must cover "
                 f"all {prediction_length} future steps."
             )
         filled = wide.ffill(axis=1).bfill(axis=1)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from kerasts import likelihoods as likelihood_registry
 from kerasts._checks import check_lags, check_positive_int
-from kerasts.frequencies import parse_frequency
+from kerasts.frequencies import STEP, parse_frequency, step_season
 
 DEFAULT_MAX_LAG = 1200
 FIRST_LAGS = tuple(range(1, 8))
@@ -22,7 +22,8 @@ def lags_for_frequency(frequency, max_lag=DEFAULT_MAX_LAG, history_length=None):
 
     Hourly: the same hour 1..7 days back and 1..4 weeks back (each +-1); daily: 1..4 weeks
     and 1..3 months back; weekly: 1..3 months and 1..3 years back; monthly: 1..3 years;
-    quarterly: 1..3 years. A multiple (e.g. `"2H"`) divides the cycle lengths.
+    quarterly: 1..3 years; a step frequency (`"step-12"`): 1..3 of its seasons. A multiple
+    (e.g. `"2H"`) divides the cycle lengths.
 
     Args:
         frequency: the data's frequency.
@@ -47,7 +48,7 @@ def lags_for_frequency(frequency, max_lag=DEFAULT_MAX_LAG, history_length=None):
         "W": [(4, 3), (52, 3)],
         "M": [(12, 3)],
         "Q": [(4, 3)],
-        "Y": [],
+        "Y": [], STEP: [(step_season(frequency), 3)],
     }[base]
     lags = set(FIRST_LAGS)
     for length, count in cycles:
@@ -257,6 +258,8 @@ def _steps_of(array, series, positions):
 def _grid_seconds(panel, before, after):
     """Unix seconds of every grid step, with `before` steps prepended and `after` appended."""
     timestamps = panel.step_timestamps(-before, before + len(panel.timestamps) + after)
+    if not panel.has_calendar:  # a step index: the step numbers (no calendar features read them)
+        return timestamps.to_numpy(dtype="int64")
     return (timestamps.astype("int64") // 10**9).to_numpy()
 
 

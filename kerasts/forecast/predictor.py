@@ -16,6 +16,7 @@ from kerasts.export import export_saved_model, load_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
+from kerasts.frequencies import period_alias
 
 FORMAT_VERSION = 2  # 2: a predictor holds one or more member forecasters
 PREDICTOR_FILE = "predictor.json"
@@ -292,7 +293,8 @@ class Predictor:
         table = self._columns(forecast_export_table(self.panel.select([row]), origin,
                                                     self.sample_paths()[row:row + 1], self.levels))
         columns = [column for column in table.columns if column not in self.panel.keys.columns and column != "date"]
-        stamps = [date.isoformat() for date in pd.to_datetime(table["date"])]
+        stamps = ([date.isoformat() for date in pd.to_datetime(table["date"])] if self.panel.has_calendar
+                  else [int(step) for step in table["date"]])
         return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp, "Value": float(value)}
                                                       for stamp, value in zip(stamps, table[column])]
                                              for column in columns}}}
@@ -363,7 +365,10 @@ class Predictor:
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
                 "cardinalities": list(self.panel.cardinalities),
             })
-            arrays = {"target": self.panel.target, "timestamps": self.panel.timestamps.asi8}
+            # Calendar grids as nanoseconds; a step index as its step numbers.
+            timestamps = self.panel.timestamps
+            arrays = {"target": self.panel.target,
+                      "timestamps": timestamps.asi8 if self.panel.has_calendar else np.asarray(timestamps, "int64")}
             if self.panel.covariates is not None:
                 arrays["covariates"] = self.panel.covariates
             if self.panel.static_categories is not None:
@@ -398,8 +403,9 @@ def _read_predictor(directory, description):
     with np.load(os.path.join(directory, "panel.npz")) as arrays:
         arrays = {name: arrays[name] for name in arrays.files}
     keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
-    panel = TimeSeriesPanel(keys, pd.DatetimeIndex(arrays["timestamps"]), arrays["target"],
-                            description["frequency"])
+    grid = (pd.DatetimeIndex(arrays["timestamps"]) if period_alias(description["frequency"])
+            else pd.Index(arrays["timestamps"], dtype="int64"))
+    panel = TimeSeriesPanel(keys, grid, arrays["target"], description["frequency"])
     panel = panel.with_related(covariates=arrays.get("covariates"),
                                covariate_names=description["covariate_names"] or None,
                                static_categories=arrays.get("static_categories"),
@@ -409,6 +415,7 @@ def _read_predictor(directory, description):
     scores.index = pd.MultiIndex.from_arrays(
         [names, [int(window) if str(window).isdigit() else window for window in windows]],
         names=["forecaster", "window"])
-    forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"), parse_dates=["date"])
+    forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"),
+                            parse_dates=["date"] if panel.has_calendar else False)
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
                      description["settings"], item_losses)

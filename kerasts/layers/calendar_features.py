@@ -11,7 +11,7 @@ FEATURES_BY_FREQUENCY = {
     "W": ("day_of_month", "week_of_year"),
     "M": ("month_of_year",),
     "Q": (),
-    "Y": (),
+    "Y": (), "step": (),  # a step index has no calendar
 }
 SECONDS_PER_DAY = 86_400
 

@@ -14,7 +14,7 @@ Every function takes numpy-compatible arrays. Conventions shared by all of them:
 import numpy as np
 
 from kerasts._checks import check_positive_int
-from kerasts.frequencies import parse_frequency
+from kerasts.frequencies import STEP, parse_frequency, step_season
 
 # Amazon Forecast's MASE seasonality by frequency base (minute, hour, day, week, month, quarter, year).
 SEASONALITY_BY_FREQUENCY = {"min": 60, "H": 24, "D": 7, "W": 52, "M": 12, "Q": 4, "Y": 1}
@@ -23,9 +23,11 @@ SEASONALITY_BY_FREQUENCY = {"min": 60, "H": 24, "D": 7, "W": 52, "M": 12, "Q": 4
 def seasonality_for_frequency(frequency):
     """Season length that MASE uses for a frequency string (`"H"` -> 24, as Amazon Forecast does).
 
-    A multiple such as `"2H"` or an anchored weekly frequency such as `"W-SUN"` uses its base.
+    A multiple such as `"2H"` or an anchored weekly frequency such as `"W-SUN"` uses its base; a step
+    frequency its declared season (`"step-12"` -> 12).
     """
-    return SEASONALITY_BY_FREQUENCY[parse_frequency(frequency)[1]]
+    base = parse_frequency(frequency)[1]
+    return step_season(frequency) if base == STEP else SEASONALITY_BY_FREQUENCY[base]
 
 
 def _observed_target(y_true):
