@@ -1,7 +1,7 @@
 import numpy as np
 
 from kerasts._checks import check_positive_int
-from kerasts.protocols.forecaster import Forecaster
+from kerasts.baselines.seasonal_naive import SeasonalPointForecaster
 
 # M4's seasonality test: |ACF at lag m| above 1.645 standard errors (90%, one-sided).
 SEASONALITY_CRITICAL_VALUE = 1.645
@@ -85,22 +85,13 @@ def naive2_forecast(history, horizon, season_length):
     return forecasts if history.ndim == 2 else forecasts[0]
 
 
-class Naive2(Forecaster):
+class Naive2(SeasonalPointForecaster):
     """M4's Naive2 (`naive2_forecast`) as a `kerasts.protocols.Forecaster`: the benchmark OWA is
-    relative to. One sample path: the point.
+    relative to.
 
     Args:
         season_length: the season `m`.
         prediction_length: steps to forecast.
     """
 
-    def __init__(self, season_length, *, prediction_length):
-        super().__init__(prediction_length)
-        self.season_length = check_positive_int("season_length", season_length)
-
-    def get_config(self):
-        return {**super().get_config(), "season_length": self.season_length}
-
-    def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
-        history = panel.target[:, :self.forecast_origin(panel, origin)]
-        return naive2_forecast(history, self.prediction_length, self.season_length)[:, None, :]
+    point_forecast = staticmethod(naive2_forecast)

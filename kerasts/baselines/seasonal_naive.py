@@ -37,13 +37,16 @@ def seasonal_naive_forecast(history, horizon, season_length):
     return forecast if history.ndim == 2 else forecast[0]
 
 
-class SeasonalNaive(Forecaster):
-    """Seasonal naive as a `kerasts.protocols.Forecaster` (one sample path: the point).
+class SeasonalPointForecaster(Forecaster):
+    """A forecaster whose forecast is a function of each series' history and a season: one sample
+    path, the point (`point_forecast(history, horizon, season_length)`, set by each subclass).
 
     Args:
         season_length: the season `m`.
         prediction_length: steps to forecast.
     """
+
+    point_forecast = None
 
     def __init__(self, season_length, *, prediction_length):
         super().__init__(prediction_length)
@@ -54,4 +57,15 @@ class SeasonalNaive(Forecaster):
 
     def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
         history = panel.target[:, :self.forecast_origin(panel, origin)]
-        return seasonal_naive_forecast(history, self.prediction_length, self.season_length)[:, None, :]
+        return type(self).point_forecast(history, self.prediction_length, self.season_length)[:, None, :]
+
+
+class SeasonalNaive(SeasonalPointForecaster):
+    """Seasonal naive (`seasonal_naive_forecast`) as a `kerasts.protocols.Forecaster`.
+
+    Args:
+        season_length: the season `m`.
+        prediction_length: steps to forecast.
+    """
+
+    point_forecast = staticmethod(seasonal_naive_forecast)
