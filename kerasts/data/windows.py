@@ -172,12 +172,13 @@ class ForecastWindows:
 
     def last_windows(self, end=None, with_future_target=True):
         """One window per series whose horizon starts at grid index `end` (default: after the grid's
-        end when forecasting, or the last `prediction_length` steps when the future is known)."""
+        end when forecasting, or the last `prediction_length` steps when the future is known); an
+        array `end` gives one start per series (series that end at different times)."""
         length = self.panel.target.shape[1]
         if end is None:
             end = length - self.prediction_length if with_future_target else length
         series = np.arange(self.panel.target.shape[0])
-        return self.windows(series, np.full(len(series), end), with_future_target)
+        return self.windows(series, np.broadcast_to(np.asarray(end, dtype="int64"), series.shape), with_future_target)
 
     def validation_data(self, end):
         """`(inputs, y_true)` of each series' window whose horizon ends at grid index `end`,

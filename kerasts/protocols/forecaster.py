@@ -1,5 +1,7 @@
 """The forecaster protocol: what every forecasting model and baseline implements."""
 
+import numpy as np
+
 from kerasts._checks import check_positive_int
 from kerasts.data.forecast_tables import forecast_export_table
 
@@ -38,9 +40,36 @@ class Forecaster:
         raise NotImplementedError
 
     def forecast_dataframe(self, panel, origin=None, num_samples=100, seed=0, quantiles=(0.1, 0.5, 0.9)):
-        """The forecast in Amazon Forecast's export layout (keys, `date`, `p10`, `p50`, `p90`, `mean`)."""
-        origin = self.forecast_origin(panel, origin)
-        return forecast_export_table(panel, origin, self.predict_paths(panel, origin, num_samples, seed), quantiles)
+        """The forecast in Amazon Forecast's export layout (keys, `date`, `p10`, `p50`, `p90`, `mean`).
+
+        `origin`: by default each series is forecast from the step after its own last observation
+        (series that start and end at different times each get their own dates; a series never
+        observed is left out); an int forecasts every series from that grid index; an array gives
+        one origin per series (-1 leaves a series out).
+        """
+        from kerasts.evaluation.backtest import predict_from_origins  # evaluation builds on this protocol
+
+        origins = self.series_origins(panel, origin)
+        rows = np.flatnonzero(origins >= 0)
+        paths = predict_from_origins(self, panel, origins, num_samples, seed)
+        return forecast_export_table(panel.select(rows), origins[rows], paths[rows], quantiles)
+
+    def series_origins(self, panel, origin=None):
+        """One forecast origin per series, checked: `None` -> the step after each series' last
+        observation (-1 for a series never observed), an int -> that grid index for all, an array ->
+        itself (-1 leaves a series out)."""
+        if origin is None:
+            ends = panel.last_observed + 1
+            return np.where(ends > 0, ends, -1)
+        if np.ndim(origin) == 0:
+            return np.full(len(panel.keys), self.forecast_origin(panel, origin))
+        origins = np.asarray(origin)
+        if origins.shape != (len(panel.keys),) or not np.issubdtype(origins.dtype, np.integer):
+            raise ValueError(f"`origin` must be an int or one int per series ({len(panel.keys)}), got an array of "
+                             f"shape {origins.shape} and dtype {origins.dtype}.")
+        for value in np.unique(origins[origins >= 0]):
+            self.forecast_origin(panel, int(value))
+        return origins.astype("int64")
 
     @staticmethod
     def training_end(panel, end):
