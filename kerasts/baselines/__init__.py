@@ -15,6 +15,6 @@ from kerasts.baselines.statistical import StatisticalForecaster
 from kerasts.baselines.swing import Swing
 
 __all__ = [
-    "MLPForecaster", "NPTS", "Naive2", "Popularity", "SIMS", "SeasonalNaive", "StatisticalForecaster", "Swing", "build_likelihood_head_network",
-    "is_seasonal", "naive2_forecast", "seasonal_indices", "seasonal_naive_forecast",
+    "MLPForecaster", "NPTS", "Naive2", "Popularity", "SIMS", "SeasonalNaive", "StatisticalForecaster", "Swing",
+    "build_likelihood_head_network", "is_seasonal", "naive2_forecast", "seasonal_indices", "seasonal_naive_forecast",
 ]

@@ -300,8 +300,8 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
             row, step = np.argwhere(future.isna().to_numpy())[0]
             raise ValueError(
                 f"Covariate {column!r} is missing over the forecast horizon: series {panel.series_ids[row]!r} "
-                f"has no value at {panel.step_timestamps(len(panel.timestamps) + step, 1)[0]}. Known covariates must cover "
-                f"all {prediction_length} future steps."
+                f"has no value at {panel.step_timestamps(len(panel.timestamps) + step, 1)[0]}. Known covariates "
+                f"must cover all {prediction_length} future steps."
             )
         filled = wide.ffill(axis=1).bfill(axis=1)
         if filled.isna().to_numpy().any():

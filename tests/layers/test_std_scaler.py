@@ -10,8 +10,8 @@ class StdScalerTest(TestCase):
     def test_harness(self):
         values = np.random.default_rng(0).normal(loc=100, size=(8, 12)).astype("float32")
         # The scaler has no weights: training a model of it alone has nothing to fit.
-        self.run_layer_test(StdScaler, {"minimum_scale": 1e-3, "relative_floor": 1e-4, "zero_fraction": 1e-3, "axis": 1},
-                            values,
+        config = {"minimum_scale": 1e-3, "relative_floor": 1e-4, "zero_fraction": 1e-3, "axis": 1}
+        self.run_layer_test(StdScaler, config, values,
                             expected_output_shape=((8, 12), (8, 1), (8, 1)),
                             run_training_check=False, run_distribution_check=False)
 

@@ -25,8 +25,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     calendar features of its timestamp, an age feature, known covariates
     (standardised), and static features: an embedding per static category and the log of
     the scale. The scale comes from the context's observed values, so one network serves
-    series of any size; parameters come back in the data's units. Training is teacher-forced over context and horizon
-    (`model.fit` with `kerasts.losses.NegativeLogLikelihood`); `forecast` samples joint
+    series of any size; parameters come back in the data's units. Training is teacher-forced
+    over context and horizon (`model.fit` with `kerasts.losses.NegativeLogLikelihood`); `forecast` samples joint
     paths ancestrally in one TensorFlow graph, all series times all samples as one batch.
 
     Inputs are dicts as `kerasts.data.ForecastWindows` builds them: `"target"` and
@@ -154,8 +154,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     # Features shared by training and forecasting.
 
     def _scale(self, target, observed):
-        """The window standardised by its context's statistics: `(scaled, loc, scale)`; `loc` is None
-        under mean scaling."""
+        """The window scaled by its context's statistics (`scaling`): `(scaled, loc, scale)`; `loc` is
+        None under mean scaling."""
         context = slice(self.history_length, self.history_length + self.context_length)
         if self.scaling == "mean":
             _, scale = self.scaler(target[:, context], observed[:, context])
