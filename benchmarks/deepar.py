@@ -7,7 +7,8 @@ Both sides: 2 layers x 40 LSTM units, context 168, prediction 24, batch 32, 50 b
 Student-t output, 100 sample paths, the same training range and the same 2,247 test windows. Prints,
 per system and run (seed), then as medians over the runs: training windows/s (median over epochs
 after the first), forecast seconds for 2,247 series x 100 paths x 24 h (median of 3 calls after a
-warm-up), ND, mean wQL, rho-risk 0.5/0.9 and peak RSS. The systems take turns run by run. The peer
+warm-up), ND, mean wQL, rho-risk 0.5/0.9, peak RSS, and the per-series sMAPE and MASE of the median by
+level quintile (Q1 the lowest; each series' mean over its 7 windows). The systems take turns run by run. The peer
 runs in its own environment (`.venv-peers`, from benchmarks/requirements-peers.txt), in a separate
 process. The last three flags are each system's speed settings (Keras's steps per `tf.function`
 call; TensorFlow's and torch's intra-op thread counts); the defaults are the libraries' own.
@@ -75,6 +76,10 @@ def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_
     scores = electricity.pooled_scores(actuals, np.moveaxis(samples, 1, 0), insample)
     naive = kerasts.baselines.seasonal_naive_forecast(insample, electricity.PREDICTION_LENGTH, 24)
     naive_scores = electricity.pooled_scores(actuals, naive[None], insample)
+    # Per-series sMAPE / MASE of the median by level quintile (the mean |y| before the test), as #23 asks.
+    levels = np.abs(values[:, :train_end]).mean(axis=1)
+    scores.update(electricity.level_scores(actuals, np.median(samples, axis=1), insample, levels))
+    naive_scores.update(electricity.level_scores(actuals, naive, insample, levels))
     return {"windows/s": windows_per_second, "forecast s": statistics.median(forecast_seconds), **scores,
             "peak RSS MB": electricity.peak_rss_mb()}, naive_scores
 

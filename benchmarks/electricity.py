@@ -36,6 +36,20 @@ def pooled_scores(actuals, samples, insample):
     return {name: scores[name] for name in ("ND", "mean_wQL", "rho_risk_0.5", "rho_risk_0.9")}
 
 
+def level_scores(actuals, point, insample, levels):
+    """Per-series sMAPE and MASE of a point forecast, each series' mean over its windows, then their
+    means by level quintile (`levels`: each series' mean |y| before the test). Rows of `actuals`,
+    `point` and `insample` are series-major (all of a series' windows together)."""
+    from kerasts.evaluation import scores_by_level
+    from kerasts.metrics import mase_per_series, smape_per_series
+
+    windows = actuals.shape[0] // len(levels)
+    per_series = pd.DataFrame({
+        "sMAPE": smape_per_series(actuals, point).reshape(len(levels), windows).mean(axis=1),
+        "MASE": mase_per_series(actuals, point, insample, season_length=24).reshape(len(levels), windows).mean(axis=1)})
+    return scores_by_level(levels, {"scores": per_series}).loc["scores"].to_dict()
+
+
 def panel(values):
     from kerasts.data import TimeSeriesPanel
 
