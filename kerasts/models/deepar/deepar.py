@@ -62,6 +62,11 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             around a high level is not a flat line to the network; it needs a likelihood with a
             location (Student-t, Gaussian), and feeds `asinh(loc / scale)` as a static feature too.
             `DeepARForecaster` chooses by likelihood.
+        non_negative: sampled values below zero become zero (and later steps see them so), for
+            targets that cannot be negative and a likelihood whose support is every real (Student-t,
+            Gaussian): a quantile raised to zero is never further from a non-negative actual.
+            `DeepARForecaster` sets it when the training target has no negative value
+            (its forecasts are then never negative either).
         **kwargs: `keras.Model` arguments.
 
     Call arguments:
@@ -96,7 +101,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     def __init__(self, prediction_length, context_length, frequency, lags=DEFAULT_LAGS, likelihood="student_t",
                  cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
-                 num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", **kwargs):
+                 num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", non_negative=False, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
@@ -136,6 +141,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         if scaling not in SCALINGS:
             raise ValueError(f"`scaling` must be one of {SCALINGS}, got {scaling!r}.")
         self.scaling = scaling
+        self.non_negative = bool(non_negative)
         self.scaler = (MeanScaler if scaling == "mean" else StdScaler)(minimum_scale=minimum_scale, name="scaler")
         self.calendar = CalendarFeatures(frequency, name="calendar")
         self.embeddings = [
@@ -330,4 +336,5 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             "num_samples": self.num_samples,
             "quantiles": list(self.quantiles),
             "scaling": self.scaling,
+            "non_negative": self.non_negative,
         }

@@ -3,6 +3,7 @@ DeepAR is trained on a panel. The demo, the examples, the HyperModel, the benchm
 workflows all train through it."""
 
 import keras
+import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
@@ -22,7 +23,8 @@ class DeepARForecaster(Forecaster):
     item attributes embedded, Adam with gradients clipped at global norm `clip_norm`, windows
     drawn uniformly (`sampling="scale"` draws them in proportion to their series' scale, as the DeepAR
     paper does; averaged over M3, electricity and traffic it lost, benchmarks/RESULTS.md #23), windows
-    standardised (`scaling`), `epochs` of `batches_per_epoch` batches, and
+    standardised (`scaling`), forecasts kept non-negative where the training target never was negative,
+    `epochs` of `batches_per_epoch` batches, and
     `keras.utils.set_random_seed(seed)` first, so a run repeats.
 
     Args:
@@ -100,7 +102,10 @@ class DeepARForecaster(Forecaster):
         lags = lags_for_frequency(panel.frequency, history_length=end)
         windows = self.windows(panel, lags)
         mean, std = windows.covariate_statistics(end)
-        network = {**self.network, "scaling": self.resolved_scaling()}
+        observed = panel.target[:, :end]
+        # A target never negative in training gets forecasts that are not either (see DeepAR's non_negative).
+        network = {**self.network, "scaling": self.resolved_scaling(),
+                   "non_negative": bool(np.nanmin(observed, initial=0.0) >= 0)}
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
                        likelihood=self.likelihood, num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,

@@ -81,6 +81,8 @@ def _sample_chunk(model, inputs, num_samples, seed):
         hidden, states = model.recurrent.step(hidden, states)
         parameters = model.distribution_output(hidden, target_scale=path_scale, target_loc=path_loc)
         sample = model.likelihood.sample(parameters, 1, seed=tf.random.experimental.stateless_fold_in(seed, step))[0]
+        if model.non_negative:
+            sample = tf.maximum(sample, 0.0)
         scaled_sample = (sample if path_loc is None else sample - path_loc) / path_scale
         return step + 1, buffer.write(window_end + step, scaled_sample), states, samples.write(step, sample)
 

@@ -1,3 +1,5 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pandas as pd
@@ -322,3 +324,14 @@ def test_the_recipe_standardises_location_families_and_mean_scales_the_others():
     assert DeepARForecaster(6, 12, **real_recipe).get_config()["scaling"] == "auto"
     with pytest.raises(ValueError, match="`scaling` must be 'auto' or one of"):
         DeepARForecaster(6, 12, scaling="minmax")
+
+
+def test_forecasts_of_a_never_negative_target_are_not_negative():
+    reals = _panel(likelihood="student_t")
+    recipe = {**RECIPE, "likelihood": "student_t"}
+    forecaster = DeepARForecaster(6, 12, **recipe).fit(reals)
+    assert forecaster.model.non_negative and np.nanmin(reals.target) >= 0
+    paths = forecaster.predict_paths(reals, num_samples=50)
+    assert paths.min() >= 0.0
+    shifted = dataclasses.replace(reals, target=reals.target - np.nanmean(reals.target))
+    assert not DeepARForecaster(6, 12, **recipe).build_model(shifted).non_negative
