@@ -92,6 +92,13 @@ class TimeSeriesPanel:
         return np.where(observed.any(axis=1), length - 1 - observed[:, ::-1].argmax(axis=1), -1)
 
     @property
+    def series_end_origins(self):
+        """Each series' first step after its last observation, where its own forecast starts (-1 for a
+        series never observed)."""
+        ends = self.last_observed + 1
+        return np.where(ends > 0, ends, -1)
+
+    @property
     def future_steps(self):
         """Steps beyond the grid that the covariates cover (unbounded without covariates)."""
         return np.inf if self.covariates is None else self.covariates.shape[1] - self.target.shape[1]

@@ -236,8 +236,7 @@ class Predictor:
             raise ValueError(f"`origin` must be one of {BACKTEST_ORIGINS}, got {origin!r}.")
         if origin == "dataset_end":
             return np.full(len(self.panel.keys), len(self.panel.timestamps))
-        ends = self.panel.last_observed + 1
-        return np.where(ends > 0, ends, -1)
+        return self.panel.series_end_origins
 
     def forecast(self, origin=None, num_samples=None, seed=None):
         """Every series' forecast of the horizon in Forecast's export layout: the keys, `date`, one

@@ -59,8 +59,7 @@ class Forecaster:
         observation (-1 for a series never observed), an int -> that grid index for all, an array ->
         itself (-1 leaves a series out)."""
         if origin is None:
-            ends = panel.last_observed + 1
-            return np.where(ends > 0, ends, -1)
+            return panel.series_end_origins
         if np.ndim(origin) == 0:
             return np.full(len(panel.keys), self.forecast_origin(panel, origin))
         origins = np.asarray(origin)
