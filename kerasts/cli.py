@@ -36,12 +36,30 @@ def _forecast_train(arguments, parser):
                                 backtest_window_offset=arguments.backtest_window_offset,
                                 forecast_origin=arguments.forecast_origin, selection=arguments.selection,
                                 candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
-                                verbose=0 if arguments.quiet else 1)
+                                verbose=0 if arguments.quiet else 1, filling=_json_option(arguments.filling, "--filling"),
+                                train_on_filled=arguments.train_on_filled)
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
     for name, reason in predictor.settings["left_out"].items():
         print(f"Left out {name}: {reason}")
     print(f"\nChosen: {predictor.algorithm}. Saved the predictor to {arguments.output}/")
+
+
+def _json_option(value, option):
+    """A JSON option given inline or as the path of a .json file; None stays None."""
+    if value is None:
+        return None
+    text = value
+    if not value.lstrip().startswith(("{", "[")):
+        try:
+            with open(value) as file:
+                text = file.read()
+        except OSError as error:
+            raise ValueError(f"{option} takes JSON or the path of a JSON file; cannot read {value!r}: {error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{option} is not valid JSON ({error}): {text[:80]!r}") from None
 
 
 def _table(frame, title):
@@ -293,6 +311,10 @@ def _parser():
     train.add_argument("--item", help="the series column (default: the domain's, e.g. item_id)")
     train.add_argument("--target-column", help="the target column (default: the domain's, e.g. target_value)")
     train.add_argument("--timestamp", default="timestamp", help="the timestamp column")
+    train.add_argument("--filling", help="Forecast's missing-value filling as JSON (or a .json path), e.g. "
+                       '\'{"target_value": {"middlefill": "mean", "backfill": "nan"}}\'')
+    train.add_argument("--train-on-filled", action="store_true",
+                       help="train on and score filled target values as if recorded (default: inputs only)")
     train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts.data.filling import fill_related
 from kerasts.data.timestamps import to_datetimes
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.frequencies import period_alias
@@ -35,6 +36,9 @@ class TimeSeriesPanel:
         covariate_names: the `K` covariate names.
         static_categories: optional int32 `(series, n)` codes of item attributes (`CategoryEncoder`).
         cardinalities: codes per attribute, the unknown code 0 included (`CategoryEncoder.cardinalities`).
+        filled: optional bool `(series, T)`: steps whose target value was filled in (`kerasts.data.filling`),
+            not recorded. Models read filled values as inputs; losses, scores and series ends use only
+            the recorded ones (`recorded`, `recorded_target`).
 
     Attach related data with `panel.with_related(...)`; every forecaster reads it from the panel.
     """
@@ -47,6 +51,7 @@ class TimeSeriesPanel:
     covariate_names: tuple = ()
     static_categories: np.ndarray = None
     cardinalities: tuple = ()
+    filled: np.ndarray = None
 
     def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None):
         """A copy with related series (`align_related`'s array and names) and/or item attributes
@@ -82,12 +87,13 @@ class TimeSeriesPanel:
         return dataclasses.replace(
             self, keys=self.keys.iloc[rows].reset_index(drop=True), target=self.target[rows],
             covariates=None if self.covariates is None else self.covariates[rows],
-            static_categories=None if self.static_categories is None else self.static_categories[rows])
+            static_categories=None if self.static_categories is None else self.static_categories[rows],
+            filled=None if self.filled is None else self.filled[rows])
 
     @property
     def last_observed(self):
-        """Index of each series' last observed step (-1 for a series never observed)."""
-        observed = self.observed
+        """Index of each series' last recorded step (-1 for a series never recorded)."""
+        observed = self.recorded
         length = observed.shape[1]
         return np.where(observed.any(axis=1), length - 1 - observed[:, ::-1].argmax(axis=1), -1)
 
@@ -105,7 +111,18 @@ class TimeSeriesPanel:
 
     @property
     def observed(self):
+        """Steps with a value, recorded or filled in."""
         return ~np.isnan(self.target)
+
+    @property
+    def recorded(self):
+        """Steps with a recorded value (not filled in)."""
+        return self.observed if self.filled is None else self.observed & ~self.filled
+
+    @property
+    def recorded_target(self):
+        """The target with filled-in steps missing (NaN) again: what losses and scores compare against."""
+        return self.target if self.filled is None else np.where(self.filled, np.nan, self.target)
 
     @property
     def series_ids(self):
@@ -114,8 +131,8 @@ class TimeSeriesPanel:
 
     @property
     def first_observed(self):
-        """Index of each series' first observed step (`T` for a series never observed)."""
-        observed = self.observed
+        """Index of each series' first recorded step (`T` for a series never recorded)."""
+        observed = self.recorded
         return np.where(observed.any(axis=1), observed.argmax(axis=1), observed.shape[1])
 
     @property
@@ -268,14 +285,15 @@ def _check_spacing(values, frequency):
 
 
 def align_related(table, panel, prediction_length, covariate_columns=None, item_column="item_id",
-                  dimension_columns=(), timestamp_column="timestamp", aggregation="mean"):
+                  dimension_columns=(), timestamp_column="timestamp", aggregation="mean", filling=None):
     """Aligns the related time series onto the panel's grid plus `prediction_length` future steps.
 
     Values in one period are aggregated (`"mean"` by default; `"sum"`, `"first"`, `"last"`,
     `"min"`, `"max"` too). Covariates are known into the future, so every series needs a
-    value at every future step: a missing one raises. Gaps in the past are filled from
-    the last earlier value (then the next later one), as a known covariate such as a
-    price holds until it changes.
+    value at every future step: a missing one raises unless `filling` gives the column a
+    `futurefill`. Gaps in the past are filled as `filling` says (Forecast's middlefill and
+    backfill, `kerasts.data.filling`), by default from the last earlier value (then the next
+    later one), as a known covariate such as a price holds until it changes.
 
     Returns:
         float32 array `(series, T + prediction_length, covariates)`, series in panel order,
@@ -290,6 +308,7 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
         covariate_columns = [c for c in table.columns if c not in key_columns + [timestamp_column]]
     if not covariate_columns:
         raise ValueError("`related_table` has no covariate columns besides the keys and timestamp.")
+    filling = filling or {}
     frame = table[key_columns].copy()
     frame["_period"] = _periods(table, "related_table", timestamp_column, period_alias(panel.frequency))
     for column in covariate_columns:
@@ -302,19 +321,21 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
     cube = np.empty((len(panel.keys), len(grid), len(covariate_columns)), dtype="float64")
     for position, column in enumerate(covariate_columns):
         wide = aggregated[column].unstack("_period").reindex(index=series_index, columns=grid)
-        future = wide.iloc[:, len(panel.timestamps):]
-        if future.isna().to_numpy().any():
-            row, step = np.argwhere(future.isna().to_numpy())[0]
+        values = wide.to_numpy(dtype="float64")
+        if np.isnan(values).all(axis=1).any():
+            row = int(np.flatnonzero(np.isnan(values).all(axis=1))[0])
+            raise ValueError(f"Covariate {column!r} has no value at all for series {panel.series_ids[row]!r}.")
+        filled = fill_related(values, filling.get(column, {}), len(panel.timestamps))
+        future = filled[:, len(panel.timestamps):]
+        if np.isnan(future).any():
+            row, step = np.argwhere(np.isnan(future))[0]
             raise ValueError(
                 f"Covariate {column!r} is missing over the forecast horizon: series {panel.series_ids[row]!r} "
                 f"has no value at {panel.step_timestamps(len(panel.timestamps) + step, 1)[0]}. Known covariates "
-                f"must cover all {prediction_length} future steps."
+                f"must cover all {prediction_length} future steps, or say how to fill them "
+                f"(filling={{{column!r}: {{'futurefill': 'value', 'futurefill_value': ...}}}})."
             )
-        filled = wide.ffill(axis=1).bfill(axis=1)
-        if filled.isna().to_numpy().any():
-            row = int(np.argwhere(filled.isna().to_numpy().any(axis=1))[0, 0])
-            raise ValueError(f"Covariate {column!r} has no value at all for series {panel.series_ids[row]!r}.")
-        cube[:, :, position] = filled.to_numpy()
+        cube[:, :, position] = filled
     return cube.astype("float32"), list(covariate_columns)
 
 

@@ -100,6 +100,7 @@ class ForecastWindows:
         # from the last origin have room for their (unknown) horizon.
         pad = ((0, 0), (self._padding, self.prediction_length))
         self._observed = np.pad(panel.observed, pad).astype("float32")
+        self._recorded = np.pad(panel.recorded, pad).astype("float32")
         self._target = np.pad(np.nan_to_num(panel.target), pad).astype("float32")
         self._seconds = _grid_seconds(panel, self._padding, self.prediction_length)
         self.covariates = None
@@ -159,16 +160,26 @@ class ForecastWindows:
         """The padded panel as tensors, converted once."""
         if self._tensor_cache is None:
             with tf.init_scope():  # eager tensors, captured (not copied) by the graphs that use them
-                arrays = {"target": self._target, "observed": self._observed, "seconds": self._seconds,
+                arrays = {"target": self._target, "observed": self._observed, "recorded": self._recorded,
+                          "seconds": self._seconds,
                           "covariates": self.covariates, "static_categories": self.static_categories}
                 self._tensor_cache = {name: tf.constant(value) for name, value in arrays.items() if value is not None}
         return self._tensor_cache
 
-    def labels(self, inputs):
-        """`y_true` for a window with its future: context and horizon, target and observed packed."""
-        start = self.history_length
-        stack = tf.stack if tf.is_tensor(inputs["target"]) else np.stack
-        return stack([inputs["target"][:, start:], inputs["observed"][:, start:]], axis=-1)
+    def labelled_windows(self, series, origins):
+        """`(inputs, y_true)` for the given `series` at grid `origins`, the future known, as numpy; `y_true`
+        packs the context and horizon targets with their recorded mask (filled-in steps are inputs,
+        never targets)."""
+        inputs, labels = self._labelled(tf.constant(np.asarray(series), tf.int64),
+                                        tf.constant(np.asarray(origins), tf.int64))
+        return {name: value.numpy() for name, value in inputs.items()}, labels.numpy()
+
+    def _labelled(self, series, origins):
+        inputs = self._gather(series, origins, with_future_target=True)
+        positions = origins[:, None] + self._padding + tf.range(-self.context_length, self.prediction_length,
+                                                                dtype=tf.int64)[None]
+        recorded = _steps_of(self._tensors()["recorded"], series, positions)
+        return inputs, tf.stack([inputs["target"][:, self.history_length:], recorded], axis=-1)
 
     def last_windows(self, end=None, with_future_target=True):
         """One window per series whose horizon starts at grid index `end` (default: after the grid's
@@ -183,8 +194,8 @@ class ForecastWindows:
     def validation_data(self, end):
         """`(inputs, y_true)` of each series' window whose horizon ends at grid index `end`,
         for `model.fit(..., validation_data=...)` (e.g. `end` = the training range's end)."""
-        inputs = self.last_windows(end=end - self.prediction_length)
-        return inputs, self.labels(inputs)
+        series = np.arange(self.panel.target.shape[0])
+        return self.labelled_windows(series, np.full(series.shape, end - self.prediction_length))
 
     def valid_origins(self, end):
         """Per series, the range `[low, high]` of training origins whose horizon ends by `end`.
@@ -242,8 +253,7 @@ class ForecastWindows:
             # min(): float rounding must not reach one past the last origin.
             offsets = tf.minimum(tf.cast(uniform * tf.cast(series_counts, tf.float64), tf.int64), series_counts - 1)
             origins = tf.gather(low, series) + offsets
-            inputs = self._gather(series, origins, with_future_target=True)
-            return inputs, self.labels(inputs)
+            return self._labelled(series, origins)
 
         # Sampling in the graph (no Python generator) keeps the input pipeline off the GIL.
         return tf.data.Dataset.counter().map(sample).prefetch(tf.data.AUTOTUNE)
@@ -273,10 +283,11 @@ def _violates_support(likelihood, target, observed):
 
 
 def _check_support(panel, likelihood):
-    """The likelihood's own support check, naming the first series that fails it."""
-    if _violates_support(likelihood, panel.target, panel.observed) is None:
+    """The likelihood's own support check of the recorded targets (filled-in steps are never its
+    targets), naming the first series that fails it."""
+    if _violates_support(likelihood, panel.target, panel.recorded) is None:
         return
     for row, series_id in enumerate(panel.series_ids):
-        error = _violates_support(likelihood, panel.target[row], panel.observed[row])
+        error = _violates_support(likelihood, panel.target[row], panel.recorded[row])
         if error is not None:
             raise ValueError(f"Series {series_id!r}: {error} Missing values (NaN) are fine: they are masked.")

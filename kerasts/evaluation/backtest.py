@@ -72,15 +72,16 @@ def _before(panel, origins):
 
 
 def window_arrays(panel, origins, prediction_length):
-    """Actuals `(series, horizon)` from each series' origin, and histories right-aligned before them."""
+    """Recorded actuals `(series, horizon)` from each series' origin, and recorded histories right-aligned
+    before them (filled-in steps are missing: scores compare against what was recorded)."""
+    target = panel.recorded_target
     rows = np.arange(len(origins))
     usable = origins >= 0
     steps = np.where(usable, origins, 0)[:, None] + np.arange(prediction_length)[None, :]
-    actuals = np.where(usable[:, None], panel.target[rows[:, None], np.minimum(steps, panel.target.shape[1] - 1)],
-                       np.nan)
+    actuals = np.where(usable[:, None], target[rows[:, None], np.minimum(steps, target.shape[1] - 1)], np.nan)
     longest = int(origins.max())
     back = np.where(usable, origins, 0)[:, None] - longest + np.arange(longest)[None, :]
-    history = np.where(back >= 0, panel.target[rows[:, None], np.maximum(back, 0)], np.nan)
+    history = np.where(back >= 0, target[rows[:, None], np.maximum(back, 0)], np.nan)
     return actuals, history
 
 

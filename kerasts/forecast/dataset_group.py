@@ -1,8 +1,12 @@
 """Amazon Forecast's dataset group: the target, related and item-metadata tables of one forecasting job."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pandas as pd
 
+from kerasts.data.filling import check_filling, fill_target
 from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
 from kerasts.frequencies import parse_frequency
 
@@ -141,16 +145,39 @@ class DatasetGroup:
                                         self.timestamp_column, self.target_column).target.shape[1]
         return self._length
 
-    def panel(self, forecast_horizon=0):
+    def related_columns(self):
+        """The related table's covariate columns (all but the keys and timestamp)."""
+        related = self.tables["related"]
+        if related is None:
+            return []
+        return [column for column in related.columns if column not in self.key_columns + [self.timestamp_column]]
+
+    def check_filling(self, filling):
+        """`filling` (attribute -> Forecast's filling parameters) checked against this group's target and
+        related columns, with the target's defaults resolved (`kerasts.data.filling.check_filling`)."""
+        return check_filling(filling, self.target_column, self.related_columns())
+
+    def panel(self, forecast_horizon=0, filling=None, train_on_filled=False):
         """The target on the frequency's grid with the related series (covering `forecast_horizon`
-        steps beyond the data) and the item attributes attached (`TimeSeriesPanel`)."""
-        if forecast_horizon not in self._panels:
+        steps beyond the data) and the item attributes attached (`TimeSeriesPanel`).
+
+        Missing values are filled as `filling` says (Forecast's filling featurization, see
+        `kerasts.data.filling`; the target's defaults are zero middle and back fill, as Forecast's).
+        Filled target steps are model inputs but not training targets or scored actuals
+        (`TimeSeriesPanel.filled`); `train_on_filled=True` makes them plain data everywhere.
+        """
+        filling = self.check_filling(filling)
+        key = (forecast_horizon, json.dumps(filling, sort_keys=True), bool(train_on_filled))
+        if key not in self._panels:
             panel = align_target(self.tables["target"], self.frequency, self.item_column, self.dimensions,
                                  self.timestamp_column, self.target_column)
+            target, filled = fill_target(panel.target, filling[self.target_column])
+            panel = dataclasses.replace(panel, target=target, filled=None if train_on_filled else filled)
             related = self.tables["related"]
             if related is not None:
                 covariates, names = align_related(related, panel, forecast_horizon, None, self.item_column,
-                                                  self.dimensions, self.timestamp_column, self.related_aggregation)
+                                                  self.dimensions, self.timestamp_column, self.related_aggregation,
+                                                  filling)
                 panel = panel.with_related(covariates=covariates, covariate_names=names)
             columns = self.category_columns()
             if columns:
@@ -159,8 +186,8 @@ class DatasetGroup:
                 panel = panel.with_related(static_categories=encoder.encode(metadata, panel.keys[self.item_column],
                                                                             self.item_column),
                                            cardinalities=encoder.cardinalities)
-            self._panels[forecast_horizon] = panel
-        return self._panels[forecast_horizon]
+            self._panels[key] = panel
+        return self._panels[key]
 
 
 def _apply_schema(table, schema, name):

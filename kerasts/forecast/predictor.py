@@ -49,7 +49,8 @@ def _windows_that_fit(length, horizon, offset):
 
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
                     backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
-                    candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1):
+                    candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1, filling=None,
+                    train_on_filled=False):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
@@ -79,6 +80,11 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         num_samples, seed: sample paths per forecast and their seed (the training seeds are the
             algorithms' own settings).
         verbose: 0 silent; 1 a line per candidate and Keras's per-epoch lines.
+        filling: Forecast's missing-value filling per attribute, e.g. `{"target_value": {"middlefill":
+            "mean", "backfill": "nan"}, "price": {"futurefill": "max"}}` (`kerasts.data.filling`; the
+            target's default is zero middle and back fill, as Forecast's). Recorded in `settings`.
+        train_on_filled: filled target steps are model inputs but, by default, neither training targets
+            nor scored actuals; True trains on and scores them as if recorded.
 
     Returns:
         A `Predictor`.
@@ -108,7 +114,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         raise ValueError(f"`selection` must be one of {SELECTIONS}, got {selection!r}.")
     if selection != "best" and algorithm != "auto":
         raise ValueError(f"`selection={selection!r}` combines AutoPredictor's candidates: use algorithm='auto'.")
-    panel = group.panel(horizon)
+    filling = group.check_filling(filling)
+    panel = group.panel(horizon, filling, train_on_filled)
     training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
     scores, paths, specs, left_out = [], {}, {}, {}
     for position, name in enumerate(names):
@@ -160,7 +167,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                      _backtest_forecasts(panel, paths[chosen], levels),
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
                       "forecast_origin": forecast_origin, "selection": selection, "num_samples": num_samples,
-                      "seed": seed, "left_out": left_out}, item_losses)
+                      "seed": seed, "left_out": left_out, "filling": filling,
+                      "train_on_filled": bool(train_on_filled)}, item_losses)
 
 
 def _quiet(forecaster, verbose):
@@ -177,7 +185,7 @@ def _backtest_forecasts(panel, window_paths, levels):
         part, origins, paths = panel.select(scored), origins[scored], paths[scored]
         table = forecast_export_table(part, origins, paths, levels)
         steps = origins[:, None] + np.arange(paths.shape[-1])[None, :]
-        table.insert(len(panel.keys.columns) + 1, "target_value", part.target[np.arange(len(scored))[:, None],
+        table.insert(len(panel.keys.columns) + 1, "target_value", part.recorded_target[np.arange(len(scored))[:, None],
                                                                               steps].reshape(-1))
         table.insert(0, "backtest_window", window)
         tables.append(table)
@@ -372,6 +380,8 @@ class Predictor:
                 arrays["covariates"] = self.panel.covariates
             if self.panel.static_categories is not None:
                 arrays["static_categories"] = self.panel.static_categories
+            if self.panel.filled is not None:
+                arrays["filled"] = self.panel.filled
             np.savez(os.path.join(partial, "panel.npz"), **arrays)
             self.panel.keys.to_csv(os.path.join(partial, "keys.csv"), index=False)
             self.backtest_scores.to_csv(os.path.join(partial, "backtest_scores.csv"))
@@ -404,7 +414,7 @@ def _read_predictor(directory, description):
     keys = pd.read_csv(os.path.join(directory, "keys.csv"), dtype=str)
     grid = (pd.DatetimeIndex(arrays["timestamps"]) if period_alias(description["frequency"])
             else pd.Index(arrays["timestamps"], dtype="int64"))
-    panel = TimeSeriesPanel(keys, grid, arrays["target"], description["frequency"])
+    panel = TimeSeriesPanel(keys, grid, arrays["target"], description["frequency"], filled=arrays.get("filled"))
     panel = panel.with_related(covariates=arrays.get("covariates"),
                                covariate_names=description["covariate_names"] or None,
                                static_categories=arrays.get("static_categories"),

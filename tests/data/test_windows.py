@@ -26,13 +26,13 @@ def _panel(length=60, series=3):
 def test_window_contents_line_up_with_the_panel():
     panel = _panel()
     windows = ForecastWindows(panel, context_length=5, prediction_length=3, lags=[1, 4])
-    inputs = windows.windows(np.array([1]), np.array([20]))
+    inputs, labels = windows.labelled_windows(np.array([1]), np.array([20]))
     np.testing.assert_array_equal(inputs["target"][0], panel.target[1, 20 - 5 - 4:23])
     assert inputs["observed"].min() == 1
     expected_seconds = panel.timestamps[15:23].astype("int64") // 10**9
     np.testing.assert_array_equal(inputs["timestamps"][0], expected_seconds)
-    labels = windows.labels(inputs)
     np.testing.assert_array_equal(labels[0, :, 0], panel.target[1, 15:23])
+    np.testing.assert_array_equal(labels[0, :, 1], 1)
 
 
 def test_each_window_reads_its_own_series_and_steps():

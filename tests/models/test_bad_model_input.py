@@ -53,11 +53,11 @@ def test_a_check_failing_inside_fit_is_the_plain_error_it_carries():
     table = synthetic_forecast_table(2, 24 * 4, likelihood="poisson", seed=0)
     table.loc[30, "target_value"] = -3.0
     windows = ForecastWindows(align_target(table, "H"), 12, 6, [1, 24])
-    inputs = windows.windows(np.array([0, 1]), np.array([40, 40]))
+    inputs, labels = windows.labelled_windows(np.array([0, 1]), np.array([40, 40]))
     model = DeepAR(**SMALL)
     model.compile("adam", loss=kerasts.losses.NegativeLogLikelihood("negative_binomial"))
     with pytest.raises(ValueError, match="^The negative_binomial likelihood needs non-negative targets"):
-        model.fit(inputs, windows.labels(inputs), epochs=1, verbose=0)
+        model.fit(inputs, labels, epochs=1, verbose=0)
 
 
 def test_backtest_names_a_forecaster_without_the_protocol(deepar_inputs):

@@ -1,0 +1,132 @@
+"""Forecast's missing-value filling: target middle/back fill, related middle/back/future fill, what
+models see and what they are scored on, saved settings, the CLI, and bad settings."""
+
+import kerasts  # first, to silence TensorFlow's start-up logging
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.data.filling import check_filling, fill_related, fill_target  # noqa: E402
+from kerasts.data.windows import ForecastWindows  # noqa: E402
+from kerasts.evaluation.backtest import window_arrays  # noqa: E402
+from kerasts.forecast import DatasetGroup, load_predictor, train_predictor  # noqa: E402
+
+NAN = np.nan
+SERIES = np.array([[NAN, 1.0, NAN, 3.0, 8.0, NAN, NAN],
+                   [2.0, NAN, NAN, 4.0, NAN, 6.0, 6.0]])
+
+
+@pytest.mark.parametrize("method, middle_row0, middle_row1, back_row0", [
+    ("zero", 0.0, 0.0, 0.0),
+    ("mean", 4.0, 4.5, 4.0),
+    ("median", 3.0, 5.0, 3.0),
+    ("min", 1.0, 2.0, 1.0),
+    ("max", 8.0, 6.0, 8.0),
+])
+def test_target_middle_and_back_fill_use_each_series_own_values(method, middle_row0, middle_row1, back_row0):
+    filling = check_filling({"target_value": {"middlefill": method, "backfill": method}}, "target_value")
+    values, filled = fill_target(SERIES, filling["target_value"])
+    assert np.isnan(values[0, 0])  # frontfill is none: a series starts at its first value
+    assert values[0, 2] == middle_row0 and values[1, 1] == values[1, 2] == values[1, 4] == middle_row1
+    assert values[0, 5] == values[0, 6] == back_row0
+    np.testing.assert_array_equal(filled, np.isnan(SERIES) & ~np.isnan(values))
+    assert np.isnan(SERIES[0, 2])  # the input is not altered
+
+
+def test_target_defaults_are_zero_and_nan_and_value_fill():
+    assert check_filling(None, "demand")["demand"] == {"middlefill": "zero", "backfill": "zero"}
+    filling = check_filling({"demand": {"middlefill": "value", "middlefill_value": "2.5", "backfill": "nan"}},
+                            "demand")["demand"]
+    values, filled = fill_target(SERIES, filling)
+    assert values[0, 2] == 2.5 and np.isnan(values[0, 5]) and not filled[0, 5]
+
+
+def test_related_fill_regions_and_the_default_hold():
+    # Two history steps missing in the middle, one at the end, and the future (last two steps) partly missing.
+    wide = np.array([[1.0, NAN, NAN, 5.0, NAN, 7.0, NAN]])
+    held = fill_related(wide, {}, history_length=5)
+    np.testing.assert_array_equal(held[0, :6], [1, 1, 1, 5, 5, 7])
+    assert np.isnan(held[0, 6])  # the future is never guessed without a futurefill
+    chosen = fill_related(wide, {"middlefill": "max", "backfill": "value", "backfill_value": -1.0,
+                                 "futurefill": "min"}, history_length=5)
+    np.testing.assert_array_equal(chosen[0], [1, 5, 5, 5, -1, 7, 1])
+
+
+@pytest.mark.parametrize("filling, message", [
+    ({"target_value": {"middlefill": "linear"}}, "Unknown middlefill method 'linear' for 'target_value'"),
+    ({"target_value": {"backfill": "value"}}, "backfill='value' for 'target_value' needs 'backfill_value'"),
+    ({"target_value": {"frontfill": "zero"}}, "frontfill can only be 'none'"),
+    ({"target_value": {"futurefill": "zero"}}, "Unknown filling parameter 'futurefill' for 'target_value'"),
+    ({"price": {"middlefill": "nan"}}, "Unknown middlefill method 'nan' for 'price'"),
+    ({"colour": {"middlefill": "zero"}}, r"`filling` names attribute\(s\) \['colour'\]"),
+    ({"target_value": {"middlefill": "value", "middlefill_value": "lots"}}, "'middlefill_value' for 'target_value' "
+                                                                           "must be a number"),
+    ({"target_value": {"middlefill": "zero", "middlefill_value": 3}}, "apply only with the 'value' method"),
+])
+def test_bad_filling_is_named(filling, message):
+    with pytest.raises(ValueError, match=message):
+        check_filling(filling, "target_value", ["price"])
+
+
+def _gappy_group(related_future=True):
+    target = kerasts.data.synthetic_forecast_table(2, 24 * 6, frequency="h", seed=0)
+    target["target_value"] = target["target_value"].astype(float)
+    gaps = target.index[(target.index % 24 >= 5) & (target.index % 24 < 8)]
+    target.loc[gaps, "target_value"] = np.nan
+    hours = pd.date_range("2024-01-01", periods=24 * 6 + 12, freq="h")
+    related = pd.DataFrame({"item_id": np.repeat(["item_0", "item_1"], len(hours)),
+                            "timestamp": np.tile(hours, 2), "price": 1.0})
+    if not related_future:
+        related = related[related["timestamp"] < hours[24 * 6]]
+    return DatasetGroup(target, related=related, frequency="H")
+
+
+def test_filled_steps_are_inputs_but_neither_targets_nor_scored():
+    group = _gappy_group()
+    panel = group.panel(12, {"target_value": {"middlefill": "value", "middlefill_value": 1000.0}})
+    assert panel.filled.sum() > 0 and (panel.target[panel.filled] == 1000.0).all()
+    windows = ForecastWindows(panel, context_length=24, prediction_length=12, lags=[1, 24])
+    series, origins = np.array([0, 1]), np.array([60, 61])
+    inputs, labels = windows.labelled_windows(series, origins)
+    steps = origins[:, None] + np.arange(-24, 12)[None]
+    filled = panel.filled[series[:, None], steps]
+    assert filled.any()
+    np.testing.assert_array_equal(inputs["observed"][:, 24:], 1.0)  # the model reads the filled values...
+    np.testing.assert_array_equal(labels[..., 1], (~filled).astype("float32"))  # ...but is not trained on them
+    actuals, _ = window_arrays(panel, np.array([50, 50]), 12)
+    assert np.isnan(actuals).any() and not (actuals == 1000.0).any()
+    trained_on = group.panel(12, {"target_value": {"middlefill": "value", "middlefill_value": 1000.0}},
+                             train_on_filled=True)
+    assert trained_on.filled is None and (window_arrays(trained_on, np.array([50, 50]), 12)[0] == 1000.0).any()
+
+
+def test_the_predictor_records_and_saves_its_filling(tmp_path):
+    group = _gappy_group(related_future=False)
+    with pytest.raises(ValueError, match="Covariate 'price' is missing over the forecast horizon.*futurefill"):
+        train_predictor(group, 12, algorithm="seasonal_naive", verbose=0)
+    filling = {"target_value": {"middlefill": "median"}, "price": {"futurefill": "value", "futurefill_value": 2}}
+    predictor = train_predictor(group, 12, algorithm="seasonal_naive", verbose=0, filling=filling)
+    assert predictor.settings["filling"] == {"target_value": {"middlefill": "median", "backfill": "zero"},
+                                             "price": {"futurefill": "value", "futurefill_value": 2.0}}
+    assert (predictor.panel.covariates[:, -12:, 0] == 2.0).all()
+    predictor.save(tmp_path / "predictor")
+    loaded = load_predictor(tmp_path / "predictor")
+    assert loaded.settings["filling"] == predictor.settings["filling"]
+    np.testing.assert_array_equal(loaded.panel.filled, predictor.panel.filled)
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+
+
+def test_the_cli_takes_filling_as_json(tmp_path, capsys):
+    import kerasts.cli
+
+    group = _gappy_group()
+    group.tables["target"].to_csv(tmp_path / "target.csv", index=False)
+    arguments = ["forecast", "train", "--target", str(tmp_path / "target.csv"), "--frequency", "H",
+                 "--horizon", "12", "--algorithm", "seasonal_naive", "--quiet", "--output", str(tmp_path / "p")]
+    assert kerasts.cli.main(arguments + ["--filling", '{"target_value": {"middlefill": "max"}}']) == 0
+    assert load_predictor(tmp_path / "p").settings["filling"]["target_value"]["middlefill"] == "max"
+    with pytest.raises(SystemExit) as stop:
+        kerasts.cli.main(arguments + ["--filling", '{"target_value": {"middlefill": "maximum"}}'])
+    assert stop.value.code == 2
+    assert "Unknown middlefill method 'maximum'" in capsys.readouterr().err
