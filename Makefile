@@ -12,7 +12,7 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "kerasts needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
 	test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
-	$(VENV_PYTHON) -m pip install --quiet -e '.[test,plot,stats,serve]'
+	$(VENV_PYTHON) -m pip install --quiet -e '.[test,plot,stats,serve,holidays]'
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)

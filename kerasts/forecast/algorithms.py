@@ -57,6 +57,20 @@ for _method in METHODS:  # statsforecast's, with the optional extra kerasts[stat
 AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive") + (METHODS if statsforecast_available() else ())
 
 
+# The algorithms that read holidays (Forecast's holiday supplementary feature); the others ignore them.
+HOLIDAY_ALGORITHMS = ("deepar", "deepar_nested_lstm")
+
+
+def with_holidays(algorithm, countries):
+    """`algorithm` (a name or `{"name", "config"}`) with the holiday countries in its settings where it
+    reads holidays; unchanged otherwise."""
+    name = algorithm if isinstance(algorithm, str) else algorithm["name"]
+    if not countries or name not in HOLIDAY_ALGORITHMS:
+        return algorithm
+    config = {} if isinstance(algorithm, str) else dict(algorithm.get("config", {}))
+    return {"name": name, "config": {**config, "holidays": list(countries)}}
+
+
 def algorithm_names():
     return ALGORITHMS.names()
 

@@ -13,7 +13,8 @@ from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
 from kerasts.export import export_saved_model, load_model
-from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster
+from kerasts.data.holiday_calendar import holiday_days
+from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_holidays
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
 from kerasts.frequencies import period_alias
@@ -50,7 +51,7 @@ def _windows_that_fit(length, horizon, offset):
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
                     backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
                     candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1, filling=None,
-                    train_on_filled=False):
+                    train_on_filled=False, holidays=()):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
@@ -85,6 +86,9 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
             target's default is zero middle and back fill, as Forecast's). Recorded in `settings`.
         train_on_filled: filled target steps are model inputs but, by default, neither training targets
             nor scored actuals; True trains on and scores them as if recorded.
+        holidays: country codes (e.g. `("US",)`) whose public holidays the algorithms in
+            `HOLIDAY_ALGORITHMS` (DeepAR) read as calendar features (Forecast's holiday supplementary
+            feature; the `holidays` package). The dates travel inside the saved model.
 
     Returns:
         A `Predictor`.
@@ -97,6 +101,12 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     names = list(candidates) if algorithm == "auto" else [algorithm]
     for name in names:
         ALGORITHMS.parse(name)
+    holidays = [holidays] if isinstance(holidays, str) else list(holidays or ())
+    if holidays:
+        if not period_alias(group.frequency):
+            raise ValueError(f"holidays={holidays} need a calendar; the {group.frequency!r} frequency has none.")
+        holiday_days(holidays, 2000, 2000)  # names an unknown country before any training
+        names = [with_holidays(name, holidays) for name in names]
     length = group.history_length()
     offset = horizon if backtest_window_offset is None else check_positive_int("backtest_window_offset",
                                                                              backtest_window_offset)
@@ -168,7 +178,7 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
                       "forecast_origin": forecast_origin, "selection": selection, "num_samples": num_samples,
                       "seed": seed, "left_out": left_out, "filling": filling,
-                      "train_on_filled": bool(train_on_filled)}, item_losses)
+                      "train_on_filled": bool(train_on_filled), "holidays": holidays}, item_losses)
 
 
 def _quiet(forecaster, verbose):

@@ -54,8 +54,13 @@ class CalendarFeatures(keras.layers.Layer):
     come from plain timestamps, a SavedModel that contains this layer needs no
     feature code on the serving side.
 
+    With `holidays`, one more feature per country: the number of its holidays among the days the
+    step's period touches (0 or 1 for hourly and daily steps, up to 7 for weekly ones), from the
+    dates given, so the lookup travels inside a saved model too.
+
     Args:
         frequency: e.g. `"H"`, `"D"`, `"W"`, `"M"`, `"15min"` (its base picks the features).
+        holidays: optional `{country code: [days since 1970-01-01, ...]}` (`kerasts.data.holiday_days`).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -72,14 +77,36 @@ class CalendarFeatures(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, frequency, **kwargs):
+    def __init__(self, frequency, holidays=None, **kwargs):
         super().__init__(**kwargs)
         self.frequency = frequency
-        self.feature_names = FEATURES_BY_FREQUENCY[parse_frequency(frequency)[1]]
+        self.holidays = {str(code): sorted(int(day) for day in days) for code, days in (holidays or {}).items()}
+        if self.holidays and parse_frequency(frequency)[1] == "step":
+            raise ValueError(f"Holidays need a calendar; the {frequency!r} frequency is a step index without one.")
+        self.feature_names = FEATURES_BY_FREQUENCY[parse_frequency(frequency)[1]] + tuple(
+            f"holidays_{code}" for code in self.holidays)
 
     @property
     def num_features(self):
         return len(self.feature_names)
+
+    def _holiday_counts(self, seconds):
+        """Per country, holidays among the days `[start, end)` each step's period touches; a step ends
+        where the next one starts (the last one as long as the one before it)."""
+        starts = seconds
+        widths = seconds[..., 1:] - seconds[..., :-1]
+        last_width = widths[..., -1:] if seconds.shape[-1] != 1 else tf.fill(tf.shape(seconds[..., :1]),
+                                                                          tf.constant(SECONDS_PER_DAY, tf.int64))
+        ends = starts + tf.concat([widths, last_width], axis=-1)
+        first_day = _floor_divide(starts, SECONDS_PER_DAY)
+        end_day = -_floor_divide(-ends, SECONDS_PER_DAY)  # ceiling: an hour touches its own day
+        flat_first, flat_end = tf.reshape(first_day, [1, -1]), tf.reshape(end_day, [1, -1])
+        counts = []
+        for days in self.holidays.values():
+            table = tf.constant(days, tf.int64, shape=(1, len(days)))
+            inside = tf.searchsorted(table, flat_end) - tf.searchsorted(table, flat_first)
+            counts.append(tf.reshape(tf.cast(inside, self.compute_dtype), tf.shape(seconds)))
+        return counts
 
     def call(self, timestamps):
         seconds = tf.cast(timestamps, tf.int64)
@@ -97,7 +124,10 @@ class CalendarFeatures(keras.layers.Layer):
             "month_of_year": (month - 1, 11),
         }
         dtype = self.compute_dtype
-        features = [tf.cast(raw[name][0], dtype) / raw[name][1] - 0.5 for name in self.feature_names]
+        features = [tf.cast(raw[name][0], dtype) / raw[name][1] - 0.5 for name in self.feature_names
+                    if name in raw]
+        if self.holidays:
+            features += self._holiday_counts(seconds)
         if not features:
             return tf.zeros(tf.concat([tf.shape(seconds), [0]], 0), dtype=dtype)
         return tf.stack(features, axis=-1)
@@ -106,4 +136,4 @@ class CalendarFeatures(keras.layers.Layer):
         return tuple(input_shape) + (self.num_features,)
 
     def get_config(self):
-        return {**super().get_config(), "frequency": self.frequency}
+        return {**super().get_config(), "frequency": self.frequency, "holidays": self.holidays or None}

@@ -130,3 +130,29 @@ def test_the_cli_takes_filling_as_json(tmp_path, capsys):
         kerasts.cli.main(arguments + ["--filling", '{"target_value": {"middlefill": "maximum"}}'])
     assert stop.value.code == 2
     assert "Unknown middlefill method 'maximum'" in capsys.readouterr().err
+
+
+def test_holidays_travel_with_the_predictor_and_its_savedmodel(tmp_path):
+    import tensorflow as tf
+
+    target = kerasts.data.synthetic_forecast_table(3, 24 * 8, frequency="h", seed=0)
+    group = DatasetGroup(target, frequency="H")
+    tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
+                                         "batch_shards": 1, "num_samples": 10}}
+    with pytest.raises(ValueError, match="Unknown holiday country 'Narnia'"):
+        train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("Narnia",))
+    predictor = train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("US",), num_samples=10)
+    model = predictor.forecaster.model
+    assert predictor.settings["holidays"] == ["US"] and "holidays_US" in model.calendar.feature_names
+    assert predictor.forecaster.get_config()["holidays"] == ["US"]
+    predictor.save(tmp_path / "predictor")
+    loaded = load_predictor(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+    predictor.export(tmp_path / "saved")
+    inputs = predictor.forecaster.windows(predictor.panel, model.lags).last_windows(with_future_target=False)
+    exported = tf.saved_model.load(str(tmp_path / "saved"))
+    served = exported.forecast({name: tf.constant(value) for name, value in inputs.items()}, tf.constant([3, 0]))
+    np.testing.assert_allclose(served["samples"], model.forecast(inputs, seed=3)["samples"], rtol=1e-5)
+    steps = DatasetGroup(target.assign(timestamp=np.tile(np.arange(24 * 8), 3)), frequency="step-24")
+    with pytest.raises(ValueError, match=r"holidays=\['US'\] need a calendar"):
+        train_predictor(steps, 12, algorithm=tiny, verbose=0, holidays=("US",))

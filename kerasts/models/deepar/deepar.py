@@ -67,6 +67,9 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             Gaussian): a quantile raised to zero is never further from a non-negative actual.
             `DeepARForecaster` sets it when the training target has no negative value
             (its forecasts are then never negative either).
+        holidays: optional `{country code: [days since 1970-01-01]}` (`kerasts.data.holiday_days`): per
+            country, the holidays in each step's period join the calendar features, computed from the
+            timestamps in the graph, so the SavedModel needs no holiday input.
         **kwargs: `keras.Model` arguments.
 
     Call arguments:
@@ -101,7 +104,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     def __init__(self, prediction_length, context_length, frequency, lags=DEFAULT_LAGS, likelihood="student_t",
                  cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
-                 num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", non_negative=False, **kwargs):
+                 num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", non_negative=False, holidays=None,
+                 **kwargs):
         super().__init__(**kwargs)
         for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
@@ -143,7 +147,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self.scaling = scaling
         self.non_negative = bool(non_negative)
         self.scaler = (MeanScaler if scaling == "mean" else StdScaler)(minimum_scale=minimum_scale, name="scaler")
-        self.calendar = CalendarFeatures(frequency, name="calendar")
+        self.calendar = CalendarFeatures(frequency, holidays=holidays, name="calendar")
         self.embeddings = [
             keras.layers.Embedding(cardinality, dimension, name=f"category_embedding_{index}")
             for index, (cardinality, dimension) in enumerate(zip(cardinalities, self.embedding_dims))
@@ -337,4 +341,5 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             "quantiles": list(self.quantiles),
             "scaling": self.scaling,
             "non_negative": self.non_negative,
+            "holidays": self.calendar.holidays or None,
         }

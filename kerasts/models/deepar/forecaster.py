@@ -7,6 +7,7 @@ import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
+from kerasts.data.holiday_calendar import holiday_days
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.models.deepar.deepar import SCALINGS, DeepAR
@@ -35,6 +36,8 @@ class DeepARForecaster(Forecaster):
         seed: seeds the weights, the window sampler and nothing else; `None` leaves Keras's seed as it is.
         steps_per_execution: Keras's batches per `tf.function` call (10 is faster on small CPUs).
         verbose: Keras's progress display during `fit`.
+        holidays: country codes (`("US",)`) whose public holidays become calendar features (the
+            `holidays` package, `kerasts[holidays]`): per step, the country's holidays in its period.
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
             likelihood with a location parameter (Student-t, Gaussian) and divides it by its mean absolute
             value (`"mean"`) for the others (count families, beta). Standardising took DeepAR from behind
@@ -52,7 +55,7 @@ class DeepARForecaster(Forecaster):
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
-                 verbose=0, scaling="auto"):
+                 verbose=0, scaling="auto", holidays=()):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -72,6 +75,7 @@ class DeepARForecaster(Forecaster):
         self.seed = seed
         self.steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
         self.verbose = verbose
+        self.holidays = (holidays,) if isinstance(holidays, str) else tuple(holidays or ())
         self.model = None
 
     def get_config(self):
@@ -80,7 +84,7 @@ class DeepARForecaster(Forecaster):
                 "batches_per_epoch": self.batches_per_epoch, "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
                 "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
-                "verbose": self.verbose}
+                "verbose": self.verbose, "holidays": list(self.holidays)}
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 
@@ -109,12 +113,22 @@ class DeepARForecaster(Forecaster):
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
                        likelihood=self.likelihood, num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
-                       num_samples=self.num_samples, **network)
+                       num_samples=self.num_samples, holidays=self._holiday_days(panel), **network)
         # The windows checked the targets already, so the loss skips its in-graph checks.
         model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm),
                       loss=NegativeLogLikelihood(model.likelihood, validate_targets=False),
                       steps_per_execution=self.steps_per_execution)
         return model
+
+    def _holiday_days(self, panel):
+        """The countries' holidays from a year before the panel's grid to ten years after it (later
+        forecasts see none)."""
+        if not self.holidays:
+            return None
+        if not panel.has_calendar:
+            raise ValueError(f"holidays={list(self.holidays)} need a calendar; the {panel.frequency!r} grid is a "
+                             "step index without one.")
+        return holiday_days(self.holidays, panel.timestamps[0].year - 1, panel.timestamps[-1].year + 10)
 
     def train(self, model, windows, end, validation_end=None, callbacks=None, **fit_kwargs):
         """Fits `model` on windows whose horizon ends by grid index `end`; with `validation_end`, the
