@@ -137,7 +137,7 @@ def main():
     rows["seasonal naive (lag 24)"] = run_kerasts(values, 1, 0)[1] if "kerasts DeepAR" in rows else {}
     print(pd.DataFrame(rows).T.to_string(float_format=lambda value: f"{value:,.3f}"))
     print(f"\nAccuracy over {arguments.runs} runs, mean ± standard error:")
-    for metric in ("ND", "mean_wQL"):
+    for metric in ("ND", "mean_wQL", "coverage_80"):
         print(f"  {metric}: " + "; ".join(f"{name} {mean_and_spread((r[metric] for r in results), True)}"
                                           for name, results in runs.items()))
 

@@ -28,12 +28,13 @@ def test_origins(length):
 
 
 def pooled_scores(actuals, samples, insample):
-    """ND of the median, mean wQL over 0.1..0.9 and rho-risks, pooled over all series-windows
-    as GluonTS's evaluator aggregates them. `samples`: (num_samples, windows, horizon)."""
+    """ND of the median, mean wQL over 0.1..0.9, rho-risks and the share of actuals inside the P10-P90
+    band, pooled over all series-windows as GluonTS's evaluator aggregates them. `samples`:
+    (num_samples, windows, horizon)."""
     from kerasts.evaluation import evaluate_sample_forecast
 
     scores = evaluate_sample_forecast(actuals, samples, insample, "H", QUANTILES)
-    return {name: scores[name] for name in ("ND", "mean_wQL", "rho_risk_0.5", "rho_risk_0.9")}
+    return {name: scores[name] for name in ("ND", "mean_wQL", "rho_risk_0.5", "rho_risk_0.9", "coverage_80")}
 
 
 def level_scores(actuals, point, insample, levels):

@@ -23,7 +23,7 @@ def _forecast_train(arguments, parser):
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
                          frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
                          item_column=arguments.item, target_column=arguments.target_column,
-                         timestamp_column=arguments.timestamp)
+                         timestamp_column=arguments.timestamp, past_only_columns=arguments.past_only_columns)
 
     def with_epochs(name):  # --epochs sets the neural algorithms' training length
         if arguments.epochs is None or name not in ("deepar", "deepar_nested_lstm", "mlp"):
@@ -294,6 +294,8 @@ def _parser():
     train.add_argument("--target", required=True, help="target time series CSV")
     train.add_argument("--related", help="related time series CSV")
     train.add_argument("--item-metadata", help="item metadata CSV")
+    train.add_argument("--past-only-columns", nargs="+", default=[], metavar="COLUMN",
+                       help="related columns known only up to the forecast start (no future values needed)")
     train.add_argument("--frequency", required=True,
                        help="forecast frequency, e.g. H, D, W, M; step-12 for step numbers with a season of 12")
     train.add_argument("--horizon", type=int, required=True, help="steps to forecast")

@@ -36,6 +36,9 @@ class TimeSeriesPanel:
         covariate_names: the `K` covariate names.
         static_categories: optional int32 `(series, n)` codes of item attributes (`CategoryEncoder`).
         cardinalities: codes per attribute, the unknown code 0 included (`CategoryEncoder.cardinalities`).
+        past_covariates: optional float32 `(series, T, P)`: related series known only up to each forecast's
+            start (e.g. web traffic), read over the context and not needed over the horizon.
+        past_covariate_names: the `P` names.
         filled: optional bool `(series, T)`: steps whose target value was filled in (`kerasts.data.filling`),
             not recorded. Models read filled values as inputs; losses, scores and series ends use only
             the recorded ones (`recorded`, `recorded_target`).
@@ -51,13 +54,27 @@ class TimeSeriesPanel:
     covariate_names: tuple = ()
     static_categories: np.ndarray = None
     cardinalities: tuple = ()
+    past_covariates: np.ndarray = None
+    past_covariate_names: tuple = ()
     filled: np.ndarray = None
 
-    def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None):
-        """A copy with related series (`align_related`'s array and names) and/or item attributes
-        (`CategoryEncoder.encode`'s codes and `.cardinalities`) attached, their shapes checked."""
+    def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None,
+                     past_covariates=None, past_covariate_names=None):
+        """A copy with related series (`align_related`'s array and names), past-only related series
+        (`align_related` with no future steps) and/or item attributes (`CategoryEncoder.encode`'s codes
+        and `.cardinalities`) attached, their shapes checked."""
         changes = {}
         num_series, length = self.target.shape
+        if past_covariates is not None:
+            past = np.asarray(past_covariates, dtype="float32")
+            if past.ndim != 3 or past.shape[:2] != (num_series, length):
+                raise ValueError(f"`past_covariates` must have shape ({num_series}, {length}, P) (series, grid "
+                                 f"length, past-only covariates), got {past.shape}.")
+            names = tuple(past_covariate_names) if past_covariate_names is not None else tuple(
+                f"past_covariate_{index}" for index in range(past.shape[2]))
+            if len(names) != past.shape[2]:
+                raise ValueError(f"`past_covariate_names` has {len(names)} names for {past.shape[2]} covariates.")
+            changes.update(past_covariates=past, past_covariate_names=names)
         if covariates is not None:
             covariates = np.asarray(covariates, dtype="float32")
             if covariates.ndim != 3 or covariates.shape[0] != num_series or covariates.shape[1] < length:
@@ -88,6 +105,7 @@ class TimeSeriesPanel:
             self, keys=self.keys.iloc[rows].reset_index(drop=True), target=self.target[rows],
             covariates=None if self.covariates is None else self.covariates[rows],
             static_categories=None if self.static_categories is None else self.static_categories[rows],
+            past_covariates=None if self.past_covariates is None else self.past_covariates[rows],
             filled=None if self.filled is None else self.filled[rows])
 
     @property

@@ -72,6 +72,7 @@ class ForecastWindows:
       with `observed` 0; steps before the grid starts are padding, also unobserved.
     * `"timestamps"`: int64 Unix seconds of the context and horizon steps.
     * `"covariates"`: `(context + prediction, num_covariates)` when the panel has related series.
+    * `"past_covariates"`: `(context, num_past_covariates)` when it has past-only ones.
     * `"static_categories"`: int codes when the panel has item attributes.
 
     Args:
@@ -114,6 +115,10 @@ class ForecastWindows:
             # Padding repeats the first known value: covariates hold until they change.
             self.covariates = np.pad(panel.covariates[:, :length + self.prediction_length],
                                      ((0, 0), (self._padding, 0), (0, 0)), mode="edge")
+        self.past_covariates = None
+        if panel.past_covariates is not None:
+            # Only context steps are read, all before the grid's end.
+            self.past_covariates = np.pad(panel.past_covariates, ((0, 0), (self._padding, 0), (0, 0)), mode="edge")
         self.static_categories = panel.static_categories
         self._tensor_cache = None
 
@@ -121,14 +126,18 @@ class ForecastWindows:
     def num_covariates(self):
         return 0 if self.covariates is None else self.covariates.shape[-1]
 
-    def covariate_statistics(self, end=None):
-        """Mean and standard deviation of each covariate over the grid before `end` (default: all of
-        it), for the model's standardisation."""
-        if self.covariates is None:
+    @property
+    def num_past_covariates(self):
+        return 0 if self.past_covariates is None else self.past_covariates.shape[-1]
+
+    def covariate_statistics(self, end=None, past_only=False):
+        """Mean and standard deviation of each covariate (each past-only one with `past_only`) over the
+        grid before `end` (default: all of it), for the model's standardisation."""
+        values = self.past_covariates if past_only else self.covariates
+        if values is None:
             return [], []
         end = self.panel.target.shape[1] if end is None else end
-        observed_part = self.covariates[:, self._padding:self._padding + end]
-        flat = observed_part.reshape(-1, self.num_covariates)
+        flat = values[:, self._padding:self._padding + end].reshape(-1, values.shape[-1])
         return flat.mean(axis=0).tolist(), np.maximum(flat.std(axis=0), 1e-6).tolist()
 
     def windows(self, series, origins, with_future_target=True):
@@ -152,6 +161,9 @@ class ForecastWindows:
         }
         if self.covariates is not None:
             inputs["covariates"] = _steps_of(arrays["covariates"], series, step_positions)
+        if self.past_covariates is not None:
+            inputs["past_covariates"] = _steps_of(arrays["past_covariates"], series,
+                                                  step_positions[:, :self.context_length])
         if self.static_categories is not None:
             inputs["static_categories"] = tf.gather(arrays["static_categories"], series)
         return inputs
@@ -162,7 +174,8 @@ class ForecastWindows:
             with tf.init_scope():  # eager tensors, captured (not copied) by the graphs that use them
                 arrays = {"target": self._target, "observed": self._observed, "recorded": self._recorded,
                           "seconds": self._seconds,
-                          "covariates": self.covariates, "static_categories": self.static_categories}
+                          "covariates": self.covariates, "past_covariates": self.past_covariates,
+                          "static_categories": self.static_categories}
                 self._tensor_cache = {name: tf.constant(value) for name, value in arrays.items() if value is not None}
         return self._tensor_cache
 

@@ -48,7 +48,9 @@ class DatasetGroup:
       `instance_type`, `workforce_type`, `metric_name` for the others), `timestamp`, the domain's
       target field (`target_value`, `demand`, `value`, ...) and any `dimensions` (e.g. `store`).
     - `related` (RELATED_TIME_SERIES): the same keys and timestamps plus numeric covariates known
-      into the future; aggregated to the frequency with `related_aggregation`.
+      into the future; aggregated to the frequency with `related_aggregation`. Columns named in
+      `past_only_columns` are known only up to the forecast start (web traffic, yesterday's footfall):
+      models read them over the context and need no future values.
     - `item_metadata` (ITEM_METADATA): the series field plus attributes; text attributes become
       categories, numeric ones are ignored for now.
 
@@ -66,12 +68,13 @@ class DatasetGroup:
         dimensions: further key columns of the target (and related) table.
         schemas: optional Forecast schemas by table name (`target`, `related`, `item_metadata`).
         related_aggregation: how related values in one period combine (mean, sum, first, last, min, max).
+        past_only_columns: related columns known only up to the forecast start.
         item_column, target_column, timestamp_column: other names for the domain's fields.
     """
 
     def __init__(self, target, related=None, item_metadata=None, frequency="D", domain="CUSTOM", dimensions=(),
                  schemas=None, related_aggregation="mean", item_column=None, target_column=None,
-                 timestamp_column=TIMESTAMP):
+                 timestamp_column=TIMESTAMP, past_only_columns=()):
         if domain not in DOMAINS:
             raise ValueError(f"Unknown dataset domain {domain!r}: expected one of {sorted(DOMAINS)}.")
         parse_frequency(frequency)
@@ -100,6 +103,11 @@ class DatasetGroup:
             if table is not None:
                 self.tables[name] = self._ids_as_text(table, name)
         self._check_metadata()
+        self.past_only_columns = [past_only_columns] if isinstance(past_only_columns, str) else list(past_only_columns)
+        unknown = sorted(set(self.past_only_columns) - set(self.related_columns()))
+        if unknown:
+            raise ValueError(f"`past_only_columns` names {unknown}, which are not covariate columns of the related "
+                             f"table ({self.related_columns()}).")
         self._panels, self._length = {}, None
 
     def _ids_as_text(self, table, name):
@@ -152,6 +160,9 @@ class DatasetGroup:
             return []
         return [column for column in related.columns if column not in self.key_columns + [self.timestamp_column]]
 
+    def _related_options(self, filling):
+        return self.item_column, self.dimensions, self.timestamp_column, self.related_aggregation, filling
+
     def check_filling(self, filling):
         """`filling` (attribute -> Forecast's filling parameters) checked against this group's target and
         related columns, with the target's defaults resolved (`kerasts.data.filling.check_filling`)."""
@@ -174,11 +185,14 @@ class DatasetGroup:
             target, filled = fill_target(panel.target, filling[self.target_column])
             panel = dataclasses.replace(panel, target=target, filled=None if train_on_filled else filled)
             related = self.tables["related"]
-            if related is not None:
-                covariates, names = align_related(related, panel, forecast_horizon, None, self.item_column,
-                                                  self.dimensions, self.timestamp_column, self.related_aggregation,
-                                                  filling)
-                panel = panel.with_related(covariates=covariates, covariate_names=names)
+            known = [column for column in self.related_columns() if column not in self.past_only_columns]
+            if known:
+                values, names = align_related(related, panel, forecast_horizon, known, *self._related_options(filling))
+                panel = panel.with_related(covariates=values, covariate_names=names)
+            if self.past_only_columns:  # no future steps: only the history is needed
+                values, names = align_related(related, panel, 0, self.past_only_columns,
+                                              *self._related_options(filling))
+                panel = panel.with_related(past_covariates=values, past_covariate_names=names)
             columns = self.category_columns()
             if columns:
                 metadata = self.tables["item_metadata"]

@@ -380,6 +380,7 @@ class Predictor:
                 "default_weights": self.forecaster.default_weights if combined else None,
                 "forecast_types": self.forecast_types, "settings": self.settings,
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
+                "past_covariate_names": list(self.panel.past_covariate_names),
                 "cardinalities": list(self.panel.cardinalities),
             })
             # Calendar grids as nanoseconds; a step index as its step numbers.
@@ -392,6 +393,8 @@ class Predictor:
                 arrays["static_categories"] = self.panel.static_categories
             if self.panel.filled is not None:
                 arrays["filled"] = self.panel.filled
+            if self.panel.past_covariates is not None:
+                arrays["past_covariates"] = self.panel.past_covariates
             np.savez(os.path.join(partial, "panel.npz"), **arrays)
             self.panel.keys.to_csv(os.path.join(partial, "keys.csv"), index=False)
             self.backtest_scores.to_csv(os.path.join(partial, "backtest_scores.csv"))
@@ -428,7 +431,9 @@ def _read_predictor(directory, description):
     panel = panel.with_related(covariates=arrays.get("covariates"),
                                covariate_names=description["covariate_names"] or None,
                                static_categories=arrays.get("static_categories"),
-                               cardinalities=description["cardinalities"] or None)
+                               cardinalities=description["cardinalities"] or None,
+                               past_covariates=arrays.get("past_covariates"),
+                               past_covariate_names=description.get("past_covariate_names") or None)
     scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
     names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
     scores.index = pd.MultiIndex.from_arrays(

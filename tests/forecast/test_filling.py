@@ -156,3 +156,47 @@ def test_holidays_travel_with_the_predictor_and_its_savedmodel(tmp_path):
     steps = DatasetGroup(target.assign(timestamp=np.tile(np.arange(24 * 8), 3)), frequency="step-24")
     with pytest.raises(ValueError, match=r"holidays=\['US'\] need a calendar"):
         train_predictor(steps, 12, algorithm=tiny, verbose=0, holidays=("US",))
+
+
+def _with_past_traffic(series=3, length=24 * 8):
+    target = kerasts.data.synthetic_forecast_table(series, length, frequency="h", seed=0)
+    hours = pd.date_range("2024-01-01", periods=length + 12, freq="h")
+    items = np.repeat([f"item_{index}" for index in range(series)], len(hours))
+    related = pd.DataFrame({"item_id": items, "timestamp": np.tile(hours, series),
+                            "price": np.tile(np.cos(np.arange(len(hours))), series),
+                            "visits": np.random.default_rng(1).poisson(50, len(items)).astype(float)})
+    related.loc[related["timestamp"] >= hours[length], "visits"] = np.nan  # unknown after the data
+    return target, related
+
+
+def test_past_only_covariates_are_read_over_the_context_and_need_no_future(tmp_path):
+    import tensorflow as tf
+
+    target, related = _with_past_traffic()
+    with pytest.raises(ValueError, match="Covariate 'visits' is missing over the forecast horizon"):
+        DatasetGroup(target, related=related, frequency="H").panel(12)
+    with pytest.raises(ValueError, match=r"`past_only_columns` names \['footfall'\]"):
+        DatasetGroup(target, related=related, frequency="H", past_only_columns=("footfall",))
+    group = DatasetGroup(target, related=related, frequency="H", past_only_columns=("visits",))
+    panel = group.panel(12)
+    assert panel.covariate_names == ("price",) and panel.past_covariate_names == ("visits",)
+    assert panel.past_covariates.shape == panel.target.shape + (1,)
+    windows = ForecastWindows(panel, context_length=24, prediction_length=12, lags=[1, 24])
+    inputs = windows.windows(np.array([2]), np.array([100]))
+    np.testing.assert_array_equal(inputs["past_covariates"][0, :, 0], panel.past_covariates[2, 76:100, 0])
+    tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
+                                         "batch_shards": 1, "num_samples": 10}}
+    predictor = train_predictor(group, 12, algorithm=tiny, verbose=0, num_samples=10)
+    model = predictor.forecaster.model
+    assert model.num_past_covariates == 1 and model.num_covariates == 1
+    last = predictor.forecaster.windows(predictor.panel, model.lags).last_windows(with_future_target=False)
+    changed = {**last, "past_covariates": last["past_covariates"] * 3.0}
+    assert not np.allclose(model.forecast(last, seed=1)["mean"], model.forecast(changed, seed=1)["mean"])
+    predictor.save(tmp_path / "predictor")
+    loaded = load_predictor(tmp_path / "predictor")
+    assert loaded.panel.past_covariate_names == ("visits",)
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+    predictor.export(tmp_path / "saved")
+    exported = tf.saved_model.load(str(tmp_path / "saved"))
+    served = exported.forecast({name: tf.constant(value) for name, value in last.items()}, tf.constant([1, 0]))
+    np.testing.assert_allclose(served["samples"], model.forecast(last, seed=1)["samples"], rtol=1e-5)

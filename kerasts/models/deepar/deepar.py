@@ -32,7 +32,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     Inputs are dicts as `kerasts.data.ForecastWindows` builds them: `"target"` and
     `"observed"` (history of `max(lags)` steps, context and, in training, horizon),
     `"timestamps"` (int64 Unix seconds of the context and horizon steps),
-    `"covariates"` (if `num_covariates`) and `"static_categories"` (if `cardinalities`).
+    `"covariates"` (if `num_covariates`), `"past_covariates"` (if `num_past_covariates`) and
+    `"static_categories"` (if `cardinalities`).
 
     Args:
         prediction_length: steps to forecast.
@@ -51,6 +52,11 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         num_covariates: known real covariates per step.
         covariate_mean, covariate_std: standardisation of the covariates (from
             `ForecastWindows.covariate_statistics()`); none when omitted.
+        num_past_covariates: real covariates known only up to the forecast start (input
+            `"past_covariates"`, context steps only): read over the context, zero over the horizon with
+            a flag feature telling the two apart, in training and forecasting alike.
+        past_covariate_mean, past_covariate_std: their standardisation
+            (`ForecastWindows.covariate_statistics(past_only=True)`).
         cardinalities: number of codes of each static categorical feature.
         embedding_dims: embedding size per categorical (default `min(50, (c + 1) // 2)`).
         minimum_scale: floor of the scale.
@@ -105,7 +111,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
                  cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
                  num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", non_negative=False, holidays=None,
-                 **kwargs):
+                 num_past_covariates=0, past_covariate_mean=None, past_covariate_std=None, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
@@ -122,9 +128,12 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             raise ValueError(
                 f"`embedding_dims` has {len(embedding_dims)} entries for {len(cardinalities)} `cardinalities`."
             )
-        for name, values in (("covariate_mean", covariate_mean), ("covariate_std", covariate_std)):
-            if values is not None and len(values) != num_covariates:
-                raise ValueError(f"`{name}` has {len(values)} entries for num_covariates={num_covariates}.")
+        for name, values, count in (("covariate_mean", covariate_mean, num_covariates),
+                                    ("covariate_std", covariate_std, num_covariates),
+                                    ("past_covariate_mean", past_covariate_mean, num_past_covariates),
+                                    ("past_covariate_std", past_covariate_std, num_past_covariates)):
+            if values is not None and len(values) != count:
+                raise ValueError(f"`{name}` has {len(values)} entries for {count} covariates.")
         self.prediction_length = int(prediction_length)
         self.context_length = int(context_length)
         self.frequency = frequency
@@ -136,6 +145,9 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self.num_covariates = int(num_covariates)
         self.covariate_mean = None if covariate_mean is None else [float(v) for v in covariate_mean]
         self.covariate_std = None if covariate_std is None else [float(v) for v in covariate_std]
+        self.num_past_covariates = int(num_past_covariates)
+        self.past_covariate_mean = None if past_covariate_mean is None else [float(v) for v in past_covariate_mean]
+        self.past_covariate_std = None if past_covariate_std is None else [float(v) for v in past_covariate_std]
         self.cardinalities = cardinalities
         self.embedding_dims = [int(value) for value in embedding_dims]
         self.minimum_scale = minimum_scale
@@ -176,7 +188,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         return tf.where(observed > 0, centred / scale, tf.zeros_like(target)), loc, scale
 
     def _dynamic_features(self, inputs, observed):
-        """Per step of context and horizon: calendar, age, standardised covariates."""
+        """Per step of context and horizon: calendar, age, standardised covariates and past-only ones."""
         steps = self.context_length + self.prediction_length
         features = [self.calendar(inputs["timestamps"])]
         # Age: steps since the window's first observation (log10(2 + age), as GluonTS scales it).
@@ -186,12 +198,15 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
                                   float(self.history_length + self.context_length))
         features.append(tf.math.log(2.0 + tf.nn.relu(positions[None] - first_observed))[..., None] / tf.math.log(10.0))
         if self.num_covariates:
-            covariates = tf.cast(inputs["covariates"], tf.float32)
-            if self.covariate_mean is not None:
-                covariates = covariates - tf.constant(self.covariate_mean)
-            if self.covariate_std is not None:
-                covariates = covariates / tf.constant(self.covariate_std)
-            features.append(covariates)
+            features.append(_standardised(inputs["covariates"], self.covariate_mean, self.covariate_std))
+        if self.num_past_covariates:
+            # Known over the context only: zeros over the horizon, and a flag saying which steps are known.
+            past = _standardised(inputs["past_covariates"], self.past_covariate_mean, self.past_covariate_std)
+            batch = tf.shape(past)[0]
+            horizon = tf.zeros([batch, self.prediction_length, self.num_past_covariates])
+            known = tf.concat([tf.ones([batch, self.context_length, 1]), tf.zeros([batch, self.prediction_length, 1])],
+                              axis=1)
+            features += [tf.concat([past, horizon], axis=1), known]
         return tf.concat(features, axis=-1)
 
     def _static_features(self, inputs, loc, scale):
@@ -216,6 +231,7 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
     def _check_inputs(self, inputs, with_future_target):
         required = ["target", "observed", "timestamps"]
         required += ["covariates"] if self.num_covariates else []
+        required += ["past_covariates"] if self.num_past_covariates else []
         required += ["static_categories"] if self.cardinalities else []
         if not isinstance(inputs, dict):
             raise TypeError(f"DeepAR takes a dict of inputs with keys {required}, got {type(inputs).__name__}.")
@@ -293,6 +309,9 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         }
         if self.num_covariates:
             signature["covariates"] = tf.TensorSpec((None, steps, self.num_covariates), tf.float32, name="covariates")
+        if self.num_past_covariates:
+            signature["past_covariates"] = tf.TensorSpec((None, self.context_length, self.num_past_covariates),
+                                                         tf.float32, name="past_covariates")
         if self.cardinalities:
             signature["static_categories"] = tf.TensorSpec((None, len(self.cardinalities)), tf.int32,
                                                            name="static_categories")
@@ -342,4 +361,16 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             "scaling": self.scaling,
             "non_negative": self.non_negative,
             "holidays": self.calendar.holidays or None,
+            "num_past_covariates": self.num_past_covariates,
+            "past_covariate_mean": self.past_covariate_mean,
+            "past_covariate_std": self.past_covariate_std,
         }
+
+
+def _standardised(values, mean, std):
+    values = tf.cast(values, tf.float32)
+    if mean is not None:
+        values = values - tf.constant(mean)
+    if std is not None:
+        values = values / tf.constant(std)
+    return values

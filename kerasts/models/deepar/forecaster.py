@@ -106,6 +106,7 @@ class DeepARForecaster(Forecaster):
         lags = lags_for_frequency(panel.frequency, history_length=end)
         windows = self.windows(panel, lags)
         mean, std = windows.covariate_statistics(end)
+        past_mean, past_std = windows.covariate_statistics(end, past_only=True)
         observed = panel.target[:, :end]
         # A target never negative in training gets forecasts that are not either (see DeepAR's non_negative).
         network = {**self.network, "scaling": self.resolved_scaling(),
@@ -113,7 +114,9 @@ class DeepARForecaster(Forecaster):
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
                        likelihood=self.likelihood, num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
-                       num_samples=self.num_samples, holidays=self._holiday_days(panel), **network)
+                       num_samples=self.num_samples, holidays=self._holiday_days(panel),
+                       num_past_covariates=windows.num_past_covariates, past_covariate_mean=past_mean or None,
+                       past_covariate_std=past_std or None, **network)
         # The windows checked the targets already, so the loss skips its in-graph checks.
         model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm),
                       loss=NegativeLogLikelihood(model.likelihood, validate_targets=False),
