@@ -93,6 +93,25 @@ def _forecast_export(arguments, parser):
         print(f"Wrote {arguments.saved_model}/ (the model's SavedModel)")
 
 
+def _forecast_what_if(arguments, parser):
+    import pandas as pd
+
+    from kerasts._files import check_output_path
+
+    predictor = _load(arguments)
+    check_output_path(arguments.output)
+    replacements = None
+    if arguments.replacements:
+        try:
+            replacements = pd.read_csv(arguments.replacements, dtype={column: str for column in
+                                                                      predictor.panel.keys.columns})
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise ValueError(f"Cannot read --replacements {arguments.replacements!r}: {error}") from None
+    table = predictor.what_if(replacements, _json_option(arguments.transformations, "--transformations"))
+    table.to_csv(arguments.output, index=False)
+    print(f"Wrote {arguments.output} (baseline and what-if forecasts side by side)")
+
+
 def _name_values(pairs, option, parser):
     """`["a=1", ...]` of a repeatable NAME=VALUE option -> `{"a": "1", ...}`."""
     values = {}
@@ -335,6 +354,12 @@ def _parser():
     export.add_argument("--backtest", help="also write the backtest export into this directory")
     export.add_argument("--saved-model", help="also write the model's SavedModel into this directory")
     export.set_defaults(run=_forecast_export)
+    what_if = forecast.add_parser("what-if", help="forecast with changed related series, next to the baseline")
+    what_if.add_argument("predictor")
+    what_if.add_argument("--replacements", help="a CSV in the related table's layout with the values to use")
+    what_if.add_argument("--transformations", help="Forecast's TimeSeriesTransformations as JSON (or a .json path)")
+    what_if.add_argument("--output", required=True, help="the CSV to write")
+    what_if.set_defaults(run=_forecast_what_if)
     for name, run, help_text in (("query", _forecast_query, "print one item's forecast as QueryForecast does"),
                                  ("plot", _forecast_plot, "plot one item's history and forecast")):
         command = forecast.add_parser(name, help=help_text)

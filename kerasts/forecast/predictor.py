@@ -10,13 +10,14 @@ import pandas as pd
 from kerasts._checks import check_positive_int
 from kerasts._files import read_saved_directory, replaced_atomically, write_description
 from kerasts.data.forecast_tables import TimeSeriesPanel, forecast_export_table
+from kerasts.data.holiday_calendar import holiday_days
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
 from kerasts.export import export_saved_model, load_model
-from kerasts.data.holiday_calendar import holiday_days
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_holidays
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
+from kerasts.forecast.what_if import replace_related, transform_related
 from kerasts.frequencies import period_alias
 
 FORMAT_VERSION = 2  # 2: a predictor holds one or more member forecasters
@@ -256,6 +257,46 @@ class Predictor:
             return np.full(len(self.panel.keys), len(self.panel.timestamps))
         return self.panel.series_end_origins
 
+    def what_if(self, replacements=None, transformations=None):
+        """Amazon Forecast's what-if forecast: the forecast with the related series changed, next to the
+        baseline forecast, from the same random draws (so only the change moves it).
+
+        Args:
+            replacements: a table in the related table's layout (the key columns, `timestamp`, some
+                related columns) whose values replace the predictor's at those series and steps
+                (history or horizon; past-only covariates too).
+            transformations: Forecast's `TimeSeriesTransformations`: a list of `{"Action":
+                {"AttributeName": "price", "Operation": "MULTIPLY", "Value": 0.9},
+                "TimeSeriesConditions": [{"AttributeName": "item_id", "AttributeValue": "item_1",
+                "Condition": "EQUALS"}, {"AttributeName": "timestamp", "AttributeValue": "2024-01-09",
+                "Condition": "GREATER_THAN"}]}`; applied after the replacements.
+
+        Returns:
+            One row per series and step: the keys, `date`, then `baseline_<type>` and `what_if_<type>`
+            for each forecast type (`p10`, ..., `mean`).
+        """
+        if self.panel.covariates is None and self.panel.past_covariates is None:
+            raise ValueError("The predictor has no related time series to change: train it with a related table.")
+        if replacements is None and transformations is None:
+            raise ValueError("Give `replacements` (a related table) and/or `transformations` to describe the scenario.")
+        scenario = self.panel
+        if replacements is not None:
+            scenario = replace_related(scenario, replacements)
+        if transformations is not None:
+            scenario = transform_related(scenario, transformations)
+        origins = self.origins()
+        paths = predict_from_origins(self.forecaster, scenario, origins, self.settings["num_samples"],
+                                     self.settings["seed"])
+        baseline, changed = self.forecast(), self._forecast_table(origins, paths)
+        keys = list(self.panel.keys.columns) + ["date"]
+        values = [column for column in baseline.columns if column not in keys]
+        return pd.concat([baseline[keys], baseline[values].add_prefix("baseline_"),
+                          changed[values].add_prefix("what_if_")], axis=1)
+
+    def _forecast_table(self, origins, paths):
+        rows = np.flatnonzero(origins >= 0)
+        return self._columns(forecast_export_table(self.panel.select(rows), origins[rows], paths[rows], self.levels))
+
     def forecast(self, origin=None, num_samples=None, seed=None):
         """Every series' forecast of the horizon in Forecast's export layout: the keys, `date`, one
         column per quantile forecast type (`p10`, ...) and `mean` if asked for.
@@ -273,8 +314,7 @@ class Predictor:
             paths = self.sample_paths()
         else:
             paths = predict_from_origins(self.forecaster, self.panel, origins, num_samples, seed)
-        rows = np.flatnonzero(origins >= 0)
-        return self._columns(forecast_export_table(self.panel.select(rows), origins[rows], paths[rows], self.levels))
+        return self._forecast_table(origins, paths)
 
     def series_row(self, item_id, **dimensions):
         """The position of the series named by its item and dimension values in the predictor's panel."""

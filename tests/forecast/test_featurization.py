@@ -1,5 +1,6 @@
-"""Forecast's missing-value filling: target middle/back fill, related middle/back/future fill, what
-models see and what they are scored on, saved settings, the CLI, and bad settings."""
+"""Forecast's featurization and analyses: missing-value filling (what models see and what they are
+scored on), holidays, past-only covariates and what-if forecasts; saved with the predictor, on the CLI,
+and their bad input."""
 
 import kerasts  # first, to silence TensorFlow's start-up logging
 
@@ -200,3 +201,77 @@ def test_past_only_covariates_are_read_over_the_context_and_need_no_future(tmp_p
     exported = tf.saved_model.load(str(tmp_path / "saved"))
     served = exported.forecast({name: tf.constant(value) for name, value in last.items()}, tf.constant([1, 0]))
     np.testing.assert_allclose(served["samples"], model.forecast(last, seed=1)["samples"], rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def priced_predictor():
+    target, related = _with_past_traffic()
+    group = DatasetGroup(target, related=related, frequency="H", past_only_columns=("visits",))
+    tiny = {"name": "deepar", "config": {"epochs": 2, "batches_per_epoch": 5, "units": 8, "num_layers": 1,
+                                         "batch_shards": 1, "num_samples": 10}}
+    return train_predictor(group, 12, algorithm=tiny, verbose=0, num_samples=10,
+                           forecast_types=("0.1", "0.5", "0.9", "mean"))
+
+
+def test_what_if_changes_only_the_series_and_steps_the_scenario_names(priced_predictor):
+    predictor = priced_predictor
+    future = "2024-01-09 05:00"  # the horizon runs 2024-01-09 00:00 .. 11:00
+    cut = {"Action": {"AttributeName": "price", "Operation": "MULTIPLY", "Value": 50},
+           "TimeSeriesConditions": [{"AttributeName": "item_id", "AttributeValue": "item_1", "Condition": "EQUALS"},
+                                    {"AttributeName": "timestamp", "AttributeValue": future,
+                                     "Condition": "GREATER_THAN"}]}
+    table = predictor.what_if(transformations=[cut])
+    assert list(table.columns) == ["item_id", "date", "baseline_p10", "baseline_p50", "baseline_p90",
+                                   "baseline_mean", "what_if_p10", "what_if_p50", "what_if_p90", "what_if_mean"]
+    pd.testing.assert_frame_equal(table[["item_id", "date"] + [c for c in table if c.startswith("baseline_")]]
+                                  .rename(columns=lambda c: c.removeprefix("baseline_")), predictor.forecast())
+    moved = ~np.isclose(table["baseline_mean"], table["what_if_mean"])
+    assert moved.any() and (table.loc[moved, "item_id"] == "item_1").all()
+    assert (table.loc[moved, "date"] > pd.Timestamp(future)).all()  # an autoregressive model: from the change on
+    untouched = predictor.panel.covariates.copy()
+    replacement = pd.DataFrame({"item_id": ["item_2"] * 3, "timestamp": pd.date_range("2024-01-09 02:00", periods=3,
+                                                                                      freq="h"), "price": 9.0})
+    replaced = predictor.what_if(replacements=replacement)
+    moved = ~np.isclose(replaced["baseline_mean"], replaced["what_if_mean"])
+    assert moved.any() and (replaced.loc[moved, "item_id"] == "item_2").all()
+    np.testing.assert_array_equal(predictor.panel.covariates, untouched)  # the predictor's data is unchanged
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({}, "Give `replacements`"),
+    ({"transformations": [{"Action": {"AttributeName": "cost", "Operation": "ADD", "Value": 1}}]},
+     "transformation 0 changes 'cost', not a related series"),
+    ({"transformations": [{"Action": {"AttributeName": "price", "Operation": "POWER", "Value": 2}}]},
+     "unknown Operation 'POWER'"),
+    ({"transformations": [{"Action": {"AttributeName": "price", "Operation": "ADD", "Value": 1},
+                           "TimeSeriesConditions": [{"AttributeName": "item_id", "AttributeValue": "item_9",
+                                                     "Condition": "EQUALS"}]}]}, "no series has item_id = 'item_9'"),
+    ({"transformations": [{"Action": {"AttributeName": "price", "Operation": "ADD", "Value": 1},
+                           "TimeSeriesConditions": [{"AttributeName": "colour", "AttributeValue": "red",
+                                                     "Condition": "EQUALS"}]}]}, "must be a key column"),
+    ({"replacements": pd.DataFrame({"item_id": ["item_7"], "timestamp": ["2024-01-09"], "price": [1.0]})},
+     r"names series the predictor does not have: \[\('item_7',\)\]"),
+    ({"replacements": pd.DataFrame({"item_id": ["item_1"], "timestamp": ["2024-01-09"], "cost": [1.0]})},
+     r"column\(s\) \['cost'\] are not related series"),
+    ({"replacements": pd.DataFrame({"item_id": ["item_1"], "timestamp": ["2031-01-09"], "price": [1.0]})},
+     "outside the predictor's grid and horizon"),
+])
+def test_what_if_names_bad_scenarios(priced_predictor, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        priced_predictor.what_if(**arguments)
+
+
+def test_what_if_on_the_cli(priced_predictor, tmp_path, capsys):
+    import json
+
+    import kerasts.cli
+
+    priced_predictor.save(tmp_path / "predictor")
+    pd.DataFrame({"item_id": ["item_0"], "timestamp": ["2024-01-09 00:00"], "price": [5.0]}).to_csv(
+        tmp_path / "prices.csv", index=False)
+    rule = [{"Action": {"AttributeName": "price", "Operation": "ADD", "Value": 3}}]
+    assert kerasts.cli.main(["forecast", "what-if", str(tmp_path / "predictor"), "--replacements",
+                             str(tmp_path / "prices.csv"), "--transformations", json.dumps(rule), "--output",
+                             str(tmp_path / "what_if.csv")]) == 0
+    table = pd.read_csv(tmp_path / "what_if.csv")
+    assert len(table) == 3 * 12 and not np.allclose(table["baseline_p50"], table["what_if_p50"])

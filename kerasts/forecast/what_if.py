@@ -1,0 +1,147 @@
+"""Amazon Forecast's what-if analysis: the related series changed by a replacement table or by
+transformations (CreateWhatIfForecast's `TimeSeriesReplacementsDataSource` and
+`TimeSeriesTransformations`), applied to a predictor's aligned panel."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from kerasts.frequencies import period_alias
+
+OPERATIONS = {"ADD": np.add, "SUBTRACT": np.subtract, "MULTIPLY": np.multiply, "DIVIDE": np.divide}
+CONDITIONS = ("EQUALS", "NOT_EQUALS", "LESS_THAN", "GREATER_THAN")
+
+
+def _covariate_arrays(panel):
+    """Name -> (array field, position) for every related series of the panel, known and past-only."""
+    located = {name: ("covariates", position) for position, name in enumerate(panel.covariate_names)}
+    located.update({name: ("past_covariates", position) for position, name in enumerate(panel.past_covariate_names)})
+    return located
+
+
+def _step_grid(panel):
+    """The grid and the steps the known covariates reach beyond it, as comparable values (timestamps
+    or step numbers)."""
+    steps = panel.target.shape[1] if panel.covariates is None else panel.covariates.shape[1]
+    return pd.Index(panel.step_timestamps(0, steps))
+
+
+def _as_steps(values, panel, name):
+    if panel.has_calendar:
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(values)).to_period(period_alias(panel.frequency)).start_time
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"`{name}` holds a value that is not a timestamp: {error}") from None
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    if numbers.isna().any():
+        raise ValueError(f"`{name}` must hold step numbers for the {panel.frequency!r} grid.")
+    return pd.Index(numbers.astype("int64"))
+
+
+def _series_rows(panel, keys, name):
+    """Panel rows of the series named by `keys` (a DataFrame of the key columns), naming unknown ones."""
+    lookup = {tuple(row): index for index, row in enumerate(panel.keys.astype(str).itertuples(index=False))}
+    wanted = [tuple(row) for row in keys.astype(str).itertuples(index=False)]
+    unknown = sorted({key for key in wanted if key not in lookup})
+    if unknown:
+        raise ValueError(f"`{name}` names series the predictor does not have: {unknown[:5]} (keys "
+                         f"{list(panel.keys.columns)}).")
+    return np.array([lookup[key] for key in wanted], dtype="int64")
+
+
+def replace_related(panel, replacements):
+    """The panel with related values replaced where `replacements` (the related table's layout: the key
+    columns, `timestamp` and any related columns) gives them; rows in one period are averaged."""
+    if not isinstance(replacements, pd.DataFrame):
+        raise TypeError(f"`replacements` must be a pandas DataFrame, got {type(replacements).__name__}.")
+    keys = list(panel.keys.columns)
+    missing = [column for column in keys + ["timestamp"] if column not in replacements.columns]
+    if missing:
+        raise ValueError(f"`replacements` lacks column(s) {missing}; it needs the keys {keys} and 'timestamp'.")
+    located = _covariate_arrays(panel)
+    columns = [column for column in replacements.columns if column not in keys + ["timestamp"]]
+    unknown = sorted(set(columns) - set(located))
+    if unknown or not columns:
+        raise ValueError(f"`replacements` column(s) {unknown or columns} are not related series of the predictor "
+                         f"(it has {list(located)}).")
+    rows = _series_rows(panel, replacements[keys], "replacements")
+    grid = _step_grid(panel)
+    steps = grid.get_indexer(_as_steps(replacements["timestamp"], panel, "replacements"))
+    if (steps < 0).any():
+        bad = replacements["timestamp"].iloc[int(np.flatnonzero(steps < 0)[0])]
+        raise ValueError(f"`replacements` timestamp {bad!r} is outside the predictor's grid and horizon "
+                         f"({grid[0]} .. {grid[-1]}).")
+    arrays = {field: getattr(panel, field).copy() for field in ("covariates", "past_covariates")
+              if getattr(panel, field) is not None}
+    for column in columns:
+        field, position = located[column]
+        values = pd.to_numeric(replacements[column], errors="coerce")
+        given = values.notna().to_numpy() & (steps < arrays[field].shape[1])
+        frame = pd.DataFrame({"row": rows[given], "step": steps[given], "value": values[given].to_numpy()})
+        means = frame.groupby(["row", "step"])["value"].mean()
+        arrays[field][means.index.get_level_values(0), means.index.get_level_values(1), position] = means.to_numpy()
+    return dataclasses.replace(panel, **arrays)
+
+
+def transform_related(panel, transformations):
+    """The panel with each transformation applied: `{"Action": {"AttributeName": column, "Operation":
+    ADD|SUBTRACT|MULTIPLY|DIVIDE, "Value": number}, "TimeSeriesConditions": [{"AttributeName": a key
+    column or "timestamp", "AttributeValue": ..., "Condition": EQUALS|NOT_EQUALS|LESS_THAN|GREATER_THAN},
+    ...]}`; the conditions (all must hold) pick the series and steps changed."""
+    if not isinstance(transformations, (list, tuple)) or not transformations:
+        raise ValueError("`transformations` must be a non-empty list of {'Action': ..., 'TimeSeriesConditions': "
+                         "[...]} dicts.")
+    located = _covariate_arrays(panel)
+    arrays = {field: getattr(panel, field).copy() for field in ("covariates", "past_covariates")
+              if getattr(panel, field) is not None}
+    grid = _step_grid(panel)
+    for number, transformation in enumerate(transformations):
+        where = f"transformation {number}"
+        action = transformation.get("Action") if isinstance(transformation, dict) else None
+        if not isinstance(action, dict) or {"AttributeName", "Operation", "Value"} - set(action):
+            raise ValueError(f"{where} needs an 'Action' with AttributeName, Operation and Value, got "
+                             f"{transformation!r}.")
+        if action["AttributeName"] not in located:
+            raise ValueError(f"{where} changes {action['AttributeName']!r}, not a related series of the predictor "
+                             f"(it has {list(located)}).")
+        if action["Operation"] not in OPERATIONS:
+            raise ValueError(f"{where}: unknown Operation {action['Operation']!r}; expected one of {list(OPERATIONS)}.")
+        try:
+            value = float(action["Value"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: Value must be a number, got {action['Value']!r}.") from None
+        field, position = located[action["AttributeName"]]
+        length = arrays[field].shape[1]
+        chosen = np.ones((len(panel.keys), length), dtype=bool)
+        for condition in transformation.get("TimeSeriesConditions", []):
+            chosen &= _condition_mask(panel, condition, grid[:length], where)
+        changed = OPERATIONS[action["Operation"]](arrays[field][..., position], value)
+        arrays[field][..., position] = np.where(chosen, changed, arrays[field][..., position])
+    return dataclasses.replace(panel, **arrays)
+
+
+def _condition_mask(panel, condition, grid, where):
+    if not isinstance(condition, dict) or {"AttributeName", "AttributeValue", "Condition"} - set(condition):
+        raise ValueError(f"{where}: each condition needs AttributeName, AttributeValue and Condition, got "
+                         f"{condition!r}.")
+    name, kind = condition["AttributeName"], condition["Condition"]
+    if kind not in CONDITIONS:
+        raise ValueError(f"{where}: unknown Condition {kind!r}; expected one of {list(CONDITIONS)}.")
+    if name == "timestamp":
+        values = np.asarray(grid)
+        target = np.asarray(_as_steps([condition["AttributeValue"]], panel, "AttributeValue"))[0]
+        shape = (1, len(grid))
+    elif name in panel.keys.columns:
+        values = panel.keys[name].astype(str).to_numpy()
+        target = str(condition["AttributeValue"])
+        known = set(values)
+        if kind in ("EQUALS", "NOT_EQUALS") and target not in known:
+            raise ValueError(f"{where}: no series has {name} = {target!r}.")
+        shape = (len(values), 1)
+    else:
+        raise ValueError(f"{where}: a condition's AttributeName must be a key column {list(panel.keys.columns)} or "
+                         f"'timestamp', got {name!r}.")
+    compare = {"EQUALS": np.equal, "NOT_EQUALS": np.not_equal, "LESS_THAN": np.less,
+               "GREATER_THAN": np.greater}[kind]
+    return compare(values, target).reshape(shape)
