@@ -138,6 +138,12 @@ class TimeSeriesPanel:
         return self.observed if self.filled is None else self.observed & ~self.filled
 
     @property
+    def cold_start(self):
+        """Series with no recorded value whose history was filled in from similar items
+        (`kerasts.data.cold_start_histories`)."""
+        return ~self.recorded.any(axis=1) & self.observed.any(axis=1)
+
+    @property
     def recorded_target(self):
         """The target with filled-in steps missing (NaN) again: what losses and scores compare against."""
         return self.target if self.filled is None else np.where(self.filled, np.nan, self.target)

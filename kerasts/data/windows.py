@@ -219,15 +219,18 @@ class ForecastWindows:
         """
         low = self.panel.first_observed + 1
         high = np.full_like(low, end - self.prediction_length)
-        too_short = np.flatnonzero(high < low)
+        # Series never recorded (cold-start items) have nothing to train on, and no warning says so.
+        too_short = np.flatnonzero((high < low) & self.panel.recorded.any(axis=1))
         if too_short.size:
             names = ", ".join(map(repr, self.panel.series_ids[too_short][:5]))
             message = (f"{too_short.size} of {len(low)} series are too short for prediction_length="
                        f"{self.prediction_length}: a training window needs at least {self.prediction_length + 1} "
                        f"steps from the series' first observation before the training end (e.g. {names})")
-            if too_short.size == len(low):
+            if not (high >= low).any():
                 raise ValueError(message + ". Shorten the prediction length or give longer series.")
             warnings.warn(message + "; they are forecast but not trained on.", stacklevel=3)
+        if not (high >= low).any():
+            raise ValueError("No series has a recorded value to train on before the training end.")
         return low, high
 
     def training_dataset(self, batch_size, sampling="uniform", seed=0, end=None):

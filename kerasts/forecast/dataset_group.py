@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_target
 from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
 from kerasts.frequencies import parse_frequency
@@ -103,6 +104,7 @@ class DatasetGroup:
             if table is not None:
                 self.tables[name] = self._ids_as_text(table, name)
         self._check_metadata()
+        self._check_cold_start()
         self.past_only_columns = [past_only_columns] if isinstance(past_only_columns, str) else list(past_only_columns)
         unknown = sorted(set(self.past_only_columns) - set(self.related_columns()))
         if unknown:
@@ -138,6 +140,26 @@ class DatasetGroup:
         if len(repeated):
             raise ValueError(f"The item_metadata table lists item {repeated.iloc[0]!r} more than once.")
 
+    def cold_start_items(self):
+        """Items of the item metadata with no row in the target table: forecast from the items most like
+        them (`kerasts.data.cold_start_histories`). None with `dimensions` (a new item has no store yet)."""
+        metadata = self.tables["item_metadata"]
+        if metadata is None or self.dimensions:
+            return []
+        return sorted(set(metadata[self.item_column]) - set(self.tables["target"][self.item_column]))
+
+    def _check_cold_start(self):
+        related = self.tables["related"]
+        if related is None or self.dimensions:
+            return
+        known = set(self.tables["target"][self.item_column])
+        if self.tables["item_metadata"] is not None:
+            known |= set(self.tables["item_metadata"][self.item_column])
+        strangers = sorted(set(related[self.item_column].dropna()) - known)
+        if strangers:
+            raise ValueError(f"The related table has items with no target history and no item metadata: {strangers[:5]}. "
+                             "A cold-start item needs a row in the item metadata to be forecast from similar items.")
+
     def category_columns(self):
         """The item-metadata attributes used as categories: the text columns besides the series field."""
         metadata = self.tables["item_metadata"]
@@ -159,6 +181,21 @@ class DatasetGroup:
         if related is None:
             return []
         return [column for column in related.columns if column not in self.key_columns + [self.timestamp_column]]
+
+    def _cold_start_histories(self, panel, cold):
+        """Cold items' histories from the items sharing most of their attributes, marked as filled in
+        (inputs, never training targets or scored actuals, whatever `train_on_filled` says)."""
+        if panel.static_categories is None:
+            raise ValueError(f"Items {cold[:5]} have no target history, and the item metadata has no text attribute "
+                             "(e.g. a category) to find similar items by: add one, or give them target history.")
+        rows = np.flatnonzero(panel.keys[self.item_column].isin(cold).to_numpy())
+        bare = rows[(panel.static_categories[rows] == 0).all(axis=1)]
+        if bare.size:
+            raise ValueError(f"Cold-start items {panel.series_ids[bare][:5].tolist()} have no attribute value in the "
+                             "item metadata: nothing says which items they are like.")
+        target, filled = cold_start_histories(panel.target, panel.static_categories)
+        return dataclasses.replace(panel, target=target,
+                                   filled=filled if panel.filled is None else panel.filled | filled)
 
     def _related_options(self, filling):
         return self.item_column, self.dimensions, self.timestamp_column, self.related_aggregation, filling
@@ -184,6 +221,9 @@ class DatasetGroup:
                                  self.timestamp_column, self.target_column)
             target, filled = fill_target(panel.target, filling[self.target_column])
             panel = dataclasses.replace(panel, target=target, filled=None if train_on_filled else filled)
+            cold = self.cold_start_items()
+            if cold:
+                panel = _with_series(panel, self.item_column, cold)
             related = self.tables["related"]
             known = [column for column in self.related_columns() if column not in self.past_only_columns]
             if known:
@@ -200,8 +240,21 @@ class DatasetGroup:
                 panel = panel.with_related(static_categories=encoder.encode(metadata, panel.keys[self.item_column],
                                                                             self.item_column),
                                            cardinalities=encoder.cardinalities)
+            if cold:
+                panel = self._cold_start_histories(panel, cold)
             self._panels[key] = panel
         return self._panels[key]
+
+
+def _with_series(panel, item_column, items):
+    """The panel with rows for `items` (never observed) added, series kept sorted by key."""
+    keys = pd.concat([panel.keys, pd.DataFrame({item_column: items})], ignore_index=True)
+    order = np.argsort(keys[item_column].to_numpy(dtype=str), kind="stable")
+    target = np.vstack([panel.target, np.full((len(items), panel.target.shape[1]), np.nan)])
+    filled = None if panel.filled is None else np.vstack([panel.filled, np.zeros((len(items),) + panel.filled.shape[1:],
+                                                                               dtype=bool)])[order]
+    return dataclasses.replace(panel, keys=keys.iloc[order].reset_index(drop=True), target=target[order],
+                               filled=filled)
 
 
 def _apply_schema(table, schema, name):

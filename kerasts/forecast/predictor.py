@@ -288,14 +288,19 @@ class Predictor:
         paths = predict_from_origins(self.forecaster, scenario, origins, self.settings["num_samples"],
                                      self.settings["seed"])
         baseline, changed = self.forecast(), self._forecast_table(origins, paths)
-        keys = list(self.panel.keys.columns) + ["date"]
-        values = [column for column in baseline.columns if column not in keys]
+        values = [f"p{round(100 * level):d}" for level in self.levels] + (["mean"] if "mean" in baseline else [])
+        keys = [column for column in baseline.columns if column not in values]
         return pd.concat([baseline[keys], baseline[values].add_prefix("baseline_"),
                           changed[values].add_prefix("what_if_")], axis=1)
 
     def _forecast_table(self, origins, paths):
+        """The export table; with cold-start items in the predictor, a `cold_start` column flags them."""
         rows = np.flatnonzero(origins >= 0)
-        return self._columns(forecast_export_table(self.panel.select(rows), origins[rows], paths[rows], self.levels))
+        table = self._columns(forecast_export_table(self.panel.select(rows), origins[rows], paths[rows], self.levels))
+        cold = self.panel.cold_start
+        if cold.any():
+            table.insert(len(self.panel.keys.columns), "cold_start", np.repeat(cold[rows], self.forecast_horizon))
+        return table
 
     def forecast(self, origin=None, num_samples=None, seed=None):
         """Every series' forecast of the horizon in Forecast's export layout: the keys, `date`, one

@@ -275,3 +275,52 @@ def test_what_if_on_the_cli(priced_predictor, tmp_path, capsys):
                              str(tmp_path / "what_if.csv")]) == 0
     table = pd.read_csv(tmp_path / "what_if.csv")
     assert len(table) == 3 * 12 and not np.allclose(table["baseline_p50"], table["what_if_p50"])
+
+
+def _category_tables(length=24 * 6):
+    """Four items per category, the category setting the level (10 or 1,000); one new item in each
+    category has item metadata and related prices but no target history."""
+    rows, generator = [], np.random.default_rng(0)
+    hours = pd.date_range("2024-01-01", periods=length, freq="h")
+    daily = 1 + 0.3 * np.sin(2 * np.pi * np.arange(length) / 24)
+    for category, level in (("small", 10.0), ("large", 1000.0)):
+        for index in range(4):
+            values = level * daily * generator.uniform(0.9, 1.1, length)
+            rows.append(pd.DataFrame({"item_id": f"{category}_{index}", "timestamp": hours, "target_value": values}))
+    target = pd.concat(rows, ignore_index=True)
+    items = [f"{category}_{index}" for category in ("small", "large") for index in range(5)]
+    metadata = pd.DataFrame({"item_id": items, "category": [item.split("_")[0] for item in items]})
+    return target, metadata
+
+
+@pytest.mark.parametrize("algorithm", ["seasonal_naive", "deepar"])
+def test_cold_start_items_are_forecast_at_their_category_level(algorithm, tmp_path):
+    target, metadata = _category_tables()
+    group = DatasetGroup(target, item_metadata=metadata, frequency="H")
+    assert group.cold_start_items() == ["large_4", "small_4"]
+    spec = algorithm if algorithm != "deepar" else {
+        "name": "deepar", "config": {"epochs": 2, "batches_per_epoch": 10, "units": 8, "num_layers": 1,
+                                     "batch_shards": 1, "num_samples": 20}}
+    predictor = train_predictor(group, 12, algorithm=spec, verbose=0, num_samples=20)
+    table = predictor.forecast()
+    assert list(table.columns[:3]) == ["item_id", "cold_start", "date"]
+    assert set(table.loc[table["cold_start"], "item_id"]) == {"large_4", "small_4"}
+    medians = table.groupby("item_id")["p50"].median()
+    assert 500 < medians["large_4"] < 2000 and 5 < medians["small_4"] < 20
+    assert predictor.backtest_forecasts.query("item_id == 'large_4'")["target_value"].isna().all()  # not scored
+    predictor.save(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), table)
+
+
+def test_cold_start_items_need_metadata_to_be_placed():
+    target, metadata = _category_tables()
+    prices = pd.DataFrame({"item_id": "ghost", "timestamp": pd.date_range("2024-01-01", periods=3, freq="h"),
+                           "price": 1.0})
+    with pytest.raises(ValueError, match=r"no target history and no item metadata: \['ghost'\]"):
+        DatasetGroup(target, related=prices, item_metadata=metadata, frequency="H")
+    bare = metadata.assign(category=lambda frame: frame["category"].where(frame["item_id"] != "small_4"))
+    with pytest.raises(ValueError, match=r"Cold-start items \['small_4'\] have no attribute value"):
+        DatasetGroup(target, item_metadata=bare, frequency="H").panel(12)
+    ids_only = metadata[["item_id"]]
+    with pytest.raises(ValueError, match=r"Items \['large_4', 'small_4'\] have no target history"):
+        DatasetGroup(target, item_metadata=ids_only, frequency="H").panel(12)
