@@ -112,6 +112,34 @@ def _forecast_what_if(arguments, parser):
     print(f"Wrote {arguments.output} (baseline and what-if forecasts side by side)")
 
 
+def _forecast_explain(arguments, parser):
+    from kerasts._files import check_output_path
+
+    predictor = _load(arguments)
+    for path in (arguments.output, arguments.per_item, arguments.plot):
+        if path:
+            check_output_path(path)
+    overall, per_item = predictor.impact_scores()
+    print(_table(overall, "Impact scores (ablation; in [-1, 1], positive raises the forecast):"))
+    overall.to_csv(arguments.output)
+    print(f"Wrote {arguments.output}")
+    if arguments.per_item:
+        per_item.to_csv(arguments.per_item)
+        print(f"Wrote {arguments.per_item}")
+    if arguments.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from kerasts.plotting import plot_impact_scores
+
+        axes = plot_impact_scores(overall, title=f"Impact scores: {predictor.algorithm}")
+        axes.figure.savefig(arguments.plot, dpi=100)
+        plt.close(axes.figure)
+        print(f"Wrote {arguments.plot}")
+
+
 def _name_values(pairs, option, parser):
     """`["a=1", ...]` of a repeatable NAME=VALUE option -> `{"a": "1", ...}`."""
     values = {}
@@ -360,6 +388,12 @@ def _parser():
     what_if.add_argument("--transformations", help="Forecast's TimeSeriesTransformations as JSON (or a .json path)")
     what_if.add_argument("--output", required=True, help="the CSV to write")
     what_if.set_defaults(run=_forecast_what_if)
+    explain = forecast.add_parser("explain", help="impact scores of the related series and item attributes")
+    explain.add_argument("predictor")
+    explain.add_argument("--output", required=True, help="the CSV of overall scores to write")
+    explain.add_argument("--per-item", help="also write each item's scores to this CSV")
+    explain.add_argument("--plot", help="also draw the overall scores into this PNG")
+    explain.set_defaults(run=_forecast_explain)
     for name, run, help_text in (("query", _forecast_query, "print one item's forecast as QueryForecast does"),
                                  ("plot", _forecast_plot, "plot one item's history and forecast")):
         command = forecast.add_parser(name, help=help_text)

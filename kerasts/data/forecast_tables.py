@@ -36,6 +36,7 @@ class TimeSeriesPanel:
         covariate_names: the `K` covariate names.
         static_categories: optional int32 `(series, n)` codes of item attributes (`CategoryEncoder`).
         cardinalities: codes per attribute, the unknown code 0 included (`CategoryEncoder.cardinalities`).
+        category_names: the attributes' names (the item-metadata columns), `n` of them.
         past_covariates: optional float32 `(series, T, P)`: related series known only up to each forecast's
             start (e.g. web traffic), read over the context and not needed over the horizon.
         past_covariate_names: the `P` names.
@@ -54,12 +55,13 @@ class TimeSeriesPanel:
     covariate_names: tuple = ()
     static_categories: np.ndarray = None
     cardinalities: tuple = ()
+    category_names: tuple = ()
     past_covariates: np.ndarray = None
     past_covariate_names: tuple = ()
     filled: np.ndarray = None
 
     def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None,
-                     past_covariates=None, past_covariate_names=None):
+                     past_covariates=None, past_covariate_names=None, category_names=None):
         """A copy with related series (`align_related`'s array and names), past-only related series
         (`align_related` with no future steps) and/or item attributes (`CategoryEncoder.encode`'s codes
         and `.cardinalities`) attached, their shapes checked."""
@@ -95,7 +97,11 @@ class TimeSeriesPanel:
             cardinalities = tuple(int(value) for value in cardinalities)
             if codes.size and (codes.min() < 0 or (codes >= np.array(cardinalities)).any()):
                 raise ValueError(f"`static_categories` holds codes outside [0, cardinality) for {cardinalities}.")
-            changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities)
+            names = tuple(category_names) if category_names is not None else tuple(
+                f"category_{index}" for index in range(codes.shape[1]))
+            if len(names) != codes.shape[1]:
+                raise ValueError(f"`category_names` has {len(names)} names for {codes.shape[1]} static categories.")
+            changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities, category_names=names)
         return dataclasses.replace(self, **changes)
 
     def select(self, rows):

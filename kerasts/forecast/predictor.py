@@ -17,6 +17,7 @@ from kerasts.export import export_saved_model, load_model
 from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_holidays
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
+from kerasts.forecast.impact import impact_scores
 from kerasts.forecast.what_if import replace_related, transform_related
 from kerasts.frequencies import period_alias
 
@@ -293,6 +294,20 @@ class Predictor:
         return pd.concat([baseline[keys], baseline[values].add_prefix("baseline_"),
                           changed[values].add_prefix("what_if_")], axis=1)
 
+    def impact_scores(self):
+        """Forecast's explainability: how much each related series and item attribute moves the forecast,
+        by ablation from the same random draws (see `kerasts.forecast.impact`).
+
+        Returns:
+            `(overall, per_series)`: `overall` indexed by feature with `kind`, `impact` (the mean signed
+            score over series, in [-1, 1], positive when the feature raises the forecast) and
+            `magnitude` (the mean absolute score), largest magnitude first; `per_series` one row per
+            series forecast, one column per feature.
+        """
+        items, overall = impact_scores(self.forecaster, self.panel, self.origins(), self.settings["num_samples"],
+                                       self.settings["seed"], len(self.panel.timestamps))
+        return overall, items
+
     def _forecast_table(self, origins, paths):
         """The export table; with cold-start items in the predictor, a `cold_start` column flags them."""
         rows = np.flatnonzero(origins >= 0)
@@ -426,6 +441,7 @@ class Predictor:
                 "forecast_types": self.forecast_types, "settings": self.settings,
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
                 "past_covariate_names": list(self.panel.past_covariate_names),
+                "category_names": list(self.panel.category_names),
                 "cardinalities": list(self.panel.cardinalities),
             })
             # Calendar grids as nanoseconds; a step index as its step numbers.
@@ -478,7 +494,8 @@ def _read_predictor(directory, description):
                                static_categories=arrays.get("static_categories"),
                                cardinalities=description["cardinalities"] or None,
                                past_covariates=arrays.get("past_covariates"),
-                               past_covariate_names=description.get("past_covariate_names") or None)
+                               past_covariate_names=description.get("past_covariate_names") or None,
+                               category_names=description.get("category_names") or None)
     scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
     names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
     scores.index = pd.MultiIndex.from_arrays(

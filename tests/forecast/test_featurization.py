@@ -324,3 +324,53 @@ def test_cold_start_items_need_metadata_to_be_placed():
     ids_only = metadata[["item_id"]]
     with pytest.raises(ValueError, match=r"Items \['large_4', 'small_4'\] have no target history"):
         DatasetGroup(target, item_metadata=ids_only, frequency="H").panel(12)
+
+
+class _PriceDriven(kerasts.protocols.Forecaster):
+    """Forecasts 10 x (1 + price) over the horizon, plus 5 for attribute code 2: a known response to score."""
+
+    def fit(self, panel, end=None):
+        return self
+
+    def predict_paths(self, panel, origin=None, num_samples=1, seed=0):
+        origin = self.forecast_origin(panel, origin)
+        price = panel.covariates[:, origin:origin + self.prediction_length, 0]
+        level = 10 * (1 + price) + 5 * (panel.static_categories[:, :1] == 2)
+        return np.repeat(level[:, None], num_samples, axis=1)
+
+
+def test_impact_scores_find_what_moves_the_forecast_and_not_what_does_not():
+    from kerasts.forecast.impact import impact_scores
+
+    target, metadata = _category_tables()
+    hours = pd.date_range("2024-01-01", periods=24 * 6 + 12, freq="h")
+    items = sorted(target["item_id"].unique())
+    related = pd.DataFrame({"item_id": np.repeat(items, len(hours)), "timestamp": np.tile(hours, len(items)),
+                            "price": np.tile(np.linspace(0, 2, len(hours)), len(items)),
+                            "noise": np.random.default_rng(0).normal(size=len(items) * len(hours))})
+    panel = DatasetGroup(target, related=related, item_metadata=metadata[metadata["item_id"].isin(items)],
+                         frequency="H").panel(12)
+    per_series, overall = impact_scores(_PriceDriven(12), panel, np.full(len(items), 24 * 6), 3, 0, 24 * 6)
+    assert list(overall.index) == ["price", "category", "noise"] and per_series.shape == (len(items), 3)
+    assert overall.loc["noise", "magnitude"] == 0
+    price = np.linspace(0, 2, len(hours))
+    with_price, held = 10 * (1 + price[24 * 6:]), 10 * (1 + price[:24 * 6].mean())
+    large = [name.startswith("large") for name in per_series.index]  # code 1 "large", 2 "small" (sorted)
+    expected = np.mean((with_price - held) / (with_price + held))  # in the large items, without the attribute's 5
+    np.testing.assert_allclose(per_series.loc[large, "price"], expected, rtol=1e-5)
+    assert expected > 0.15
+    assert (per_series.loc[large, "category"] == 0).all() and (per_series.loc[~np.array(large), "category"] > 0).all()
+
+
+def test_impact_scores_of_a_predictor_and_on_the_cli(priced_predictor, tmp_path, capsys):
+    import kerasts.cli
+
+    overall, per_item = priced_predictor.impact_scores()
+    assert set(overall.index) == {"price", "visits"} and set(overall["kind"]) == {"related series",
+                                                                                   "past-only related series"}
+    assert overall["magnitude"].between(0, 1).all() and len(per_item) == 3
+    priced_predictor.save(tmp_path / "predictor")
+    assert kerasts.cli.main(["forecast", "explain", str(tmp_path / "predictor"), "--output", str(tmp_path / "i.csv"),
+                             "--per-item", str(tmp_path / "items.csv"), "--plot", str(tmp_path / "i.png")]) == 0
+    assert list(pd.read_csv(tmp_path / "i.csv")["feature"]) == list(overall.index)
+    assert (tmp_path / "i.png").stat().st_size > 0 and "Impact scores" in capsys.readouterr().out
