@@ -15,6 +15,10 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
         exec(compile(block, f"README.md python block {index}", "exec"), namespace)  # noqa: S102 - our own docs
     assert namespace["scores"].xs("mean", level="window").shape[0] == 3
     assert list(namespace["table"].columns) == ["item_id", "date", "p10", "p50", "p90", "mean"]
+    featured = namespace["featured"]
+    assert featured.loc[featured["cold_start"], "item_id"].unique().tolist() == ["item_new"]
+    assert {"baseline_p50", "what_if_p50"} <= set(namespace["scenario"].columns)
+    assert set(namespace["overall"].index) == {"price", "web_visits", "category"}
     assert tuple(namespace["out"]["samples"].shape) == (4, 100, 24)
     assert tuple(namespace["samples"].shape) == (100, 64, 24)
     assert namespace["ids"].shape == (1, 5) and not {"5", "7", "9"} & set(namespace["ids"][0])
