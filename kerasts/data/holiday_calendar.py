@@ -25,7 +25,7 @@ def holiday_days(countries, first_year, last_year):
     for code in countries:
         if code not in supported:
             raise ValueError(f"Unknown holiday country {code!r}: the holidays package knows ISO 3166 codes such as "
-                             f"'US', 'DE', 'PT', 'JP' ({len(supported)} in all).")
+                             "'US', 'DE', 'PT', 'JP' (holidays.list_supported_countries() lists them).")
         calendar = holidays.country_holidays(code, years=range(int(first_year), int(last_year) + 1))
         days[code] = sorted((date - EPOCH).days for date in calendar)
     return days

@@ -27,7 +27,8 @@ def plot_impact_scores(scores, title="Impact scores", ax=None):
     ax.plot(scores["magnitude"], positions, "ko", markersize=4, label="magnitude (mean |score|)")
     ax.set_yticks(positions, [str(name) for name in scores.index])
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_xlim(-1, 1)
+    reach = float(max(scores["impact"].abs().max(), scores["magnitude"].max()))
+    ax.set_xlim(-min(1.0, max(0.01, 1.2 * reach)), min(1.0, max(0.01, 1.2 * reach)))  # scores lie in [-1, 1]
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     return ax
