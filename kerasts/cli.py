@@ -37,7 +37,8 @@ def _forecast_train(arguments, parser):
                                 forecast_origin=arguments.forecast_origin, selection=arguments.selection,
                                 candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
                                 verbose=0 if arguments.quiet else 1, filling=_json_option(arguments.filling, "--filling"),
-                                train_on_filled=arguments.train_on_filled, holidays=arguments.holidays)
+                                train_on_filled=arguments.train_on_filled, holidays=arguments.holidays,
+                                holiday_attribute=arguments.holiday_attribute)
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
     for name, reason in predictor.settings["left_out"].items():
@@ -366,6 +367,8 @@ def _parser():
                        help="train on and score filled target values as if recorded (default: inputs only)")
     train.add_argument("--holidays", nargs="+", default=[], metavar="COUNTRY",
                        help="country codes whose public holidays DeepAR reads as features, e.g. US")
+    train.add_argument("--holiday-attribute", metavar="COLUMN",
+                       help="instead, the item-metadata column holding each item's country code")
     train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")

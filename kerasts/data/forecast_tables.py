@@ -37,6 +37,7 @@ class TimeSeriesPanel:
         static_categories: optional int32 `(series, n)` codes of item attributes (`CategoryEncoder`).
         cardinalities: codes per attribute, the unknown code 0 included (`CategoryEncoder.cardinalities`).
         category_names: the attributes' names (the item-metadata columns), `n` of them.
+        category_vocabularies: per attribute, its values in code order (code = position + 1), when known.
         past_covariates: optional float32 `(series, T, P)`: related series known only up to each forecast's
             start (e.g. web traffic), read over the context and not needed over the horizon.
         past_covariate_names: the `P` names.
@@ -56,12 +57,14 @@ class TimeSeriesPanel:
     static_categories: np.ndarray = None
     cardinalities: tuple = ()
     category_names: tuple = ()
+    category_vocabularies: tuple = ()
     past_covariates: np.ndarray = None
     past_covariate_names: tuple = ()
     filled: np.ndarray = None
 
     def with_related(self, covariates=None, covariate_names=None, static_categories=None, cardinalities=None,
-                     past_covariates=None, past_covariate_names=None, category_names=None):
+                     past_covariates=None, past_covariate_names=None, category_names=None,
+                     category_vocabularies=None):
         """A copy with related series (`align_related`'s array and names), past-only related series
         (`align_related` with no future steps) and/or item attributes (`CategoryEncoder.encode`'s codes
         and `.cardinalities`) attached, their shapes checked."""
@@ -101,7 +104,11 @@ class TimeSeriesPanel:
                 f"category_{index}" for index in range(codes.shape[1]))
             if len(names) != codes.shape[1]:
                 raise ValueError(f"`category_names` has {len(names)} names for {codes.shape[1]} static categories.")
-            changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities, category_names=names)
+            vocabularies = tuple(tuple(str(value) for value in values) for values in category_vocabularies or ())
+            if vocabularies and [len(values) + 1 for values in vocabularies] != list(cardinalities):
+                raise ValueError("`category_vocabularies` must list each category's values (cardinality - 1 of them).")
+            changes.update(static_categories=codes.astype("int32"), cardinalities=cardinalities, category_names=names,
+                           category_vocabularies=vocabularies)
         return dataclasses.replace(self, **changes)
 
     def select(self, rows):

@@ -61,14 +61,15 @@ AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive") + (METHODS if stat
 HOLIDAY_ALGORITHMS = ("deepar", "deepar_nested_lstm")
 
 
-def with_holidays(algorithm, countries):
-    """`algorithm` (a name or `{"name", "config"}`) with the holiday countries in its settings where it
-    reads holidays; unchanged otherwise."""
+def with_holidays(algorithm, countries=(), attribute=None):
+    """`algorithm` (a name or `{"name", "config"}`) with the holiday countries (or the item attribute
+    naming each series' country) in its settings where it reads holidays; unchanged otherwise."""
     name = algorithm if isinstance(algorithm, str) else algorithm["name"]
-    if not countries or name not in HOLIDAY_ALGORITHMS:
+    if not (countries or attribute) or name not in HOLIDAY_ALGORITHMS:
         return algorithm
     config = {} if isinstance(algorithm, str) else dict(algorithm.get("config", {}))
-    return {"name": name, "config": {**config, "holidays": list(countries)}}
+    config.update({"holidays": list(countries)} if countries else {"holiday_attribute": attribute})
+    return {"name": name, "config": config}
 
 
 def algorithm_names():

@@ -239,7 +239,8 @@ class DatasetGroup:
                 encoder = CategoryEncoder.fit(metadata, columns, self.item_column)
                 panel = panel.with_related(static_categories=encoder.encode(metadata, panel.keys[self.item_column],
                                                                             self.item_column),
-                                           cardinalities=encoder.cardinalities, category_names=columns)
+                                           cardinalities=encoder.cardinalities, category_names=columns,
+                                           category_vocabularies=list(encoder.vocabularies.values()))
             if cold:
                 panel = self._cold_start_histories(panel, cold)
             self._panels[key] = panel

@@ -53,7 +53,7 @@ def _windows_that_fit(length, horizon, offset):
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
                     backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
                     candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1, filling=None,
-                    train_on_filled=False, holidays=()):
+                    train_on_filled=False, holidays=(), holiday_attribute=None):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
@@ -91,6 +91,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         holidays: country codes (e.g. `("US",)`) whose public holidays the algorithms in
             `HOLIDAY_ALGORITHMS` (DeepAR) read as calendar features (Forecast's holiday supplementary
             feature; the `holidays` package). The dates travel inside the saved model.
+        holiday_attribute: instead, a text column of the item metadata holding each item's country code:
+            each series reads its own country's holidays.
 
     Returns:
         A `Predictor`.
@@ -104,11 +106,9 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     for name in names:
         ALGORITHMS.parse(name)
     holidays = [holidays] if isinstance(holidays, str) else list(holidays or ())
-    if holidays:
-        if not period_alias(group.frequency):
-            raise ValueError(f"holidays={holidays} need a calendar; the {group.frequency!r} frequency has none.")
-        holiday_days(holidays, 2000, 2000)  # names an unknown country before any training
-        names = [with_holidays(name, holidays) for name in names]
+    if holidays or holiday_attribute:
+        _check_holidays(group, holidays, holiday_attribute)
+        names = [with_holidays(name, holidays, holiday_attribute) for name in names]
     length = group.history_length()
     offset = horizon if backtest_window_offset is None else check_positive_int("backtest_window_offset",
                                                                              backtest_window_offset)
@@ -180,7 +180,23 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                      {"backtest_windows": backtest_windows, "backtest_window_offset": offset,
                       "forecast_origin": forecast_origin, "selection": selection, "num_samples": num_samples,
                       "seed": seed, "left_out": left_out, "filling": filling,
-                      "train_on_filled": bool(train_on_filled), "holidays": holidays}, item_losses)
+                      "train_on_filled": bool(train_on_filled), "holidays": holidays,
+                      "holiday_attribute": holiday_attribute}, item_losses)
+
+
+def _check_holidays(group, countries, attribute):
+    """Names a holiday setting that cannot work before any training: no calendar, both kinds given, an
+    attribute the item metadata lacks, a country code the holidays package does not know."""
+    if not period_alias(group.frequency):
+        raise ValueError(f"Holidays need a calendar; the {group.frequency!r} frequency has none.")
+    if countries and attribute:
+        raise ValueError("Give `holidays` (countries for every series) or `holiday_attribute`, not both.")
+    if attribute:
+        if attribute not in group.category_columns():
+            raise ValueError(f"holiday_attribute={attribute!r} must be a text column of the item metadata; its "
+                             f"text columns are {group.category_columns()}.")
+        countries = sorted(group.tables["item_metadata"][attribute].dropna().astype(str).unique())
+    holiday_days(countries, 2000, 2000)
 
 
 def _quiet(forecaster, verbose):
@@ -442,6 +458,7 @@ class Predictor:
                 "frequency": self.panel.frequency, "covariate_names": list(self.panel.covariate_names),
                 "past_covariate_names": list(self.panel.past_covariate_names),
                 "category_names": list(self.panel.category_names),
+                "category_vocabularies": [list(values) for values in self.panel.category_vocabularies],
                 "cardinalities": list(self.panel.cardinalities),
             })
             # Calendar grids as nanoseconds; a step index as its step numbers.
@@ -495,7 +512,8 @@ def _read_predictor(directory, description):
                                cardinalities=description["cardinalities"] or None,
                                past_covariates=arrays.get("past_covariates"),
                                past_covariate_names=description.get("past_covariate_names") or None,
-                               category_names=description.get("category_names") or None)
+                               category_names=description.get("category_names") or None,
+                               category_vocabularies=description.get("category_vocabularies") or None)
     scores = pd.read_csv(os.path.join(directory, "backtest_scores.csv"), index_col=[0, 1])
     names, windows = scores.index.get_level_values(0), scores.index.get_level_values(1)
     scores.index = pd.MultiIndex.from_arrays(

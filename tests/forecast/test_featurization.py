@@ -155,7 +155,7 @@ def test_holidays_travel_with_the_predictor_and_its_savedmodel(tmp_path):
     served = exported.forecast({name: tf.constant(value) for name, value in inputs.items()}, tf.constant([3, 0]))
     np.testing.assert_allclose(served["samples"], model.forecast(inputs, seed=3)["samples"], rtol=1e-5)
     steps = DatasetGroup(target.assign(timestamp=np.tile(np.arange(24 * 8), 3)), frequency="step-24")
-    with pytest.raises(ValueError, match=r"holidays=\['US'\] need a calendar"):
+    with pytest.raises(ValueError, match="Holidays need a calendar; the 'step-24' frequency has none"):
         train_predictor(steps, 12, algorithm=tiny, verbose=0, holidays=("US",))
 
 
@@ -374,3 +374,33 @@ def test_impact_scores_of_a_predictor_and_on_the_cli(priced_predictor, tmp_path,
                              "--per-item", str(tmp_path / "items.csv"), "--plot", str(tmp_path / "i.png")]) == 0
     assert list(pd.read_csv(tmp_path / "i.csv")["feature"]) == list(overall.index)
     assert (tmp_path / "i.png").stat().st_size > 0 and "Impact scores" in capsys.readouterr().out
+
+
+def test_each_series_can_read_its_own_countrys_holidays(tmp_path):
+    import tensorflow as tf
+
+    days = pd.date_range("2024-05-01", "2024-07-10", freq="D")
+    target = pd.DataFrame({"item_id": np.repeat(["boston", "osaka", "nowhere"], len(days)),
+                           "timestamp": np.tile(days, 3), "target_value": 10.0 + np.arange(3 * len(days)) % 7})
+    metadata = pd.DataFrame({"item_id": ["boston", "osaka", "nowhere"], "country": ["US", "JP", None]})
+    group = DatasetGroup(target, item_metadata=metadata, frequency="D")
+    tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
+                                         "batch_shards": 1, "num_samples": 10, "context_length": 14}}
+    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a text column.*\['country'\]"):
+        train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="region")
+    bad = DatasetGroup(target, item_metadata=metadata.replace({"JP": "Atlantis"}), frequency="D")
+    with pytest.raises(ValueError, match="Unknown holiday country 'Atlantis'"):
+        train_predictor(bad, 7, algorithm=tiny, verbose=0, holiday_attribute="country")
+    predictor = train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="country", num_samples=10)
+    model = predictor.forecaster.model
+    windows = predictor.forecaster.windows(predictor.panel, model.lags)
+    origin = int(np.flatnonzero(predictor.panel.timestamps == "2024-07-01")[0])  # the horizon holds July 4th
+    inputs = windows.windows(np.arange(3), np.full(3, origin), with_future_target=False)
+    features = np.asarray(model._dynamic_features(inputs, tf.constant(inputs["observed"], tf.float32)))
+    holiday = features[:, :, 3]  # daily: day of week, month and year, then the own country's holidays
+    july_4 = 14 + 3  # the context's 14 days, then July 1st, 2nd, 3rd, 4th
+    assert list(predictor.panel.keys["item_id"]) == ["boston", "nowhere", "osaka"]
+    assert holiday[0, july_4] == 1 and holiday[2, july_4] == 0 and not holiday[1].any()
+    assert holiday[0].sum() == 2 and holiday[2].sum() == 0  # Memorial Day isn't in the window; Juneteenth is
+    predictor.save(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), predictor.forecast())

@@ -76,6 +76,9 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         holidays: optional `{country code: [days since 1970-01-01]}` (`kerasts.data.holiday_days`): per
             country, the holidays in each step's period join the calendar features, computed from the
             timestamps in the graph, so the SavedModel needs no holiday input.
+        holiday_category, holiday_country_of_code: for a country per series: the static category
+            (position) naming each series' country, and each of its codes' country in `holidays` (None:
+            none); each series then gets one holiday feature, its own country's.
         **kwargs: `keras.Model` arguments.
 
     Call arguments:
@@ -111,7 +114,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
                  cell="lstm", num_layers=2, units=40, dropout=0.1, batch_shards=2, num_covariates=0,
                  covariate_mean=None, covariate_std=None, cardinalities=(), embedding_dims=None, minimum_scale=1e-10,
                  num_samples=100, quantiles=(0.1, 0.5, 0.9), scaling="mean", non_negative=False, holidays=None,
-                 num_past_covariates=0, past_covariate_mean=None, past_covariate_std=None, **kwargs):
+                 num_past_covariates=0, past_covariate_mean=None, past_covariate_std=None,
+                 holiday_category=None, holiday_country_of_code=None, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("prediction_length", prediction_length), ("context_length", context_length),
                             ("num_layers", num_layers), ("units", units), ("batch_shards", batch_shards),
@@ -160,6 +164,18 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         self.non_negative = bool(non_negative)
         self.scaler = (MeanScaler if scaling == "mean" else StdScaler)(minimum_scale=minimum_scale, name="scaler")
         self.calendar = CalendarFeatures(frequency, holidays=holidays, name="calendar")
+        self.holiday_category, self.holiday_country_of_code = None, None
+        if holiday_category is not None:
+            countries = list(self.calendar.holidays)
+            if not 0 <= int(holiday_category) < len(cardinalities) or holiday_country_of_code is None or \
+                    len(holiday_country_of_code) != cardinalities[int(holiday_category)]:
+                raise ValueError("`holiday_category` must index a static category and `holiday_country_of_code` give "
+                                 "each of its codes' country (None for none).")
+            unknown = sorted({code for code in holiday_country_of_code if code is not None} - set(countries))
+            if unknown:
+                raise ValueError(f"`holiday_country_of_code` names countries {unknown} that `holidays` lacks.")
+            self.holiday_category = int(holiday_category)
+            self.holiday_country_of_code = list(holiday_country_of_code)
         self.embeddings = [
             keras.layers.Embedding(cardinality, dimension, name=f"category_embedding_{index}")
             for index, (cardinality, dimension) in enumerate(zip(cardinalities, self.embedding_dims))
@@ -191,6 +207,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
         """Per step of context and horizon: calendar, age, standardised covariates and past-only ones."""
         steps = self.context_length + self.prediction_length
         features = [self.calendar(inputs["timestamps"])]
+        if self.holiday_category is not None:
+            features = [self._own_country_holidays(features[0], inputs["static_categories"])]
         # Age: steps since the window's first observation (log10(2 + age), as GluonTS scales it).
         positions = tf.range(self.history_length, self.history_length + steps, dtype=tf.float32)
         has_observation = tf.reduce_any(observed > 0, axis=1, keepdims=True)
@@ -208,6 +226,18 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
                               axis=1)
             features += [tf.concat([past, horizon], axis=1), known]
         return tf.concat(features, axis=-1)
+
+    def _own_country_holidays(self, calendar, categories):
+        """The calendar features with the per-country holiday counts replaced by one: those of each
+        series' own country (its `holiday_category` code's), zero for a code with no country."""
+        countries = list(self.calendar.holidays)
+        positions = tf.constant([-1 if country is None else countries.index(country)
+                                 for country in self.holiday_country_of_code], tf.int32)
+        own = tf.one_hot(tf.gather(positions, tf.cast(categories, tf.int32)[:, self.holiday_category]),
+                         len(countries), dtype=calendar.dtype)  # -1 (no country): all zeros
+        counts = calendar[..., -len(countries):]
+        return tf.concat([calendar[..., :-len(countries)],
+                          tf.reduce_sum(counts * own[:, None, :], axis=-1, keepdims=True)], axis=-1)
 
     def _static_features(self, inputs, loc, scale):
         features = [tf.math.log(scale)]
@@ -364,6 +394,8 @@ class DeepAR(GraphChecksMixin, ServingEndpointsMixin, keras.Model):
             "num_past_covariates": self.num_past_covariates,
             "past_covariate_mean": self.past_covariate_mean,
             "past_covariate_std": self.past_covariate_std,
+            "holiday_category": self.holiday_category,
+            "holiday_country_of_code": self.holiday_country_of_code,
         }
 
 

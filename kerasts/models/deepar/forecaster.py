@@ -38,6 +38,8 @@ class DeepARForecaster(Forecaster):
         verbose: Keras's progress display during `fit`.
         holidays: country codes (`("US",)`) whose public holidays become calendar features (the
             `holidays` package, `kerasts[holidays]`): per step, the country's holidays in its period.
+        holiday_attribute: instead, the item attribute (a text column of the item metadata) holding each
+            series' country code: one feature, the holidays of the series' own country.
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
             likelihood with a location parameter (Student-t, Gaussian) and divides it by its mean absolute
             value (`"mean"`) for the others (count families, beta). Standardising took DeepAR from behind
@@ -55,7 +57,7 @@ class DeepARForecaster(Forecaster):
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
-                 verbose=0, scaling="auto", holidays=()):
+                 verbose=0, scaling="auto", holidays=(), holiday_attribute=None):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -76,6 +78,10 @@ class DeepARForecaster(Forecaster):
         self.steps_per_execution = check_positive_int("steps_per_execution", steps_per_execution)
         self.verbose = verbose
         self.holidays = (holidays,) if isinstance(holidays, str) else tuple(holidays or ())
+        if self.holidays and holiday_attribute:
+            raise ValueError("Give `holidays` (countries for every series) or `holiday_attribute` (a country per "
+                             "series from an item attribute), not both.")
+        self.holiday_attribute = holiday_attribute
         self.model = None
 
     def get_config(self):
@@ -84,7 +90,7 @@ class DeepARForecaster(Forecaster):
                 "batches_per_epoch": self.batches_per_epoch, "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
                 "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
-                "verbose": self.verbose, "holidays": list(self.holidays)}
+                "verbose": self.verbose, "holidays": list(self.holidays), "holiday_attribute": self.holiday_attribute}
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 
@@ -114,7 +120,7 @@ class DeepARForecaster(Forecaster):
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
                        likelihood=self.likelihood, num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
-                       num_samples=self.num_samples, holidays=self._holiday_days(panel),
+                       num_samples=self.num_samples, **self._holiday_settings(panel),
                        num_past_covariates=windows.num_past_covariates, past_covariate_mean=past_mean or None,
                        past_covariate_std=past_std or None, **network)
         # The windows checked the targets already, so the loss skips its in-graph checks.
@@ -123,15 +129,24 @@ class DeepARForecaster(Forecaster):
                       steps_per_execution=self.steps_per_execution)
         return model
 
-    def _holiday_days(self, panel):
-        """The countries' holidays from a year before the panel's grid to ten years after it (later
-        forecasts see none)."""
-        if not self.holidays:
-            return None
+    def _holiday_settings(self, panel):
+        """DeepAR's holiday settings: the countries' holidays from a year before the panel's grid to ten
+        years after it (later forecasts see none), and with `holiday_attribute`, which category names each
+        series' country."""
+        if not (self.holidays or self.holiday_attribute):
+            return {}
         if not panel.has_calendar:
-            raise ValueError(f"holidays={list(self.holidays)} need a calendar; the {panel.frequency!r} grid is a "
-                             "step index without one.")
-        return holiday_days(self.holidays, panel.timestamps[0].year - 1, panel.timestamps[-1].year + 10)
+            raise ValueError(f"Holidays need a calendar; the {panel.frequency!r} grid is a step index without one.")
+        years = panel.timestamps[0].year - 1, panel.timestamps[-1].year + 10
+        if not self.holiday_attribute:
+            return {"holidays": holiday_days(self.holidays, *years)}
+        if self.holiday_attribute not in panel.category_names or not panel.category_vocabularies:
+            raise ValueError(f"holiday_attribute={self.holiday_attribute!r} must be a text attribute of the item "
+                             f"metadata; the panel's are {list(panel.category_names)}.")
+        position = panel.category_names.index(self.holiday_attribute)
+        countries = list(panel.category_vocabularies[position])
+        return {"holidays": holiday_days(countries, *years), "holiday_category": position,
+                "holiday_country_of_code": [None] + countries}
 
     def train(self, model, windows, end, validation_end=None, callbacks=None, **fit_kwargs):
         """Fits `model` on windows whose horizon ends by grid index `end`; with `validation_end`, the
