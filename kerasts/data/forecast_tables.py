@@ -75,21 +75,15 @@ class TimeSeriesPanel:
             if past.ndim != 3 or past.shape[:2] != (num_series, length):
                 raise ValueError(f"`past_covariates` must have shape ({num_series}, {length}, P) (series, grid "
                                  f"length, past-only covariates), got {past.shape}.")
-            names = tuple(past_covariate_names) if past_covariate_names is not None else tuple(
-                f"past_covariate_{index}" for index in range(past.shape[2]))
-            if len(names) != past.shape[2]:
-                raise ValueError(f"`past_covariate_names` has {len(names)} names for {past.shape[2]} covariates.")
-            changes.update(past_covariates=past, past_covariate_names=names)
+            changes.update(past_covariates=past,
+                           past_covariate_names=_names(past_covariate_names, past.shape[2], "past_covariate"))
         if covariates is not None:
             covariates = np.asarray(covariates, dtype="float32")
             if covariates.ndim != 3 or covariates.shape[0] != num_series or covariates.shape[1] < length:
                 raise ValueError(f"`covariates` must have shape ({num_series}, {length} + future steps, K) (series, "
                                  f"grid length and the steps known ahead, covariates), got {covariates.shape}.")
-            names = tuple(covariate_names) if covariate_names is not None else tuple(
-                f"covariate_{index}" for index in range(covariates.shape[2]))
-            if len(names) != covariates.shape[2]:
-                raise ValueError(f"`covariate_names` has {len(names)} names for {covariates.shape[2]} covariates.")
-            changes.update(covariates=covariates, covariate_names=names)
+            changes.update(covariates=covariates,
+                           covariate_names=_names(covariate_names, covariates.shape[2], "covariate"))
         if static_categories is not None:
             codes = np.asarray(static_categories)
             if codes.ndim != 2 or codes.shape[0] != num_series:
@@ -100,10 +94,7 @@ class TimeSeriesPanel:
             cardinalities = tuple(int(value) for value in cardinalities)
             if codes.size and (codes.min() < 0 or (codes >= np.array(cardinalities)).any()):
                 raise ValueError(f"`static_categories` holds codes outside [0, cardinality) for {cardinalities}.")
-            names = tuple(category_names) if category_names is not None else tuple(
-                f"category_{index}" for index in range(codes.shape[1]))
-            if len(names) != codes.shape[1]:
-                raise ValueError(f"`category_names` has {len(names)} names for {codes.shape[1]} static categories.")
+            names = _names(category_names, codes.shape[1], "category")
             vocabularies = tuple(tuple(str(value) for value in values) for values in category_vocabularies or ())
             if vocabularies and [len(values) + 1 for values in vocabularies] != list(cardinalities):
                 raise ValueError("`category_vocabularies` must list each category's values (cardinality - 1 of them).")
@@ -190,6 +181,14 @@ class TimeSeriesPanel:
         """Start times of `step_periods(first_step, steps)` (the step indices without a calendar)."""
         periods = self.step_periods(first_step, steps)
         return periods.start_time if self.has_calendar else periods
+
+
+def _names(given, count, prefix):
+    """`count` names for the panel's `prefix` arrays: those given, or `<prefix>_<index>`."""
+    names = tuple(given) if given is not None else tuple(f"{prefix}_{index}" for index in range(count))
+    if len(names) != count:
+        raise ValueError(f"`{prefix}_names` has {len(names)} names for {count} columns.")
+    return names
 
 
 def forecast_export_table(panel, origin, samples, quantiles=(0.1, 0.5, 0.9)):

@@ -116,7 +116,7 @@ def test_nan_targets_are_fine_for_count_likelihoods():
 def test_related_data_is_checked_where_it_joins_the_panel_and_must_reach_the_horizon():
     with pytest.raises(ValueError, match=r"`covariates` must have shape \(3, 60 \+ future steps, K\)"):
         _panel().with_related(covariates=np.zeros((2, 60, 1)))
-    with pytest.raises(ValueError, match="`covariate_names` has 2 names for 1 covariates"):
+    with pytest.raises(ValueError, match="`covariate_names` has 2 names for 1 columns"):
         _panel().with_related(covariates=np.zeros((3, 62, 1)), covariate_names=["a", "b"])
     with pytest.raises(ValueError, match="`cardinalities` must give the number of codes"):
         _panel().with_related(static_categories=np.zeros((3, 1), int))
