@@ -38,9 +38,9 @@ def per_series_scores(panel, window_paths):
 
 
 def series_levels(panel, end):
-    """Each series' level: the mean absolute observed target before grid index `end`."""
+    """Each series' level: the mean absolute recorded target before grid index `end`."""
     with _quiet_empty_means():
-        return np.nanmean(np.abs(panel.target[:, :end]), axis=1)
+        return np.nanmean(np.abs(panel.recorded_target[:, :end]), axis=1)
 
 
 def scores_by_level(levels, scores, num_groups=5):
