@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasts._string_inputs import DistributedStringInputsMixin
+from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import ServingEndpointsMixin, export_saved_model, serving_endpoints
 from kerasts.testing.devices import logical_cpu_names
 
@@ -272,7 +272,7 @@ class TestCase(unittest.TestCase):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class LayerTestModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
+class LayerTestModel(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     """The functional wrapper of `run_layer_test`; layers may take string features."""
 
 

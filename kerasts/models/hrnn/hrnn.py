@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._checks import check_positive_int
+from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.layers.feature_groups import FeatureGroups
@@ -11,7 +12,7 @@ MODES = ("init", "all")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class HRNN(ServingEndpointsMixin, keras.Model):
+class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     """Hierarchical recurrent network for personalized session-based recommendation.
 
     A session GRU reads the items of a session and scores the next item over the whole catalog.

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from kerasts._string_inputs import DistributedStringInputsMixin
+from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import ServingEndpointsMixin
 from kerasts.layers.feature_groups import FeatureGroups
 
@@ -11,7 +11,7 @@ TASK_TYPES = {"binary": "sigmoid", "regression": None}
 TASK_LOSSES = {"binary": "binary_crossentropy", "regression": "mean_squared_error"}
 
 
-class MultiTaskModel(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
+class MultiTaskModel(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     """Base of the multi-task rankers: `FeatureGroups` -> `_task_representations` -> one tower per
     task -> a dict of named outputs, each (batch, 1). Subclasses give `_build_body(input_width)`
     (builds their shared part, returns its output width) and `_task_representations(features)`

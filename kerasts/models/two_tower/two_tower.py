@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._checks import check_positive_int
-from kerasts._string_inputs import DistributedStringInputsMixin
+from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 
 # Added to the logits of accidental hits: far below any real logit, finite so softmax stays finite.
@@ -36,7 +36,7 @@ def tower_signature(tower, name):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class TwoTower(DistributedStringInputsMixin, ServingEndpointsMixin, keras.Model):
+class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     """Two-tower retrieval trained with an in-batch softmax and the sampling-bias (log-Q) correction.
 
     Each training example is a positive (query, candidate) pair; every other candidate of the
