@@ -2,12 +2,15 @@
 DeepAR is trained on a panel. The demo, the examples, the HyperModel, the benchmarks and the
 workflows all train through it."""
 
+import os
+
 import keras
 import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
 from kerasts.data.holiday_calendar import holiday_days
+from kerasts.distributed import backup_callback
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.models.deepar.deepar import SCALINGS, DeepAR
@@ -38,6 +41,9 @@ class DeepARForecaster(Forecaster):
         verbose: Keras's progress display during `fit`.
         holidays: country codes (`("US",)`) whose public holidays become calendar features (the
             `holidays` package, `kerasts[holidays]`): per step, the country's holidays in its period.
+        backup_directory: with it, each epoch's end backs the training up there
+            (`kerasts.distributed.backup_callback`, a folder per training end and worker) and a fit
+            restarted after a crash resumes from the last backup; a finished fit deletes it.
         holiday_attribute: instead, the item attribute (a text column of the item metadata) holding each
             series' country code: one feature, the holidays of the series' own country.
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
@@ -57,7 +63,7 @@ class DeepARForecaster(Forecaster):
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
-                 verbose=0, scaling="auto", holidays=(), holiday_attribute=None):
+                 verbose=0, scaling="auto", holidays=(), holiday_attribute=None, backup_directory=None):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -82,6 +88,7 @@ class DeepARForecaster(Forecaster):
             raise ValueError("Give `holidays` (countries for every series) or `holiday_attribute` (a country per "
                              "series from an item attribute), not both.")
         self.holiday_attribute = holiday_attribute
+        self.backup_directory = None if backup_directory is None else os.fspath(backup_directory)
         self.model = None
 
     def get_config(self):
@@ -90,7 +97,8 @@ class DeepARForecaster(Forecaster):
                 "batches_per_epoch": self.batches_per_epoch, "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
                 "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
-                "verbose": self.verbose, "holidays": list(self.holidays), "holiday_attribute": self.holiday_attribute}
+                "verbose": self.verbose, "holidays": list(self.holidays), "holiday_attribute": self.holiday_attribute,
+                "backup_directory": self.backup_directory}
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 
@@ -169,6 +177,8 @@ class DeepARForecaster(Forecaster):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         model = self.build_model(panel, end)
+        if self.backup_directory:  # first, so a restored run's weights are what later callbacks see
+            callbacks = [backup_callback(os.path.join(self.backup_directory, f"end-{end}")), *(callbacks or [])]
         self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=callbacks)
         self.model = model
         return self

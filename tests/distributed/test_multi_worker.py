@@ -1,0 +1,121 @@
+"""Training across worker processes (MultiWorkerMirroredStrategy) on 127.0.0.1: two workers train a tiny
+DeepAR, TwoTower and HRNN with a plain `fit` and must end where one process with two replicas ends."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+JOB = os.path.join(os.path.dirname(__file__), "job.py")
+RESUME_JOB = os.path.join(os.path.dirname(__file__), "resume_job.py")
+LIMIT_S = 240  # each process; the three take about a minute on two cores
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for one in sockets:
+        one.bind(("127.0.0.1", 0))
+    ports = [one.getsockname()[1] for one in sockets]
+    for one in sockets:
+        one.close()
+    return ports
+
+
+def run_workers(tmp_path, *extra):
+    ports = ",".join(map(str, free_ports(2)))
+    workers = [subprocess.Popen([sys.executable, JOB, "worker", str(index), ports, str(tmp_path / f"w{index}.npz"),
+                                 *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for index in range(2)]
+    outputs = []
+    try:
+        for worker in workers:
+            outputs.append(worker.communicate(timeout=LIMIT_S)[0])
+    finally:
+        for worker in workers:
+            worker.kill()
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output[-3000:]
+    return [np.load(tmp_path / f"w{index}.npz") for index in range(2)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("multi_worker")
+    reference = subprocess.run([sys.executable, JOB, "mirrored", "-", "-", str(tmp_path / "reference.npz")],
+                               capture_output=True, text=True, timeout=LIMIT_S)
+    assert reference.returncode == 0, reference.stdout[-2000:] + reference.stderr[-3000:]
+    return run_workers(tmp_path), np.load(tmp_path / "reference.npz")
+
+
+@pytest.mark.parametrize("model", ["deepar", "two_tower", "hrnn"])
+def test_workers_end_with_the_same_weights_as_one_process_with_two_replicas(trained, model):
+    (first, second), reference = trained
+    weights = sorted(key for key in first.files if key.startswith(f"{model}_weight_"))
+    assert weights
+    for key in weights:
+        np.testing.assert_array_equal(first[key], second[key], err_msg=key)  # synchronised every step
+        # The same global batches, split between the replicas the same way: equal up to float summation order.
+        np.testing.assert_allclose(first[key], reference[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(first[f"{model}_loss"], reference[f"{model}_loss"], rtol=1e-4)
+
+
+def test_hrnn_slot_states_stay_with_their_worker(trained):
+    (first, second), reference = trained
+    states = reference["hrnn_states"]  # two replicas' slots, in replica order
+    np.testing.assert_allclose(first["hrnn_states"], states[:len(states) // 2], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(second["hrnn_states"], states[len(states) // 2:], rtol=1e-4, atol=1e-5)
+    assert np.abs(states).sum() > 0
+
+
+def _start_workers(tmp_path, run, crash_epoch=None):
+    ports = ",".join(map(str, free_ports(2)))
+    return [subprocess.Popen([sys.executable, RESUME_JOB, str(index), ports, str(tmp_path / "backup"),
+                              str(tmp_path / f"{run}_{index}.json"), *([str(crash_epoch)] if crash_epoch else [])],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for index in range(2)]
+
+
+def test_a_job_restarted_after_losing_a_worker_resumes_from_the_last_backup(tmp_path):
+    import json
+
+    first = _start_workers(tmp_path, "crashed", crash_epoch=2)
+    try:
+        assert first[1].wait(timeout=LIMIT_S) == 3  # worker 1 died as epoch 2 began
+    finally:
+        for worker in first:
+            worker.kill()  # worker 0 waits on its lost peer: the job is down
+            worker.wait()
+    crashed = json.loads((tmp_path / "crashed_0.json").read_text())
+    assert crashed["epochs"] == [0, 1, 2][:len(crashed["epochs"])] and "1" in crashed["weights"]
+    assert (tmp_path / "backup" / "end-240" / "worker-0").is_dir()
+    second = _start_workers(tmp_path, "restarted")
+    try:
+        outputs = [worker.communicate(timeout=LIMIT_S)[0] for worker in second]
+    finally:
+        for worker in second:
+            worker.kill()
+    assert [worker.returncode for worker in second] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    for index in range(2):
+        restarted = json.loads((tmp_path / f"restarted_{index}.json").read_text())
+        assert restarted["finished"] and restarted["epochs"] == [2, 3]  # not from scratch: epochs 0 and 1 are done
+        for start, backed_up in zip(restarted["weights"]["start"], crashed["weights"]["1"]):
+            np.testing.assert_allclose(start, backed_up, rtol=1e-6)  # from the weights backed up after epoch 1
+    assert not (tmp_path / "backup" / "end-240").exists() or not any((tmp_path / "backup" / "end-240").iterdir())
+
+
+@pytest.mark.parametrize("workers, index, message", [
+    ("10.0.0.1:123", 0, "needs two or more distinct workers"),
+    ("10.0.0.1:123,10.0.0.1:123", 0, "needs two or more distinct workers"),
+    ("10.0.0.1,10.0.0.2:80", 0, "Each worker must be host:port .* got '10.0.0.1'"),
+    ("a:1,b:99999", 0, "got 'b:99999'"),
+    ("a:1,b:2", 2, r"`worker_index` must be an int in \[0, 2\)"),
+])
+def test_bad_worker_lists_are_named(workers, index, message, monkeypatch):
+    from kerasts.distributed import multi_worker_strategy
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match=message):
+        multi_worker_strategy(workers, index)
+    assert "TF_CONFIG" not in os.environ  # nothing set for a refused list
