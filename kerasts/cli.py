@@ -19,7 +19,8 @@ def _forecast_train(arguments, parser):
     from kerasts.forecast import DatasetGroup, train_predictor
     from kerasts.forecast.algorithms import AUTO_CANDIDATES
 
-    check_output_directory(arguments.output)  # before the training, not after
+    if _writes_outputs(arguments):
+        check_output_directory(arguments.output)  # before the training, not after
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
                          frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
                          item_column=arguments.item, target_column=arguments.target_column,
@@ -31,19 +32,45 @@ def _forecast_train(arguments, parser):
         return {"name": name, "config": {"epochs": arguments.epochs}}
 
     candidates = arguments.candidates or AUTO_CANDIDATES
-    predictor = train_predictor(group, arguments.horizon, algorithm=with_epochs(arguments.algorithm),
-                                forecast_types=arguments.forecast_types, backtest_windows=arguments.backtest_windows,
-                                backtest_window_offset=arguments.backtest_window_offset,
-                                forecast_origin=arguments.forecast_origin, selection=arguments.selection,
-                                candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
-                                verbose=0 if arguments.quiet else 1, filling=_json_option(arguments.filling, "--filling"),
-                                train_on_filled=arguments.train_on_filled, holidays=arguments.holidays,
-                                holiday_attribute=arguments.holiday_attribute)
+    with _training_scope(arguments):
+        predictor = train_predictor(
+            group, arguments.horizon, algorithm=with_epochs(arguments.algorithm), forecast_types=arguments.forecast_types,
+            backtest_windows=arguments.backtest_windows, backtest_window_offset=arguments.backtest_window_offset,
+            forecast_origin=arguments.forecast_origin, selection=arguments.selection,
+            candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
+            verbose=0 if arguments.quiet else 1, filling=_json_option(arguments.filling, "--filling"),
+            train_on_filled=arguments.train_on_filled, holidays=arguments.holidays,
+            holiday_attribute=arguments.holiday_attribute, backup_directory=arguments.backup_dir)
+    if not _writes_outputs(arguments):
+        print(f"Worker {arguments.worker_index} done; worker 0 writes {arguments.output}/")
+        return
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
     for name, reason in predictor.settings["left_out"].items():
         print(f"Left out {name}: {reason}")
     print(f"\nChosen: {predictor.algorithm}. Saved the predictor to {arguments.output}/")
+
+
+def _distributed_arguments(train):
+    train.add_argument("--workers", help="train across machines: every worker's host:port, comma-separated, the "
+                       "same on each (MultiWorkerMirroredStrategy)")
+    train.add_argument("--worker-index", type=int, help="this machine's position in --workers (0 writes the output)")
+    train.add_argument("--backup-dir", help="back the networks' training up here each epoch; the same command "
+                       "restarted resumes from the last backup")
+
+
+def _training_scope(arguments):
+    """The training's distribution: across `--workers` as worker `--worker-index`, or this process alone."""
+    from kerasts.distributed import training_scope
+
+    if bool(arguments.workers) != (arguments.worker_index is not None):
+        raise ValueError("--workers and --worker-index go together: every worker runs the same command with the "
+                         "same --workers and its own --worker-index (0 writes the output).")
+    return training_scope(arguments.workers, arguments.worker_index)
+
+
+def _writes_outputs(arguments):
+    return not arguments.workers or arguments.worker_index == 0
 
 
 def _json_option(value, option):
@@ -192,7 +219,8 @@ def _personalize_train(arguments, parser):
     from kerasts.personalize import DatasetGroup, create_solution
     from kerasts.personalize.recipes import RECIPES, recipe_names
 
-    check_output_directory(arguments.output)
+    if _writes_outputs(arguments):
+        check_output_directory(arguments.output)
     group = DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items)
     auto = arguments.recipe == "auto"
     searched = recipe_names(arguments.recipe_type) if auto else [arguments.recipe]
@@ -204,7 +232,12 @@ def _personalize_train(arguments, parser):
                                event_value_threshold=arguments.event_value_threshold, settings=settings,
                                perform_hpo=arguments.hpo_trials is not None,
                                hpo_trials=8 if arguments.hpo_trials is None else arguments.hpo_trials)
-    version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1)
+    with _training_scope(arguments):
+        version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1,
+                                          backup_directory=arguments.backup_dir)
+    if not _writes_outputs(arguments):
+        print(f"Worker {arguments.worker_index} done; worker 0 writes {arguments.output}/")
+        return
     version.save(arguments.output)
     print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
     print(f"\nServing: {version.recipe_name}. Saved the solution version to {arguments.output}/")
@@ -287,6 +320,7 @@ def _personalize_parser(commands):
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the solution version directory to write")
+    _distributed_arguments(train)
     train.set_defaults(run=_personalize_train)
     evaluate = personalize.add_parser("evaluate", help="print the offline metrics")
     evaluate.add_argument("solution")
@@ -373,6 +407,7 @@ def _parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the predictor directory to write")
+    _distributed_arguments(train)
     train.set_defaults(run=_forecast_train)
     evaluate = forecast.add_parser("evaluate", help="print the leaderboard and the backtest metrics")
     evaluate.add_argument("predictor")

@@ -57,19 +57,20 @@ for _method in METHODS:  # statsforecast's, with the optional extra kerasts[stat
 AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive") + (METHODS if statsforecast_available() else ())
 
 
-# The algorithms that read holidays (Forecast's holiday supplementary feature); the others ignore them.
-HOLIDAY_ALGORITHMS = ("deepar", "deepar_nested_lstm")
+# The algorithms that read holidays (Forecast's holiday supplementary feature) and back their training
+# up for a restarted job; the others ignore both.
+DEEPAR_ALGORITHMS = ("deepar", "deepar_nested_lstm")
 
 
-def with_holidays(algorithm, countries=(), attribute=None):
-    """`algorithm` (a name or `{"name", "config"}`) with the holiday countries (or the item attribute
-    naming each series' country) in its settings where it reads holidays; unchanged otherwise."""
+def with_settings(algorithm, **settings):
+    """`algorithm` (a name or `{"name", "config"}`) with `settings` (holidays, backups) added where it is one
+    of `DEEPAR_ALGORITHMS`; unchanged otherwise or without settings."""
     name = algorithm if isinstance(algorithm, str) else algorithm["name"]
-    if not (countries or attribute) or name not in HOLIDAY_ALGORITHMS:
+    settings = {key: value for key, value in settings.items() if value}
+    if not settings or name not in DEEPAR_ALGORITHMS:
         return algorithm
     config = {} if isinstance(algorithm, str) else dict(algorithm.get("config", {}))
-    config.update({"holidays": list(countries)} if countries else {"holiday_attribute": attribute})
-    return {"name": name, "config": config}
+    return {"name": name, "config": {**config, **settings}}
 
 
 def algorithm_names():

@@ -14,7 +14,7 @@ from kerasts.data.holiday_calendar import holiday_days
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
 from kerasts.export import export_saved_model, load_model
-from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_holidays
+from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_settings
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
 from kerasts.forecast.impact import impact_scores
@@ -53,7 +53,7 @@ def _windows_that_fit(length, horizon, offset):
 def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("0.1", "0.5", "0.9"),
                     backtest_windows=1, backtest_window_offset=None, forecast_origin="dataset_end",
                     candidates=AUTO_CANDIDATES, selection="best", num_samples=100, seed=0, verbose=1, filling=None,
-                    train_on_filled=False, holidays=(), holiday_attribute=None):
+                    train_on_filled=False, holidays=(), holiday_attribute=None, backup_directory=None):
     """Trains a predictor on a `DatasetGroup`, as Forecast's CreateAutoPredictor does.
 
     Every candidate algorithm is fitted on the data before the first backtest window and scored on
@@ -93,6 +93,9 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
             feature; the `holidays` package). The dates travel inside the saved model.
         holiday_attribute: instead, a text column of the item metadata holding each item's country code:
             each series reads its own country's holidays.
+        backup_directory: DeepAR's training backs up there each epoch (a folder per candidate, training
+            end and worker; `kerasts.distributed.backup_callback`), so the same call restarted after a
+            crash resumes each unfinished fit from its last backup.
 
     Returns:
         A `Predictor`.
@@ -108,7 +111,10 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     holidays = [holidays] if isinstance(holidays, str) else list(holidays or ())
     if holidays or holiday_attribute:
         _check_holidays(group, holidays, holiday_attribute)
-        names = [with_holidays(name, holidays, holiday_attribute) for name in names]
+    names = [with_settings(name, holidays=holidays, holiday_attribute=holiday_attribute,
+                           backup_directory=backup_directory and os.path.join(
+                               os.fspath(backup_directory), name if isinstance(name, str) else name["name"]))
+             for name in names]
     length = group.history_length()
     offset = horizon if backtest_window_offset is None else check_positive_int("backtest_window_offset",
                                                                              backtest_window_offset)

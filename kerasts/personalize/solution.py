@@ -12,6 +12,7 @@ import pandas as pd
 from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
+from kerasts.distributed import backup_callback
 from kerasts.data.item_metadata import item_metadata_columns
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
@@ -90,7 +91,8 @@ class Solution:
         self.hpo_trials = hpo_trials
         self.latest_version = None
 
-    def create_version(self, training_mode="FULL", group=None, test_user_fraction=0.1, seed=0, verbose=1):
+    def create_version(self, training_mode="FULL", group=None, test_user_fraction=0.1, seed=0, verbose=1,
+                       backup_directory=None):
         """Trains a solution version: each recipe is fitted on Personalize's split (a share of users
         held out; of each, the oldest 90% of events are the input and the rest the truth) and scored
         under Personalize's metric names; the best (the only one without AutoML) is then trained on
@@ -98,6 +100,9 @@ class Solution:
 
         `training_mode="UPDATE"` instead continues the solution's latest version on `group` (the
         solution's dataset group with new events and items): `SolutionVersion.update`.
+
+        With `backup_directory`, each network's training backs up there every epoch (a folder per recipe,
+        stage and worker), so the same call restarted after a crash resumes unfinished fits.
 
         Returns:
             A `SolutionVersion`, with `metrics` (the served recipe's), `leaderboard` (every recipe's) and,
@@ -126,14 +131,16 @@ class Solution:
             if verbose:
                 print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
                       f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
-            recommender = fit_recipe(spec, split[0], self.group.items, verbose)
+            recommender = fit_recipe(spec, split[0], self.group.items, verbose,
+                                     backup_directory=_backup(backup_directory, spec, "split"))
             scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
         leaderboard = pd.DataFrame(scores).T[list(METRIC_NAMES)].sort_values(self.auto_ml_metric, ascending=False,
                                                                                kind="stable")
         best = next(spec for spec in specs if spec["name"] == leaderboard.index[0])
         if verbose:
             print(f"Training {best['name']} on all {len(events):,} events...", flush=True)
-        recommender = fit_recipe(best, events, self.group.items, verbose)
+        recommender = fit_recipe(best, events, self.group.items, verbose,
+                                 backup_directory=_backup(backup_directory, best, "all_events"))
         self.latest_version = SolutionVersion(
             best, recommender, self.group.interactions, self.group.items, leaderboard,
             {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
@@ -176,10 +183,16 @@ class _RecipeTuner(keras_tuner.Tuner):
         return {self.metric: evaluate_recommender(recommender, self.validation, ks=(5, 10, 25))[self.metric]}
 
 
-def fit_recipe(spec, interactions, items=None, verbose=0, warm_start=None):
+def _backup(directory, spec, stage):
+    return directory and os.path.join(os.fspath(directory), spec["name"], stage)
+
+
+def fit_recipe(spec, interactions, items=None, verbose=0, warm_start=None, backup_directory=None):
     """The recipe's recommender (a name or `{"name", "config"}`) trained on `interactions` (and the Items
     table, for a two-tower with item features), as a solution trains it; with `warm_start` (the previous
-    version's recommender) a network starts from its weights and trains UPDATE_EPOCHS_SHARE of its epochs."""
+    version's recommender) a network starts from its weights and trains UPDATE_EPOCHS_SHARE of its epochs;
+    with `backup_directory` a network backs its training up there each epoch and a restarted fit resumes
+    (`kerasts.distributed.backup_callback`)."""
     recommender = RECIPES.create(spec)
     if hasattr(recommender, "verbose"):
         recommender.verbose = 2 if verbose else 0
@@ -187,6 +200,8 @@ def fit_recipe(spec, interactions, items=None, verbose=0, warm_start=None):
     if warm_start is not None and RECIPES.get(spec).has_network:
         recommender.epochs = max(1, round(recommender.epochs * UPDATE_EPOCHS_SHARE))
         options["warm_start"] = warm_start
+    if backup_directory and RECIPES.get(spec).has_network:
+        options["callbacks"] = [backup_callback(backup_directory)]
     if getattr(recommender, "item_features", None):  # the recipe reads item metadata
         return recommender.fit(interactions, items, **options)
     return recommender.fit(interactions, **options)

@@ -119,3 +119,24 @@ def test_bad_worker_lists_are_named(workers, index, message, monkeypatch):
     with pytest.raises(ValueError, match=message):
         multi_worker_strategy(workers, index)
     assert "TF_CONFIG" not in os.environ  # nothing set for a refused list
+
+
+def test_the_cli_trains_across_two_workers_and_worker_0_writes_the_predictor(tmp_path):
+    import kerasts  # noqa: F401 - a local import: the module's other tests run only subprocesses
+    from kerasts.forecast import load_predictor
+
+    kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0).to_csv(tmp_path / "sales.csv", index=False)
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
+    command = [sys.executable, "-m", "kerasts", "forecast", "train", "--target", str(tmp_path / "sales.csv"),
+               "--frequency", "H", "--horizon", "12", "--algorithm", "deepar", "--epochs", "1", "--quiet",
+               "--output", str(tmp_path / "predictor"), "--workers", workers, "--backup-dir", str(tmp_path / "backup")]
+    processes = [subprocess.Popen(command + ["--worker-index", str(index)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for index in range(2)]
+    try:
+        outputs = [process.communicate(timeout=LIMIT_S)[0] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    assert [process.returncode for process in processes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    assert "Saved the predictor" in outputs[0] and "worker 0 writes" in outputs[1]
+    assert len(load_predictor(tmp_path / "predictor").forecast()) == 3 * 12

@@ -102,6 +102,7 @@ class SessionRecommender(Recommender):
             metadata = dict(zip(("item_features", "item_feature_values"), item_metadata_features(
                 items, self.item_features, item_ids, self.item_column)))
         model = HRNN(item_ids, num_slots=self.num_slots, **self.network, **metadata)
+        model.build()  # the slot states now, in the caller's strategy scope: Keras's distributed build cannot
         model.compile(keras.optimizers.Adam(self.learning_rate), loss=self._loss(model.items, sessions))
         return model
 
