@@ -85,12 +85,9 @@ def run_role(role, index, ports, epochs):
               "two_tower examples/s": 50 * 1024 / statistics.median(seconds["two_tower"][1:])}
     if role == "worker":
         for name, size in (("deepar", deepar_size), ("two_tower", two_tower_size)):
-            with strategy.scope():
-                gradient = tf.Variable(tf.ones([size]))
-
             @tf.function
-            def all_reduce():
-                return strategy.run(lambda: tf.distribute.get_replica_context().all_reduce("SUM", gradient))
+            def all_reduce(size=size):
+                return strategy.run(lambda: tf.distribute.get_replica_context().all_reduce("SUM", tf.ones([size])))
 
             all_reduce()
             started = time.perf_counter()
