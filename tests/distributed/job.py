@@ -1,4 +1,4 @@
-"""One process of the multi-worker tests: trains a tiny DeepAR, TwoTower and HRNN and saves their losses
+"""One process of the multi-worker tests: trains a tiny DeepAR, TwoTower, HRNN and MMoE and saves their losses
 and weights. `python job.py worker INDEX PORTS OUT` is worker INDEX of the workers on 127.0.0.1:PORTS;
 `python job.py mirrored - - OUT` is the reference, one process with two replicas (MirroredStrategy on two
 logical CPUs), so the global batches and their split between replicas are the same."""
@@ -74,6 +74,20 @@ history = hrnn.fit(inputs, targets, batch_size=8, epochs=3, verbose=0, shuffle=F
 with strategy.scope():
     stored, _ = hrnn.stored_states()
 results["hrnn"] = history.history["loss"], hrnn.trainable_weights
+
+# MMoE: two tasks over a numeric and a string feature.
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 4)).astype("float32")
+features = {"x": x, "job": tf.constant(np.array(["a", "b", "c", "zz"] * 16))}
+labels = {"clicked": (x[:, :1] > 0).astype("float32"), "dwell": 2 * x[:, 1:2]}
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    mmoe = kerasts.models.MMoE({"x": {"type": "numeric", "size": 4, "units": None},
+                                "job": {"type": "categorical", "vocabulary": ["a", "b", "c"], "embedding_dim": 3}},
+                               {"clicked": "binary", "dwell": "regression"}, num_experts=3)
+    mmoe.compile(keras.optimizers.Adam(0.01), loss={"clicked": "binary_crossentropy", "dwell": "mean_squared_error"})
+history = mmoe.fit(tf.data.Dataset.from_tensor_slices((features, labels)).batch(16), epochs=2, verbose=0)
+results["mmoe"] = history.history["loss"], mmoe.trainable_weights
 
 arrays = {"hrnn_states": np.asarray(stored)}
 for name, (losses, weights) in results.items():

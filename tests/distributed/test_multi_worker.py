@@ -1,5 +1,5 @@
 """Training across worker processes (MultiWorkerMirroredStrategy) on 127.0.0.1: two workers train a tiny
-DeepAR, TwoTower and HRNN with a plain `fit` and must end where one process with two replicas ends."""
+DeepAR, TwoTower, HRNN and MMoE with a plain `fit` and must end where one process with two replicas ends."""
 
 import os
 import socket
@@ -50,7 +50,7 @@ def trained(tmp_path_factory):
     return run_workers(tmp_path), np.load(tmp_path / "reference.npz")
 
 
-@pytest.mark.parametrize("model", ["deepar", "two_tower", "hrnn"])
+@pytest.mark.parametrize("model", ["deepar", "two_tower", "hrnn", "mmoe"])
 def test_workers_end_with_the_same_weights_as_one_process_with_two_replicas(trained, model):
     (first, second), reference = trained
     weights = sorted(key for key in first.files if key.startswith(f"{model}_weight_"))
