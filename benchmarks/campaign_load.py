@@ -19,7 +19,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,9 +47,9 @@ def train(data, directory, epochs):
 
 
 def start_server(solution, events):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from kerasts.testing import free_local_ports
+
+    port, = free_local_ports()
     process = subprocess.Popen([sys.executable, "-m", "kerasts", "personalize", "serve", solution, "--events", events,
                                 "--port", str(port)], stdout=subprocess.DEVNULL)
     import httpx

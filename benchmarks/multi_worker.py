@@ -16,7 +16,6 @@ already uses, so little or no speed-up is expected: the point of multi-worker tr
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -97,22 +96,14 @@ def run_role(role, index, ports, epochs):
     print(json.dumps(result), flush=True)
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for one in sockets:
-        one.bind(("127.0.0.1", 0))
-    ports = [one.getsockname()[1] for one in sockets]
-    for one in sockets:
-        one.close()
-    return ports
-
-
 def launch(role, epochs):
+    from kerasts.testing import free_local_ports
+
     script = os.path.abspath(__file__)
     if role == "single":
         commands = [[sys.executable, script, "--role", "single", "--epochs", str(epochs)]]
     else:
-        ports = ",".join(map(str, free_ports(2)))
+        ports = ",".join(map(str, free_local_ports(2)))
         commands = [[sys.executable, script, "--role", "worker", "--index", str(index), "--ports", ports, "--epochs",
                      str(epochs)] for index in range(2)]
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -2,42 +2,40 @@
 DeepAR, TwoTower, HRNN and MMoE with a plain `fit` and must end where one process with two replicas ends."""
 
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from kerasts.testing import free_local_ports
+
 JOB = os.path.join(os.path.dirname(__file__), "job.py")
 RESUME_JOB = os.path.join(os.path.dirname(__file__), "resume_job.py")
 LIMIT_S = 240  # each process; the three take about a minute on two cores
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for one in sockets:
-        one.bind(("127.0.0.1", 0))
-    ports = [one.getsockname()[1] for one in sockets]
-    for one in sockets:
-        one.close()
-    return ports
+def start(commands):
+    return [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for command in commands]
 
 
-def run_workers(tmp_path, *extra):
-    ports = ",".join(map(str, free_ports(2)))
-    workers = [subprocess.Popen([sys.executable, JOB, "worker", str(index), ports, str(tmp_path / f"w{index}.npz"),
-                                 *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for index in range(2)]
-    outputs = []
+def finish(processes):
+    """Waits for every process (each within LIMIT_S), asserts each succeeded, returns their outputs."""
     try:
-        for worker in workers:
-            outputs.append(worker.communicate(timeout=LIMIT_S)[0])
+        outputs = [process.communicate(timeout=LIMIT_S)[0] for process in processes]
     finally:
-        for worker in workers:
-            worker.kill()
-    for worker, output in zip(workers, outputs):
-        assert worker.returncode == 0, output[-3000:]
+        for process in processes:
+            process.kill()
+    assert [process.returncode for process in processes] == [0] * len(processes), \
+        "\n".join(output[-2000:] for output in outputs)
+    return outputs
+
+
+def run_workers(tmp_path):
+    ports = ",".join(map(str, free_local_ports(2)))
+    finish(start([sys.executable, JOB, "worker", str(index), ports, str(tmp_path / f"w{index}.npz")]
+                 for index in range(2)))
     return [np.load(tmp_path / f"w{index}.npz") for index in range(2)]
 
 
@@ -71,10 +69,10 @@ def test_hrnn_slot_states_stay_with_their_worker(trained):
 
 
 def _start_workers(tmp_path, run, crash_epoch=None):
-    ports = ",".join(map(str, free_ports(2)))
-    return [subprocess.Popen([sys.executable, RESUME_JOB, str(index), ports, str(tmp_path / "backup"),
-                              str(tmp_path / f"{run}_{index}.json"), *([str(crash_epoch)] if crash_epoch else [])],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for index in range(2)]
+    ports = ",".join(map(str, free_local_ports(2)))
+    return start([sys.executable, RESUME_JOB, str(index), ports, str(tmp_path / "backup"),
+                  str(tmp_path / f"{run}_{index}.json"), *([str(crash_epoch)] if crash_epoch else [])]
+                 for index in range(2))
 
 
 def test_a_job_restarted_after_losing_a_worker_resumes_from_the_last_backup(tmp_path):
@@ -90,13 +88,7 @@ def test_a_job_restarted_after_losing_a_worker_resumes_from_the_last_backup(tmp_
     crashed = json.loads((tmp_path / "crashed_0.json").read_text())
     assert crashed["epochs"] == [0, 1, 2][:len(crashed["epochs"])] and "1" in crashed["weights"]
     assert (tmp_path / "backup" / "end-240" / "worker-0").is_dir()
-    second = _start_workers(tmp_path, "restarted")
-    try:
-        outputs = [worker.communicate(timeout=LIMIT_S)[0] for worker in second]
-    finally:
-        for worker in second:
-            worker.kill()
-    assert [worker.returncode for worker in second] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    finish(_start_workers(tmp_path, "restarted"))
     for index in range(2):
         restarted = json.loads((tmp_path / f"restarted_{index}.json").read_text())
         assert restarted["finished"] and restarted["epochs"] == [2, 3]  # not from scratch: epochs 0 and 1 are done
@@ -126,17 +118,10 @@ def test_the_cli_trains_across_two_workers_and_worker_0_writes_the_predictor(tmp
     from kerasts.forecast import load_predictor
 
     kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0).to_csv(tmp_path / "sales.csv", index=False)
-    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_local_ports(2))
     command = [sys.executable, "-m", "kerasts", "forecast", "train", "--target", str(tmp_path / "sales.csv"),
                "--frequency", "H", "--horizon", "12", "--algorithm", "deepar", "--epochs", "1", "--quiet",
                "--output", str(tmp_path / "predictor"), "--workers", workers, "--backup-dir", str(tmp_path / "backup")]
-    processes = [subprocess.Popen(command + ["--worker-index", str(index)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for index in range(2)]
-    try:
-        outputs = [process.communicate(timeout=LIMIT_S)[0] for process in processes]
-    finally:
-        for process in processes:
-            process.kill()
-    assert [process.returncode for process in processes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    outputs = finish(start(command + ["--worker-index", str(index)] for index in range(2)))
     assert "Saved the predictor" in outputs[0] and "worker 0 writes" in outputs[1]
     assert len(load_predictor(tmp_path / "predictor").forecast()) == 3 * 12

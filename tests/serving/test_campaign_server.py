@@ -7,7 +7,6 @@ import kerasts  # first, to silence TensorFlow's start-up logging
 import concurrent.futures  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -21,6 +20,7 @@ import pytest  # noqa: E402
 
 from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
 from kerasts.serving.campaign import Campaign  # noqa: E402
+from kerasts.testing import free_local_ports  # noqa: E402
 
 API_KEY = "test-key"
 FILTER = 'EXCLUDE ItemID WHERE Items.GENRE IN ($GENRE)'
@@ -44,9 +44,7 @@ class Server:
     """`kerasts personalize serve` in a child process on a free port of 127.0.0.1."""
 
     def __init__(self, solution, events):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port, = free_local_ports()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kerasts", "personalize", "serve", str(solution), "--events", str(events),

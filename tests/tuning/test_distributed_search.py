@@ -3,21 +3,16 @@
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
+
+from kerasts.testing import free_local_ports
 
 SCRIPT = pathlib.Path(__file__).with_name("distributed_search.py")
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_chief_and_two_workers_share_one_search(tmp_path):
-    port = _free_port()
+    port, = free_local_ports()
 
     def start(tuner_id):
         environment = {**os.environ, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
