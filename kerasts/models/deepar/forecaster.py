@@ -41,6 +41,8 @@ class DeepARForecaster(Forecaster):
         verbose: Keras's progress display during `fit`.
         holidays: country codes (`("US",)`) whose public holidays become calendar features (the
             `holidays` package, `kerasts[holidays]`): per step, the country's holidays in its period.
+        num_networks: train this many networks (seeds `seed`, `seed + 1`, ...) and pool their sample
+            paths, an ensemble: steadier across seeds and a little more accurate (benchmarks/RESULTS.md, #23).
         backup_directory: with it, each epoch's end backs the training up there
             (`kerasts.distributed.backup_callback`, a folder per training end and worker) and a fit
             restarted after a crash resumes from the last backup; a finished fit deletes it.
@@ -52,7 +54,8 @@ class DeepARForecaster(Forecaster):
             Naive2 to ahead of it on M3 and improved the electricity protocol (benchmarks/RESULTS.md, #23).
 
     Attributes:
-        model: the trained `DeepAR` after `fit` (export it with `model.export(path)`).
+        networks: the trained `DeepAR` networks after `fit` (one unless `num_networks`).
+        model: the trained `DeepAR` of a one-network forecaster (export it with `model.export(path)`).
 
     Example:
         >>> forecaster = DeepARForecaster(24, 168, epochs=20).fit(panel, end=len(panel.timestamps) - 168)
@@ -63,7 +66,8 @@ class DeepARForecaster(Forecaster):
     def __init__(self, prediction_length, context_length, likelihood="student_t", cell="lstm", num_layers=2,
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
-                 verbose=0, scaling="auto", holidays=(), holiday_attribute=None, backup_directory=None):
+                 verbose=0, scaling="auto", holidays=(), holiday_attribute=None, backup_directory=None,
+                 num_networks=1):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -89,7 +93,11 @@ class DeepARForecaster(Forecaster):
                              "series from an item attribute), not both.")
         self.holiday_attribute = holiday_attribute
         self.backup_directory = None if backup_directory is None else os.fspath(backup_directory)
-        self.model = None
+        self.num_networks = check_positive_int("num_networks", num_networks)
+        if self.num_samples < self.num_networks:
+            raise ValueError(f"num_samples={self.num_samples} cannot be shared by num_networks={self.num_networks}: "
+                             "each network draws at least one path.")
+        self.networks = []
 
     def get_config(self):
         return {"prediction_length": self.prediction_length, "context_length": self.context_length,
@@ -98,7 +106,8 @@ class DeepARForecaster(Forecaster):
                 "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
                 "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
                 "verbose": self.verbose, "holidays": list(self.holidays), "holiday_attribute": self.holiday_attribute,
-                "backup_directory": self.backup_directory}
+                "backup_directory": self.backup_directory,
+                "num_networks": self.num_networks}
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 
@@ -156,13 +165,14 @@ class DeepARForecaster(Forecaster):
         return {"holidays": holiday_days(countries, *years), "holiday_category": position,
                 "holiday_country_of_code": [None] + countries}
 
-    def train(self, model, windows, end, validation_end=None, callbacks=None, **fit_kwargs):
+    def train(self, model, windows, end, validation_end=None, callbacks=None, sampler_seed=None, **fit_kwargs):
         """Fits `model` on windows whose horizon ends by grid index `end`; with `validation_end`, the
-        windows ending there validate each epoch (`val_loss`). Returns Keras's `History`."""
+        windows ending there validate each epoch (`val_loss`). The window sampler's seed is
+        `sampler_seed` (default: the recipe's `seed`). Returns Keras's `History`."""
         validation = windows.validation_data(validation_end) if validation_end is not None else None
         fit_kwargs.setdefault("verbose", self.verbose)
-        return model.fit(windows.training_dataset(self.batch_size, sampling=self.sampling, seed=self.seed or 0,
-                                                  end=end),
+        sampler_seed = (self.seed or 0) if sampler_seed is None else sampler_seed
+        return model.fit(windows.training_dataset(self.batch_size, sampling=self.sampling, seed=sampler_seed, end=end),
                          steps_per_epoch=self.batches_per_epoch, epochs=fit_kwargs.pop("epochs", self.epochs),
                          validation_data=validation, callbacks=list(callbacks or []),
                          shuffle=False,  # windows are drawn at random already
@@ -170,22 +180,50 @@ class DeepARForecaster(Forecaster):
 
     # The forecaster protocol.
 
+    @property
+    def model(self):
+        """The trained `DeepAR` (None before `fit`); with `num_networks` > 1, `networks` holds them all."""
+        if len(self.networks) > 1:
+            raise ValueError(f"This DeepARForecaster is an ensemble of {len(self.networks)} networks: use "
+                             "`networks` (e.g. networks[0].export(path) for one of them).")
+        return self.networks[0] if self.networks else None
+
+    @model.setter
+    def model(self, network):
+        self.networks = [] if network is None else [network]
+
     def fit(self, panel, end=None, callbacks=None):
-        """Trains a new model on the panel's data before `end` (default: all of it); `callbacks` go to
-        Keras's `fit` (timers, logging). Returns self; `history` holds Keras's `History`."""
+        """Trains `num_networks` new networks on the panel's data before `end` (default: all of it), the
+        k-th with seed `seed + k` (weights and window draws); `callbacks` go to Keras's `fit` (timers,
+        logging). Returns self; `history` holds the last network's Keras `History`."""
         end = self.training_end(panel, end)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
-        model = self.build_model(panel, end)
-        if self.backup_directory:  # first, so a restored run's weights are what later callbacks see
-            callbacks = [backup_callback(os.path.join(self.backup_directory, f"end-{end}")), *(callbacks or [])]
-        self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=callbacks)
-        self.model = model
+        networks = []
+        for index in range(self.num_networks):
+            seed = None if self.seed is None else self.seed + index
+            if seed is not None:
+                keras.utils.set_random_seed(seed)
+            model = self.build_model(panel, end)
+            network_callbacks = list(callbacks or [])
+            if self.backup_directory:  # first, so a restored run's weights are what later callbacks see
+                folder = f"end-{end}" + (f"-network-{index}" if self.num_networks > 1 else "")
+                network_callbacks.insert(0, backup_callback(os.path.join(self.backup_directory, folder)))
+            self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=network_callbacks,
+                                      sampler_seed=seed or 0)
+            networks.append(model)
+        self.networks = networks
         return self
 
     def predict_paths(self, panel, origin=None, num_samples=None, seed=0):
-        if self.model is None:
+        """Sample paths; an ensemble's networks draw equal shares of them (the first any remainder),
+        pooled in network order."""
+        if not self.networks:
             raise ValueError("DeepARForecaster is not fitted: call fit(panel) first.")
         origin = self.forecast_origin(panel, origin)
-        inputs = self.windows(panel, self.model.lags).last_windows(end=origin, with_future_target=False)
-        return self.model.forecast(inputs, num_samples or self.num_samples, seed)["samples"]
+        inputs = self.windows(panel, self.networks[0].lags).last_windows(end=origin, with_future_target=False)
+        num_samples = num_samples or self.num_samples
+        if num_samples < len(self.networks):
+            raise ValueError(f"num_samples={num_samples} is fewer than the ensemble's {len(self.networks)} networks.")
+        shares = np.full(len(self.networks), num_samples // len(self.networks))
+        shares[0] += num_samples - shares.sum()
+        paths = [network.forecast(inputs, int(share), seed)["samples"] for network, share in zip(self.networks, shares)]
+        return np.concatenate(paths, axis=1)

@@ -335,3 +335,41 @@ def test_forecasts_of_a_never_negative_target_are_not_negative():
     assert paths.min() >= 0.0
     shifted = dataclasses.replace(reals, target=reals.target - np.nanmean(reals.target))
     assert not DeepARForecaster(6, 12, **recipe).build_model(shifted).non_negative
+
+
+def test_an_ensemble_trains_several_networks_and_pools_their_paths(tmp_path):
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 8, seed=0), "H")
+    settings = {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 1, "batches_per_epoch": 3, "seed": 4,
+                "num_samples": 9}
+    single = kerasts.models.DeepARForecaster(12, 24, **settings).fit(panel)
+    ensemble = kerasts.models.DeepARForecaster(12, 24, num_networks=2, **settings).fit(panel)
+    first, second = ensemble.networks
+    for mine, alone in zip(first.get_weights(), single.model.get_weights()):
+        np.testing.assert_array_equal(mine, alone)  # network k is the seed + k run
+    assert not np.allclose(first.get_weights()[0], second.get_weights()[0])
+    paths = ensemble.predict_paths(panel, seed=1)
+    assert paths.shape == (3, 9, 12)
+    inputs = ensemble.windows(panel, first.lags).last_windows(with_future_target=False)
+    np.testing.assert_allclose(paths[:, :5], first.forecast(inputs, 5, 1)["samples"])  # 5 + 4 paths
+    np.testing.assert_allclose(paths[:, 5:], second.forecast(inputs, 4, 1)["samples"])
+    with pytest.raises(ValueError, match="an ensemble of 2 networks: use `networks`"):
+        ensemble.model
+    with pytest.raises(ValueError, match="num_samples=1 cannot be shared by num_networks=2"):
+        kerasts.models.DeepARForecaster(12, 24, num_networks=2, num_samples=1)
+    assert kerasts.models.DeepARForecaster(**ensemble.get_config()).num_networks == 2
+
+
+def test_an_ensemble_predictor_saves_loads_and_refuses_a_single_export(tmp_path):
+    from kerasts.forecast import DatasetGroup, load_predictor, train_predictor
+
+    group = DatasetGroup(kerasts.data.synthetic_forecast_table(3, 24 * 8, seed=0), frequency="H")
+    spec = {"name": "deepar", "config": {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 1,
+                                         "batches_per_epoch": 3, "num_samples": 10, "num_networks": 2}}
+    predictor = train_predictor(group, 12, algorithm=spec, num_samples=10, verbose=0)
+    predictor.save(tmp_path / "predictor")
+    assert (tmp_path / "predictor" / "model_0_1.keras").exists()
+    loaded = load_predictor(tmp_path / "predictor")
+    assert len(loaded.forecaster.networks) == 2
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+    with pytest.raises(ValueError, match="an ensemble of 2 networks: export them one by one"):
+        predictor.export(tmp_path / "saved")
