@@ -56,19 +56,26 @@ def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_
         electricity.PREDICTION_LENGTH, electricity.CONTEXT_LENGTH, likelihood="student_t", cell=cell, num_layers=2,
         units=40, dropout=0.1, epochs=epochs, batches_per_epoch=batches_per_epoch, batch_size=batch_size, seed=seed,
         steps_per_execution=steps_per_execution, **(settings or {}))
-    model = forecaster.fit(panel, train_end, callbacks=[EpochTimer()]).model
-    windows = forecaster.windows(panel, model.lags)
+    networks = forecaster.fit(panel, train_end, callbacks=[EpochTimer()]).networks
+    windows = forecaster.windows(panel, networks[0].lags)
     windows_per_second = statistics.median(batches_per_epoch * batch_size / s for s in epoch_seconds[1:] or epoch_seconds)
 
     origins = electricity.test_origins(values.shape[1])
     series = np.repeat(np.arange(values.shape[0]), len(origins))
     origin_of_row = np.tile(origins, values.shape[0])
     inputs = windows.windows(series, origin_of_row, with_future_target=False)
-    model.forecast(inputs, seed=seed)  # trace once
+    shares = np.full(len(networks), forecaster.num_samples // len(networks))
+    shares[0] += forecaster.num_samples - shares.sum()
+
+    def forecast():  # an ensemble's networks draw equal shares of the paths, as predict_paths does
+        return np.concatenate([network.forecast(inputs, int(share), seed=seed)["samples"]
+                               for network, share in zip(networks, shares)], axis=1)
+
+    forecast()  # trace once
     forecast_seconds, samples = [], None
     for _ in range(3):
         started = time.perf_counter()
-        samples = model.forecast(inputs, seed=seed)["samples"]
+        samples = forecast()
         forecast_seconds.append(time.perf_counter() - started)
     actuals = np.stack([values[row, origin:origin + electricity.PREDICTION_LENGTH]
                         for row, origin in zip(series, origin_of_row)])
