@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 # The workflows, the server and tuning sit above the zoo and import more (keras-tuner, pandas I/O, FastAPI):
 # `kerasts.forecast` and the like load on first use, so `import kerasts` alone reaches them.
-_ON_FIRST_USE = ("cli", "forecast", "personalize", "plotting", "serving", "tuning")
+_ON_FIRST_USE = ("cli", "distributed", "forecast", "personalize", "plotting", "serving", "tuning")
 
 
 def __getattr__(name):

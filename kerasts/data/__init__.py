@@ -8,6 +8,7 @@ from kerasts.data.interactions import (
 from kerasts.data.forecast_tables import (
     CategoryEncoder, TimeSeriesPanel, align_related, align_target, forecast_export_table,
 )
+from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_related, fill_target
 from kerasts.data.holiday_calendar import holiday_days
 from kerasts.data.series_windows import MinMaxScaler, sliding_windows
@@ -24,7 +25,7 @@ from kerasts.data.windows import ForecastWindows, lags_for_frequency
 
 __all__ = [
     "CENSUS_NUMERIC", "CategoryEncoder", "ForecastWindows", "IdVocabulary", "MinMaxScaler",
-    "SessionParallelBatches", "TimeSeriesPanel", "align_related", "align_target", "check_filling", "fill_related",
+    "SessionParallelBatches", "TimeSeriesPanel", "align_related", "align_target", "check_filling", "cold_start_histories", "fill_related",
     "fill_target", "filter_events", "holiday_days",
     "filter_interactions", "forecast_export_table", "item_metadata_columns", "item_metadata_features", "lags_for_frequency", "latest_histories",
     "leave_last_session_out", "load_census_income", "load_electricity_sample", "load_movielens",
