@@ -62,6 +62,16 @@ def backup_callback(directory):
     return keras.callbacks.BackupAndRestore(os.path.join(os.fspath(directory), f"worker-{worker_index()}"))
 
 
+def build_for_backups(model, dataset, callbacks):
+    """Builds an unbuilt `model` on `dataset`'s first batch when `callbacks` back training up: Keras's
+    `BackupAndRestore` restores weights before the first step, so they must exist (a distributed `fit`
+    builds first anyway). Without a backup nothing is read, so a shuffled dataset keeps its order."""
+    if model.built or not any(isinstance(callback, keras.callbacks.BackupAndRestore) for callback in callbacks):
+        return
+    for batch in dataset.take(1):
+        model(batch[0] if isinstance(batch, tuple) else batch)
+
+
 @contextlib.contextmanager
 def training_scope(workers=None, worker_index=None):
     """`with training_scope(workers, index):` trains under a multi-worker strategy (a plain process

@@ -125,3 +125,20 @@ def test_the_cli_trains_across_two_workers_and_worker_0_writes_the_predictor(tmp
     outputs = finish(start(command + ["--worker-index", str(index)] for index in range(2)))
     assert "Saved the predictor" in outputs[0] and "worker 0 writes" in outputs[1]
     assert len(load_predictor(tmp_path / "predictor").forecast()) == 3 * 12
+
+
+def test_backups_work_in_a_single_process_too(tmp_path):
+    import pandas as pd
+
+    import kerasts
+    from kerasts.personalize.solution import fit_recipe
+
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(2, 24 * 6, seed=0), "H")
+    forecaster = kerasts.models.DeepARForecaster(12, 24, units=4, num_layers=1, batch_shards=1, epochs=2,
+                                                 batches_per_epoch=2, backup_directory=tmp_path / "deepar")
+    assert len(forecaster.fit(panel).history.history["loss"]) == 2  # the network is built before the restore
+    events = pd.DataFrame({"USER_ID": [f"u{n % 12}" for n in range(120)], "ITEM_ID": [f"i{n % 9}" for n in range(120)],
+                           "TIMESTAMP": range(120)}).sort_values(["USER_ID", "TIMESTAMP"], ignore_index=True)
+    recommender = fit_recipe({"name": "two-tower", "config": {"epochs": 2}}, events,
+                             backup_directory=tmp_path / "two_tower")
+    assert len(recommender.history.history["loss"]) == 2

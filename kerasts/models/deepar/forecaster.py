@@ -10,7 +10,7 @@ import numpy as np
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
 from kerasts.data.holiday_calendar import holiday_days
-from kerasts.distributed import backup_callback
+from kerasts.distributed import backup_callback, build_for_backups
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.models.deepar.deepar import SCALINGS, DeepAR
@@ -172,9 +172,12 @@ class DeepARForecaster(Forecaster):
         validation = windows.validation_data(validation_end) if validation_end is not None else None
         fit_kwargs.setdefault("verbose", self.verbose)
         sampler_seed = (self.seed or 0) if sampler_seed is None else sampler_seed
-        return model.fit(windows.training_dataset(self.batch_size, sampling=self.sampling, seed=sampler_seed, end=end),
+        dataset = windows.training_dataset(self.batch_size, sampling=self.sampling, seed=sampler_seed, end=end)
+        callbacks = list(callbacks or [])
+        build_for_backups(model, dataset, callbacks)
+        return model.fit(dataset,
                          steps_per_epoch=self.batches_per_epoch, epochs=fit_kwargs.pop("epochs", self.epochs),
-                         validation_data=validation, callbacks=list(callbacks or []),
+                         validation_data=validation, callbacks=callbacks,
                          shuffle=False,  # windows are drawn at random already
                          **fit_kwargs)
 

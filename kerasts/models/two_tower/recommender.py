@@ -7,6 +7,7 @@ from kerasts._checks import check_positive_int
 from kerasts.data.interactions import split_multi_value
 from kerasts.data.retrieval import HISTORY_FEATURE, joined, retrieval_dataset, retrieval_examples
 from kerasts.data.vocabulary import IdVocabulary
+from kerasts.distributed import build_for_backups
 from kerasts.layers.tower import Tower
 from kerasts.models.warm_start import transfer_weights
 from kerasts.models.two_tower.two_tower import TwoTower
@@ -85,8 +86,9 @@ class TwoTowerRecommender(Recommender):
                              {f"tower/groups/{feature}_embedding/embeddings": 0 for feature in (HISTORY_FEATURE,
                                                                                                  "ITEM_ID")})
         self.model.compile(keras.optimizers.Adam(self.learning_rate))
-        self.history = self.model.fit(retrieval_dataset(examples, self.batch_size, seed=self.seed or 0),
-                                      epochs=self.epochs, verbose=self.verbose, callbacks=list(callbacks or []),
+        dataset, callbacks = retrieval_dataset(examples, self.batch_size, seed=self.seed or 0), list(callbacks or [])
+        build_for_backups(self.model, dataset, callbacks)
+        self.history = self.model.fit(dataset, epochs=self.epochs, verbose=self.verbose, callbacks=callbacks,
                                       shuffle=False)
         self.index_catalog(interactions, items)
         self.remember_histories(interactions)
