@@ -56,20 +56,17 @@ def run_kerasts(values, epochs, seed, cell="lstm", steps_per_execution=1, batch_
         electricity.PREDICTION_LENGTH, electricity.CONTEXT_LENGTH, likelihood="student_t", cell=cell, num_layers=2,
         units=40, dropout=0.1, epochs=epochs, batches_per_epoch=batches_per_epoch, batch_size=batch_size, seed=seed,
         steps_per_execution=steps_per_execution, **(settings or {}))
-    networks = forecaster.fit(panel, train_end, callbacks=[EpochTimer()]).networks
-    windows = forecaster.windows(panel, networks[0].lags)
+    model = forecaster.fit(panel, train_end, callbacks=[EpochTimer()]).model  # a DeepAR or a DeepAREnsemble
+    windows = forecaster.windows(panel, model.lags)
     windows_per_second = statistics.median(batches_per_epoch * batch_size / s for s in epoch_seconds[1:] or epoch_seconds)
 
     origins = electricity.test_origins(values.shape[1])
     series = np.repeat(np.arange(values.shape[0]), len(origins))
     origin_of_row = np.tile(origins, values.shape[0])
     inputs = windows.windows(series, origin_of_row, with_future_target=False)
-    shares = np.full(len(networks), forecaster.num_samples // len(networks))
-    shares[0] += forecaster.num_samples - shares.sum()
 
-    def forecast():  # an ensemble's networks draw equal shares of the paths, as predict_paths does
-        return np.concatenate([network.forecast(inputs, int(share), seed=seed)["samples"]
-                               for network, share in zip(networks, shares)], axis=1)
+    def forecast():
+        return model.forecast(inputs, seed=seed)["samples"]
 
     forecast()  # trace once
     forecast_seconds, samples = [], None

@@ -432,13 +432,9 @@ class Predictor:
         if isinstance(self.forecaster, WeightedForecaster):
             raise ValueError(f"The {self.algorithm} predictor combines {list(self.forecaster.members)}, not one "
                              "network: export a member's, e.g. predictor.forecaster.members['deepar'].model.export(...).")
-        networks = _networks(self.forecaster)
-        if not networks:
+        if getattr(self.forecaster, "model", None) is None:
             raise ValueError(f"The {self.algorithm} algorithm has no network to export as a SavedModel.")
-        if len(networks) > 1:
-            raise ValueError(f"The {self.algorithm} predictor is an ensemble of {len(networks)} networks: export them "
-                             "one by one, e.g. predictor.forecaster.networks[0].export(...).")
-        export_saved_model(networks[0], directory, **options)
+        export_saved_model(self.forecaster.model, directory, **options)
 
     def _members(self):
         if isinstance(self.forecaster, WeightedForecaster):
@@ -452,11 +448,11 @@ class Predictor:
             os.makedirs(partial)
             members = []
             for position, (name, member) in enumerate(self._members().items()):
-                networks = _networks(member)
-                for index, network in enumerate(networks):
-                    network.save(os.path.join(partial, _network_file(position, index)))
+                model = getattr(member, "model", None)
+                if model is not None:
+                    model.save(os.path.join(partial, f"model_{position}.keras"))
                 members.append({"name": name, "class": type(member).__name__, "config": member.get_config(),
-                                "has_model": bool(networks), "num_networks": len(networks)})
+                                "has_model": model is not None})
             combined = isinstance(self.forecaster, WeightedForecaster)
             if combined:
                 self.forecaster.weights.to_csv(os.path.join(partial, "member_weights.csv"))
@@ -489,19 +485,6 @@ class Predictor:
             self.item_losses.to_csv(os.path.join(partial, "item_losses.csv"))
 
 
-def _networks(forecaster):
-    """A forecaster's trained networks: DeepAR's ensemble, another's one `model`, or none."""
-    if hasattr(forecaster, "networks"):
-        return list(forecaster.networks)
-    model = getattr(forecaster, "model", None)
-    return [] if model is None else [model]
-
-
-def _network_file(member, index):
-    """`model_<member>.keras` for a member's first network (as before ensembles), `model_<member>_<k>.keras` after."""
-    return f"model_{member}.keras" if index == 0 else f"model_{member}_{index}.keras"
-
-
 def load_predictor(directory):
     """The predictor `Predictor.save` wrote; it forecasts exactly what the saved one did."""
     return read_saved_directory(directory, PREDICTOR_FILE, "predictor", FORMAT_VERSION, _read_predictor)
@@ -511,12 +494,8 @@ def _read_predictor(directory, description):
     members = {}
     for position, member in enumerate(description["members"]):
         forecaster = members[member["name"]] = FORECASTERS[member["class"]](**member["config"])
-        networks = [load_model(os.path.join(directory, _network_file(position, index)))
-                    for index in range(member.get("num_networks", int(member["has_model"])))]
-        if len(networks) > 1:
-            forecaster.networks = networks
-        elif networks:
-            forecaster.model = networks[0]
+        if member["has_model"]:
+            forecaster.model = load_model(os.path.join(directory, f"model_{position}.keras"))
     if description["default_weights"] is None:
         forecaster = next(iter(members.values()))
     else:

@@ -177,7 +177,7 @@ class TestCase(unittest.TestCase):
         for name, value in init_kwargs.items():
             if name not in config:
                 raise AssertionError(f"{cls.__name__}.get_config() lacks constructor argument {name!r}.")
-            if isinstance(value, (int, float, str, bool, tuple, list, type(None))) and config[name] != value:
+            if _plain(value) and config[name] != value:
                 raise AssertionError(f"{cls.__name__}.get_config()[{name!r}] is {config[name]!r}, not {value!r}.")
         rebuilt = cls.from_config(config)
         if rebuilt.get_config() != config:
@@ -274,6 +274,13 @@ class TestCase(unittest.TestCase):
 @keras.saving.register_keras_serializable(package="kerasts")
 class LayerTestModel(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     """The functional wrapper of `run_layer_test`; layers may take string features."""
+
+
+def _plain(value):
+    """Whether a constructor argument is plain data, kept as given in the config (layers are serialized)."""
+    if isinstance(value, (tuple, list)):
+        return all(_plain(item) for item in value)
+    return isinstance(value, (int, float, str, bool, type(None)))
 
 
 def _fit_or_fail(model, model_input, target, epochs, what):

@@ -1,4 +1,5 @@
 from kerasts.models.deepar.deepar import DeepAR
+from kerasts.models.deepar.ensemble import DeepAREnsemble
 from kerasts.models.deepar.forecaster import DeepARForecaster
 
-__all__ = ["DeepAR", "DeepARForecaster"]
+__all__ = ["DeepAR", "DeepAREnsemble", "DeepARForecaster"]

@@ -6,7 +6,7 @@ from kerasts import likelihoods
 from kerasts._checks import check_lags, check_levels, check_positive_int
 from kerasts._distributed_build import DistributedBuildMixin
 from kerasts._graph_checks import GraphChecksMixin
-from kerasts.export import Endpoint, ServingEndpointsMixin
+from kerasts.export import ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
@@ -307,8 +307,6 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
         hidden, _ = self.recurrent(sequence, training=training)
         return self.distribution_output(hidden, target_scale=scale, target_loc=loc)
 
-    # Forecasting.
-
     # Forecasting: the sampling loop is in sampling.py.
 
     def forecast(self, inputs, num_samples=None, seed=0, quantiles=None):
@@ -328,6 +326,10 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
             prediction_length)`.
         """
         return sampling.forecast(self, inputs, num_samples, seed, quantiles)
+
+    def sample_paths(self, inputs, num_samples, seed):
+        """Traceable joint paths `(batch, num_samples, prediction_length)` for a seed of shape `[2]`."""
+        return sampling.sample_paths(self, inputs, num_samples, seed)
 
     def input_signature(self, with_future_target):
         """TensorSpecs of the input dict: with the horizon's targets (`serve`) or without (`forecast`)."""
@@ -353,20 +355,9 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
         return self.input_signature(with_future_target=True)
 
     def serving_endpoints(self, **options):
-        """`serve` (teacher-forced parameters) and `forecast`, for `export` (see `kerasts.export`).
-
-        `forecast(inputs, seed)` takes the dict of `input_signature(with_future_target=False)` and a
-        seed of shape `[2]` and returns `samples`, `mean` and `quantiles` (the model's
-        `num_samples` and `quantiles`): the paths `forecast` gives for the same seed.
-        """
-        endpoints = super().serving_endpoints(**options)
-
-        def forecast(inputs, seed):
-            return sampling.forecast_outputs(self, inputs, self.num_samples, seed, tuple(self.quantiles))
-
-        endpoints["forecast"] = Endpoint(forecast, [self.input_signature(with_future_target=False),
-                                                    tf.TensorSpec((2,), tf.int32, name="seed")])
-        return endpoints
+        """`serve` (teacher-forced parameters) and `forecast` (`sampling.forecast_endpoint`: the paths,
+        mean and quantiles `forecast` gives for a seed of shape `[2]`), for `export` (see `kerasts.export`)."""
+        return {**super().serving_endpoints(**options), "forecast": sampling.forecast_endpoint(self)}
 
     def get_config(self):
         return {

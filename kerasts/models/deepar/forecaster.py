@@ -14,6 +14,7 @@ from kerasts.distributed import backup_callback, build_for_backups
 from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.models.deepar.deepar import SCALINGS, DeepAR
+from kerasts.models.deepar.ensemble import DeepAREnsemble
 from kerasts.protocols.forecaster import Forecaster
 
 
@@ -42,7 +43,8 @@ class DeepARForecaster(Forecaster):
         holidays: country codes (`("US",)`) whose public holidays become calendar features (the
             `holidays` package, `kerasts[holidays]`): per step, the country's holidays in its period.
         num_networks: train this many networks (seeds `seed`, `seed + 1`, ...) and pool their sample
-            paths, an ensemble: steadier across seeds and a little more accurate (benchmarks/RESULTS.md, #23).
+            paths as one `DeepAREnsemble`: steadier across seeds and a little more accurate
+            (benchmarks/RESULTS.md, #23).
         backup_directory: with it, each epoch's end backs the training up there
             (`kerasts.distributed.backup_callback`, a folder per training end and worker) and a fit
             restarted after a crash resumes from the last backup; a finished fit deletes it.
@@ -54,8 +56,9 @@ class DeepARForecaster(Forecaster):
             Naive2 to ahead of it on M3 and improved the electricity protocol (benchmarks/RESULTS.md, #23).
 
     Attributes:
-        networks: the trained `DeepAR` networks after `fit` (one unless `num_networks`).
-        model: the trained `DeepAR` of a one-network forecaster (export it with `model.export(path)`).
+        model: after `fit`, the trained `DeepAR`, or with `num_networks` > 1 the `DeepAREnsemble` of them
+            (either exports with `model.export(path)`).
+        networks: the trained `DeepAR` networks (one unless `num_networks`).
 
     Example:
         >>> forecaster = DeepARForecaster(24, 168, epochs=20).fit(panel, end=len(panel.timestamps) - 168)
@@ -97,7 +100,7 @@ class DeepARForecaster(Forecaster):
         if self.num_samples < self.num_networks:
             raise ValueError(f"num_samples={self.num_samples} cannot be shared by num_networks={self.num_networks}: "
                              "each network draws at least one path.")
-        self.networks = []
+        self.model = None
 
     def get_config(self):
         return {"prediction_length": self.prediction_length, "context_length": self.context_length,
@@ -184,16 +187,11 @@ class DeepARForecaster(Forecaster):
     # The forecaster protocol.
 
     @property
-    def model(self):
-        """The trained `DeepAR` (None before `fit`); with `num_networks` > 1, `networks` holds them all."""
-        if len(self.networks) > 1:
-            raise ValueError(f"This DeepARForecaster is an ensemble of {len(self.networks)} networks: use "
-                             "`networks` (e.g. networks[0].export(path) for one of them).")
-        return self.networks[0] if self.networks else None
-
-    @model.setter
-    def model(self, network):
-        self.networks = [] if network is None else [network]
+    def networks(self):
+        """The trained `DeepAR` networks (`model`'s, or `model` itself); empty before `fit`."""
+        if self.model is None:
+            return []
+        return list(self.model.networks) if isinstance(self.model, DeepAREnsemble) else [self.model]
 
     def fit(self, panel, end=None, callbacks=None):
         """Trains `num_networks` new networks on the panel's data before `end` (default: all of it), the
@@ -213,20 +211,13 @@ class DeepARForecaster(Forecaster):
             self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=network_callbacks,
                                       sampler_seed=seed or 0)
             networks.append(model)
-        self.networks = networks
+        self.model = networks[0] if len(networks) == 1 else DeepAREnsemble(networks)
         return self
 
     def predict_paths(self, panel, origin=None, num_samples=None, seed=0):
-        """Sample paths; an ensemble's networks draw equal shares of them (the first any remainder),
-        pooled in network order."""
-        if not self.networks:
+        """Sample paths; an ensemble's networks draw equal shares of them (see `DeepAREnsemble`)."""
+        if self.model is None:
             raise ValueError("DeepARForecaster is not fitted: call fit(panel) first.")
         origin = self.forecast_origin(panel, origin)
-        inputs = self.windows(panel, self.networks[0].lags).last_windows(end=origin, with_future_target=False)
-        num_samples = num_samples or self.num_samples
-        if num_samples < len(self.networks):
-            raise ValueError(f"num_samples={num_samples} is fewer than the ensemble's {len(self.networks)} networks.")
-        shares = np.full(len(self.networks), num_samples // len(self.networks))
-        shares[0] += num_samples - shares.sum()
-        paths = [network.forecast(inputs, int(share), seed)["samples"] for network, share in zip(self.networks, shares)]
-        return np.concatenate(paths, axis=1)
+        inputs = self.windows(panel, self.model.lags).last_windows(end=origin, with_future_target=False)
+        return self.model.forecast(inputs, num_samples or self.num_samples, seed)["samples"]

@@ -10,6 +10,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from kerasts._checks import check_levels, check_positive_int
+from kerasts.export import Endpoint
 
 # Sample paths per chunk when forecasting (see `sample_paths`).
 PATHS_PER_CHUNK = 16_384
@@ -93,7 +94,8 @@ def _sample_chunk(model, inputs, num_samples, seed):
 
 
 def forecast_outputs(model, inputs, num_samples, seed, quantiles):
-    paths = sample_paths(model, inputs, num_samples, seed)
+    """Traceable: `model.sample_paths` (a `DeepAR`'s or an ensemble's pooled ones), their mean and quantiles."""
+    paths = model.sample_paths(inputs, num_samples, seed)
     levels = [100.0 * level for level in quantiles]
     return {
         "samples": paths,
@@ -102,8 +104,20 @@ def forecast_outputs(model, inputs, num_samples, seed, quantiles):
     }
 
 
+def forecast_endpoint(model):
+    """The exported `forecast` endpoint of a `DeepAR` or `DeepAREnsemble`: `forecast(inputs, seed)` takes
+    the dict of `input_signature(with_future_target=False)` and a seed of shape `[2]` and returns
+    `samples`, `mean` and `quantiles` (the model's `num_samples` and `quantiles`), the paths `forecast`
+    gives for the same seed."""
+    def forecast(inputs, seed):
+        return forecast_outputs(model, inputs, model.num_samples, seed, tuple(model.quantiles))
+
+    return Endpoint(forecast, [model.input_signature(with_future_target=False),
+                               tf.TensorSpec((2,), tf.int32, name="seed")])
+
+
 def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
-    """`DeepAR.forecast` (see its docstring): checks the inputs, then runs `forecast_outputs` in a
+    """`DeepAR.forecast` and `DeepAREnsemble.forecast` (see their docstrings): checks the inputs, then runs `forecast_outputs` in a
     `tf.function` traced once per number of samples and quantile levels, and returns numpy arrays."""
     num_samples = model.num_samples if num_samples is None else check_positive_int("num_samples", num_samples)
     quantiles = tuple(model.quantiles if quantiles is None else check_levels("quantiles", quantiles))

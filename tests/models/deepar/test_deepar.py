@@ -352,14 +352,14 @@ def test_an_ensemble_trains_several_networks_and_pools_their_paths(tmp_path):
     inputs = ensemble.windows(panel, first.lags).last_windows(with_future_target=False)
     np.testing.assert_allclose(paths[:, :5], first.forecast(inputs, 5, 1)["samples"])  # 5 + 4 paths
     np.testing.assert_allclose(paths[:, 5:], second.forecast(inputs, 4, 1)["samples"])
-    with pytest.raises(ValueError, match="an ensemble of 2 networks: use `networks`"):
-        ensemble.model
+    assert isinstance(ensemble.model, kerasts.models.DeepAREnsemble)
+    assert single.networks == [single.model]
     with pytest.raises(ValueError, match="num_samples=1 cannot be shared by num_networks=2"):
         kerasts.models.DeepARForecaster(12, 24, num_networks=2, num_samples=1)
     assert kerasts.models.DeepARForecaster(**ensemble.get_config()).num_networks == 2
 
 
-def test_an_ensemble_predictor_saves_loads_and_refuses_a_single_export(tmp_path):
+def test_an_ensemble_predictor_saves_loads_and_exports_as_one_model(tmp_path):
     from kerasts.forecast import DatasetGroup, load_predictor, train_predictor
 
     group = DatasetGroup(kerasts.data.synthetic_forecast_table(3, 24 * 8, seed=0), frequency="H")
@@ -367,9 +367,14 @@ def test_an_ensemble_predictor_saves_loads_and_refuses_a_single_export(tmp_path)
                                          "batches_per_epoch": 3, "num_samples": 10, "num_networks": 2}}
     predictor = train_predictor(group, 12, algorithm=spec, num_samples=10, verbose=0)
     predictor.save(tmp_path / "predictor")
-    assert (tmp_path / "predictor" / "model_0_1.keras").exists()
     loaded = load_predictor(tmp_path / "predictor")
     assert len(loaded.forecaster.networks) == 2
     pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
-    with pytest.raises(ValueError, match="an ensemble of 2 networks: export them one by one"):
-        predictor.export(tmp_path / "saved")
+    predictor.export(tmp_path / "saved")
+    served = kerasts.export.load_saved_model(tmp_path / "saved")
+    inputs = predictor.forecaster.windows(predictor.panel, predictor.forecaster.model.lags).last_windows(
+        with_future_target=False)
+    outputs = served.forecast({name: tf.constant(value) for name, value in inputs.items()},
+                              tf.constant([0, 0], tf.int32))
+    np.testing.assert_allclose(outputs["samples"].numpy(), predictor.forecaster.model.forecast(inputs, seed=0)["samples"],
+                               rtol=1e-5)
