@@ -84,6 +84,7 @@ class TestCase(unittest.TestCase):
             loss: loss for the training and distribution checks.
         """
         call_kwargs = call_kwargs or {}
+        keras.utils.set_random_seed(0)  # the same weights every run: a check passes or fails for good, never by chance
         self.check_config_round_trip(layer_cls, init_kwargs)
 
         def build_model():
@@ -137,6 +138,7 @@ class TestCase(unittest.TestCase):
             prepare_model: called on the built model before the export check, for endpoints
                 that need more than the weights (e.g. a retrieval index).
         """
+        keras.utils.set_random_seed(0)  # the same weights every run: a check passes or fails for good, never by chance
         self.check_config_round_trip(model_cls, init_kwargs)
 
         config = model_cls(**init_kwargs).get_config()

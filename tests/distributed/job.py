@@ -36,7 +36,7 @@ results = {}
 # DeepAR through its recipe: windows drawn in the graph, 16 a global batch, 8 a replica.
 panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(4, 24 * 10, seed=0), "H")
 forecaster = kerasts.models.DeepARForecaster(12, 24, units=8, num_layers=1, batch_shards=1, dropout=0.0, epochs=2,
-                                             batches_per_epoch=4, batch_size=16, seed=0)
+                                             batches_per_epoch=4, batch_size=16, seed=0, num_networks=1)
 with strategy.scope():
     forecaster.fit(panel)
 results["deepar"] = forecaster.history.history["loss"], forecaster.model.trainable_weights

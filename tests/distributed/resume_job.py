@@ -44,7 +44,8 @@ class Recorder(keras.callbacks.Callback):
 
 panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(4, 24 * 10, seed=0), "H")
 forecaster = kerasts.models.DeepARForecaster(12, 24, units=8, num_layers=1, batch_shards=1, dropout=0.0, epochs=4,
-                                             batches_per_epoch=3, batch_size=16, seed=0, backup_directory=backup)
+                                             batches_per_epoch=3, batch_size=16, seed=0, backup_directory=backup,
+                                             num_networks=1)
 recorder = Recorder()
 with strategy.scope():
     forecaster.fit(panel, callbacks=[recorder])

@@ -139,7 +139,7 @@ def test_holidays_travel_with_the_predictor_and_its_savedmodel(tmp_path):
     target = kerasts.data.synthetic_forecast_table(3, 24 * 8, frequency="h", seed=0)
     group = DatasetGroup(target, frequency="H")
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
-                                         "batch_shards": 1, "num_samples": 10}}
+                                         "batch_shards": 1, "num_samples": 10, "num_networks": 1}}
     with pytest.raises(ValueError, match="Unknown holiday country 'Narnia'"):
         train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("Narnia",))
     predictor = train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("US",), num_samples=10)
@@ -186,7 +186,7 @@ def test_past_only_covariates_are_read_over_the_context_and_need_no_future(tmp_p
     inputs = windows.windows(np.array([2]), np.array([100]))
     np.testing.assert_array_equal(inputs["past_covariates"][0, :, 0], panel.past_covariates[2, 76:100, 0])
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
-                                         "batch_shards": 1, "num_samples": 10}}
+                                         "batch_shards": 1, "num_samples": 10, "num_networks": 1}}
     predictor = train_predictor(group, 12, algorithm=tiny, verbose=0, num_samples=10)
     model = predictor.forecaster.model
     assert model.num_past_covariates == 1 and model.num_covariates == 1
@@ -385,7 +385,7 @@ def test_each_series_can_read_its_own_countrys_holidays(tmp_path):
     metadata = pd.DataFrame({"item_id": ["boston", "osaka", "nowhere"], "country": ["US", "JP", None]})
     group = DatasetGroup(target, item_metadata=metadata, frequency="D")
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
-                                         "batch_shards": 1, "num_samples": 10, "context_length": 14}}
+                                         "batch_shards": 1, "num_samples": 10, "context_length": 14, "num_networks": 1}}
     with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a text column.*\['country'\]"):
         train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="region")
     bad = DatasetGroup(target, item_metadata=metadata.replace({"JP": "Atlantis"}), frequency="D")

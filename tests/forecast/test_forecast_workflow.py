@@ -76,8 +76,9 @@ def test_a_deepar_predictor_exports_its_savedmodel(tmp_path):
     target, related, metadata = _tables()
     group = DatasetGroup(target, related=related, item_metadata=metadata, frequency="H")
     predictor = train_predictor(group, 12, algorithm=TINY_DEEPAR, num_samples=20, verbose=0)
-    assert predictor.algorithm == "deepar" and predictor.forecaster.model.num_covariates == 1
-    assert predictor.forecaster.model.cardinalities == [3]  # the metadata category, unknown code included
+    network = predictor.forecaster.networks[0]
+    assert predictor.algorithm == "deepar" and network.num_covariates == 1
+    assert network.cardinalities == [3]  # the metadata category, unknown code included
     predictor.export(tmp_path / "saved")
     exported = tf.saved_model.load(str(tmp_path / "saved"))
     assert {"serve", "forecast"} <= set(dir(exported))

@@ -133,7 +133,7 @@ def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing(likelihood, scal
 
 
 RECIPE = {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 2, "batches_per_epoch": 5, "batch_size": 16,
-          "likelihood": "negative_binomial", "num_samples": 20}
+          "likelihood": "negative_binomial", "num_samples": 20, "num_networks": 1}  # one network: these check its settings
 
 
 def test_the_recipe_fits_the_panel_it_is_given_and_repeats_with_its_seed():
@@ -341,7 +341,7 @@ def test_an_ensemble_trains_several_networks_and_pools_their_paths(tmp_path):
     panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 8, seed=0), "H")
     settings = {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 1, "batches_per_epoch": 3, "seed": 4,
                 "num_samples": 9}
-    single = kerasts.models.DeepARForecaster(12, 24, **settings).fit(panel)
+    single = kerasts.models.DeepARForecaster(12, 24, num_networks=1, **settings).fit(panel)
     ensemble = kerasts.models.DeepARForecaster(12, 24, num_networks=2, **settings).fit(panel)
     first, second = ensemble.networks
     for mine, alone in zip(first.get_weights(), single.model.get_weights()):
