@@ -39,11 +39,8 @@ def main():
     for likelihood in arguments.likelihoods:
         throughputs, scores = [], None
         for run in range(arguments.runs):
-            import keras
-
-            keras.utils.set_random_seed(run)
             forecaster = MLPForecaster(electricity.CONTEXT_LENGTH, electricity.PREDICTION_LENGTH, likelihood,
-                                       epochs=arguments.epochs, batch_size=256)
+                                       epochs=arguments.epochs, batch_size=256, seed=run)
             forecaster.fit(panel, end=origins[0])
             throughputs.append(forecaster.windows_per_second)
             if run == 0:

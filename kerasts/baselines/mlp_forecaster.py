@@ -36,10 +36,12 @@ class MLPForecaster(Forecaster):
         likelihood: output family.
         hidden_units: width of the first hidden layer.
         epochs, batch_size, learning_rate: the training recipe.
+        seed: `fit` calls `keras.utils.set_random_seed(seed)` and builds a new network, so a fit repeats
+            whatever ran before it; `None` leaves Keras's seed as it is.
     """
 
     def __init__(self, context_length, prediction_length, likelihood="student_t", hidden_units=64, epochs=30,
-                 batch_size=64, learning_rate=1e-3):
+                 batch_size=64, learning_rate=1e-3, seed=0):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         self.likelihood = likelihood
@@ -47,13 +49,15 @@ class MLPForecaster(Forecaster):
         self.epochs = check_positive_int("epochs", epochs)
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.learning_rate = learning_rate
-        self.model = build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units)
+        self.seed = seed
+        self.model = None
         self.windows_per_second = None
 
     def get_config(self):
         return {"context_length": self.context_length, "prediction_length": self.prediction_length,
                 "likelihood": likelihoods.serialize(self.likelihood), "hidden_units": self.hidden_units,
-                "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate}
+                "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "seed": self.seed}
 
     def fit(self, panel, end=None):
         """Trains on every window ending by grid index `end` (default: the whole panel)."""
@@ -67,6 +71,10 @@ class MLPForecaster(Forecaster):
         values = np.nan_to_num(windows).astype("float32")
         inputs = [values[:, :self.context_length], observed[:, :self.context_length].astype("float32")]
         labels = pack_observed(values[:, self.context_length:], observed[:, self.context_length:])
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        self.model = build_likelihood_head_network(self.context_length, self.prediction_length, self.likelihood,
+                                                   self.hidden_units)
         self.model.compile(keras.optimizers.Adam(self.learning_rate), loss=NegativeLogLikelihood(self.likelihood))
         timer = _Stopwatch()
         self.model.fit(inputs, labels, batch_size=self.batch_size, epochs=self.epochs, verbose=0, callbacks=[timer])
@@ -74,6 +82,8 @@ class MLPForecaster(Forecaster):
         return self
 
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
+        if self.model is None:
+            raise ValueError("MLPForecaster is not fitted: call fit(panel) first.")
         # The shared window cutter pads origins earlier than the context with unobserved steps.
         origin = self.forecast_origin(panel, origin)
         past = ForecastWindows(panel, self.context_length, self.prediction_length, [1]).last_windows(
