@@ -45,25 +45,45 @@ def item_metadata_features(items, columns, item_ids, item_column="ITEM_ID", embe
                          f"{list(items.columns)}.")
     if not columns:
         raise ValueError("No Items column to read as item metadata (numbers, or text grouping items).")
-    rows = (items.assign(**{item_column: items[item_column].astype(str)})
-            .drop_duplicates(item_column, keep="last").set_index(item_column))
-    catalog = rows.reindex([str(item) for item in item_ids])
-    specs, values = {}, {}
+    catalog = _catalog_rows(items, item_ids, item_column)
+    specs = {}
     for name in columns:
         column = catalog[name]
-        if pd.api.types.is_numeric_dtype(rows[name]) and not pd.api.types.is_bool_dtype(rows[name]):
+        if pd.api.types.is_numeric_dtype(items[name]) and not pd.api.types.is_bool_dtype(items[name]):
             numbers = pd.to_numeric(column).astype("float64")
             mean = float(numbers.mean()) if numbers.notna().any() else 0.0
             deviation = float(numbers.std()) if numbers.notna().sum() > 1 else 0.0
             specs[name] = {"type": "numeric", "mean": mean, "std": deviation if deviation > 0 else 1.0}
-            values[name] = numbers.fillna(mean).tolist()
         else:
-            parts = split_multi_value(column)
-            vocabulary = sorted({part for row in parts for part in row})
+            vocabulary = sorted({part for row in split_multi_value(column) for part in row})
             if not vocabulary:
                 raise ValueError(f"Item feature {name!r} has no value for any catalog item.")
             specs[name] = {"type": "multi_categorical", "embedding_dim": embedding_dim, "vocabulary": vocabulary,
                            "separator": MULTI_VALUE_SEPARATOR}
-            values[name] = [MULTI_VALUE_SEPARATOR.join(row) for row in parts]
-    return specs, values
+    return specs, item_metadata_values(items, specs, item_ids, item_column)
 
+
+def item_metadata_values(items, specs, item_ids, item_column="ITEM_ID"):
+    """One value per item of `item_ids` for each feature of `specs` (from `item_metadata_features`), read
+    from the `items` table with the specs' fall-backs: a missing number is the spec's mean, missing text
+    no value. For items that join a catalog after its specs were made (their vocabularies and statistics
+    stay as they were: an unseen text value is out of vocabulary)."""
+    missing = [name for name in specs if name not in items.columns]
+    if missing:
+        raise ValueError(f"The Items table has no column(s) {missing} to read as item metadata; its columns are "
+                         f"{list(items.columns)}.")
+    catalog = _catalog_rows(items, item_ids, item_column)
+    values = {}
+    for name, spec in specs.items():
+        if spec["type"] == "numeric":
+            values[name] = pd.to_numeric(catalog[name]).astype("float64").fillna(spec["mean"]).tolist()
+        else:
+            values[name] = [MULTI_VALUE_SEPARATOR.join(row) for row in split_multi_value(catalog[name])]
+    return values
+
+
+def _catalog_rows(items, item_ids, item_column):
+    """The table's rows (the last of an id listed twice) in `item_ids` order, empty rows for absent ids."""
+    rows = (items.assign(**{item_column: items[item_column].astype(str)})
+            .drop_duplicates(item_column, keep="last").set_index(item_column))
+    return rows.reindex([str(item) for item in item_ids])

@@ -45,6 +45,8 @@ class Recipe:
         if isinstance(recommender, SessionRecommender):
             recommender.model, recommender.items = model, model.items
             recommender.remember_histories(recommender.sessions(interactions))
+            if recommender.cold_start_items:
+                recommender.add_items(items)  # the exploration set, from the Items table
         else:
             recommender.model = model
             recommender.training_item_ids = IdVocabulary.fit(interactions[recommender.item_column]).ids
@@ -96,6 +98,11 @@ _TWO_TOWER_COLD_START = "queries with the user's events (none: the empty history
 register_recipe("hrnn", Recipe(USER_PERSONALIZATION, _hrnn, True, _SESSION_COLD_START, _session_space))
 register_recipe("hrnn-metadata", Recipe(USER_PERSONALIZATION, lambda **settings: _hrnn(
     **{"item_features": "all", **settings}), True, _SESSION_COLD_START, _session_space, needs_items=True))
+# Personalize's aws-user-personalization defaults: exploration weight 0.3, item age cut-off 30 days.
+register_recipe("hrnn-coldstart", Recipe(USER_PERSONALIZATION, lambda **settings: _hrnn(**{
+    "item_features": "all", "cold_start_items": True, "exploration_weight": 0.3, "exploration_item_age_cut_off": 30.0,
+    **settings}), True, _SESSION_COLD_START + "; new items (no interactions, or recently created) get "
+    "exploration_weight of the slots, chosen from their metadata", _session_space, needs_items=True))
 register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, _gru4rec, True, _SESSION_COLD_START, _session_space))
 register_recipe("two-tower", Recipe(USER_PERSONALIZATION, _two_tower, True, _TWO_TOWER_COLD_START, _two_tower_space))
 # Personalize's aws-personalized-ranking is HRNN's: the same networks, serving only GetPersonalizedRanking.

@@ -340,13 +340,16 @@ class SolutionVersion:
     def put_items(self, rows):
         """Personalize's PutItems, in process: items (dicts with ITEM_ID and the Items table's fields) added
         to the table or replacing their rows, for filters and for recipes that read item metadata (the
-        two-tower with item features indexes them, so new items can be recommended at once)."""
+        two-tower with item features indexes them, and HRNN-coldstart maps them into its catalog, so new
+        items can be recommended at once)."""
         table = self.check_items(rows).astype({ITEM_COLUMN: str})
         self.items = pd.concat([self.items[~self.items[ITEM_COLUMN].isin(table[ITEM_COLUMN])], table],
                                ignore_index=True)
         self._filters = {}
         if isinstance(self.recommender, TwoTowerRecommender) and self.recommender.item_features:
             self.recommender.index_catalog(self.interactions, self.items)
+        elif getattr(self.recommender, "cold_start_items", False):
+            self.recommender.add_items(self.items)
 
     def _allowed(self, user_id, filter, filter_values):
         if filter is None:
@@ -382,7 +385,8 @@ class SolutionVersion:
         `promotions`, as Personalize's: a list of `{"name", "percentPromotedItems", "filter",
         "filterValues"}`; each reserves that share of the list (rounded) for the best items passing its
         filter (and the main one). The list stays in the recipe's order, promoted items marked with
-        their `promotionName`; slots a promotion cannot fill go to the other items.
+        their `promotionName`; slots a promotion cannot fill go to the other items. A list with
+        promotions has no exploration slots (the cold-start recipe's): the promotions take the slots.
         """
         user, item = self._context(user_id, item_id)
         _check_count("num_results", num_results)
@@ -393,7 +397,7 @@ class SolutionVersion:
                                                          candidates=allowed)
             return {"itemList": _items_and_scores(recommendations)}
         ranked = self.recommender.recommend(user_id=user, item_id=item, k=len(self.recommender.items),
-                                            candidates=allowed)
+                                            candidates=allowed, explore=False)  # promotions take the slots
         ranked_ids = [str(item_id_) for item_id_ in ranked.item_ids]
         promoted = {}  # item id -> promotion name
         for promotion in _checked_promotions(promotions):
@@ -427,7 +431,7 @@ class SolutionVersion:
             allowed = [item for item in allowed if item in passing]
         unknown = [item for item in ids if item not in known]
         ranked = self.recommender.recommend(user_id=str(user_id), k=max(1, len(allowed)), exclude_seen=False,
-                                            candidates=allowed) if allowed else ([], [])
+                                            candidates=allowed, explore=False) if allowed else ([], [])
         return {"personalizedRanking": _items_and_scores(ranked) + [{"itemId": item, "score": None}
                                                                     for item in unknown],
                 "unknownItems": unknown}
@@ -470,7 +474,7 @@ class SolutionVersion:
             ranking = kind == "rank"
             k = max([len(candidates) for *_, candidates, _ in batch] + [1]) if ranking else num_results
             ranked = self.recommender.recommend_contexts([context for _, _, context, _, _ in batch], k=k,
-                                                         exclude_seen=not ranking,
+                                                         exclude_seen=not ranking, explore=not ranking,
                                                          candidates=[candidates for *_, candidates, _ in batch])
             for (position, request, _, _, unknown), (items, scores) in zip(batch, ranked):
                 outputs[position] = {"input": request, "output": {

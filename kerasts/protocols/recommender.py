@@ -35,9 +35,16 @@ class Recommender:
     Subclasses implement `fit` (calling `remember_histories`) and `score_items(contexts)`, the
     scores of every catalog item for each context; equal scores follow `tie_breaking_rank()`. Top-K,
     exclusions and candidate lists are done here, once, for all of them.
+
+    Exploration, as Personalize's cold-start recipes do it: a recommender whose `exploration_indices()`
+    names items (new ones, say) gives `round(exploration_weight * k)` slots of each list to the best of
+    those by the context's own scores, spread evenly down the list, the other slots to the rest; slots
+    either side cannot fill go to the other. `recommend(..., explore=False)` ranks without it
+    (GetPersonalizedRanking).
     """
 
     items = None
+    exploration_weight = 0.0
 
     def __init__(self, user_column="USER_ID", item_column="ITEM_ID"):
         self.user_column = user_column
@@ -57,6 +64,10 @@ class Recommender:
         """Per item index, the recommender's own order among equal scores (lower first), or None where
         it has none: lists then show equal scores in the vocabulary's order, and evaluation counts
         them as ties (`kerasts.evaluation.ties`)."""
+        return None
+
+    def exploration_indices(self):
+        """Catalog indices (0-based) of the items exploration gives slots to, or None (no exploration)."""
         return None
 
     # Shared.
@@ -97,15 +108,16 @@ class Recommender:
         return self.score_items([self.context(user_id, item_id, history)])[0]
 
     def recommend(self, user_id=None, item_id=None, history=None, k=25, exclude_seen=True, exclude=None,
-                  candidates=None):
-        """The `k` best items for the context (see the class docstring), as `Recommendations`."""
+                  candidates=None, explore=True):
+        """The `k` best items for the context (see the class docstring), as `Recommendations`;
+        `explore=False` leaves exploration out (a ranking of given items)."""
         self.check_fitted()
         check_positive_int("k", k)
         context = self.context(user_id, item_id, history)
         scores = self.context_scores(user_id, item_id, history)
-        return self._top_k(scores, context, k, exclude_seen, exclude, candidates)
+        return self._top_k(scores, context, k, exclude_seen, exclude, candidates, explore)
 
-    def recommend_contexts(self, contexts, k=25, exclude_seen=True, candidates=None):
+    def recommend_contexts(self, contexts, k=25, exclude_seen=True, candidates=None, explore=True):
         """`recommend` for many contexts at once (lists of item ids, newest last), scored in chunks
         through `score_items`: batch jobs. `candidates` is None or one list (or None) per context."""
         self.check_fitted()
@@ -115,13 +127,13 @@ class Recommender:
         for start in range(0, len(contexts), SCORING_CHUNK):
             chunk = contexts[start:start + SCORING_CHUNK]
             scores = self.score_items(chunk)
-            results += [self._top_k(row, context, k, exclude_seen, None, allowed)
+            results += [self._top_k(row, context, k, exclude_seen, None, allowed, explore)
                         for row, context, allowed in zip(scores, chunk, candidates[start:start + SCORING_CHUNK])]
         return results
 
-    def _top_k(self, scores, context, k, exclude_seen, exclude, candidates):
+    def _top_k(self, scores, context, k, exclude_seen, exclude, candidates, explore=False):
         """The one top-K of every recommendation: allowed items by score, equal scores by `tie_breaking_rank`
-        (the vocabulary's order where it is None)."""
+        (the vocabulary's order where it is None), with exploration's slots when `explore`."""
         scores = np.asarray(scores, dtype="float64")
         allowed = np.ones(len(self.items), dtype=bool)
         if candidates is not None:
@@ -131,15 +143,34 @@ class Recommender:
             allowed[self.known_indices(context)] = False
         if exclude is not None:
             allowed[self.known_indices(exclude)] = False
+        explored = self.exploration_indices() if explore and self.exploration_weight else None
+        if explored is None or not len(explored):
+            ranked = self._ranked(scores, allowed, k)
+        else:
+            pool = np.zeros(len(self.items), dtype=bool)
+            pool[explored] = True
+            new = self._ranked(scores, allowed & pool, int(round(self.exploration_weight * k)))
+            rest = self._ranked(scores, allowed & ~pool, k - new.size)
+            if new.size + rest.size < k:  # slots the rest cannot fill go back to the explored items
+                new = self._ranked(scores, allowed & pool, k - rest.size)
+            ranked = np.empty(new.size + rest.size, dtype=rest.dtype)
+            spread = np.zeros(ranked.size, dtype=bool)  # the explored items evenly down the list
+            spread[np.floor((np.arange(new.size) + 0.5) * ranked.size / max(new.size, 1)).astype(int)] = True
+            ranked[spread], ranked[~spread] = new, rest
+        return Recommendations(self.items.id_array[ranked], scores[ranked])
+
+    def _ranked(self, scores, allowed, k):
+        """Indices of the `k` best allowed items, best first."""
         ranked = np.flatnonzero(allowed)
+        if k <= 0:
+            return ranked[:0]
         if k < ranked.size and np.isfinite(scores[ranked]).all():
             # Only items scoring at least the k-th best can make the top k (ties with it all stay): sorting
             # those alone is what keeps a recommendation over a large catalog fast.
             kth = np.partition(scores[ranked], ranked.size - k)[ranked.size - k]
             ranked = ranked[scores[ranked] >= kth]
         order = self.tie_breaking_rank()
-        ranked = ranked[np.lexsort((ranked if order is None else order[ranked], -scores[ranked]))][:k]
-        return Recommendations(self.items.id_array[ranked], scores[ranked])
+        return ranked[np.lexsort((ranked if order is None else order[ranked], -scores[ranked]))][:k]
 
     def known_indices(self, ids):
         """Vocabulary indices (0-based) of the ids the recommender knows; unknown ids are left out."""

@@ -14,6 +14,7 @@ from kerasts.personalize import (METRIC_NAMES, DatasetGroup, Filter, create_solu
 
 TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "hrnn-metadata": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
+        "hrnn-coldstart": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "gru4rec": {"epochs": 1, "units": 8, "embedding_dim": 8},
         "two-tower": {"epochs": 1, "embedding_dim": 8}}
 
@@ -51,7 +52,7 @@ def popular(group):
 def test_automl_trains_every_user_personalization_recipe_and_serves_the_best(automl):
     board = automl.leaderboard
     assert set(board.index) == set(recipe_names("USER_PERSONALIZATION")) == {
-        "hrnn", "hrnn-metadata", "gru4rec", "two-tower", "popularity-count"}
+        "hrnn", "hrnn-metadata", "hrnn-coldstart", "gru4rec", "two-tower", "popularity-count"}
     assert list(board.columns) == list(METRIC_NAMES)
     metric = "normalized_discounted_cumulative_gain_at_10"
     assert board[metric].is_monotonic_decreasing and automl.recipe_name == board.index[0]
@@ -192,7 +193,7 @@ def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl,
     assert calls[:2] == [19, 1]  # the recommendation lines in one call, the ranking line in another
 
 
-@pytest.mark.parametrize("recipe", ["hrnn", "hrnn-metadata", "two-tower", "swing"])
+@pytest.mark.parametrize("recipe", ["hrnn", "hrnn-metadata", "hrnn-coldstart", "two-tower", "swing"])
 def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
     spec = {"name": recipe, "config": TINY.get(recipe, {})}
     version = create_solution(group, recipe=spec, event_type="click").create_version(verbose=0)
@@ -227,13 +228,30 @@ def test_hrnn_metadata_reads_the_items_tables_grouping_columns(group):
         # Settings for every network recipe of the type, as the CLI's --epochs gives them, are fine.
         automl = [spec["name"] for spec in create_solution(without_metadata, perform_auto_ml=True, settings={
             "hrnn": {"epochs": 1}, "hrnn-metadata": {"epochs": 1}}).specs]
-        assert "hrnn" in automl and "hrnn-metadata" not in automl
+        assert "hrnn" in automl and "hrnn-metadata" not in automl and "hrnn-coldstart" not in automl
     with pytest.raises(ValueError, match=r"names recipe\(s\) \['sims'\] that this solution does not train"):
         create_solution(DatasetGroup(events), perform_auto_ml=True, settings={"sims": {}})
     with pytest.raises(ValueError, match="are read from the Items table: pass `items` to fit"):
         kerasts.models.SessionRecommender(item_features=["GENRE"], epochs=1).fit(events)
     with pytest.raises(ValueError, match="hrnn-metadata recipe reads item metadata: the dataset group needs an Items"):
         create_solution(DatasetGroup(events), recipe="hrnn-metadata")
+
+
+def test_hrnn_coldstart_recommends_items_put_after_training_without_retraining(group):
+    version = create_solution(group, recipe={"name": "hrnn-coldstart", "config": TINY["hrnn-coldstart"]}).create_version(
+        verbose=0)
+    user = group.interactions["USER_ID"].iloc[5]
+    assert "brand-new" not in _listed(version, user)
+    version.put_items([{"ITEM_ID": "brand-new", "GENRE": "horror", "PRICE": 3.0}])
+    assert "brand-new" in _listed(version, user)  # the one new item: it gets one of round(0.3 * 10) slots
+    assert "brand-new" in version.recommender.items.ids
+    ranking = version.get_personalized_ranking(user, ["brand-new", group.items["ITEM_ID"].iloc[0]])
+    assert [entry["itemId"] for entry in ranking["personalizedRanking"]][0] != "brand-new" or \
+        ranking["personalizedRanking"][0]["score"] >= ranking["personalizedRanking"][1]["score"]  # by score alone
+
+
+def _listed(version, user):
+    return [entry["itemId"] for entry in version.get_recommendations(user_id=user, num_results=10)["itemList"]]
 
 
 def test_a_cold_user_of_a_session_recipe_gets_popular_items(group):

@@ -163,9 +163,13 @@ class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
         vectors = self.item_embedding.embeddings
         if not self.item_features:
             return vectors
-        metadata = self.metadata_projection(self.item_metadata(
-            {name: tf.constant(values) for name, values in self.item_feature_values.items()}))
+        metadata = self.metadata_projection(self.item_metadata_features())
         return vectors + keras.ops.concatenate([keras.ops.zeros((1, self.embedding_dim)), metadata], axis=0)
+
+    def item_metadata_features(self):
+        """The catalog's metadata as `FeatureGroups` reads it, (num_items, output_dim), before the projection
+        (item index i + 1 in row i); requires `item_features`."""
+        return self.item_metadata({name: tf.constant(values) for name, values in self.item_feature_values.items()})
 
     def step(self, items, session_start, user_start, session_state, user_state, training=False, item_vectors=None):
         """One event per row: resets by the flags, advances the GRUs, scores the catalog. `item_vectors`

@@ -12,11 +12,12 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
-from kerasts.data.item_metadata import item_metadata_features
+from kerasts.data.item_metadata import item_metadata_features, item_metadata_values
 from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import SESSION_COLUMN, sessionize
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
+from kerasts.models.hrnn.cold_items import map_item_rows
 from kerasts.models.hrnn.hrnn import HRNN
 from kerasts.models.warm_start import transfer_weights
 from kerasts.protocols.recommender import Recommender
@@ -26,6 +27,8 @@ USER_STATES = ("everything_before", "train_history", "zero")
 # Fewer optimizer updates than this in a fit draw a warning: on small data the epoch count users copy
 # (from settings made for MovieLens) leaves the network barely trained.
 FEW_UPDATES = 200
+# The Items table's field of when an item was created (Unix seconds), as Personalize names it.
+CREATION_TIMESTAMP = "CREATION_TIMESTAMP"
 
 
 class SessionRecommender(Recommender):
@@ -50,11 +53,24 @@ class SessionRecommender(Recommender):
     `fit`) as one session, and `history` or `item_id` are read the same way. `save(path)` and
     `SessionRecommender.load(path, model)` keep the live states across restarts.
 
+    Cold start (`cold_start_items=True`, HRNN-coldstart, with `item_features`): the Items table's items
+    without training interactions join the catalog at the end of `fit`, and items put later join it
+    through `add_items` (PutItems) without retraining: their embedding and output rows come from their
+    metadata, mapped by a ridge regression onto the rows the network learned for items with
+    interactions (`kerasts.models.hrnn.cold_items`). Exploration (`exploration_weight`, see
+    `kerasts.protocols.Recommender`) then gives that share of each list's slots to the best of the new
+    items for the user: those without training interactions, and those whose `CREATION_TIMESTAMP` is
+    within `exploration_item_age_cut_off` days of the last training event.
+
     Args:
         model: a trained `HRNN` to use as it is (then `fit` is not needed; `fit` trains a new one).
         session_gap_seconds: inactivity that starts a new session, for tables without `SESSION_ID`.
         item_features: columns of the Items table the network reads as item metadata, or `"all"`
             (`kerasts.data.item_metadata_columns`: numbers, and text that groups items).
+        cold_start_items: recommend items without interactions from their metadata (see above).
+        exploration_weight: share of each list (0 to 1, rounded) given to the new items, as
+            Personalize's; 0 lets them in by score alone.
+        exploration_item_age_cut_off: days since creation within which an item counts as new.
         epochs, learning_rate, loss, num_slots, steps, seed: the training.
         verbose: Keras's progress display.
         **network: `HRNN` settings (`units`, `mode`, `user_gru`, `embedding_dim`, `dropout`,
@@ -67,7 +83,8 @@ class SessionRecommender(Recommender):
 
     def __init__(self, model=None, session_gap_seconds=30 * 60, epochs=5, learning_rate=1e-3, loss="cross_entropy",
                  num_slots=32, steps=10, seed=0, verbose=0, user_column="USER_ID", item_column="ITEM_ID",
-                 timestamp_column="TIMESTAMP", item_features=(), **network):
+                 timestamp_column="TIMESTAMP", item_features=(), cold_start_items=False, exploration_weight=0.0,
+                 exploration_item_age_cut_off=30.0, **network):
         super().__init__(user_column, item_column)
         self.timestamp_column = timestamp_column
         if loss not in LOSSES:
@@ -82,6 +99,20 @@ class SessionRecommender(Recommender):
         self.item_features = item_features if isinstance(item_features, str) else tuple(item_features)
         if isinstance(item_features, str) and item_features != "all":
             raise ValueError(f"`item_features` must be a list of Items columns or 'all', got {item_features!r}.")
+        if cold_start_items and not self.item_features:
+            raise ValueError("cold_start_items scores items without interactions from their metadata: give "
+                             "`item_features` too.")
+        if not 0.0 <= exploration_weight <= 1.0:
+            raise ValueError(f"`exploration_weight` must be in [0, 1], got {exploration_weight!r}.")
+        if exploration_weight and not cold_start_items:
+            raise ValueError("`exploration_weight` gives slots to new items: it needs cold_start_items=True.")
+        if not exploration_item_age_cut_off > 0:
+            raise ValueError(f"`exploration_item_age_cut_off` must be a positive number of days, got "
+                             f"{exploration_item_age_cut_off!r}.")
+        self.cold_start_items = bool(cold_start_items)
+        self.exploration_weight = float(exploration_weight)
+        self.exploration_item_age_cut_off = float(exploration_item_age_cut_off)
+        self._explored = None
         self.network = network
         self.model = model
         self.items = None if model is None else model.items
@@ -170,14 +201,57 @@ class SessionRecommender(Recommender):
         self.history = self.train(model, sessions, callbacks)
         self.model, self.items, self.users, self.unknown_items = model, model.items, {}, 0
         self.remember_histories(sessions)
+        if self.cold_start_items:
+            self.add_items(items)
         return self
+
+    def add_items(self, items):
+        """HRNN-coldstart: the `items` table's items the catalog lacks join it, their rows mapped from their
+        metadata (nothing is retrained), and the items exploration favours are found again (see the class
+        docstring). Items already in the catalog keep their rows and metadata."""
+        self.check_fitted()
+        if not self.cold_start_items:
+            raise ValueError("Items join a trained catalog only with cold_start_items=True (HRNN-coldstart).")
+        if items is None or self.item_column not in getattr(items, "columns", ()):
+            raise ValueError(f"HRNN-coldstart reads new items from the Items table: pass a DataFrame with "
+                             f"{self.item_column!r}.")
+        known = set(self.items.ids)
+        new = list(dict.fromkeys(str(item) for item in items[self.item_column] if str(item) not in known))
+        if new:
+            old = self.model
+            added = item_metadata_values(items, old.item_features, new, self.item_column)
+            model = HRNN.from_config({**old.get_config(), "item_ids": list(old.items.ids) + new, "item_feature_values": {
+                name: list(values) + added[name] for name, values in old.item_feature_values.items()}})
+            model.build()
+            transfer_weights(model, model.items.ids, old, old.items.ids, model.item_axes())
+            map_item_rows(model, np.flatnonzero(self._interaction_counts > 0) + 1,
+                          np.arange(len(old.items), len(model.items)) + 1)
+            self.model, self.items = model, model.items
+            self._set_popularity(np.concatenate([self._interaction_counts, np.zeros(len(new), "int64")]))
+        explored = self._interaction_counts == 0
+        if CREATION_TIMESTAMP in items.columns and self._last_event is not None:
+            created = (items.assign(**{self.item_column: items[self.item_column].astype(str)})
+                       .drop_duplicates(self.item_column, keep="last").set_index(self.item_column)[CREATION_TIMESTAMP])
+            created = pd.to_numeric(created.reindex(self.items.ids), errors="coerce").to_numpy()
+            with np.errstate(invalid="ignore"):
+                explored |= created >= self._last_event - self.exploration_item_age_cut_off * 86400
+        self._explored = np.flatnonzero(explored)
+
+    def exploration_indices(self):
+        return self._explored
 
     # The recommender protocol.
 
     def remember_histories(self, interactions):
         super().remember_histories(interactions)
         self._history_readouts = {}  # user id -> readout of their history (None: nothing known)
-        counts = np.bincount(self.items.encode(interactions[self.item_column]), minlength=len(self.items) + 1)[1:]
+        self._set_popularity(np.bincount(self.items.encode(interactions[self.item_column]),
+                                         minlength=len(self.items) + 1)[1:])
+        self._last_event = (float(interactions[self.timestamp_column].max())
+                            if self.timestamp_column in interactions.columns and len(interactions) else None)
+
+    def _set_popularity(self, counts):
+        self._interaction_counts = counts
         self._popularity_rank = np.argsort(np.argsort(-counts, kind="stable"), kind="stable")
 
     def tie_breaking_rank(self):
