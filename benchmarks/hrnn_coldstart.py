@@ -5,9 +5,10 @@ genres at test time, at exploration weights 0, 0.3 and 0.6, against plain HRNN a
 
 Protocol: a film's creation time is its first rating (MovieLens has no other); the newest 10% of films by
 that time are cold: every event on them is removed from training, and they are in the Items table (with
-GENRES and CREATION_TIMESTAMP) when the models are fit. The events after the 90th percentile of rating
-times are the test period; each user with events on both sides is a test user, read from their training
-events (their history), and their test-period films are the targets (history excluded from the lists).
+GENRES and CREATION_TIMESTAMP) when the models are fit. Each user's newest 10% of events (at least one)
+are their targets, the older ones their history and the training events (cold films left out); the lists
+exclude the history. (A global time cut leaves 27 users with events on both sides, and Personalize's
+split of 61 held-out users has 4 cold targets: too few to measure.)
 Figures, means over seeds (± standard error): recall@k over all targets; recall@k over the cold targets of
 the users who have any; and the share of cold films in the lists. Methods: HRNN (the `hrnn` recipe's
 settings, which cannot list a film it was not trained on), HRNN-coldstart (the `hrnn-coldstart` recipe's:
@@ -32,7 +33,7 @@ from spread import mean_and_spread  # noqa: E402
 
 WEIGHTS = (0.0, 0.3, 0.6)
 COLD_SHARE = 0.1
-TEST_QUANTILE = 0.9
+TARGET_SHARE = 0.1
 
 
 def protocol(path):
@@ -45,10 +46,12 @@ def protocol(path):
     items = items[items["ITEM_ID"].isin(created.index)].assign(
         CREATION_TIMESTAMP=lambda table: table["ITEM_ID"].map(created).astype("int64"))[
         ["ITEM_ID", "GENRES", "CREATION_TIMESTAMP"]]
-    cut = interactions["TIMESTAMP"].quantile(TEST_QUANTILE)
-    before = interactions[interactions["TIMESTAMP"] <= cut]
-    after = interactions[interactions["TIMESTAMP"] > cut]
-    train = before[~before["ITEM_ID"].isin(cold)].sort_values(["USER_ID", "TIMESTAMP"], kind="stable")
+    events = interactions.sort_values(["USER_ID", "TIMESTAMP"], kind="stable")
+    newest_first = events.groupby("USER_ID").cumcount(ascending=False)
+    count = events.groupby("USER_ID")["ITEM_ID"].transform("size")
+    is_target = newest_first < (count * TARGET_SHARE).round().clip(lower=1)
+    before, after = events[~is_target], events[is_target]
+    train = before[~before["ITEM_ID"].isin(cold)]
     users = sorted(set(train["USER_ID"]) & set(after["USER_ID"]))
     histories = train.groupby("USER_ID")["ITEM_ID"].apply(list)
     targets = after.groupby("USER_ID")["ITEM_ID"].apply(set)
