@@ -8,14 +8,21 @@ from kerasts.data.interactions import MULTI_VALUE_SEPARATOR, split_multi_value
 # A text column with more distinct values than this share of its rows names items (an id, a title) rather
 # than grouping them, so "all" columns leaves it out.
 MAX_DISTINCT_SHARE = 0.5
+# Personalize's reserved field of when an item was created: it says how new an item is (cold-start
+# exploration), and as a feature every new item would lie beyond the training items' range.
+CREATION_TIMESTAMP = "CREATION_TIMESTAMP"
+# A number further than this many standard deviations from the catalog's mean is read at that distance, so
+# an item put later with an extreme value cannot swamp its other features.
+MAX_DEVIATIONS = 5.0
 
 
 def item_metadata_columns(items, item_column="ITEM_ID"):
     """The Items table's columns a network reads when asked for "all": numbers, and text (or flags) whose
-    values (split at `|`) group items (at most `MAX_DISTINCT_SHARE` of the rows distinct)."""
+    values (split at `|`) group items (at most `MAX_DISTINCT_SHARE` of the rows distinct); not
+    `CREATION_TIMESTAMP`."""
     columns = []
     for name in items.columns:
-        if name == item_column:
+        if name in (item_column, CREATION_TIMESTAMP):
             continue
         values = items[name]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -29,7 +36,7 @@ def item_metadata_features(items, columns, item_ids, item_column="ITEM_ID", embe
     """`(specs, values)` for the `columns` of the `items` table over the catalog `item_ids`.
 
     Numeric columns become `numeric` features standardised by their catalog mean and deviation, a
-    missing number read as the mean; the others `multi_categorical` (`a|b`; one value is a list of one,
+    missing number read as the mean, one beyond `MAX_DEVIATIONS` deviations read at that distance; the others `multi_categorical` (`a|b`; one value is a list of one,
     empty parts are skipped), a missing value read as no value. Catalog items absent from the table get
     the same fall-backs, so every item has metadata.
 
@@ -76,7 +83,9 @@ def item_metadata_values(items, specs, item_ids, item_column="ITEM_ID"):
     values = {}
     for name, spec in specs.items():
         if spec["type"] == "numeric":
-            values[name] = pd.to_numeric(catalog[name]).astype("float64").fillna(spec["mean"]).tolist()
+            reach = MAX_DEVIATIONS * spec["std"]
+            values[name] = (pd.to_numeric(catalog[name]).astype("float64").fillna(spec["mean"])
+                            .clip(spec["mean"] - reach, spec["mean"] + reach).tolist())
         else:
             values[name] = [MULTI_VALUE_SEPARATOR.join(row) for row in split_multi_value(catalog[name])]
     return values

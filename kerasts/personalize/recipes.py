@@ -6,9 +6,9 @@ import os
 
 from kerasts._registry import Registry
 from kerasts.baselines import SIMS, Popularity, Swing
-from kerasts.data.vocabulary import IdVocabulary
 from kerasts.export import load_model
 from kerasts.models.hrnn.session_recommender import SessionRecommender
+from kerasts.models.two_stage.recommender import TwoStageRecommender
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 
 USER_PERSONALIZATION, PERSONALIZED_RANKING, RELATED_ITEMS = (
@@ -41,21 +41,14 @@ class Recipe:
         recommender = self.build(**settings)
         if not self.has_network:
             return recommender.fit(interactions)  # a deterministic count over the saved interactions
-        model = load_model(os.path.join(directory, MODEL_FILE))
-        if isinstance(recommender, SessionRecommender):
-            recommender.model, recommender.items = model, model.items
-            recommender.remember_histories(recommender.sessions(interactions))
-            if recommender.cold_start_items:
-                recommender.add_items(items)  # the exploration set, from the Items table
-        else:
-            recommender.model = model
-            recommender.training_item_ids = IdVocabulary.fit(interactions[recommender.item_column]).ids
-            recommender.index_catalog(interactions, items)
-            recommender.remember_histories(interactions)
-        return recommender
+        if hasattr(recommender, "restore_networks"):  # more than one network
+            return recommender.restore_networks(directory, interactions, items)
+        return recommender.restore(load_model(os.path.join(directory, MODEL_FILE)), interactions, items)
 
     def save(self, recommender, directory):
-        if self.has_network:
+        if hasattr(recommender, "save_networks"):
+            recommender.save_networks(directory)
+        elif self.has_network:
             recommender.model.save(os.path.join(directory, MODEL_FILE))
 
 
@@ -103,6 +96,9 @@ register_recipe("hrnn-coldstart", Recipe(USER_PERSONALIZATION, lambda **settings
     "item_features": "all", "cold_start_items": True, "exploration_weight": 0.3, "exploration_item_age_cut_off": 30.0,
     **settings}), True, _SESSION_COLD_START + "; new items (no interactions, or recently created) get "
     "exploration_weight of the slots, chosen from their metadata", _session_space, needs_items=True))
+# The seed notebook's pipeline: two-tower and Swing candidates, an MMoE ranker, a blend of its tasks.
+register_recipe("two-stage", Recipe(USER_PERSONALIZATION, lambda **settings: TwoStageRecommender(**settings), True,
+                                    "the two-tower's and Swing's candidates for the user's events, ranked"))
 register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, _gru4rec, True, _SESSION_COLD_START, _session_space))
 register_recipe("two-tower", Recipe(USER_PERSONALIZATION, _two_tower, True, _TWO_TOWER_COLD_START, _two_tower_space))
 # Personalize's aws-personalized-ranking is HRNN's: the same networks, serving only GetPersonalizedRanking.

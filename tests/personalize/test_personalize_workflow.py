@@ -16,7 +16,9 @@ TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "hrnn-metadata": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "hrnn-coldstart": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "gru4rec": {"epochs": 1, "units": 8, "embedding_dim": 8},
-        "two-tower": {"epochs": 1, "embedding_dim": 8}}
+        "two-tower": {"epochs": 1, "embedding_dim": 8},
+        "two-stage": {"num_candidates": 10, "retrieval": {"epochs": 1, "embedding_dim": 8}, "num_experts": 2,
+                      "expert_units": [8], "tower_units": [4], "epochs": 1}}
 
 
 def _seen(group, user, event_type=None):
@@ -52,7 +54,7 @@ def popular(group):
 def test_automl_trains_every_user_personalization_recipe_and_serves_the_best(automl):
     board = automl.leaderboard
     assert set(board.index) == set(recipe_names("USER_PERSONALIZATION")) == {
-        "hrnn", "hrnn-metadata", "hrnn-coldstart", "gru4rec", "two-tower", "popularity-count"}
+        "hrnn", "hrnn-metadata", "hrnn-coldstart", "gru4rec", "two-tower", "two-stage", "popularity-count"}
     assert list(board.columns) == list(METRIC_NAMES)
     metric = "normalized_discounted_cumulative_gain_at_10"
     assert board[metric].is_monotonic_decreasing and automl.recipe_name == board.index[0]
@@ -193,7 +195,7 @@ def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl,
     assert calls[:2] == [19, 1]  # the recommendation lines in one call, the ranking line in another
 
 
-@pytest.mark.parametrize("recipe", ["hrnn", "hrnn-metadata", "hrnn-coldstart", "two-tower", "swing"])
+@pytest.mark.parametrize("recipe", ["hrnn", "hrnn-metadata", "hrnn-coldstart", "two-tower", "two-stage", "swing"])
 def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
     spec = {"name": recipe, "config": TINY.get(recipe, {})}
     version = create_solution(group, recipe=spec, event_type="click").create_version(verbose=0)

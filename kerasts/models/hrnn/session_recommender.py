@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts._files import replaced_atomically
-from kerasts.data.item_metadata import item_metadata_features, item_metadata_values
+from kerasts.data.item_metadata import CREATION_TIMESTAMP, item_metadata_features, item_metadata_values
 from kerasts.data.session_batches import SessionParallelBatches
 from kerasts.data.sessions import SESSION_COLUMN, sessionize
 from kerasts.data.vocabulary import IdVocabulary
@@ -27,8 +27,6 @@ USER_STATES = ("everything_before", "train_history", "zero")
 # Fewer optimizer updates than this in a fit draw a warning: on small data the epoch count users copy
 # (from settings made for MovieLens) leaves the network barely trained.
 FEW_UPDATES = 200
-# The Items table's field of when an item was created (Unix seconds), as Personalize names it.
-CREATION_TIMESTAMP = "CREATION_TIMESTAMP"
 
 
 class SessionRecommender(Recommender):
@@ -239,6 +237,15 @@ class SessionRecommender(Recommender):
 
     def exploration_indices(self):
         return self._explored
+
+    def restore(self, model, interactions, items=None):
+        """This recipe over a trained `model` and the `interactions` (and `items` table) it was trained on,
+        as `fit` left it, without training again. Returns self."""
+        self.model, self.items = model, model.items
+        self.remember_histories(self.sessions(interactions))
+        if self.cold_start_items:
+            self.add_items(items)  # the exploration set, from the Items table
+        return self
 
     # The recommender protocol.
 

@@ -94,6 +94,15 @@ class TwoTowerRecommender(Recommender):
         self.remember_histories(interactions)
         return self
 
+    def restore(self, model, interactions, items=None):
+        """This recipe over a trained `model` and the `interactions` (and `items` table) it was trained on,
+        as `fit` left it, without training again. Returns self."""
+        self.model = model
+        self.training_item_ids = IdVocabulary.fit(interactions[self.item_column]).ids
+        self.index_catalog(interactions, items)
+        self.remember_histories(interactions)
+        return self
+
     def index_catalog(self, interactions, items=None):
         """Indexes the `catalog` for serving; again after items are added (their features place them)."""
         self.model.index_candidates(self.catalog(interactions, items))

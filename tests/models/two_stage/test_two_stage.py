@@ -1,0 +1,78 @@
+"""The two-stage pipeline: candidates from the two-tower and Swing, the MMoE ranker, the blend, injection."""
+
+import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from kerasts.models import MMoE, TwoStageRecommender  # noqa: E402
+
+TINY = {"num_candidates": 15, "retrieval": {"epochs": 2, "embedding_dim": 8}, "num_experts": 2, "expert_units": (8,),
+        "tower_units": (4,), "epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def events():
+    events = kerasts.data.synthetic_interactions(num_users=60, num_items=80, events_per_user=12, seed=0)
+    events["EVENT_VALUE"] = np.arange(len(events)) % 5 + 1.0
+    return events
+
+
+@pytest.fixture(scope="module")
+def pipeline(events):
+    return TwoStageRecommender(**TINY).fit(events)
+
+
+def test_lists_hold_ranked_candidates_the_user_has_not_had(pipeline, events):
+    assert isinstance(pipeline.model, MMoE) and pipeline.tasks == ["interacts", "likes"]
+    user = events["USER_ID"].iloc[0]
+    seen = set(events.loc[events["USER_ID"] == user, "ITEM_ID"])
+    (chosen, features), = pipeline.candidates([pipeline.user_history(user)])
+    assert set(features) == set(kerasts.models.two_stage.recommender.FEATURES)
+    assert 15 <= chosen.size <= 30 and seen.isdisjoint(pipeline.items.id_array[chosen])
+    listed = pipeline.recommend(user_id=user, k=10)
+    assert len(listed.item_ids) == 10 and seen.isdisjoint(listed.item_ids)
+    assert set(listed.item_ids) <= set(pipeline.items.id_array[chosen])
+    assert np.all(np.diff(listed.scores) <= 0) and np.all((listed.scores >= 0) & (listed.scores <= 2))
+
+
+def test_the_blend_follows_the_task_weights(pipeline, events):
+    user = events["USER_ID"].iloc[0]
+    context = [pipeline.user_history(user)]
+    (chosen, features), = pipeline.candidates(context)
+    predictions = pipeline.model.predict({name: values.astype("float32") for name, values in features.items()},
+                                         verbose=0)
+    pipeline.task_weights = {"interacts": 1.0, "likes": 0.0}
+    try:
+        np.testing.assert_allclose(pipeline.score_items(context)[0, chosen], predictions["interacts"].ravel(),
+                                   rtol=1e-5)
+    finally:
+        pipeline.task_weights = {"interacts": 1.0, "likes": 1.0}
+
+
+def test_injected_candidates_come_from_lower_ranks_and_repeat_for_the_same_request(pipeline, events):
+    user = events["USER_ID"].iloc[3]
+    plain = list(pipeline.recommend(user_id=user, k=10).item_ids)
+    pipeline.injection_share = 0.2
+    try:
+        injected = list(pipeline.recommend(user_id=user, k=10).item_ids)
+        assert injected[:8] == plain[:8] and set(injected[8:]).isdisjoint(plain[:8])
+        assert injected == list(pipeline.recommend(user_id=user, k=10).item_ids)  # seeded by the context
+        assert list(pipeline.recommend(user_id=user, k=10, explore=False).item_ids) == plain
+    finally:
+        pipeline.injection_share = 0.0
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"label_share": 1.0}, r"`label_share` must be in \(0, 1\)"),
+    ({"injection_share": 1.0}, r"`injection_share` must be in \[0, 1\)"),
+    ({"task_weights": {"clicks": 1.0}}, r"unknown task\(s\) \['clicks'\]"),
+])
+def test_bad_settings_are_named(settings, message):
+    with pytest.raises(ValueError, match=message):
+        TwoStageRecommender(**settings)
+
+
+def test_an_unfitted_pipeline_says_so():
+    with pytest.raises(ValueError, match="not fitted"):
+        TwoStageRecommender().recommend(user_id="u1")
