@@ -61,7 +61,7 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     if (tmp_path / "saved_model").exists():  # the winner is a network
         assert "serve" in dir(tf.saved_model.load(str(tmp_path / "saved_model")))
     recommenders = pd.read_csv(tmp_path / "recommender_metrics.csv", index_col=0)
-    assert set(recommenders.index) == {"two-tower", "hrnn", "gru4rec", "popularity-count", "sims", "swing"}
+    assert set(recommenders.index) == {"two-tower", "two-stage", "hrnn", "gru4rec", "popularity-count", "sims", "swing"}
     for row in ("Serving:", "GetRecommendations for", "Batch inference job: 500 users"):
         assert row in printed
     # Generated users follow their group's items, so the two-tower and the item-to-item recipes beat popularity.

@@ -97,12 +97,16 @@ class TwoStageRecommender(Recommender):
 
     # Stage one: candidates.
 
-    def fit_candidates(self, interactions, items=None):
+    def fit_candidates(self, interactions, items=None, retrieval_model=None):
         """Fits the two generators on `interactions` and sets the catalog (the two-tower's: the `items`
-        table's ids, or the interactions' items). Returns self."""
+        table's ids, or the interactions' items); with `retrieval_model`, a two-tower trained on them
+        before, that one instead of training again. Returns self."""
         self.retrieval = TwoTowerRecommender(**{"seed": self.seed, **self.retrieval_settings},
                                              user_column=self.user_column, item_column=self.item_column)
-        self.retrieval.fit(interactions, items)
+        if retrieval_model is None:
+            self.retrieval.fit(interactions, items)
+        else:
+            self.retrieval.restore(retrieval_model, interactions, items)
         self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
         self.swing.fit(interactions)
         self.items = self.retrieval.items
@@ -245,15 +249,7 @@ class TwoStageRecommender(Recommender):
         with open(os.path.join(directory, "two_stage.json")) as handle:
             self.tasks = json.load(handle)["tasks"]
         self.model = load_model(os.path.join(directory, "model.keras"))
-        self.retrieval = TwoTowerRecommender(**{"seed": self.seed, **self.retrieval_settings},
-                                             user_column=self.user_column, item_column=self.item_column)
-        self.retrieval.restore(load_model(os.path.join(directory, "retrieval.keras")), interactions, items)
-        self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
-        self.swing.fit(interactions)
-        self.items = self.retrieval.items
-        self._item_statistics = _item_statistics(interactions, self.items, self.item_column)
-        self.remember_histories(interactions)
-        return self
+        return self.fit_candidates(interactions, items, load_model(os.path.join(directory, "retrieval.keras")))
 
 
 def _split_newest(interactions, share, user_column):
