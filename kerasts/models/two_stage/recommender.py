@@ -39,7 +39,8 @@ class TwoStageRecommender(Recommender):
     `fit` runs both stages (the ranker first, then the generators again on every event, for serving).
 
     A list ranks the candidates by the blend `sum(task_weights[task] * probability)`; items that are not
-    candidates are not listed. With `injection_share`, that share of each list's slots (rounded) goes to
+    candidates are not listed, so where the generators propose fewer than `k` (Swing proposes only items
+    similar to the context's: none for a user without events) the list is shorter. With `injection_share`, that share of each list's slots (rounded) goes to
     candidates drawn from the next `injection_pool` ranks below the list ("inject less good ones"), placed
     last, drawn with `seed` and the context, so the same request gets the same list.
 

@@ -76,3 +76,10 @@ def test_bad_settings_are_named(settings, message):
 def test_an_unfitted_pipeline_says_so():
     with pytest.raises(ValueError, match="not fitted"):
         TwoStageRecommender().recommend(user_id="u1")
+
+
+def test_a_generator_proposing_fewer_leaves_a_shorter_list_of_candidates_only(pipeline):
+    (chosen, features), = pipeline.candidates([[]])  # a user with no events: Swing has nothing to go on
+    assert chosen.size == 15 and not features["from_swing"].any()
+    listed = pipeline.recommend(history=[], k=20)
+    assert len(listed.item_ids) == 15 and set(listed.item_ids) == set(pipeline.items.id_array[chosen])
