@@ -60,7 +60,9 @@ def item_metadata_features(items, columns, item_ids, item_column="ITEM_ID", embe
             numbers = pd.to_numeric(column).astype("float64")
             mean = float(numbers.mean()) if numbers.notna().any() else 0.0
             deviation = float(numbers.std()) if numbers.notna().sum() > 1 else 0.0
-            specs[name] = {"type": "numeric", "mean": mean, "std": deviation if deviation > 0 else 1.0}
+            # A constant column's computed deviation can be rounding noise rather than 0: standardise it by 1.
+            constant = deviation <= 1e-6 * max(1.0, abs(mean))
+            specs[name] = {"type": "numeric", "mean": mean, "std": 1.0 if constant else deviation}
         else:
             vocabulary = sorted({part for row in split_multi_value(column) for part in row})
             if not vocabulary:

@@ -181,7 +181,7 @@ class TwoStageRecommender(Recommender):
             raise ValueError("No candidate of any training user is among their newer events: the ranker has "
                              "nothing to learn (give more num_candidates, or more events per user).")
         specs = {name: {"type": "numeric", "mean": float(table[name].mean()),
-                        "std": float(table[name].std()) or 1.0} for name in FEATURES}
+                        "std": _deviation(table[name])} for name in FEATURES}
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         self.model = MMoE(specs, {task: "binary" for task in self.tasks}, **self.network)
@@ -251,6 +251,13 @@ class TwoStageRecommender(Recommender):
             self.tasks = json.load(handle)["tasks"]
         self.model = load_model(os.path.join(directory, "model.keras"))
         return self.fit_candidates(interactions, items, load_model(os.path.join(directory, "retrieval.keras")))
+
+
+def _deviation(values):
+    """The standard deviation of `values` to standardise them by; 1 for a constant (whose computed deviation
+    is rounding noise: dividing by it turned a slightly different value at serving into 1e14)."""
+    deviation = float(values.std())
+    return deviation if deviation > 1e-6 * max(1.0, abs(float(values.mean()))) else 1.0
 
 
 def _split_newest(interactions, share, user_column):

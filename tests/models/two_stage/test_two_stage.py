@@ -83,3 +83,13 @@ def test_a_generator_proposing_fewer_leaves_a_shorter_list_of_candidates_only(pi
     assert chosen.size == 15 and not features["from_swing"].any()
     listed = pipeline.recommend(history=[], k=20)
     assert len(listed.item_ids) == 15 and set(listed.item_ids) == set(pipeline.items.id_array[chosen])
+
+
+def test_a_feature_constant_in_training_does_not_blow_up_at_serving():
+    # Every training user has 12 events, so the history length is constant in the ranker's pairs; its computed
+    # deviation was 4e-16, and a user with 30 events got probabilities of exactly 0.
+    events = kerasts.data.synthetic_interactions(num_users=60, num_items=80, events_per_user=12, seed=1)
+    pipeline = TwoStageRecommender(**TINY).fit(events)
+    assert pipeline.model.get_config()["features"]["history_length"]["std"] == 1.0
+    scores = pipeline.score_items([list(events["ITEM_ID"].iloc[:30])])[0]
+    assert np.isfinite(scores).any() and scores[np.isfinite(scores)].max() > 0
