@@ -39,8 +39,9 @@ class TwoStageRecommender(Recommender):
     `fit` runs both stages (the ranker first, then the generators again on every event, for serving).
 
     A list ranks the candidates by the blend `sum(task_weights[task] * probability)`; items that are not
-    candidates are not listed, so where the generators propose fewer than `k` (Swing proposes only items
-    similar to the context's: none for a user without events) the list is shorter. With `injection_share`, that share of each list's slots (rounded) goes to
+    candidates follow them in the two-tower's order: they fill a list where the generators propose fewer
+    than `k` (Swing proposes only items similar to the context's: none for a user without events), and a
+    ranking of given items (GetPersonalizedRanking) ranks every one of them. With `injection_share`, that share of each list's slots (rounded) goes to
     candidates drawn from the next `injection_pool` ranks below the list ("inject less good ones"), placed
     last, drawn with `seed` and the context, so the same request gets the same list.
 
@@ -118,6 +119,10 @@ class TwoStageRecommender(Recommender):
     def candidates(self, contexts):
         """Per context, `(candidate indices, features)`: the union of the generators' proposals (catalog
         indices, 0-based) and the ranker's `FEATURES` for each, as a dict of arrays."""
+        return self._proposals(contexts)[1]
+
+    def _proposals(self, contexts):
+        """`(retrieval_scores, candidates(contexts))`: the two-tower's scores of the catalog too."""
         retrieval_scores = self.retrieval.score_items(contexts)
         swing_scores = np.zeros_like(retrieval_scores)
         columns = self.items.encode(self.swing.items.ids) - 1  # Swing's catalog is the interactions' items
@@ -146,7 +151,7 @@ class TwoStageRecommender(Recommender):
                         "from_retrieval": (ranks[0][chosen] <= self.num_candidates).astype("float64"),
                         "from_swing": (ranks[1][chosen] <= self.num_candidates).astype("float64")}
             results.append((chosen, features))
-        return results
+        return retrieval_scores, results
 
     # Stage two: the ranker.
 
@@ -204,10 +209,11 @@ class TwoStageRecommender(Recommender):
             raise ValueError("TwoStageRecommender has no ranker: call fit (or fit_ranker) first.")
 
     def score_items(self, contexts):
-        """The blended task probabilities of each context's candidates; -inf for the other items."""
+        """The blended task probabilities of each context's candidates (at least 0); the other items below
+        every candidate, in the two-tower's order (its cosine less 2)."""
         self.check_fitted()
-        scores = np.full((len(contexts), len(self.items)), -np.inf)
-        proposals = self.candidates(contexts)
+        retrieval_scores, proposals = self._proposals(contexts)
+        scores = np.asarray(retrieval_scores, "float64") - 2.0
         if not proposals:
             return scores
         sizes = [chosen.size for chosen, _ in proposals]
@@ -225,8 +231,7 @@ class TwoStageRecommender(Recommender):
         injected = int(round(self.injection_share * k)) if explore else 0
         deeper = super()._top_k(scores, context, k + (self.injection_pool if injected else 0), exclude_seen, exclude,
                                 candidates)
-        listed = np.isfinite(deeper.scores)  # only candidates are listed
-        ids, values = deeper.item_ids[listed], deeper.scores[listed]
+        ids, values = deeper
         kept = k - injected
         if not injected or ids.size <= k:
             return type(deeper)(ids[:k], values[:k])
