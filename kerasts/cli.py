@@ -11,7 +11,8 @@ def _demo(arguments, parser):
         parser.error("--epochs and --samples must be at least 1")
     from kerasts.demo import run_demo
 
-    run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed)
+    run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed,
+             num_networks=arguments.networks)
 
 
 def _forecast_train(arguments, parser):
@@ -367,6 +368,7 @@ def _parser():
     demo.add_argument("--output-dir", default="demo_output", help="where plots and the SavedModel go")
     demo.add_argument("--epochs", type=int, default=20, help="DeepAR epochs of 50 batches")
     demo.add_argument("--samples", type=int, default=100, help="sample paths per forecast")
+    demo.add_argument("--networks", type=int, default=3, help="DeepAR networks pooled (its num_networks)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 

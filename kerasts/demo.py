@@ -16,7 +16,7 @@ from kerasts.data import load_electricity_sample
 from kerasts.forecast import DatasetGroup, train_predictor
 
 
-def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=print):
+def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, num_networks=3, log=print):
     """Runs the demo; returns the forecasting leaderboard (one row per candidate algorithm)."""
     writable_directory(output_dir)  # before minutes of training, not after
     group = DatasetGroup(load_electricity_sample(), frequency="H")
@@ -24,7 +24,8 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, log=p
     log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours. AutoPredictor "
         "backtests DeepAR, the likelihood-head MLP, NPTS and seasonal naive on the last 7 days in 24-hour windows "
         "(each trained on the data before them), keeps the lowest Average wQL and trains it on all the data.")
-    candidates = ({"name": "deepar", "config": {"epochs": epochs, "seed": seed}}, "mlp", "npts", "seasonal_naive")
+    candidates = ({"name": "deepar", "config": {"epochs": epochs, "seed": seed, "num_networks": num_networks}}, "mlp",
+                  "npts", "seasonal_naive")
     predictor = train_predictor(group, 24, backtest_windows=7, candidates=candidates, num_samples=num_samples,
                                 seed=seed, verbose=0)
     table = predictor.leaderboard

@@ -45,7 +45,8 @@ def test_import_prints_nothing():
 
 def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     # The CLI's entry point in this process (`python -m kerasts` itself is run by the test below).
-    assert kerasts.cli.main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--samples", "20"]) == 0
+    assert kerasts.cli.main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--samples", "20",
+                             "--networks", "1"]) == 0  # short: the default ensemble is tested on its own
     printed = capsys.readouterr().out
     for row in ("Leaderboard", "deepar", "mlp", "npts", "seasonal_naive", "Average wQL", "Chosen:"):
         assert row in printed

@@ -50,7 +50,8 @@ def test_the_workflow_trains_saves_and_forecasts_series_without_timestamps(tmp_p
 
     group = DatasetGroup(_ragged_table(), frequency="step-4")
     predictor = train_predictor(group, 4, algorithm={"name": "deepar", "config": {
-        "epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1, "batch_shards": 1, "num_samples": 10}},
+        "epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1, "batch_shards": 1, "num_samples": 10,
+        "num_networks": 1}},
         backtest_windows=1, verbose=0)
     assert predictor.forecaster.model.lags == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13]
     forecast = predictor.forecast()

@@ -300,7 +300,7 @@ def test_cold_start_items_are_forecast_at_their_category_level(algorithm, tmp_pa
     assert group.cold_start_items() == ["large_4", "small_4"]
     spec = algorithm if algorithm != "deepar" else {
         "name": "deepar", "config": {"epochs": 2, "batches_per_epoch": 10, "units": 8, "num_layers": 1,
-                                     "batch_shards": 1, "num_samples": 20}}
+                                     "batch_shards": 1, "num_samples": 20, "num_networks": 1}}
     predictor = train_predictor(group, 12, algorithm=spec, verbose=0, num_samples=20)
     table = predictor.forecast()
     assert list(table.columns[:3]) == ["item_id", "cold_start", "date"]

@@ -12,8 +12,10 @@ import tensorflow as tf  # noqa: E402
 
 from kerasts.forecast import DOMAINS, DatasetGroup, load_predictor, train_predictor  # noqa: E402
 
+# One network keeps the suite fast; the default ensemble goes through the workflow in test_deepar.py's
+# predictor test, the featurization fixture and the demo.
 TINY_DEEPAR = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 5, "units": 8, "num_layers": 1,
-                                            "batch_shards": 1, "num_samples": 20}}
+                                            "batch_shards": 1, "num_samples": 20, "num_networks": 1}}
 
 
 def _tables(series=3, length=24 * 8, seed=0):
