@@ -195,6 +195,15 @@ class Recommender:
             yield chunk_rows, self.score_items(contexts)
 
 
+def injected_positions(available, k, injected, generator):
+    """Positions, in a ranking of `available` items, of a list of `k` that "injects less good ones": the
+    best `k - injected`, then `injected` (fewer where the ranking is short) drawn uniformly from the ranks
+    below them with `generator`, placed last in draw order."""
+    kept = k - injected
+    drawn = generator.choice(available - kept, min(injected, available - kept), replace=False)
+    return np.concatenate([np.arange(kept), kept + drawn])
+
+
 def _rows_with_next_event(sessions):
     session_ids = sessions[SESSION_COLUMN].to_numpy()
     return np.flatnonzero(np.append(session_ids[1:] == session_ids[:-1], False))

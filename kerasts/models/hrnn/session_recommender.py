@@ -218,8 +218,9 @@ class SessionRecommender(Recommender):
         if new:
             old = self.model
             added = item_metadata_values(items, old.item_features, new, self.item_column)
-            model = HRNN.from_config({**old.get_config(), "item_ids": list(old.items.ids) + new, "item_feature_values": {
-                name: list(values) + added[name] for name, values in old.item_feature_values.items()}})
+            values = {name: list(values) + added[name] for name, values in old.item_feature_values.items()}
+            model = HRNN.from_config({**old.get_config(), "item_ids": list(old.items.ids) + new,
+                                      "item_feature_values": values})
             model.build()
             transfer_weights(model, model.items.ids, old, old.items.ids, model.item_axes())
             map_item_rows(model, np.flatnonzero(self._interaction_counts > 0) + 1,

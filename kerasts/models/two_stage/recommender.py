@@ -15,7 +15,7 @@ from kerasts.baselines.swing import Swing
 from kerasts.export import load_model
 from kerasts.models.mmoe.mmoe import MMoE
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
-from kerasts.protocols.recommender import Recommender
+from kerasts.protocols.recommender import Recommender, injected_positions
 
 # The ranker's inputs: per (context, candidate) pair, all numeric.
 FEATURES = ("retrieval_score", "retrieval_rank", "swing_score", "swing_rank", "popularity", "item_mean_value",
@@ -232,12 +232,10 @@ class TwoStageRecommender(Recommender):
         deeper = super()._top_k(scores, context, k + (self.injection_pool if injected else 0), exclude_seen, exclude,
                                 candidates)
         ids, values = deeper
-        kept = k - injected
         if not injected or ids.size <= k:
             return type(deeper)(ids[:k], values[:k])
         generator = np.random.default_rng([self.seed or 0, zlib.crc32("\x1f".join(map(str, context)).encode())])
-        drawn = kept + np.sort(generator.choice(ids.size - kept, min(injected, ids.size - kept), replace=False))
-        order = np.concatenate([np.arange(kept), drawn])
+        order = injected_positions(ids.size, k, injected, generator)
         return type(deeper)(ids[order], values[order])
 
     # Saving: the two networks; Swing is counted again from the training events.

@@ -6,6 +6,7 @@ import tensorflow as tf
 from kerasts._checks import check_positive_int
 from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
+from kerasts.protocols.recommender import injected_positions
 
 # Added to the logits of accidental hits: far below any real logit, finite so softmax stays finite.
 _ACCIDENTAL_HIT_PENALTY = -1e9
@@ -237,10 +238,7 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
         if not explored:
             return ids[:, :k], scores[:, :k]
         generator = np.random.default_rng(seed)
-        kept = k - explored
-        picks = [np.concatenate([np.arange(kept), kept + generator.choice(ids.shape[1] - kept, explored,
-                                                                          replace=False)]) for _ in range(rows)]
-        picks = np.stack(picks)
+        picks = np.stack([injected_positions(ids.shape[1], k, explored, generator) for _ in range(rows)])
         return np.take_along_axis(ids, picks, axis=1), np.take_along_axis(scores, picks, axis=1)
 
     def _query_rows(self, query_features):
