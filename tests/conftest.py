@@ -9,3 +9,9 @@ import kerasts.testing  # noqa: E402
 
 # MirroredStrategy tests need two logical CPUs, fixed before TensorFlow starts its devices.
 kerasts.testing.configure_logical_cpus(2)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked `slow` (over ~20 s on 2 cores) run first: started last, they kept one worker busy for
+    minutes after the other had finished (the suite's time limit is 15 minutes)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

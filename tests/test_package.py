@@ -5,6 +5,7 @@ import sys
 import keras
 import numpy as np
 import pandas as pd
+import pytest
 import tensorflow as tf
 
 import kerasts
@@ -43,6 +44,7 @@ def test_import_prints_nothing():
     assert completed.stdout == "" and completed.stderr == ""
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     # The CLI's entry point in this process (`python -m kerasts` itself is run by the test below).
     assert kerasts.cli.main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--samples", "20",

@@ -10,6 +10,8 @@ import pytest
 
 from kerasts.testing import free_local_ports
 
+pytestmark = pytest.mark.slow  # processes that start TensorFlow and train: over 40 s each
+
 JOB = os.path.join(os.path.dirname(__file__), "job.py")
 RESUME_JOB = os.path.join(os.path.dirname(__file__), "resume_job.py")
 LIMIT_S = 240  # each process; the three take about a minute on two cores

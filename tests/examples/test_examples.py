@@ -7,6 +7,7 @@ import sys
 import traceback
 
 import numpy as np
+import pytest
 import pandas as pd
 
 import kerasts
@@ -38,6 +39,7 @@ def _run(script, *arguments):
     return subprocess.CompletedProcess(argv, returncode, stdout.getvalue(), stderr.getvalue())
 
 
+@pytest.mark.slow
 def test_electricity_example_on_a_small_wide_table(tmp_path):
     table = kerasts.data.synthetic_forecast_table(num_series=2, length=24 * 16, seed=3)
     wide = table.pivot(index="timestamp", columns="item_id", values="target_value").reset_index()
@@ -79,6 +81,7 @@ def test_sales_example_names_missing_columns(tmp_path):
     assert completed.returncode == 2 and "lacks column(s) ['item_cnt_day']" in completed.stderr
 
 
+@pytest.mark.slow
 def test_mmoe_census_example_on_a_small_census_format_file(tmp_path):
     from kerasts.data.census import CENSUS_COLUMNS, CENSUS_NUMERIC
 

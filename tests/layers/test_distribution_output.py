@@ -10,6 +10,7 @@ def _count_targets(shape, seed=0):
 
 
 class DistributionOutputTest(TestCase):
+    @pytest.mark.slow
     def test_harness_for_every_likelihood(self):
         hidden = np.random.default_rng(1).normal(size=(8, 6, 4)).astype("float32")
         targets = {

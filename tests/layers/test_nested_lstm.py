@@ -121,6 +121,7 @@ def test_learns_what_an_lstm_learns():
     assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_deepar_with_nested_lstm_fits_forecasts_and_exports(tmp_path):
     table = kerasts.data.synthetic_forecast_table(3, 24 * 8, seed=0)
     windows = kerasts.data.ForecastWindows(kerasts.data.align_target(table, "H"), 12, 6, [1, 24],

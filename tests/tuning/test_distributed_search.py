@@ -6,11 +6,14 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from kerasts.testing import free_local_ports
 
 SCRIPT = pathlib.Path(__file__).with_name("distributed_search.py")
 
 
+@pytest.mark.slow
 def test_chief_and_two_workers_share_one_search(tmp_path):
     port, = free_local_ports()
 

@@ -53,6 +53,7 @@ def test_validation_windows_start_in_the_training_part():
     np.testing.assert_allclose(scaler.inverse_transform(y_val), series[120:], rtol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["lstm", "nested_lstm"])
 def test_random_search_picks_a_pair_in_the_documented_ranges(tmp_path, cell):
     series = _series()
@@ -64,6 +65,7 @@ def test_random_search_picks_a_pair_in_the_documented_ranges(tmp_path, cell):
     assert all(np.isfinite(scores)) and result.tuner.oracle.get_best_trials(1)[0].score == min(scores)
 
 
+@pytest.mark.slow
 def test_deepar_hypermodel_tunes_window_length_on_forecast_accuracy(tmp_path):
     panel = align_target(synthetic_forecast_table(num_series=3, length=24 * 10, seed=1), "h")
     # Related data travels with the panel, so the searched models read it as the recipe's do.

@@ -44,6 +44,7 @@ def _search(hypermodel, directory, max_trials, **kwargs):
                          epochs=1, **kwargs)
 
 
+@pytest.mark.slow
 def test_a_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     killed = CountingHyperModel(kill_at_fit=3)
     with pytest.raises(KeyboardInterrupt):
@@ -59,6 +60,7 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     assert sum(trial.status == "COMPLETED" for trial in result.tuner.oracle.trials.values()) == 4
 
 
+@pytest.mark.slow
 def test_a_nan_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path):
     result = _search(CountingHyperModel(poison=True), tmp_path, max_trials=6, seed=3)
     trials = list(result.tuner.oracle.trials.values())
@@ -92,6 +94,7 @@ def _sampled(directory, seed):
                                                                      key=lambda trial: trial.trial_id)]
 
 
+@pytest.mark.slow
 def test_same_seed_same_trials(tmp_path):
     first, again, other = _sampled(tmp_path / "a", 7), _sampled(tmp_path / "b", 7), _sampled(tmp_path / "c", 8)
     assert first == again and first != other
