@@ -294,7 +294,7 @@ def _personalize_serve(arguments, parser):
     print(f"Serving {arguments.solution} on http://{arguments.host}:{arguments.port} (events in {arguments.events})",
           flush=True)
     serve(arguments.solution, arguments.events, host=arguments.host, port=arguments.port, filters=filters,
-          api_key=api_key, threads=arguments.threads, create_event_tracker=arguments.create_event_tracker)
+          api_key=api_key, max_batch=arguments.max_batch, create_event_tracker=arguments.create_event_tracker)
 
 
 def _personalize_create_event_tracker(arguments, parser):
@@ -353,7 +353,7 @@ def _personalize_parser(commands):
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--filter", action="append", help="NAME=EXPRESSION, a filter requests name in filterArn")
     serve.add_argument("--api-key-env", help="the environment variable holding the X-Api-Key requests must carry")
-    serve.add_argument("--threads", type=int, help="requests worked on at once (default: one per core)")
+    serve.add_argument("--max-batch", type=int, default=64, help="the most requests answered together (default 64)")
     serve.add_argument("--create-event-tracker", action="store_true", help="print a new trackingId at start")
     serve.set_defaults(run=_personalize_serve)
     tracker = personalize.add_parser("create-event-tracker", help="print a new trackingId for PutEvents")

