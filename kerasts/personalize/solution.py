@@ -22,6 +22,7 @@ from kerasts.personalize.filters import Filter
 from kerasts.personalize.recipes import (PERSONALIZED_RANKING, RECIPE_TYPES, RECIPES, RELATED_ITEMS,
                                         USER_PERSONALIZATION, recipe_names)
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
+from kerasts.protocols.recommender import check_distinct_users
 
 FORMAT_VERSION = 1
 # An UPDATE trains a network this share of its epochs, from the previous version's weights.
@@ -313,17 +314,28 @@ class SolutionVersion:
         recommendations at once, with no retraining. Filters on Interactions see every event; the
         recipe learns from those the solution's `event_type` and `event_value_threshold` keep, as in
         training (HRNN advances the user's session state; the other recipes extend the user's history)."""
-        user_id = str(user_id)
-        self.check_events(user_id, session_id)
-        rows = [{USER_COLUMN: user_id, **event, ITEM_COLUMN: str(event[ITEM_COLUMN])} for event in events]
-        table = pd.DataFrame(rows)
-        for column in ("EVENT_TYPE", "EVENT_VALUE"):  # an event without them is not kept by a filter on them
+        self.put_events_batch([(user_id, events, session_id)])
+
+    def put_events_batch(self, calls):
+        """`put_events` for several users at once, `(user_id, events, session_id)` each, every user at most
+        once: the recipe reads them together (HRNN in one model call), as a campaign applies concurrent
+        PutEvents calls."""
+        calls = [(str(user_id), events, session_id) for user_id, events, session_id in calls]
+        check_distinct_users(calls)
+        for user_id, _, session_id in calls:
+            self.check_events(user_id, session_id)
+        rows = [[{USER_COLUMN: user_id, **event, ITEM_COLUMN: str(event[ITEM_COLUMN])} for event in events]
+                for user_id, events, _ in calls]
+        table = pd.DataFrame([row for call in rows for row in call])
+        # Every column, even with no events; an event without a type or value is not kept by a filter on them.
+        for column in (USER_COLUMN, ITEM_COLUMN, "EVENT_TYPE", "EVENT_VALUE"):
             table[column] = table.get(column)
         learned = filter_events(table, self.settings["event_type"], self.settings["event_value_threshold"],
-                                require_types=False)[ITEM_COLUMN].tolist()
-        if learned:
-            self.recommender.put_events(user_id, learned, session_id=session_id)
-        self._live_events.setdefault(user_id, []).extend(rows)
+                                require_types=False).groupby(USER_COLUMN, sort=False)[ITEM_COLUMN].agg(list)
+        self.recommender.put_events_batch([(user_id, learned[user_id], session_id) for user_id, _, session_id in calls
+                                           if user_id in learned.index])
+        for (user_id, _, _), call in zip(calls, rows):
+            self._live_events.setdefault(user_id, []).extend(call)
 
     def check_items(self, rows):
         """The rows of `put_items` as a table, or the `ValueError` it would raise, changing nothing."""

@@ -88,6 +88,15 @@ class Recommender:
         self._histories.setdefault(user_id, []).extend(items)
         self._history_indices.pop(user_id, None)
 
+    def put_events_batch(self, calls):
+        """`put_events` for several users at once: `calls` holds `(user_id, items, session_id)`, each user at
+        most once (recommenders with a network read them in one model call)."""
+        check_distinct_users(calls)
+        for user_id, items, session_id in calls:
+            self.check_events(user_id, session_id)
+        for user_id, items, session_id in calls:
+            self.put_events(user_id, items, session_id=session_id)
+
     def user_history(self, user_id):
         """The items the user is known by (empty for unknown users)."""
         return list(self._histories.get(user_id, ()))
@@ -225,6 +234,14 @@ def _complete_query(query):
         raise TypeError(f"A recommendation query takes {sorted(_QUERY_DEFAULTS)}, not {unknown}.")
     check_positive_int("k", query.get("k", _QUERY_DEFAULTS["k"]))
     return {**_QUERY_DEFAULTS, **query}
+
+
+def check_distinct_users(calls):
+    """`put_events_batch`'s calls checked: one per user (a user's later events are read after their earlier)."""
+    users = [user_id for user_id, _, _ in calls]
+    if len(set(users)) < len(users):
+        raise ValueError("put_events_batch takes each user at most once: put a user's events in one call, or "
+                         "batch their later calls after this one.")
 
 
 def injected_positions(available, k, injected, generator):

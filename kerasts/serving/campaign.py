@@ -78,15 +78,16 @@ class Campaign:
                 continue
             if pending and (pending[-1]["user_id"], pending[-1]["session_id"]) != (record["user_id"],
                                                                                    record["session_id"]):
-                self._apply(pending)
+                self._apply([pending])
                 pending = []
             pending.append(record)
         if pending:
-            self._apply(pending)
+            self._apply([pending])
 
-    def _apply(self, records):
-        self.version.put_events(records[0]["user_id"], [_interaction(record) for record in records],
-                                session_id=records[0]["session_id"])
+    def _apply(self, calls):
+        """Applies calls' event records (each call one user's, every user at most once) in one batch."""
+        self.version.put_events_batch([(records[0]["user_id"], [_interaction(record) for record in records],
+                                        records[0]["session_id"]) for records in calls])
 
     # Requests.
 
@@ -180,12 +181,13 @@ class Campaign:
             if not admitted:
                 continue
             stored = iter(self.store.add_events([record for _, records in admitted for record in records]))
+            applied = []
             for position, records in admitted:
                 new = [next(stored) for _ in records]
-                applied = [record for record, is_new in zip(records, new) if is_new and record["sent_at"] > self.cutoff]
-                if applied:
-                    self._apply(applied)
+                applied.append([record for record, is_new in zip(records, new)
+                                if is_new and record["sent_at"] > self.cutoff])
                 answers[position] = {"stored": sum(new), "duplicates": len(records) - sum(new)}
+            self._apply([records for records in applied if records])
 
     def _event_records(self, tracking_id, user_id, session_id, events):
         self._check_tracker(tracking_id)

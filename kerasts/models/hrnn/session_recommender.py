@@ -20,7 +20,7 @@ from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
 from kerasts.models.hrnn.cold_items import map_item_rows
 from kerasts.models.hrnn.hrnn import HRNN
 from kerasts.models.warm_start import transfer_weights
-from kerasts.protocols.recommender import Recommender
+from kerasts.protocols.recommender import Recommender, check_distinct_users
 
 LOSSES = ("cross_entropy", "sampled", "bpr_max", "top1_max")
 USER_STATES = ("everything_before", "train_history", "zero")
@@ -348,40 +348,58 @@ class SessionRecommender(Recommender):
         """Feeds the user's new events (item ids, in time order; one id alone is one event) of session
         `session_id`. A session the user has left cannot be continued: its events went into the user
         state when the next one started."""
+        self.put_events_batch([(user_id, items, session_id)])
+
+    def put_events_batch(self, calls):
+        """`put_events` for several users at once, `(user_id, items, session_id)` each, every user at most
+        once: the calls with the same number of known events are read in one traced scan, as training
+        reads them (a campaign's concurrent PutEvents calls cost about one call's scan)."""
         self.check_fitted()
-        items = [items] if np.ndim(items) == 0 else list(items)
-        self.check_events(user_id, session_id)
-        codes = self.items.encode(items)
-        for item in np.asarray(items, dtype=object)[codes == 0]:
-            self.unknown_items += 1
-            warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=2)
-        codes = codes[codes > 0]
-        if not codes.size:
-            return
-        state = self.users.get(user_id)
-        new_user = state is None
-        new_session = new_user or state["session_id"] != session_id
-        session_state, user_state = (self.model.zero_states(1) if new_user
-                                     else (state["session_state"][None], state["user_state"][None]))
-        starts = np.zeros((1, codes.size), "float32")
-        session_start, user_start = starts.copy(), starts.copy()
-        session_start[0, 0], user_start[0, 0] = float(new_session), float(new_user)
-        # The events in one traced scan, as training reads them; the state is replaced only once it has run.
+        check_distinct_users(calls)
+        known_calls = []
+        for user_id, items, session_id in calls:
+            self.check_events(user_id, session_id)
+        for user_id, items, session_id in calls:
+            items = [items] if np.ndim(items) == 0 else list(items)
+            codes = self.items.encode(items)
+            for item in np.asarray(items, dtype=object)[codes == 0]:
+                self.unknown_items += 1
+                warnings.warn(f"Item {item!r} is unknown to the model; event skipped.", stacklevel=3)
+            if (codes > 0).any():
+                known_calls.append((user_id, codes[codes > 0], session_id))
+        for length in sorted({codes.size for _, codes, _ in known_calls}):
+            self._read_events([call for call in known_calls if call[1].size == length])
+
+    def _read_events(self, calls):
+        """Advances the states of `calls` (users with the same number of events) in one scan; a state is
+        replaced only once the scan has run."""
+        rows, length = len(calls), calls[0][1].size
+        session_state = np.zeros((rows, self.model.units), "float32")
+        user_state = np.zeros((rows, self.model.user_units), "float32")
+        session_start, user_start = np.zeros((rows, length), "float32"), np.zeros((rows, length), "float32")
+        for row, (user_id, _, session_id) in enumerate(calls):
+            state = self.users.get(user_id)
+            if state is not None:
+                session_state[row], user_state[row] = state["session_state"], state["user_state"]
+            user_start[row, 0] = float(state is None)
+            session_start[row, 0] = float(state is None or state["session_id"] != session_id)
+        items = np.stack([codes for _, codes, _ in calls]).astype("int32")
         _, session_state, user_state = self._traced("read")(
-            {"items": codes[None].astype("int32"), "session_start": session_start, "user_start": user_start},
-            session_state, user_state)
-        if new_user:
-            state = self.users[user_id] = {"past_sessions": []}
-            self._history_readouts.pop(user_id, None)
-        if new_session:
-            if not new_user:
+            {"items": items, "session_start": session_start, "user_start": user_start}, session_state, user_state)
+        session_state, user_state = np.asarray(session_state), np.asarray(user_state)
+        for row, (user_id, codes, session_id) in enumerate(calls):
+            state = self.users.get(user_id)
+            if state is None:
+                state = self.users[user_id] = {"past_sessions": []}
+                self._history_readouts.pop(user_id, None)
+                state["session_items"] = []
+            elif state["session_id"] != session_id:
                 state["past_sessions"].append(state["session_id"])
-            state["session_items"] = []
-        state.update(session_id=session_id, session_state=np.asarray(session_state)[0],
-                     user_state=np.asarray(user_state)[0])
-        known = [self.items.ids[code - 1] for code in codes]
-        state["session_items"].extend(known)
-        super().put_events(user_id, known)
+                state["session_items"] = []
+            state.update(session_id=session_id, session_state=session_state[row], user_state=user_state[row])
+            known = [self.items.ids[code - 1] for code in codes]
+            state["session_items"].extend(known)
+            super().put_events(user_id, known)
 
     def check_events(self, user_id, session_id=None):
         state = self.users.get(user_id)

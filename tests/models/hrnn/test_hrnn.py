@@ -1,5 +1,7 @@
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
+import warnings  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -247,6 +249,41 @@ def test_session_recommender_follows_live_events_and_survives_a_restart(habits, 
                                                                          exclude_seen=False).item_ids)
     assert restored.unknown_items == 1 and restored.session_items("ann") == ["c"]
     assert restored.user_history("ann") == ["a", "b", "c"]
+
+
+def test_put_events_batch_reads_several_users_at_once_as_one_call_each_would(habits):
+    from kerasts.models import SessionRecommender
+
+    one_by_one, batched = SessionRecommender(habits), SessionRecommender(habits)
+    for live in (one_by_one, batched):
+        live.put_events("ann", ["a", "b"], session_id="s1")
+        live.put_events("bob", ["c"], session_id="s1")
+    calls = [("ann", ["c"], "s2"),  # a new session of a known user
+             ("bob", ["b"], "s1"),  # the same session, as long as ann's call: one scan for both
+             ("cid", ["a", "b", "c"], "s7"),  # a new user, a longer call: a scan of its own
+             ("dee", ["zzz"], "s1")]  # nothing known: no state
+    for user, items, session in calls:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            one_by_one.put_events(user, items, session_id=session)
+    scans = []
+    original = batched._traced("read")
+    batched._traced_functions[1]["read"] = lambda inputs, *states: scans.append(inputs["items"].shape) or original(
+        inputs, *states)
+    with pytest.warns(UserWarning, match="'zzz' is unknown"):
+        batched.put_events_batch(calls)
+    assert sorted(scans) == [(1, 3), (2, 1)]
+    for user in ("ann", "bob", "cid"):
+        for state in ("session_state", "user_state"):
+            np.testing.assert_allclose(batched.users[user][state], one_by_one.users[user][state], rtol=1e-5, atol=1e-6)
+        assert batched.session_items(user) == one_by_one.session_items(user)
+        assert batched.user_history(user) == one_by_one.user_history(user)
+    assert "dee" not in batched.users and batched.users["ann"]["past_sessions"] == ["s1"]
+    with pytest.raises(ValueError, match="each user at most once"):
+        batched.put_events_batch([("ann", ["a"], "s2"), ("ann", ["b"], "s2")])
+    with pytest.raises(ValueError, match="already left session 's1'"):
+        batched.put_events_batch([("bob", ["a"], "s1"), ("ann", ["a"], "s1")])
+    assert batched.session_items("bob") == ["c", "b"]  # a refused batch changes no one
 
 
 def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():
