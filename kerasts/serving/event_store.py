@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+import urllib.parse
 import uuid
 
 from kerasts._registry import Registry
@@ -54,43 +55,34 @@ class EventStore:
         pass
 
 
-class SQLiteEventStore(EventStore):
-    """The embedded default: one SQLite file in WAL mode with `synchronous=FULL`, so a commit has reached
-    the disk when it returns and a crash loses no acknowledged write. One connection, used under a lock
-    (SQLite writes one transaction at a time anyway; a campaign commits concurrent requests together).
+class SQLEventStore(EventStore):
+    """The one SQL implementation of `EventStore`, over a DB-API connection in autocommit mode (each write
+    an explicit transaction): four tables, `trackers`, `events` (a sequence number in commit order, a
+    unique `event_id`), `users` and `items` (each row's fields as JSON). One connection used under a lock:
+    a campaign commits concurrent requests together. `SQLiteEventStore` and `PostgreSQLEventStore` give
+    the connection and their dialect (`placeholder`, `sequence`, `begin`)."""
 
-    Args:
-        path: the database file (created with its tables when missing).
-    """
+    placeholder = "?"
+    sequence = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    begin = "BEGIN"
 
-    def __init__(self, path):
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise ValueError(f"There is no directory {directory!r} for the event database {path!r}.")
-        self.path = path
+    def __init__(self, connection):
+        self._connection = connection
         self._lock = threading.Lock()
-        try:
-            self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=FULL")
-            with self._transaction() as cursor:
-                cursor.execute("CREATE TABLE IF NOT EXISTS trackers (tracking_id TEXT PRIMARY KEY)")
-                cursor.execute("CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, "
-                               "event_id TEXT NOT NULL UNIQUE, tracking_id TEXT NOT NULL, user_id TEXT NOT NULL, "
-                               "session_id TEXT NOT NULL, event_type TEXT NOT NULL, item_id TEXT, "
-                               "sent_at REAL NOT NULL, event_value REAL, properties TEXT)")
-                for kind in ROW_KINDS:
-                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {kind} (sequence INTEGER PRIMARY KEY "
-                                   "AUTOINCREMENT, fields TEXT NOT NULL)")
-        except sqlite3.DatabaseError as error:
-            raise ValueError(f"{path!r} is not a usable event database: {error}.") from error
+        with self._transaction() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS trackers (tracking_id TEXT PRIMARY KEY)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS events (sequence {self.sequence}, "
+                           "event_id TEXT NOT NULL UNIQUE, tracking_id TEXT NOT NULL, user_id TEXT NOT NULL, "
+                           "session_id TEXT NOT NULL, event_type TEXT NOT NULL, item_id TEXT, "
+                           "sent_at DOUBLE PRECISION NOT NULL, event_value DOUBLE PRECISION, properties TEXT)")
+            for kind in ROW_KINDS:
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {kind} (sequence {self.sequence}, fields TEXT NOT NULL)")
 
     @contextlib.contextmanager
     def _transaction(self):
         with self._lock:
             cursor = self._connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(self.begin)
             try:
                 yield cursor
             except BaseException:
@@ -100,24 +92,26 @@ class SQLiteEventStore(EventStore):
 
     def _read(self, query):
         with self._lock:
-            return self._connection.execute(query).fetchall()
+            cursor = self._connection.cursor()
+            cursor.execute(query)
+            return cursor.fetchall()
 
     def create_tracker(self):
         tracking_id = uuid.uuid4().hex
         with self._transaction() as cursor:
-            cursor.execute("INSERT INTO trackers VALUES (?)", (tracking_id,))
+            cursor.execute(f"INSERT INTO trackers VALUES ({self.placeholder})", (tracking_id,))
         return tracking_id
 
     def trackers(self):
         return {row[0] for row in self._read("SELECT tracking_id FROM trackers")}
 
     def add_events(self, records):
-        placeholders = ", ".join("?" * len(EVENT_FIELDS))
+        placeholders = ", ".join([self.placeholder] * len(EVENT_FIELDS))
         added = []
         with self._transaction() as cursor:
             for record in records:
-                cursor.execute(f"INSERT OR IGNORE INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({placeholders})",
-                               tuple(record[field] for field in EVENT_FIELDS))
+                cursor.execute(f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({placeholders}) "
+                               "ON CONFLICT (event_id) DO NOTHING", tuple(record[field] for field in EVENT_FIELDS))
                 added.append(cursor.rowcount == 1)
         return added
 
@@ -128,7 +122,8 @@ class SQLiteEventStore(EventStore):
     def add_rows(self, kind, rows):
         _check_kind(kind)
         with self._transaction() as cursor:
-            cursor.executemany(f"INSERT INTO {kind} (fields) VALUES (?)", [(json.dumps(row),) for row in rows])
+            cursor.executemany(f"INSERT INTO {kind} (fields) VALUES ({self.placeholder})",
+                               [(json.dumps(row),) for row in rows])
 
     def rows(self, kind):
         _check_kind(kind)
@@ -137,6 +132,67 @@ class SQLiteEventStore(EventStore):
     def close(self):
         with self._lock:
             self._connection.close()
+
+
+class SQLiteEventStore(SQLEventStore):
+    """The embedded default: one SQLite file in WAL mode with `synchronous=FULL`, so a commit has reached
+    the disk when it returns and a crash loses no acknowledged write.
+
+    Args:
+        path: the database file (created with its tables when missing).
+    """
+
+    begin = "BEGIN IMMEDIATE"  # the write lock at the start, not at the first write
+
+    def __init__(self, path):
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"There is no directory {directory!r} for the event database {path!r}.")
+        self.path = path
+        try:
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            super().__init__(connection)
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{path!r} is not a usable event database: {error}.") from error
+
+
+class PostgreSQLEventStore(SQLEventStore):
+    """A PostgreSQL database (`pip install 'kerasts[postgresql]'`, psycopg 3), for a campaign whose events
+    live in a managed database: its commits are durable with PostgreSQL's default `synchronous_commit=on`.
+    The store owns the tables `trackers`, `events`, `users` and `items` of the database the URL names
+    (give it a database of its own).
+
+    Args:
+        url: `postgresql://user:password@host:port/database` (libpq's connection URI; `postgres://` too).
+    """
+
+    placeholder = "%s"
+    sequence = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+
+    def __init__(self, url):
+        try:
+            import psycopg
+        except ImportError as error:
+            raise ImportError("A PostgreSQL event store needs psycopg: pip install 'kerasts[postgresql]'.") from error
+        self.url = url
+        try:
+            connection = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as error:
+            raise ValueError(f"Could not connect to the event database {_without_password(url)!r}: "
+                             f"{error}".strip()) from error
+        super().__init__(connection)
+
+
+def _without_password(url):
+    """`url` with its password, if any, starred: it goes into error messages and logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def _check_kind(kind):
@@ -161,6 +217,8 @@ def _sqlite_store(url):
 
 
 register_event_store("sqlite", _sqlite_store)
+register_event_store("postgresql", PostgreSQLEventStore)
+register_event_store("postgres", PostgreSQLEventStore)
 
 
 def open_event_store(url):

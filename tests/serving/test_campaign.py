@@ -164,8 +164,8 @@ def test_event_store_urls(tmp_path):
     assert isinstance(store, SQLiteEventStore) and store.path == f"{tmp_path}/a.db"
     tracker = store.create_tracker()
     assert store.trackers() == {tracker}
-    with pytest.raises(ValueError, match="No event store for 'postgresql' URLs"):
-        open_event_store("postgresql://localhost/events")
+    with pytest.raises(ValueError, match="No event store for 'mysql' URLs"):
+        open_event_store("mysql://localhost/events")
     with pytest.raises(ValueError, match="There is no directory"):
         open_event_store(tmp_path / "missing" / "a.db")
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
