@@ -6,7 +6,7 @@ and durable PutEvents per second, with the HRNN solution of MovieLens-latest-sma
 The solution (the `hrnn` recipe, a session after a day idle) is trained once with `--epochs` (1 by default:
 latency depends on the network's size, not on how long it trained) and kept in `--solution`. The server
 is `kerasts personalize serve` in its own process on 127.0.0.1 with a fresh SQLite event database (its
-default threads: one per core); the load tool is wrk (`apt-get install wrk`: written in C, so the client
+defaults: batches of up to 64 requests on one worker thread); the load tool is wrk (`apt-get install wrk`: written in C, so the client
 takes little of the cores it shares with the server), one thread, N connections each sending its next
 request when the last is answered. First every known user is asked once by httpx (their history is read
 then: the "first request" figures), then each level of concurrency runs `--seconds` of GetRecommendations
