@@ -1,19 +1,26 @@
 """TwoTower (history query tower, id + genres candidate tower) on MovieLens-latest-small with the
 Personalize-style split, with and without the log-Q correction, next to popularity, SIMS and Swing.
 
-    .venv/bin/python benchmarks/two_tower.py [--data PATH] [--seeds 42 43 44] [--epochs 5]
+    .venv/bin/python benchmarks/two_tower.py [--data PATH] [--seeds 42 43 44] [--epochs 5] [--peer tfrs]
 
 Protocol in `benchmarks/movielens.py`: held-out users are unseen in training, so the query tower
 reads a user's last `--history` items (their input events at test time). Metrics are means over the
 seeds; training throughput (examples/s, epochs after the first) and the latency of one top-100 query
 over the 9,742-movie catalog (median of 200 queries, in-process `TwoTower.retrieve` and the exported
 SavedModel's `recommend` endpoint) are medians over the seeds.
+
+`--peer tfrs` also runs TensorFlow Recommenders 0.7.7 on each seed's split, beside kerasts in the same run
+(`benchmarks/peers/tfrs_two_tower.py` in `.venv-peers`: `python3.11 -m venv .venv-peers &&
+.venv-peers/bin/pip install -r benchmarks/requirements-peers.txt`), BENCHMARK-TARGETS' recipes (plain, 3
+epochs; log-Q, 10 epochs); its top-100 lists are scored here by the same `ranking_metrics`.
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import subprocess
 import tempfile
 import time
 
@@ -26,6 +33,7 @@ import tensorflow as tf  # noqa: E402
 from kerasts.data import latest_histories  # noqa: E402
 from kerasts.evaluation import evaluate_recommender  # noqa: E402
 from kerasts.export import load_saved_model  # noqa: E402
+from kerasts.metrics import ranking_metrics  # noqa: E402
 from kerasts.models import TwoTowerRecommender  # noqa: E402
 
 import movielens  # noqa: E402
@@ -63,6 +71,31 @@ def train_and_score(split, items, args, logq, seed):
     return movielens.metrics_row(scores), throughput, in_process, saved
 
 
+PEERS = os.path.join(os.path.dirname(__file__), "peers")
+# BENCHMARK-TARGETS' TFRS runs: (name, epochs, log-Q with accidental-hit removal).
+TFRS_RUNS = (("TFRS 0.7.7 plain in-batch softmax, 3 epochs (peer)", 3, False),
+             ("TFRS 0.7.7 log-Q + accidental hits, 10 epochs (peer)", 10, True))
+
+
+def run_tfrs(split, items, seed, epochs, logq, python):
+    """The peer on the same split: `(figures, train examples/s, top-100 query ms)`, its lists scored here."""
+    train, test_input, test_truth = split
+    with tempfile.TemporaryDirectory() as directory:
+        train[["USER_ID", "ITEM_ID"]].to_csv(os.path.join(directory, "train.csv"), index=False)
+        test_input[["USER_ID", "ITEM_ID"]].to_csv(os.path.join(directory, "test_input.csv"), index=False)
+        with open(os.path.join(directory, "catalog.txt"), "w") as handle:
+            handle.write("\n".join(items["ITEM_ID"].astype(str)))
+        subprocess.run([python, os.path.join(PEERS, "tfrs_two_tower.py"), "--split", directory, "--epochs", str(epochs),
+                        "--seed", str(seed)] + (["--logq"] if logq else []), check=True, timeout=1800,
+                       stdout=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        with open(os.path.join(directory, "tfrs.json")) as handle:
+            peer = json.load(handle)
+    truths = test_truth.astype({"USER_ID": str, "ITEM_ID": str}).groupby("USER_ID")["ITEM_ID"].agg(list)
+    scores = ranking_metrics([peer["recommendations"][user] for user in truths.index], list(truths), ks=movielens.KS,
+                             catalog_size=len(items))
+    return movielens.metrics_row(scores), peer["examples_per_second"], peer["query_ms"]
+
+
 def _median_ms(query, histories):
     """Median milliseconds of `query(history)` over the histories, after one untimed call."""
     query(histories[0])
@@ -85,6 +118,9 @@ def main():
     parser.add_argument("--temperature", type=float, default=0.05)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--peer", choices=["tfrs"], help="also run TensorFlow Recommenders on the same splits")
+    parser.add_argument("--peer-python", default=os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin",
+                                                             "python"))
     args = parser.parse_args()
     splits, items = movielens.splits_for(args.data, args.seeds)
     print(f"{platform.machine()}, seeds {args.seeds}, {args.epochs} epochs, batch {args.batch_size}, dim {args.dim}, "
@@ -95,6 +131,12 @@ def main():
         print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
               f"{statistics.median(run[2] for run in runs):.2f} | {statistics.median(run[3] for run in runs):.2f} | "
               f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
+    if args.peer == "tfrs":
+        for name, epochs, logq in TFRS_RUNS:
+            runs = [run_tfrs(split, items, seed, epochs, logq, args.peer_python) for split, seed in zip(splits, args.seeds)]
+            print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
+                  f"{statistics.median(run[2] for run in runs):.2f} (BruteForce, no exclusions) | — | "
+                  f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
     if not args.skip_baselines:
         for name, _, figures in baseline_rows(splits, items):
             print(f"| {name} | — | — | — | {figures} |")
