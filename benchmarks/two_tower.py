@@ -85,9 +85,11 @@ def run_tfrs(split, items, seed, epochs, logq, python):
         test_input[["USER_ID", "ITEM_ID"]].to_csv(os.path.join(directory, "test_input.csv"), index=False)
         with open(os.path.join(directory, "catalog.txt"), "w") as handle:
             handle.write("\n".join(items["ITEM_ID"].astype(str)))
-        subprocess.run([python, os.path.join(PEERS, "tfrs_two_tower.py"), "--split", directory, "--epochs", str(epochs),
-                        "--seed", str(seed)] + (["--logq"] if logq else []), check=True, timeout=1800,
-                       stdout=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        completed = subprocess.run([python, os.path.join(PEERS, "tfrs_two_tower.py"), "--split", directory, "--epochs",
+                                    str(epochs), "--seed", str(seed)] + (["--logq"] if logq else []), timeout=1800,
+                                   capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if completed.returncode:
+            raise SystemExit(f"The TFRS peer failed:\n{completed.stderr[-3000:]}")
         with open(os.path.join(directory, "tfrs.json")) as handle:
             peer = json.load(handle)
     truths = test_truth.astype({"USER_ID": str, "ITEM_ID": str}).groupby("USER_ID")["ITEM_ID"].agg(list)
