@@ -28,6 +28,7 @@ import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from kerasts.data import latest_histories  # noqa: E402
@@ -56,8 +57,11 @@ def train_and_score(split, items, args, logq, seed):
     recommender = TwoTowerRecommender(embedding_dim=args.dim, history_length=args.history,
                                       temperature=args.temperature, logq_correction=logq, item_features=["GENRES"],
                                       epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                      seed=seed).fit(train, items=items, callbacks=[timer])
-    throughput = len(train) / statistics.median(timer.seconds[1:] or timer.seconds)
+                                      seed=seed)
+    # With --with-test-input, the held-out users' input events are trained on too (what the user-id TFRS peer needs).
+    events = pd.concat([train, test_input], ignore_index=True) if args.with_test_input else train
+    recommender.fit(events, items=items, callbacks=[timer])
+    throughput = len(events) / statistics.median(timer.seconds[1:] or timer.seconds)
     scores = evaluate_recommender(recommender, split, ks=movielens.KS, catalog_size=len(items))
     queries = list(latest_histories(test_input, args.history))
     queries = (queries * (QUERIES // len(queries) + 1))[:QUERIES]
@@ -122,6 +126,8 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--peer", choices=["tfrs"], help="also run TensorFlow Recommenders on the same splits")
+    parser.add_argument("--with-test-input", action="store_true",
+                        help="train kerasts on the held-out users' input events too, as the TFRS peer does")
     parser.add_argument("--peer-python", default=os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin",
                                                              "python"))
     args = parser.parse_args()
