@@ -28,13 +28,17 @@ class Recommender:
       `put_events`), then `history` (item ids, newest last, e.g. a user the model never saw), then
       `item_id` (items like this one). `exclude_seen` leaves out the context's items, `exclude`
       more ids, and `candidates` restricts the ranking to those ids (as GetPersonalizedRanking).
-    - `put_events(user_id, items)` adds a user's new events to what they are known by.
+      `recommend_batch(queries)` answers many such calls with one model call per chunk (`recommend`
+      is a batch of one).
+    - `put_events(user_id, items)` adds a user's new events to what they are known by;
+      `put_events_batch` does it for several users at once.
     - `next_item_scores(sessions, history)` scores every next event of each session, for
       `kerasts.evaluation.evaluate_next_items`.
 
     Subclasses implement `fit` (calling `remember_histories`) and `score_items(contexts)`, the
     scores of every catalog item for each context; equal scores follow `tie_breaking_rank()`. Top-K,
-    exclusions and candidate lists are done here, once, for all of them.
+    exclusions and candidate lists are done here, once, for all of them. A recommender with a live
+    state per user overrides `queries_scores` (HRNN scores a user from their state).
 
     Exploration, as Personalize's cold-start recipes do it: a recommender whose `exploration_indices()`
     names items (new ones, say) gives `round(exploration_weight * k)` slots of each list to the best of
