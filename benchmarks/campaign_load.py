@@ -2,6 +2,7 @@
 and durable PutEvents per second, with the HRNN solution of MovieLens-latest-small behind it.
 
     .venv/bin/python benchmarks/campaign_load.py [--data PATH] [--solution DIR] [--seconds 10] [--runs 3]
+        [--store sqlite|postgresql]
 
 The solution (the `hrnn` recipe, a session after a day idle) is trained once with `--epochs` (1 by default:
 latency depends on the network's size, not on how long it trained) and kept in `--solution`. The server
@@ -12,14 +13,16 @@ request when the last is answered. First every known user is asked once by httpx
 then: the "first request" figures), then each level of concurrency runs `--seconds` of GetRecommendations
 (25 items, random known users), then 8 connections send PutEvents of 10 events each (a new user each) for
 `--seconds`; "acknowledged" counts the events of 2xx answers, "stored" the database's rows afterwards
-(calls in flight at the end may be stored too). Every stage is bounded in time.
+(calls in flight at the end may be stored too). Every stage is bounded in time. `--store postgresql` keeps
+the events in PostgreSQL instead: a server started from the pgserver wheel (the test extra) in a temporary
+directory, a new database each run, on a Unix socket of the same machine.
 """
 
 import argparse
 import os
 import shutil
+import contextlib
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -121,6 +124,26 @@ def _milliseconds(text):
     raise ValueError(f"wrk printed a latency {text!r}")
 
 
+@contextlib.contextmanager
+def event_databases(store):
+    """`database(directory, run)` → a new empty event database's URL, for each run."""
+    if store == "sqlite":
+        yield lambda directory, run: os.path.join(directory, "events.db")
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory() as data:
+        server = pgserver.get_server(data, cleanup_mode="stop")
+        try:
+            def database(directory, run):
+                server.psql(f"CREATE DATABASE events_{run};")
+                return server.get_uri(f"events_{run}")
+
+            yield database
+        finally:
+            server.cleanup()
+
+
 def first_requests(url, users):
     """Every known user asked once (their history is read then): latencies in ms."""
     import httpx
@@ -141,6 +164,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     arguments = parser.parse_args()
     if not os.path.isdir(arguments.solution):
         train(arguments.data, arguments.solution, arguments.epochs)
@@ -154,10 +178,12 @@ def main():
         raise SystemExit("The load tool is wrk (a C HTTP benchmark, so the client costs the 2 cores little): "
                          "apt-get install wrk.")
     quoted = lambda ids: ", ".join(f'"{value}"' for value in ids)  # noqa: E731 - Lua tables
+    from kerasts.serving import open_event_store
+
     rows = []
     for run in range(arguments.runs):
-        with tempfile.TemporaryDirectory() as directory:
-            events = os.path.join(directory, "events.db")
+        with tempfile.TemporaryDirectory() as directory, event_databases(arguments.store) as database:
+            events = database(directory, run)
             tracking_id = subprocess.run([sys.executable, "-m", "kerasts", "personalize", "create-event-tracker",
                                           "--events", events], capture_output=True, text=True,
                                          check=True).stdout.strip()
@@ -176,8 +202,9 @@ def main():
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)
-            with sqlite3.connect(events) as connection:
-                stored = connection.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            store = open_event_store(events)
+            stored = len(store.events())
+            store.close()
         row.update({"events/s": figures["requests/s"] * 10, "PutEvents p50": figures["p50"],
                     "PutEvents p99": figures["p99"], "acknowledged": 10 * (figures["requests"] - figures["failed"]),
                     "stored": stored})
