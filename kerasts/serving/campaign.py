@@ -86,6 +86,8 @@ class Campaign:
 
     def _apply(self, calls):
         """Applies calls' event records (each call one user's, every user at most once) in one batch."""
+        if not calls:  # every event a duplicate or from before the cut-off: nothing to read
+            return
         self.version.put_events_batch([(records[0]["user_id"], [_interaction(record) for record in records],
                                         records[0]["session_id"]) for records in calls])
 

@@ -356,9 +356,9 @@ class SessionRecommender(Recommender):
         reads them (a campaign's concurrent PutEvents calls cost about one call's scan)."""
         self.check_fitted()
         check_distinct_users(calls)
-        known_calls = []
         for user_id, items, session_id in calls:
             self.check_events(user_id, session_id)
+        known_calls = []
         for user_id, items, session_id in calls:
             items = [items] if np.ndim(items) == 0 else list(items)
             codes = self.items.encode(items)
