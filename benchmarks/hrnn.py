@@ -6,7 +6,7 @@ sessions, with the HRNN paper's protocol or GRU4Rec's.
         [--embedding-dim 64] [--user-units 32] [--dropout 0.25] [--hidden-dropout 0.5] [--user-dropout 0.75]
         [--user-to-output] [--no-tie-embeddings] [--item-features GENRES] [--ties conservative|optimistic|served]
         [--seeds 0]
-        [--validation] [--exclude-seen] [--diagnose] [--only NAME ...]
+        [--validation] [--exclude-seen] [--diagnose] [--only NAME ...] [--peer gru4rec --gru4rec-path DIR]
 
 The defaults are the setting chosen on validation sessions (RESULTS.md, "Dropout on the session GRU's
 output"): what a user should copy.
@@ -36,17 +36,26 @@ methods.
 `--diagnose` adds R@20 by how many events of the session were read and by how many training sessions its
 user had, HRNN with its user state warmed by the training history only and from zero, and every method on
 the last training session of each user (which it was fit on).
+`--peer gru4rec` also runs the official GRU4Rec on each seed's split, beside kerasts in the same run
+(`benchmarks/peers/gru4rec_official.py` in `.venv-peers`, see requirements-peers.txt; `--gru4rec-path` a local
+checkout of github.com/hidasib/GRU4Rec_PyTorch_Official): its published best BPR-max setting with 224 units,
+trained and scored by its own code (`batch_eval`, conservative ties) on the same training and test sessions.
 """
 
 import argparse
+import json
+import os
 import platform
 import statistics
+import subprocess
+import tempfile
 import time
 
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from kerasts.baselines import SIMS, Popularity  # noqa: E402
 from kerasts.data import (filter_interactions, leave_last_session_out, load_movielens, sessionize,  # noqa: E402
@@ -83,6 +92,28 @@ def protocol(path, gap_hours, split="last-session", validation=False):
     if validation:
         train, test = SPLITS[split](train)
     return train, test, items
+
+
+PEERS = os.path.join(os.path.dirname(__file__), "peers")
+
+
+def run_gru4rec(train, test, seed, gru4rec_path, python):
+    """The official GRU4Rec on the same split: `(figures as evaluate_next_items names them, with "seconds";
+    training events/s)`. Sessions keep kerasts' order of events (the files are written sorted)."""
+    with tempfile.TemporaryDirectory() as directory:
+        sessions = pd.factorize(pd.concat([train["SESSION_ID"], test["SESSION_ID"]]))[0]
+        for name, table, codes in (("train", train, sessions[:len(train)]), ("test", test, sessions[len(train):])):
+            pd.DataFrame({"SessionId": codes, "ItemId": table["ITEM_ID"].to_numpy(),
+                          "Time": table["TIMESTAMP"].to_numpy()}).to_csv(os.path.join(directory, f"{name}.tsv"),
+                                                                         sep="\t", index=False)
+        completed = subprocess.run([python, os.path.join(PEERS, "gru4rec_official.py"), "--gru4rec-path",
+                                    gru4rec_path, "--split", directory, "--seed", str(seed)], timeout=3600,
+                                   capture_output=True, text=True)
+        if completed.returncode:
+            raise SystemExit(f"The GRU4Rec peer failed:\n{completed.stderr[-3000:]}")
+        with open(os.path.join(directory, "gru4rec.json")) as handle:
+            peer = json.load(handle)
+    return {**peer, "seconds": peer.pop("evaluation_seconds")}, peer.pop("events_per_second")
 
 
 def train_hrnn(train, items, args, seed, **settings):
@@ -125,7 +156,13 @@ def main():
                              "each user's last training session")
     parser.add_argument("--only", nargs="+", help="methods to run (default: all)",
                         choices=["HRNN-init", "HRNN-all", "GRU4Rec", "popularity", "SIMS", "item-kNN"])
+    parser.add_argument("--peer", choices=["gru4rec"], help="also run the official GRU4Rec on the same splits")
+    parser.add_argument("--gru4rec-path", help="a local checkout of GRU4Rec_PyTorch_Official (for --peer gru4rec)")
+    parser.add_argument("--peer-python", default=os.path.join(os.path.dirname(__file__), "..", ".venv-peers", "bin",
+                                                              "python"), help="the peers' environment's python")
     args = parser.parse_args()
+    if args.peer and not args.gru4rec_path:
+        parser.error("--peer gru4rec needs --gru4rec-path, a local checkout of GRU4Rec_PyTorch_Official")
     train, test, items = protocol(args.data, args.gap_hours, args.split, args.validation)
     evaluated = "validation" if args.validation else "test"
     print(f"{platform.machine()}: {len(train):,} training events in {train['SESSION_ID'].nunique():,} sessions, "
@@ -194,6 +231,10 @@ def main():
                     other = [lambda history, sessions, evaluate=evaluate, state=state: evaluate(history, sessions, state)
                              for evaluate in evaluations]
                     diagnose(f"{name}, {label}", other, [evaluate(train, test) for evaluate in other])
+    if args.peer == "gru4rec":
+        runs, speeds = zip(*(run_gru4rec(train, test, seed, args.gru4rec_path, args.peer_python)
+                             for seed in args.seeds))
+        row("official GRU4Rec, BPR-max, 224 units (peer)", list(runs), f"{statistics.median(speeds):,.0f}")
     # Item-kNN is GRU4Rec's baseline: session co-occurrence, neighbours of the session's last item only.
     baselines = {"popularity": ("popularity", lambda: Popularity().fit(train), False),
                  "SIMS": ("SIMS (user histories, session so far)", lambda: SIMS().fit(train), False),
