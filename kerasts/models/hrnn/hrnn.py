@@ -225,19 +225,14 @@ class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     def run(self, inputs, session_state, user_state, training=False):
         """All steps of `inputs` from the given states: `(logits, session_state, user_state)`.
 
-        A `tf.scan` over the steps, so the number of steps may vary between calls and exports.
+        The recurrence is a `tf.scan` over the steps (so the number of steps may vary between calls
+        and exports); the catalog is scored once for all steps after it, one large product instead of
+        one per step inside the loop.
         """
-        by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
         item_vectors = self.item_vectors()
-
-        def advance(carry, step_inputs):
-            _, session, user = carry
-            return self.step(*step_inputs, session, user, training=training, item_vectors=item_vectors)
-
-        batch = tf.shape(by_step[0])[1]
-        first = (tf.zeros((batch, self.num_items + 1)), session_state, user_state)
-        logits, session_states, user_states = tf.scan(advance, by_step, first)
-        return tf.transpose(logits, (1, 0, 2)), session_states[-1], user_states[-1]
+        readouts, session_state, user_state = self.readouts(inputs, session_state, user_state, training=training,
+                                                            item_vectors=item_vectors)
+        return self.catalog_scores(readouts, item_vectors), session_state, user_state
 
     def read(self, inputs, session_state, user_state):
         """`run` scoring only the last step: `(readout, session_state, user_state)` after all steps
@@ -245,15 +240,15 @@ class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
         readouts, session_state, user_state = self.readouts(inputs, session_state, user_state)
         return readouts[:, -1], session_state, user_state
 
-    def readouts(self, inputs, session_state, user_state):
+    def readouts(self, inputs, session_state, user_state, training=False, item_vectors=None):
         """`run` without the catalog scores: `(readouts (batch, steps, width), session_state, user_state)`,
         what the output layer reads at every step (`catalog_scores` scores the ones wanted)."""
         by_step = [tf.transpose(inputs[name]) for name in ("items", "session_start", "user_start")]
-        item_vectors = self.item_vectors()
+        item_vectors = self.item_vectors() if item_vectors is None else item_vectors
 
         def advance(carry, step_inputs):
             _, session, user = carry
-            return self.advance(*step_inputs, session, user, item_vectors=item_vectors)
+            return self.advance(*step_inputs, session, user, training=training, item_vectors=item_vectors)
 
         batch = tf.shape(by_step[0])[1]
         width = self.units + (self.user_units if self.user_to_output else 0)
