@@ -22,7 +22,7 @@ def _sigmoid(value):
 
 
 def test_bpr_max_by_hand():
-    per_slot = keras.ops.convert_to_numpy(BPRMax(regularization=0.5, reduction=None)(TARGETS, LOGITS))
+    per_slot = keras.ops.convert_to_numpy(BPRMax(regularization=0.5, elu=0.0, reduction=None)(TARGETS, LOGITS))
     # Slot 0: positive r=2.0; its only negative is slot 1's target (item 2): r_j=0.5, weight 1.
     expected0 = -np.log(_sigmoid(2.0 - 0.5)) + 0.5 * 0.5 ** 2
     # Slot 1: positive r=-1.0 (item 2); negatives item 1 from slots 0 and 2, both scored 1.0.
@@ -31,13 +31,44 @@ def test_bpr_max_by_hand():
     # (slot 3 is padding: its target never serves as a negative; its own loss is masked by sample_weight)
 
 
+def test_bpr_max_with_shared_negatives_and_elu_by_hand():
+    # Only item 3 can be drawn: both shared negatives are item 3, after the in-batch ones.
+    loss = BPRMax(regularization=0.5, elu=0.5, item_popularity=[0, 0, 0, 4], num_negatives=2, reduction=None)
+    per_slot = keras.ops.convert_to_numpy(loss(TARGETS, LOGITS))
+
+    def elu(value):
+        return value if value > 0 else 0.5 * np.expm1(value)
+
+    def bpr_max(positive, negatives):
+        weights = np.exp(negatives) / np.exp(negatives).sum()
+        return -np.log((weights * _sigmoid(positive - negatives)).sum()) + 0.5 * (weights * negatives ** 2).sum()
+
+    # Slot 0 (target 1, r=2.0): in-batch item 2 (0.5), then item 3 twice (0.0 each).
+    # Slot 1 (target 2, r=elu(-1.0)): in-batch item 1 from slots 0 and 2 (1.0 each), then item 3 twice (0.0).
+    expected = [bpr_max(2.0, np.array([0.5, 0.0, 0.0])), bpr_max(elu(-1.0), np.array([1.0, 1.0, 0.0, 0.0]))]
+    np.testing.assert_allclose(per_slot[:2, 0], expected, rtol=1e-5)
+    restored = BPRMax.from_config(loss.get_config())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(TARGETS, LOGITS)), per_slot, rtol=1e-6)
+
+
+def test_shared_negatives_skip_the_slots_own_target():
+    targets = np.array([[3], [1]], "int32")
+    logits = np.array([[[0.0, 0.2, 0.0, 5.0]], [[0.0, 1.0, 0.4, -2.0]]], "float32")
+    loss = TOP1Max(item_popularity=[0, 0, 0, 4], num_negatives=3, reduction=None)
+    per_slot = keras.ops.convert_to_numpy(loss(targets, logits))[:, 0]
+    # Slot 0's target is item 3, the only drawable one: its one negative is slot 1's target (item 1, 0.2).
+    np.testing.assert_allclose(per_slot[0], _sigmoid(0.2 - 5.0) + _sigmoid(0.04), rtol=1e-5)
+    # Slot 1: slot 0's target (item 3, -2.0) and three draws of item 3, all weighted alike.
+    np.testing.assert_allclose(per_slot[1], _sigmoid(-2.0 - 1.0) + _sigmoid(4.0), rtol=1e-5)
+
+
 def test_top1_max_by_hand():
     per_slot = keras.ops.convert_to_numpy(TOP1Max(reduction=None)(TARGETS, LOGITS))
     expected0 = _sigmoid(0.5 - 2.0) + _sigmoid(0.25)
     np.testing.assert_allclose(per_slot[0, 0], expected0, rtol=1e-5)
 
 
-@pytest.mark.parametrize("loss", [BPRMax(), TOP1Max()])
+@pytest.mark.parametrize("loss", [BPRMax(), TOP1Max(), BPRMax(item_popularity=[0] + [1] * 6, num_negatives=4)])
 def test_hrnn_trains_with_the_ranking_losses(loss):
     keras.utils.set_random_seed(0)
     model = HRNN(_catalog(6), units=8, embedding_dim=4, num_slots=6)

@@ -37,7 +37,8 @@ class SessionRecommender(Recommender):
     a new session after `session_gap_seconds` of inactivity (`sessionize`); an `HRNN` over the
     interactions' items with the `network` settings; GRU4Rec's session-parallel batches of
     `num_slots` x `steps`; Adam at `learning_rate` on `loss` (full-catalog cross-entropy, in-batch
-    plus 256 negatives drawn by popularity with log-Q, BPR-max or TOP1-max) for `epochs`, after
+    plus 256 negatives drawn by popularity with log-Q, or BPR-max or TOP1-max over in-batch plus 2,048
+    negatives drawn by popularity ** 0.5, as GRU4Rec's) for `epochs`, after
     `keras.utils.set_random_seed(seed)`. The settings that led on MovieLens sessions are in
     benchmarks/RESULTS.md. With `item_features` (HRNN-metadata) the network also reads those columns
     of the `items` table (`kerasts.data.item_metadata_features`: numbers standardised, text as `a|b`
@@ -138,13 +139,13 @@ class SessionRecommender(Recommender):
     def _loss(self, items, sessions):
         if self.loss == "cross_entropy":
             return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if sessions is None:
+            raise ValueError(f"The {self.loss} loss draws negatives by popularity: build_model needs the sessions.")
+        counts = np.bincount(items.encode(sessions[self.item_column]), minlength=len(items) + 1).astype("float64")
+        counts[0] = 0.0  # padding is never drawn
         if self.loss == "sampled":
-            if sessions is None:
-                raise ValueError("The sampled loss draws negatives by popularity: build_model needs the sessions.")
-            counts = np.bincount(items.encode(sessions[self.item_column]), minlength=len(items) + 1).astype("float64")
-            counts[0] = 0.0  # padding is never drawn
             return SampledCrossEntropy(counts.tolist(), num_negatives=256)
-        return {"bpr_max": BPRMax, "top1_max": TOP1Max}[self.loss]()
+        return {"bpr_max": BPRMax, "top1_max": TOP1Max}[self.loss](item_popularity=counts.tolist())
 
     def sessions(self, interactions):
         """The table with `SESSION_ID`: its own, or cut by `session_gap_seconds`."""

@@ -301,8 +301,10 @@ def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():
                                   again.recommend(user_id=user, k=5).item_ids)
     with pytest.raises(ValueError, match="`loss` must be one of"):
         SessionRecommender(loss="hinge")
-    sampled = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss="sampled").fit(events)
-    assert np.isfinite(sampled.history.history["loss"]).all()
+    for loss in ("sampled", "bpr_max"):
+        sampled = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss=loss).fit(events)
+        assert np.isfinite(sampled.history.history["loss"]).all()
+    assert sampled.model.loss.num_negatives == 2048 and sampled.model.loss.item_popularity[0] == 0
     with pytest.raises(ValueError, match=r"session_gap_seconds=1, no session has two events \(a user's events are "
                                          r"a median [\d,]+ s apart\).*Give a longer session_gap_seconds"):
         SessionRecommender(units=8, embedding_dim=4, num_slots=8, session_gap_seconds=1).fit(events)
