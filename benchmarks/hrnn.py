@@ -23,8 +23,9 @@ published figures).
 Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), `--embedding-dim`
 (64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
 (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
-in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max); throughput is training events per
-second over the epochs after the first, and evaluation the seconds `evaluate_next_items` takes to score
+in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max over in-batch + 2,048 shared negatives;
+`--loss bpr_max --no-tie-embeddings` is the setting chosen on GRU4Rec's protocol, RESULTS.md); throughput
+is training events per second over the epochs after the first, and evaluation the seconds `evaluate_next_items` takes to score
 every target of the test sessions (HRNN's replay of each user's history included; the second call, after
 the first has traced the network's functions). With several
 `--seeds` the recurrent models' metrics are means over seeds (± standard error).
