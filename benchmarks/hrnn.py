@@ -2,7 +2,7 @@
 sessions, with the HRNN paper's protocol or GRU4Rec's.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--split last-session|time] [--epochs 20] [--gap-hours 1]
-        [--learning-rate 3e-3] [--loss cross_entropy|sampled|bpr_max|top1_max] [--units 100]
+        [--learning-rate 3e-3] [--loss cross_entropy|sampled|bpr_max|top1_max] [--loss-options JSON] [--units 100]
         [--embedding-dim 64] [--user-units 32] [--dropout 0.25] [--hidden-dropout 0.5] [--user-dropout 0.75]
         [--user-to-output] [--no-tie-embeddings] [--item-features GENRES] [--ties conservative|optimistic|served]
         [--seeds 0]
@@ -24,11 +24,11 @@ Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GR
 (64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
 (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
 in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max over in-batch + 2,048 shared negatives;
-`--loss bpr_max --no-tie-embeddings` is the setting chosen on GRU4Rec's protocol, RESULTS.md); throughput
-is training events per second over the epochs after the first, and evaluation the seconds `evaluate_next_items` takes to score
-every target of the test sessions (HRNN's replay of each user's history included; the second call, after
-the first has traced the network's functions). With several
-`--seeds` the recurrent models' metrics are means over seeds (± standard error).
+`--loss bpr_max --no-tie-embeddings` is the setting chosen on GRU4Rec's protocol, RESULTS.md;
+`--loss-options` the loss's own settings); throughput is training events per second over the epochs after
+the first, and evaluation the seconds `evaluate_next_items` takes to score every target of the test
+sessions (HRNN's replay of each user's history included; the second call, after the first has traced the
+network's functions). With several `--seeds` the recurrent models' metrics are means over seeds (± standard error).
 `--item-features GENRES` makes the recurrent models HRNN-metadata (they also read each film's genres).
 `--validation` tunes without touching the test sessions: they are dropped and the split is made again
 within training. `--exclude-seen` ranks, for every method, only items the user has not interacted with
@@ -120,6 +120,7 @@ def run_gru4rec(train, test, seed, gru4rec_path, python):
 def train_hrnn(train, items, args, seed, **settings):
     timer = EpochTimer()
     recommender = SessionRecommender(epochs=args.epochs, learning_rate=args.learning_rate, loss=args.loss,
+                                     loss_options=args.loss_options,
                                      num_slots=32, steps=10, seed=seed, units=args.units,
                                      embedding_dim=args.embedding_dim, dropout=args.dropout,
                                      hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
@@ -136,6 +137,8 @@ def main():
     parser.add_argument("--gap-hours", type=float, default=1)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
+    parser.add_argument("--loss-options", type=json.loads, default={},
+                        help='the loss\'s settings as JSON, e.g. \'{"regularization": 1.95, "alpha": 0.4}\'')
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.25, help="dropout on the session GRU's input")

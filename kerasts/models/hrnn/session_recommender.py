@@ -1,5 +1,6 @@
 """HRNN's training recipe and live use, as a `kerasts.protocols.Recommender`."""
 
+import inspect
 import json
 import os
 import warnings
@@ -22,7 +23,8 @@ from kerasts.models.hrnn.hrnn import HRNN
 from kerasts.models.warm_start import transfer_weights
 from kerasts.protocols.recommender import Recommender, check_distinct_users
 
-LOSSES = ("cross_entropy", "sampled", "bpr_max", "top1_max")
+LOSS_CLASSES = {"sampled": SampledCrossEntropy, "bpr_max": BPRMax, "top1_max": TOP1Max}
+LOSSES = ("cross_entropy", *LOSS_CLASSES)
 USER_STATES = ("everything_before", "train_history", "zero")
 # Fewer optimizer updates than this in a fit draw a warning: on small data the epoch count users copy
 # (from settings made for MovieLens) leaves the network barely trained.
@@ -71,6 +73,9 @@ class SessionRecommender(Recommender):
             Personalize's; 0 lets them in by score alone.
         exploration_item_age_cut_off: days since creation within which an item counts as new.
         epochs, learning_rate, loss, num_slots, steps, seed: the training.
+        loss_options: settings of the sampled, bpr_max or top1_max loss, e.g. GRU4Rec's `bpreg` and
+            `sample_alpha` as `{"regularization": 1.95, "alpha": 0.4}` (see `kerasts.losses`; the
+            items' popularity comes from the training data).
         verbose: Keras's progress display.
         **network: `HRNN` settings (`units`, `mode`, `user_gru`, `embedding_dim`, `dropout`,
             `hidden_dropout`, `user_dropout`, `tie_embeddings`, ...).
@@ -83,11 +88,21 @@ class SessionRecommender(Recommender):
     def __init__(self, model=None, session_gap_seconds=30 * 60, epochs=5, learning_rate=1e-3, loss="cross_entropy",
                  num_slots=32, steps=10, seed=0, verbose=0, user_column="USER_ID", item_column="ITEM_ID",
                  timestamp_column="TIMESTAMP", item_features=(), cold_start_items=False, exploration_weight=0.0,
-                 exploration_item_age_cut_off=30.0, **network):
+                 exploration_item_age_cut_off=30.0, loss_options=None, **network):
         super().__init__(user_column, item_column)
         self.timestamp_column = timestamp_column
         if loss not in LOSSES:
             raise ValueError(f"`loss` must be one of {LOSSES}, got {loss!r}.")
+        self.loss_options = dict(loss_options or {})
+        if self.loss_options:
+            if loss == "cross_entropy":
+                raise ValueError("`loss_options` set the sampled, bpr_max and top1_max losses; cross_entropy takes "
+                                 "none.")
+            accepted = set(inspect.signature(LOSS_CLASSES[loss]).parameters) - {"item_popularity", "name", "kwargs"}
+            unknown = sorted(set(self.loss_options) - accepted)
+            if unknown:
+                raise ValueError(f"`loss_options` {unknown} are not settings of the {loss} loss "
+                                 f"({LOSS_CLASSES[loss].__name__} takes {sorted(accepted)}).")
         if session_gap_seconds <= 0:
             raise ValueError(f"`session_gap_seconds` must be positive, got {session_gap_seconds!r}.")
         self.session_gap_seconds = session_gap_seconds
@@ -143,9 +158,8 @@ class SessionRecommender(Recommender):
             raise ValueError(f"The {self.loss} loss draws negatives by popularity: build_model needs the sessions.")
         counts = np.bincount(items.encode(sessions[self.item_column]), minlength=len(items) + 1).astype("float64")
         counts[0] = 0.0  # padding is never drawn
-        if self.loss == "sampled":
-            return SampledCrossEntropy(counts.tolist(), num_negatives=256)
-        return {"bpr_max": BPRMax, "top1_max": TOP1Max}[self.loss](item_popularity=counts.tolist())
+        defaults = {"num_negatives": 256} if self.loss == "sampled" else {}
+        return LOSS_CLASSES[self.loss](item_popularity=counts.tolist(), **{**defaults, **self.loss_options})
 
     def sessions(self, interactions):
         """The table with `SESSION_ID`: its own, or cut by `session_gap_seconds`."""

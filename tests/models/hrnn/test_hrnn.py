@@ -305,6 +305,15 @@ def test_session_recommender_fit_is_the_recipe_and_reads_sessions_by_gap():
         sampled = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss=loss).fit(events)
         assert np.isfinite(sampled.history.history["loss"]).all()
     assert sampled.model.loss.num_negatives == 2048 and sampled.model.loss.item_popularity[0] == 0
+    tuned = SessionRecommender(units=8, embedding_dim=4, num_slots=8, epochs=1, loss="bpr_max",
+                               loss_options={"regularization": 1.95, "alpha": 0.4}).fit(events)
+    loss = tuned.model.loss
+    assert (loss.regularization, loss.alpha, loss.num_negatives) == (1.95, 0.4, 2048)
+    with pytest.raises(ValueError, match=r"`loss_options` \['bpreg'\] are not settings of the bpr_max loss \(BPRMax "
+                                         r"takes \['alpha', 'elu', 'num_negatives', 'regularization', 'seed'\]\)"):
+        SessionRecommender(loss="bpr_max", loss_options={"bpreg": 1.95})
+    with pytest.raises(ValueError, match="cross_entropy takes none"):
+        SessionRecommender(loss_options={"alpha": 0.4})
     with pytest.raises(ValueError, match=r"session_gap_seconds=1, no session has two events \(a user's events are "
                                          r"a median [\d,]+ s apart\).*Give a longer session_gap_seconds"):
         SessionRecommender(units=8, embedding_dim=4, num_slots=8, session_gap_seconds=1).fit(events)
