@@ -3,19 +3,20 @@ the spread over seeds, next to the pooled ND and wQL (#23).
 
     .venv/bin/python benchmarks/deepar_levels.py [--datasets m3_yearly m3_quarterly m3_monthly m3_other
         electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
+        [--samples 100]
 
 Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8
-quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series)
-and the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h; covid_japan
-(daily new cases of 47 prefectures, counts from 0 to tens of thousands; not in the default list), 4 windows
-of 14 days. Every
-forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through
-the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s
-settings on top. Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over
-series and by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each
-relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2
-are deterministic; `--theta` adds statsforecast's Theta (slow on electricity and traffic). With several seeds,
-"deepar, seeds pooled" scores the seeds' networks as one ensemble: their sample paths pooled.
+quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and
+the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h; covid_japan (daily
+new cases of 47 prefectures, counts from 0 to tens of thousands; not in the default list), 4 windows of 14
+days. Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
+through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with
+`--deepar`'s settings on top, forecasting `--samples` paths. Scores: each series' sMAPE and MASE of the median
+(its mean over windows), their means over series and by level quintile (the mean |y| before the test; Q1
+lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9
+(of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta` adds statsforecast's Theta (slow on
+electricity and traffic). With several seeds, "deepar, seeds pooled" scores the seeds' networks as one
+ensemble: their sample paths pooled.
 """
 
 import argparse
@@ -64,10 +65,10 @@ def dataset_panel(name):
     return panel, horizon, windows
 
 
-def score(name, forecaster, panel, windows, seed, naive2=None):
+def score(name, forecaster, panel, windows, seed, naive2=None, num_samples=100):
     started = time.perf_counter()
-    _, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, seed=seed, fit=True,
-                        return_paths=True)
+    _, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, num_samples=num_samples, seed=seed,
+                        fit=True, return_paths=True)
     row, per_series = score_paths(name, panel, paths[name], naive2)
     row["seconds"] = time.perf_counter() - started
     return row, per_series, paths[name]
@@ -102,7 +103,7 @@ def run_dataset(name, arguments):
         forecaster = build_forecaster({"name": "deepar", "config": {**settings, "seed": seed}}, horizon, panel,
                                       test_start)
         label = f"deepar seed {seed}"
-        rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2)
+        rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2, arguments.samples)
         seed_paths.append(paths)
         print(f"{label}: sMAPE {rows[label]['sMAPE']:.3f} MASE {rows[label]['MASE']:.3f} OWA {rows[label]['OWA']:.3f} "
               f"ND {rows[label]['ND']:.4f} ({rows[label]['seconds']:.0f} s)", flush=True)
@@ -135,8 +136,9 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--deepar", default="{}", help="DeepARForecaster settings as JSON, over the recipe's")
     parser.add_argument("--theta", action="store_true", help="add statsforecast's Theta")
+    parser.add_argument("--samples", type=int, default=100, help="DeepAR's sample paths a forecast")
     arguments = parser.parse_args()
-    print(f"DeepAR settings: {arguments.deepar}; seeds {arguments.seeds}")
+    print(f"DeepAR settings: {arguments.deepar}; seeds {arguments.seeds}; {arguments.samples} sample paths")
     for name in arguments.datasets:
         run_dataset(name, arguments)
 
