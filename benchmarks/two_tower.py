@@ -7,7 +7,8 @@ Protocol in `benchmarks/movielens.py`: held-out users are unseen in training, so
 reads a user's last `--history` items (their input events at test time). Metrics are means over the
 seeds; training throughput (examples/s, epochs after the first) and the latency of one top-100 query
 over the 9,742-movie catalog (median of 200 queries, in-process `TwoTower.retrieve` and the exported
-SavedModel's `recommend` endpoint) are medians over the seeds.
+SavedModel's `recommend` endpoint), and the SavedModel's time a query when 32 come in one call (as the
+campaign server batches waiting requests; median of 50 calls), are medians over the seeds.
 
 `--peer tfrs` also runs TensorFlow Recommenders 0.7.7 on each seed's split, beside kerasts in the same run
 (`benchmarks/peers/tfrs_two_tower.py` in `.venv-peers`: `python3.11 -m venv .venv-peers &&
@@ -41,6 +42,7 @@ import movielens  # noqa: E402
 from recsys_baselines import baseline_rows  # noqa: E402
 
 QUERIES = 200  # top-100 queries timed, one user each
+BATCH = 32  # queries a call in the batched timing (as the campaign server batches waiting requests)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -72,7 +74,16 @@ def train_and_score(split, items, args, logq, seed):
         served = load_saved_model(os.path.join(directory, "saved"))
         seen = tf.constant([[""]])
         saved = _median_ms(lambda history: served.recommend({"HISTORY": tf.constant([history])}, seen), queries)
-    return movielens.metrics_row(scores), throughput, in_process, saved
+        seen = tf.constant([[""]] * BATCH)
+        saved_batched = _median_ms(lambda batch: served.recommend({"HISTORY": tf.constant(batch)}, seen),
+                                   query_batches(queries)) / BATCH
+    return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched
+
+
+def query_batches(queries, count=50):
+    """`count` lists of `BATCH` queries, cycling through `queries`."""
+    cycled = (queries * (count * BATCH // len(queries) + 1))[:count * BATCH]
+    return [cycled[start:start + BATCH] for start in range(0, len(cycled), BATCH)]
 
 
 PEERS = os.path.join(os.path.dirname(__file__), "peers")
@@ -100,7 +111,8 @@ def run_tfrs(split, items, seed, epochs, logq, python):
     truths = test_truth.astype({"USER_ID": str, "ITEM_ID": str}).groupby("USER_ID")["ITEM_ID"].agg(list)
     scores = ranking_metrics([peer["recommendations"][user] for user in truths.index], list(truths), ks=movielens.KS,
                              catalog_size=len(items))
-    return movielens.metrics_row(scores), peer["examples_per_second"], peer["query_ms"], peer["traced_query_ms"]
+    return (movielens.metrics_row(scores), peer["examples_per_second"], peer["query_ms"], peer["traced_query_ms"],
+            peer["traced_batched_query_ms"])
 
 
 def _median_ms(query, histories):
@@ -134,11 +146,13 @@ def main():
     splits, items = movielens.splits_for(args.data, args.seeds)
     print(f"{platform.machine()}, seeds {args.seeds}, {args.epochs} epochs, batch {args.batch_size}, dim {args.dim}, "
           f"history {args.history}, cosine / temperature {args.temperature}, Adam {args.learning_rate}\n")
-    movielens.print_table_header(["model", "train examples/s", "top-100 query ms", "SavedModel top-100 query ms"])
+    movielens.print_table_header(["model", "train examples/s", "top-100 query ms", "SavedModel top-100 query ms",
+                                  f"ms a query, {BATCH} a call"])
     for name, logq in (("TwoTower, log-Q correction", True), ("TwoTower, no correction", False)):
         runs = [train_and_score(split, items, args, logq, seed) for split, seed in zip(splits, args.seeds)]
         print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
               f"{statistics.median(run[2] for run in runs):.2f} | {statistics.median(run[3] for run in runs):.2f} | "
+              f"{statistics.median(run[4] for run in runs):.3f} (SavedModel) | "
               f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
     if args.peer == "tfrs":
         for name, epochs, logq in TFRS_RUNS:
@@ -146,10 +160,11 @@ def main():
             print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
                   f"{statistics.median(run[2] for run in runs):.2f} (BruteForce; traced: "
                   f"{statistics.median(run[3] for run in runs):.2f}) | — | "
+                  f"{statistics.median(run[4] for run in runs):.3f} (traced) | "
                   f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
     if not args.skip_baselines:
         for name, _, figures in baseline_rows(splits, items):
-            print(f"| {name} | — | — | — | {figures} |")
+            print(f"| {name} | — | — | — | — | {figures} |")
 
 
 if __name__ == "__main__":
