@@ -329,7 +329,7 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
 
     def sample_paths(self, inputs, num_samples, seed):
         """Traceable joint paths `(batch, num_samples, prediction_length)` for a seed of shape `[2]`."""
-        return sampling.sample_paths(self, inputs, num_samples, seed)
+        return sampling.traced_sample_paths(self, inputs, num_samples, seed)
 
     def input_signature(self, with_future_target):
         """TensorSpecs of the input dict: with the horizon's targets (`serve`) or without (`forecast`)."""

@@ -76,8 +76,13 @@ class DeepAREnsemble(ServingEndpointsMixin, keras.Model):
         return tf.stack([network(inputs, training=training) for network in self.networks], axis=1)
 
     def sample_paths(self, inputs, num_samples, seed):
-        """Traceable pooled paths `(batch, num_samples, prediction_length)`: equal shares per network."""
-        return tf.concat([network.sample_paths(inputs, share, seed)
+        """Traceable pooled paths `(batch, num_samples, prediction_length)`: equal shares per network,
+        networks of one architecture through one trace of the sampling loop."""
+        templates = {}
+        for network in self.networks:
+            templates.setdefault(sampling.architecture_key(network), network)
+        return tf.concat([sampling.traced_sample_paths(network, inputs, share, seed,
+                                                       templates[sampling.architecture_key(network)])
                           for network, share in zip(self.networks, self.shares(num_samples))], axis=1)
 
     def shares(self, num_samples):

@@ -5,6 +5,9 @@ the network's recurrent stack one step at a time over series x samples rows, fee
 as the next step's lags. `DeepAR.forecast` and the exported `forecast` endpoint both run it.
 """
 
+import json
+
+import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -14,6 +17,39 @@ from kerasts.export import Endpoint
 
 # Sample paths per chunk when forecasting (see `sample_paths`).
 PATHS_PER_CHUNK = 16_384
+
+
+def traced_sample_paths(model, inputs, num_samples, seed, template=None):
+    """`sample_paths` of `model` through one `tf.function` per architecture.
+
+    The trace is `template`'s (default: `model`) and takes the weights and the number of paths as
+    arguments, so the networks of an ensemble (one architecture, different weights, unequal shares
+    of the paths) and later calls with other numbers of paths share one trace: tracing and
+    optimising the loop is most of a first forecast's time (#23, RESULTS.md). `template` must
+    have `model`'s architecture (see `architecture_key`). Traceable itself (the exported
+    endpoint calls it inside its own trace).
+    """
+    paths = traced_sampler(model if template is None else template)(
+        [variable.value for variable in model.variables], inputs, tf.constant(num_samples, tf.int32), seed)
+    return tf.ensure_shape(paths, [None, num_samples, model.prediction_length])
+
+
+def traced_sampler(template):
+    """`template`'s `tf.function(weights, inputs, num_samples, seed) -> paths`, made on first use."""
+    if "_traced_sampler" not in template.__dict__:  # in __dict__: Keras would track the attribute and save it
+
+        def sample(weights, inputs, num_samples, seed):
+            with keras.StatelessScope(state_mapping=list(zip(template.variables, weights))):
+                return sample_paths(template, inputs, num_samples, seed)
+
+        template.__dict__["_traced_sampler"] = tf.function(sample, reduce_retracing=True, autograph=False)
+    return template.__dict__["_traced_sampler"]
+
+
+def architecture_key(model):
+    """Equal for networks that can share a trace of the sampling loop: their configs but the name."""
+    config = {name: value for name, value in model.get_config().items() if name != "name"}
+    return type(model).__name__, json.dumps(config, sort_keys=True, default=repr)
 
 
 def sample_paths(model, inputs, num_samples, seed):
@@ -117,14 +153,11 @@ def forecast_endpoint(model):
 
 
 def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
-    """`DeepAR.forecast` and `DeepAREnsemble.forecast` (see their docstrings): checks the inputs, then runs `forecast_outputs` in a
-    `tf.function` traced once per number of samples and quantile levels, and returns numpy arrays."""
+    """`DeepAR.forecast` and `DeepAREnsemble.forecast` (see their docstrings): checks the inputs, then runs
+    `forecast_outputs` (the paths through `traced_sample_paths`, their summaries eagerly) and returns
+    numpy arrays."""
     num_samples = model.num_samples if num_samples is None else check_positive_int("num_samples", num_samples)
     quantiles = tuple(model.quantiles if quantiles is None else check_levels("quantiles", quantiles))
-    function = _compiled_forecasts(model).get((num_samples, quantiles), lambda: tf.function(
-        lambda inputs, seed: forecast_outputs(model, inputs, num_samples, seed, quantiles),
-        reduce_retracing=True,
-    ))
     model._check_inputs(inputs, with_future_target=False)
     target, observed = np.asarray(inputs["target"], dtype="float64"), np.asarray(inputs["observed"]) > 0
     bad = np.flatnonzero((observed & ~np.isfinite(target)).any(axis=1))
@@ -140,24 +173,5 @@ def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
                     "categories with the CategoryEncoder the model was built with (unseen ones map to 0)."
                 )
     inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
-    outputs = function(inputs, tf.constant([seed, 0], tf.int32))
+    outputs = forecast_outputs(model, inputs, num_samples, tf.constant([seed, 0], tf.int32), quantiles)
     return {name: value.numpy() for name, value in outputs.items()}
-
-
-def _compiled_forecasts(model):
-    if "_compiled_forecast_cache" not in model.__dict__:
-        # A plain object: Keras would track a dict attribute and refuse to save it.
-        model.__dict__["_compiled_forecast_cache"] = _FunctionCache()
-    return model.__dict__["_compiled_forecast_cache"]
-
-
-class _FunctionCache:
-    """Traced functions by key, outside Keras's attribute tracking."""
-
-    def __init__(self):
-        self._functions = {}
-
-    def get(self, key, make):
-        if key not in self._functions:
-            self._functions[key] = make()
-        return self._functions[key]

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 import kerasts
 from kerasts.models import DeepAR, DeepAREnsemble
+from kerasts.models.deepar import sampling
 from kerasts.testing import TestCase
 from tests.models.deepar.test_deepar import SMALL, _batch, _windows
 
@@ -40,6 +41,19 @@ def test_the_ensemble_pools_each_networks_share_of_the_paths_drawn_with_the_same
     np.testing.assert_allclose(pooled["samples"], expected, rtol=1e-6)
     np.testing.assert_allclose(pooled["mean"], expected.mean(axis=1), rtol=1e-5)
     np.testing.assert_allclose(pooled["quantiles"][:, 0], np.median(expected, axis=1), rtol=1e-5)
+
+
+def test_networks_of_one_architecture_share_one_trace_of_the_sampling_loop():
+    inputs = _windows().last_windows(with_future_target=False)
+    first, second = _networks()
+    wider = _networks(1, units=12)[0]
+    ensemble = DeepAREnsemble([first, second, wider])
+    pooled = ensemble.forecast(inputs, num_samples=13, seed=3)["samples"]  # shares 5, 4, 4
+    ensemble.forecast(inputs, num_samples=7, seed=3)
+    assert sampling.traced_sampler(first).experimental_get_tracing_count() == 1  # two shares, two path counts
+    assert "_traced_sampler" not in second.__dict__  # drawn through the first's trace, with its own weights
+    assert sampling.traced_sampler(wider).experimental_get_tracing_count() == 1
+    np.testing.assert_allclose(pooled[:, 9:], wider.forecast(inputs, 4, seed=3)["samples"], rtol=1e-6)
 
 
 def test_the_exported_forecast_of_an_ensemble_is_its_pooled_forecast(tmp_path):
