@@ -35,14 +35,19 @@ def traced_sample_paths(model, inputs, num_samples, seed, template=None):
 
 
 def traced_sampler(template):
-    """`template`'s `tf.function(weights, inputs, num_samples, seed) -> paths`, made on first use."""
+    """`template`'s `tf.function(weights, inputs, num_samples, seed) -> paths`, made on first use.
+
+    Traced without AutoGraph (the loop has no Python control flow to convert, and converting it
+    was most of the tracing time) and never inlined into a caller's graph, so a forecast's calls,
+    one per network, share one optimised function and still run side by side."""
     if "_traced_sampler" not in template.__dict__:  # in __dict__: Keras would track the attribute and save it
 
         def sample(weights, inputs, num_samples, seed):
             with keras.StatelessScope(state_mapping=list(zip(template.variables, weights))):
                 return sample_paths(template, inputs, num_samples, seed)
 
-        template.__dict__["_traced_sampler"] = tf.function(sample, reduce_retracing=True, autograph=False)
+        template.__dict__["_traced_sampler"] = tf.function(sample, reduce_retracing=True, autograph=False,
+                                                           experimental_attributes={"_noinline": True})
     return template.__dict__["_traced_sampler"]
 
 
@@ -154,8 +159,8 @@ def forecast_endpoint(model):
 
 def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
     """`DeepAR.forecast` and `DeepAREnsemble.forecast` (see their docstrings): checks the inputs, then runs
-    `forecast_outputs` (the paths through `traced_sample_paths`, their summaries eagerly) and returns
-    numpy arrays."""
+    `forecast_outputs` in a `tf.function` traced once per number of samples and quantile levels (a
+    cheap trace: the sampling loop in it is `traced_sampler`'s), and returns numpy arrays."""
     num_samples = model.num_samples if num_samples is None else check_positive_int("num_samples", num_samples)
     quantiles = tuple(model.quantiles if quantiles is None else check_levels("quantiles", quantiles))
     model._check_inputs(inputs, with_future_target=False)
@@ -173,5 +178,10 @@ def forecast(model, inputs, num_samples=None, seed=0, quantiles=None):
                     "categories with the CategoryEncoder the model was built with (unseen ones map to 0)."
                 )
     inputs = {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
-    outputs = forecast_outputs(model, inputs, num_samples, tf.constant([seed, 0], tf.int32), quantiles)
+    traced = model.__dict__.setdefault("_traced_forecasts", {})  # in __dict__, as `traced_sampler`'s
+    if (num_samples, quantiles) not in traced:
+        traced[num_samples, quantiles] = tf.function(
+            lambda inputs, seed: forecast_outputs(model, inputs, num_samples, seed, quantiles),
+            reduce_retracing=True, autograph=False)
+    outputs = traced[num_samples, quantiles](inputs, tf.constant([seed, 0], tf.int32))
     return {name: value.numpy() for name, value in outputs.items()}
