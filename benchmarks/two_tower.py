@@ -66,7 +66,7 @@ def train_and_score(split, items, args, logq, seed):
     throughput = len(events) / statistics.median(timer.seconds[1:] or timer.seconds)
     scores = evaluate_recommender(recommender, split, ks=movielens.KS, catalog_size=len(items))
     queries = list(latest_histories(test_input, args.history))
-    queries = (queries * (QUERIES // len(queries) + 1))[:QUERIES]
+    queries = cycled(queries, QUERIES)
     in_process = _median_ms(lambda history: recommender.model.retrieve({"HISTORY": np.array([history], dtype=object)},
                                                                         100), queries)
     with tempfile.TemporaryDirectory() as directory:
@@ -80,10 +80,15 @@ def train_and_score(split, items, args, logq, seed):
     return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched
 
 
+def cycled(values, count):
+    """The first `count` values of `values` repeated."""
+    return (values * (count // len(values) + 1))[:count]
+
+
 def query_batches(queries, count=50):
     """`count` lists of `BATCH` queries, cycling through `queries`."""
-    cycled = (queries * (count * BATCH // len(queries) + 1))[:count * BATCH]
-    return [cycled[start:start + BATCH] for start in range(0, len(cycled), BATCH)]
+    repeated = cycled(queries, count * BATCH)
+    return [repeated[start:start + BATCH] for start in range(0, len(repeated), BATCH)]
 
 
 PEERS = os.path.join(os.path.dirname(__file__), "peers")

@@ -78,12 +78,12 @@ class DeepAREnsemble(ServingEndpointsMixin, keras.Model):
     def sample_paths(self, inputs, num_samples, seed):
         """Traceable pooled paths `(batch, num_samples, prediction_length)`: equal shares per network,
         networks of one architecture through one trace of the sampling loop."""
+        keys = [sampling.architecture_key(network) for network in self.networks]
         templates = {}
-        for network in self.networks:
-            templates.setdefault(sampling.architecture_key(network), network)
-        return tf.concat([sampling.traced_sample_paths(network, inputs, share, seed,
-                                                       templates[sampling.architecture_key(network)])
-                          for network, share in zip(self.networks, self.shares(num_samples))], axis=1)
+        for key, network in zip(keys, self.networks):
+            templates.setdefault(key, network)
+        return tf.concat([sampling.traced_sample_paths(network, inputs, share, seed, templates[key])
+                          for network, share, key in zip(self.networks, self.shares(num_samples), keys)], axis=1)
 
     def shares(self, num_samples):
         """Paths each network draws of `num_samples`: equal shares, the first network any remainder."""
