@@ -2,7 +2,7 @@
 sessions, with the HRNN paper's protocol or GRU4Rec's.
 
     .venv/bin/python benchmarks/hrnn.py [--data PATH] [--split last-session|time] [--epochs 20] [--gap-hours 1]
-        [--learning-rate 3e-3] [--loss cross_entropy|sampled|bpr_max|top1_max] [--loss-options JSON] [--units 100]
+        [--learning-rate 3e-3] [--num-slots 32] [--steps 10] [--loss cross_entropy|sampled|bpr_max|top1_max] [--loss-options JSON] [--units 100]
         [--embedding-dim 64] [--user-units 32] [--dropout 0.25] [--hidden-dropout 0.5] [--user-dropout 0.75]
         [--user-to-output] [--no-tie-embeddings] [--item-features GENRES] [--ties conservative|optimistic|served]
         [--seeds 0]
@@ -20,8 +20,8 @@ their user state for the later ones. Test events on items unseen in training are
 sessions left shorter than 2. Every next event of a test session is a target; recall and MRR at 5 and
 20 over the full catalog, every tie counting against the target (`--ties conservative`, as GRU4Rec's
 published figures).
-Training: 32 slots x 10 steps, `--units` (100; `--user-units` for HRNN's user GRU), `--embedding-dim`
-(64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
+Training: `--num-slots` (32) sessions side by side x `--steps` (10) events a batch, `--units` (100;
+`--user-units` for HRNN's user GRU), `--embedding-dim` (64) item embeddings, `--dropout` and `--hidden-dropout` on the session GRU's input and output
 (`--user-dropout` on HRNN's user state), Adam (`--learning-rate`), `--loss` (full-catalog cross-entropy,
 in-batch + 256 sampled negatives with log-Q, BPR-max or TOP1-max over in-batch + 2,048 shared negatives;
 `--loss bpr_max --no-tie-embeddings` is the setting chosen on GRU4Rec's protocol, RESULTS.md;
@@ -121,7 +121,7 @@ def train_hrnn(train, items, args, seed, **settings):
     timer = EpochTimer()
     recommender = SessionRecommender(epochs=args.epochs, learning_rate=args.learning_rate, loss=args.loss,
                                      loss_options=args.loss_options,
-                                     num_slots=32, steps=10, seed=seed, units=args.units,
+                                     num_slots=args.num_slots, steps=args.steps, seed=seed, units=args.units,
                                      embedding_dim=args.embedding_dim, dropout=args.dropout,
                                      hidden_dropout=args.hidden_dropout, tie_embeddings=args.tie_embeddings,
                                      item_features=args.item_features or (),
@@ -139,6 +139,9 @@ def main():
     parser.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "sampled", "bpr_max", "top1_max"])
     parser.add_argument("--loss-options", type=json.loads, default={},
                         help='the loss\'s settings as JSON, e.g. \'{"regularization": 1.95, "alpha": 0.4}\'')
+    parser.add_argument("--num-slots", type=int, default=32, help="sessions trained side by side (the batch)")
+    parser.add_argument("--steps", type=int, default=10, help="events per slot in a batch (back-propagation "
+                        "through time over them; 1: one update per event, GRU4Rec's own training)")
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.25, help="dropout on the session GRU's input")
