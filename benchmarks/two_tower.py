@@ -6,9 +6,10 @@ Personalize-style split, with and without the log-Q correction, next to populari
 Protocol in `benchmarks/movielens.py`: held-out users are unseen in training, so the query tower
 reads a user's last `--history` items (their input events at test time). Metrics are means over the
 seeds; training throughput (examples/s, epochs after the first) and the latency of one top-100 query
-over the 9,742-movie catalog (median of 200 queries, in-process `TwoTower.retrieve` and the exported
-SavedModel's `recommend` endpoint), and the SavedModel's time a query when 32 come in one call (as the
-campaign server batches waiting requests; median of 50 calls), are medians over the seeds.
+over the 9,742-movie catalog (median of 200 queries, in-process `TwoTower.retrieve`, the exported
+SavedModel's `recommend` endpoint, and its `recommend_lists` converted to LiteRT and run by LiteRT's
+interpreter on one thread), and the SavedModel's time a query when 32 come in one call (as the campaign
+server batches waiting requests; median of 50 calls), are medians over the seeds.
 
 `--peer tfrs` also runs TensorFlow Recommenders 0.7.7 on each seed's split, beside kerasts in the same run
 (`benchmarks/peers/tfrs_two_tower.py` in `.venv-peers`: `python3.11 -m venv .venv-peers &&
@@ -34,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 
 from kerasts.data import latest_histories  # noqa: E402
 from kerasts.evaluation import evaluate_recommender  # noqa: E402
-from kerasts.export import load_saved_model  # noqa: E402
+from kerasts.export import load_litert, load_saved_model  # noqa: E402
 from kerasts.metrics import ranking_metrics  # noqa: E402
 from kerasts.models import TwoTowerRecommender  # noqa: E402
 
@@ -77,7 +78,13 @@ def train_and_score(split, items, args, logq, seed):
         seen = tf.constant([[""]] * BATCH)
         saved_batched = _median_ms(lambda batch: served.recommend({"HISTORY": tf.constant(batch)}, seen),
                                    query_batches(queries)) / BATCH
-    return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched
+        # The same endpoint converted to LiteRT takes the history as a list of ids, as an app holds it.
+        path = recommender.model.export(os.path.join(directory, "recommender.tflite"), format="litert", k=100)
+        runner = load_litert(path).get_signature_runner("recommend_lists")
+        seen = np.array([[""]], dtype=object)
+        litert = _median_ms(lambda history: runner(HISTORY=np.array([history], dtype=object), seen_item_ids=seen),
+                            [history.split("|") for history in queries])
+    return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched, litert
 
 
 def cycled(values, count):
@@ -152,11 +159,12 @@ def main():
     print(f"{platform.machine()}, seeds {args.seeds}, {args.epochs} epochs, batch {args.batch_size}, dim {args.dim}, "
           f"history {args.history}, cosine / temperature {args.temperature}, Adam {args.learning_rate}\n")
     movielens.print_table_header(["model", "train examples/s", "top-100 query ms", "SavedModel top-100 query ms",
-                                  f"ms a query, {BATCH} a call"])
+                                  "LiteRT top-100 query ms", f"ms a query, {BATCH} a call"])
     for name, logq in (("TwoTower, log-Q correction", True), ("TwoTower, no correction", False)):
         runs = [train_and_score(split, items, args, logq, seed) for split, seed in zip(splits, args.seeds)]
         print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
               f"{statistics.median(run[2] for run in runs):.2f} | {statistics.median(run[3] for run in runs):.2f} | "
+              f"{statistics.median(run[5] for run in runs):.3f} | "
               f"{statistics.median(run[4] for run in runs):.3f} (SavedModel) | "
               f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
     if args.peer == "tfrs":
@@ -164,12 +172,12 @@ def main():
             runs = [run_tfrs(split, items, seed, epochs, logq, args.peer_python) for split, seed in zip(splits, args.seeds)]
             print(f"| {name} | {statistics.median(run[1] for run in runs):,.0f} | "
                   f"{statistics.median(run[2] for run in runs):.2f} (BruteForce; traced: "
-                  f"{statistics.median(run[3] for run in runs):.2f}) | — | "
+                  f"{statistics.median(run[3] for run in runs):.2f}) | — | — | "
                   f"{statistics.median(run[4] for run in runs):.3f} (traced) | "
                   f"{movielens.mean_figures(run[0] for run in runs)} |", flush=True)
     if not args.skip_baselines:
         for name, _, figures in baseline_rows(splits, items):
-            print(f"| {name} | — | — | — | — | {figures} |")
+            print(f"| {name} | — | — | — | — | — | {figures} |")
 
 
 if __name__ == "__main__":

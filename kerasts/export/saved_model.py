@@ -54,8 +54,9 @@ class ServingEndpointsMixin:
     endpoint the model declares, through `export_saved_model`.
 
     By default a model serves `serve`, its `call` at inference, on `serving_signature()`; models that
-    serve more override `serving_endpoints` and add theirs to `super().serving_endpoints()`. Keras's
-    own formats other than `tf_saved_model` get `serving_signature()` as their input signature.
+    serve more override `serving_endpoints` and add theirs to `super().serving_endpoints()`.
+    `format="litert"` converts the endpoints to a `.tflite` file (`kerasts.export.export_litert`;
+    `endpoints=` names which); Keras's other formats get `serving_signature()` as their input signature.
     """
 
     def serving_signature(self):
@@ -73,6 +74,10 @@ class ServingEndpointsMixin:
         return []
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **options):
+        if format == "litert":  # the declared endpoints, not Keras's conversion of `call` alone
+            from kerasts.export.litert import export_litert  # here: that module builds on this one
+
+            return export_litert(self, filepath, **options)
         if format != "tf_saved_model":
             return super().export(filepath, format=format, verbose=verbose,
                                   input_signature=input_signature or [self.serving_signature()], **options)

@@ -26,8 +26,9 @@ class FeatureGroups(keras.layers.Layer):
       integers compared as their decimal strings), looked up and embedded; ids outside the
       vocabulary share one out-of-vocabulary row.
     - `{"type": "multi_categorical", "vocabulary": [...], "embedding_dim": 16, "separator": "|"}`:
-      several values in one string (`"horror|comedy"`), embedded and mean-pooled; unknown values
-      share the out-of-vocabulary row, an empty string gives a zero vector.
+      several values in one string (`"horror|comedy"`), or a row of separate strings padded with
+      `""` (a (batch, values) tensor: `[["horror", "comedy", ""]]`), embedded and mean-pooled;
+      unknown values share the out-of-vocabulary row, an empty string gives a zero vector.
     - `{"type": "numeric", "size": 1, "units": 8, "mean": 0.0, "std": 1.0}`: `size` numbers per row,
       standardised with the given statistics, then a ReLU layer of `units` (`units: None` passes
       the standardised numbers through).
@@ -85,9 +86,13 @@ class FeatureGroups(keras.layers.Layer):
                 self._group_layers[name].build((None, spec.get("size", 1)) if spec["type"] == "numeric" else (None,))
         self.built = True
 
-    def input_signature(self):
-        """TensorSpecs of the raw inputs: strings for the categorical features, float32 numbers."""
+    def input_signature(self, lists=False):
+        """TensorSpecs of the raw inputs: strings for the categorical features, float32 numbers. With
+        `lists`, each multi-categorical feature is a (batch, values) row of strings instead of one
+        joined string (a graph without string splitting, which LiteRT's built-in operators lack)."""
         def spec_of(name, spec):
+            if spec["type"] == "multi_categorical" and lists:
+                return tf.TensorSpec((None, None), tf.string, name=name)
             if spec["type"] != "numeric":
                 return tf.TensorSpec((None,), tf.string, name=name)
             shape = (None,) if spec.get("size", 1) == 1 else (None, spec["size"])
@@ -107,13 +112,14 @@ class FeatureGroups(keras.layers.Layer):
             values = keras.ops.reshape(keras.ops.cast(values, "float32"), (-1, spec.get("size", 1)))
             standardised = (values - spec.get("mean", 0.0)) / spec.get("std", 1.0)
             return self._group_layers[name](standardised) if name in self._group_layers else standardised
-        values = tf.reshape(values, (-1,))
+        split = spec["type"] == "multi_categorical" and values.shape.rank == 2
+        values = values if split else tf.reshape(values, (-1,))
         if values.dtype != tf.string:
             values = tf.strings.as_string(values)
         if spec["type"] == "categorical":
             return self._group_layers[name](self._lookups[name](values))
-        parts = tf.strings.split(values, spec.get("separator", "|")).to_tensor(default_value="")
-        present = keras.ops.cast(keras.ops.not_equal(parts, ""), "float32")[..., None]
+        parts = values if split else tf.strings.split(values, spec.get("separator", "|")).to_tensor(default_value="")
+        present = keras.ops.expand_dims(keras.ops.cast(keras.ops.not_equal(parts, ""), "float32"), -1)
         vectors = self._group_layers[name](self._lookups[name](parts)) * present
         return keras.ops.sum(vectors, axis=1) / keras.ops.maximum(keras.ops.sum(present, axis=1), 1.0)
 

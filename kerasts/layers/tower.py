@@ -54,9 +54,9 @@ class Tower(keras.layers.Layer):
         self._readout.build((None, width))
         self.built = True
 
-    def input_signature(self):
+    def input_signature(self, lists=False):
         """TensorSpecs of the raw inputs (see `FeatureGroups.input_signature`)."""
-        return self.groups.input_signature()
+        return self.groups.input_signature(lists)
 
     def call(self, inputs, training=False):
         hidden = self.groups(inputs)

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._distributed_build import DistributedBuildMixin
-from kerasts.export import ServingEndpointsMixin, export_saved_model, serving_endpoints
+from kerasts.export import ServingEndpointsMixin, export_litert, export_saved_model, load_litert, serving_endpoints
 from kerasts.testing.devices import logical_cpu_names
 
 # float32 outputs recomputed after a reload may differ in the last bits.
@@ -53,7 +53,8 @@ class TestCase(unittest.TestCase):
     the loss, `.keras` save/reload with equal outputs, SavedModel export (`model.export`)
     reloaded with `tf.saved_model.load` where every endpoint the model declares
     (`serving_endpoints`) answers as the model does (also in a fresh Python process that does
-    not import kerasts, for models), and a fit under `tf.distribute.MirroredStrategy`
+    not import kerasts, for models, and in LiteRT's interpreter for those a model converts to
+    it), and a fit under `tf.distribute.MirroredStrategy`
     over two logical CPUs. Each `run_*_check` flag turns one off for a documented reason.
     """
 
@@ -216,7 +217,8 @@ class TestCase(unittest.TestCase):
     def check_saved_model_endpoints(self, model, endpoint_inputs, export_options=None, without_kerasts=False):
         """Exports `model` and calls every endpoint it declares on the reloaded SavedModel (and, with
         `without_kerasts`, in a fresh process that never imports kerasts), comparing each with the
-        same function traced in this process.
+        same function traced in this process; the endpoints a model converts to LiteRT by default
+        (`litert_endpoints()`) are also run by LiteRT's interpreter.
 
         Args:
             endpoint_inputs: dict of endpoint name -> tuple of positional inputs, one per declared endpoint.
@@ -248,6 +250,17 @@ class TestCase(unittest.TestCase):
                 for name in endpoints:
                     _assert_all_close(tf.nest.flatten(expected[name]), served[name],
                                       f"Endpoint {name!r} served in a process without kerasts")
+            litert_endpoints = model.litert_endpoints() if hasattr(model, "litert_endpoints") else []
+            if litert_endpoints:
+                interpreter = load_litert(export_litert(model, os.path.join(directory, "model.tflite"),
+                                                        **export_options))
+                for name in litert_endpoints:
+                    specs = tf.nest.flatten(endpoints[name].input_signature)
+                    values = tf.nest.flatten(endpoint_inputs[name])
+                    served = interpreter.get_signature_runner(name)(
+                        **{spec.name: _as_numpy(value) for spec, value in zip(specs, values)})
+                    _assert_all_close(expected[name], {key: served[key] for key in expected[name]},
+                                      f"Endpoint {name!r} converted to LiteRT")
 
     def check_mirrored_strategy_fit(self, build_model, model_input, target, loss):
         devices = logical_cpu_names()

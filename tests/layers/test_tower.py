@@ -50,6 +50,15 @@ def test_groups_embed_pool_and_standardise():
     np.testing.assert_allclose(out[1, 7:], 0.0)
 
 
+def test_multi_valued_rows_of_separate_ids_equal_joined_strings():
+    tower = Tower(FEATURES, output_dim=5, hidden_units=(6,))
+    joined = tower(_inputs()).numpy()
+    lists = {**_inputs(), "GENRES": tf.constant([["horror", "comedy"], ["", ""], ["drama", ""], ["comedy", "unknown"]])}
+    np.testing.assert_allclose(tower(lists).numpy(), joined, rtol=1e-6)
+    assert tower.input_signature(lists=True)["GENRES"].shape.as_list() == [None, None]
+    assert tower.input_signature()["GENRES"].shape.as_list() == [None]
+
+
 def test_integer_ids_are_read_as_their_decimal_strings():
     tower = Tower({"ITEM_ID": {"type": "categorical", "vocabulary": [10, 20]}}, output_dim=3)
     np.testing.assert_allclose(tower({"ITEM_ID": tf.constant([20])}).numpy(),

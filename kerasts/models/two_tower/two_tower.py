@@ -25,10 +25,11 @@ def remove_accidental_hits(logits, labels, candidate_ids):
     return logits + duplicate * _ACCIDENTAL_HIT_PENALTY
 
 
-def tower_signature(tower, name):
-    """TensorSpecs of a tower's raw inputs: from `Tower.input_signature` or a functional model's inputs."""
+def tower_signature(tower, name, lists=False):
+    """TensorSpecs of a tower's raw inputs: from `Tower.input_signature` (`lists`: multi-valued features
+    as rows of separate strings) or a functional model's inputs."""
     if hasattr(tower, "input_signature"):
-        return tower.input_signature()
+        return tower.input_signature(lists)
     if isinstance(tower, keras.Model) and isinstance(getattr(tower, "input", None), dict):
         return {key: tf.TensorSpec((None,) + tuple(value.shape[1:]), value.dtype, name=key)
                 for key, value in tower.input.items()}
@@ -186,9 +187,12 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
                                       tf.TensorSpec((None, None), tf.string, name="seen_item_ids"),
                                       tf.TensorSpec((), tf.int32, name="k")])
         def top_k(features, seen_item_ids, k):
-            return self._index(self({"query": features})["query_embedding"], seen_item_ids, k)
+            return self._ranked(features, seen_item_ids, k)
 
         return top_k
+
+    def _ranked(self, features, seen_item_ids, k):
+        return self._index(self({"query": features})["query_embedding"], seen_item_ids, k)
 
     @property
     def index_ids(self):
@@ -270,18 +274,28 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
     def serving_endpoints(self, k=10):
         """`serve` (both towers' embeddings) and, once `index_candidates` has run, `recommend`: raw
         query features and `seen_item_ids` (strings, padded with `""`) in, the catalog's string
-        `item_ids` and `scores` of the top `k` out, with the index inside (see `kerasts.export`)."""
+        `item_ids` and `scores` of the top `k` out, with the index inside (see `kerasts.export`).
+        `recommend_lists` is `recommend` taking each multi-valued query feature as a row of
+        separate ids padded with `""` (`[["m1", "m2", ""]]` for `"m1|m2"`): its graph uses only
+        LiteRT's built-in operators, so `export(path, format="litert")` converts it.
+        """
         endpoints = super().serving_endpoints()
         if self._index is not None:
             top = min(int(k), len(self._index.ids))
 
             def recommend(features, seen_item_ids):
-                ids, scores = self._top_k(features, seen_item_ids, top)
+                ids, scores = self._ranked(features, seen_item_ids, top)
                 return {"item_ids": ids, "scores": scores}
 
-            endpoints["recommend"] = Endpoint(recommend, [tower_signature(self.query_tower, "query"),
-                                                          tf.TensorSpec((None, None), tf.string, name="seen_item_ids")])
+            seen_spec = tf.TensorSpec((None, None), tf.string, name="seen_item_ids")
+            endpoints["recommend"] = Endpoint(recommend, [tower_signature(self.query_tower, "query"), seen_spec])
+            endpoints["recommend_lists"] = Endpoint(recommend, [tower_signature(self.query_tower, "query", lists=True),
+                                                                seen_spec])
         return endpoints
+
+    def litert_endpoints(self):
+        """The endpoints `export(format="litert")` converts by default (none before `index_candidates`)."""
+        return [] if self._index is None else ["recommend_lists"]
 
     def export_resources(self):
         return [] if self._index is None else [self._index]
@@ -327,6 +341,7 @@ class TopKIndex(tf.Module):
         super().__init__()
         self.ids = np.asarray(ids).astype(str)
         self._ids = tf.constant(self.ids)
+        self._ids_and_blank = tf.constant(np.append(self.ids, ""))
         self._embeddings = tf.Variable(np.asarray(embeddings, dtype="float32"), trainable=False)
         self._positions = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self._ids, tf.range(len(self.ids), dtype=tf.int64)),
@@ -345,7 +360,8 @@ class TopKIndex(tf.Module):
                                tf.ones(tf.size(positions), tf.int32), tf.stack([shape[0], len(self.ids) + 1]))
         seen = counts[:, :-1] > 0
         top = tf.math.top_k(tf.where(seen, tf.float32.min, scores), k=k)
-        # Excluded items fill the list only when fewer than k are left: never return them.
+        # Excluded items fill the list only when fewer than k are left: never return them (they point
+        # at the "" after the ids; gathering, not selecting strings, keeps to LiteRT's built-in operators).
         excluded = top.values <= tf.float32.min
-        return (tf.where(excluded, tf.constant(""), tf.gather(self._ids, top.indices)),
+        return (tf.gather(self._ids_and_blank, tf.where(excluded, len(self.ids), top.indices)),
                 tf.where(excluded, tf.constant(float("-inf")), top.values))

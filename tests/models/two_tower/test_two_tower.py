@@ -1,4 +1,4 @@
-"""TwoTower: the harness (with the `recommend` endpoint), the in-batch loss against a numpy
+"""TwoTower: the harness (with the `recommend` endpoints, LiteRT's included), the in-batch loss against a numpy
 reference, log-Q, accidental hits, and the top-K index with exclusion and exploration."""
 
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
@@ -47,7 +47,9 @@ class TwoTowerHarnessTest(TestCase):
                             target=None, loss=None, export_options={"k": 4},
                             prepare_model=lambda model: model.index_candidates({"ITEM_ID": np.array(ITEMS)}),
                             endpoint_inputs={"recommend": (_query(["i3|i4", "unknown|i10"]),
-                                                           tf.constant([["i5", ""], ["", ""]]))})
+                                                           tf.constant([["i5", ""], ["", ""]])),
+                                             "recommend_lists": (_query([["i3", "i4"], ["unknown", "i10"]]),
+                                                                 tf.constant([["i5", ""], ["", ""]]))})
 
 
 def test_loss_is_the_corrected_in_batch_softmax():
@@ -149,6 +151,29 @@ def test_exported_recommend_matches_retrieve(trained, tmp_path):
     ids, scores = trained.retrieve(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
     assert [value.decode() for value in served["item_ids"].numpy().ravel()] == list(ids.ravel())
     np.testing.assert_allclose(served["scores"].numpy(), scores, atol=1e-5)
+
+
+def test_litert_file_ranks_as_retrieve_and_names_what_it_cannot_convert(trained, tmp_path):
+    from kerasts.export import load_litert
+
+    trained.export(tmp_path / "recommender.tflite", format="litert", k=4)
+    runner = load_litert(tmp_path / "recommender.tflite").get_signature_runner("recommend_lists")
+    # Lists of ids, not joined strings: the second query's unknown id and padding count for nothing.
+    served = runner(HISTORY=np.array([["i3", "i4", ""], ["unknown", "i10", ""]], dtype=object),
+                    age=np.array([30.0, 30.0], dtype="float32"),
+                    seen_item_ids=np.array([["i5"], [""]], dtype=object))
+    ids, scores = trained.retrieve(_query(["i3|i4", "unknown|i10"]), k=4, seen_item_ids=[["i5"], []])
+    assert [value.decode() for value in served["item_ids"].ravel()] == list(ids.ravel())
+    np.testing.assert_allclose(served["scores"], scores, atol=1e-5)
+    with pytest.raises(ValueError, match=r"\['recommend'\] of TwoTower need TensorFlow operators .*StringSplit"):
+        trained.export(tmp_path / "joined.tflite", format="litert", k=4, endpoints=["recommend"])
+    with pytest.raises(ValueError, match="ends in '.tflite'"):
+        trained.export(tmp_path / "recommender.lite", format="litert", k=4)
+    with pytest.raises(ValueError, match="There is no LiteRT file"):
+        load_litert(tmp_path / "missing.tflite")
+    (tmp_path / "damaged.tflite").write_bytes(b"not a flatbuffer")
+    with pytest.raises(ValueError, match="damaged"):
+        load_litert(tmp_path / "damaged.tflite")
 
 
 def test_two_tower_recommender_is_the_recipe_and_ranks_the_whole_index():
