@@ -78,12 +78,13 @@ def train_and_score(split, items, args, logq, seed):
         seen = tf.constant([[""]] * BATCH)
         saved_batched = _median_ms(lambda batch: served.recommend({"HISTORY": tf.constant(batch)}, seen),
                                    query_batches(queries)) / BATCH
-        # The same endpoint converted to LiteRT takes the history as a list of ids, as an app holds it.
+        # The same endpoint converted to LiteRT takes the history as a row of ids, padded to the history
+        # length as an app's buffer would be (a new input shape makes LiteRT prepare every operator again).
         path = recommender.model.export(os.path.join(directory, "recommender.tflite"), format="litert", k=100)
         runner = load_litert(path).get_signature_runner("recommend_lists")
         seen = np.array([[""]], dtype=object)
-        litert = _median_ms(lambda history: runner(HISTORY=np.array([history], dtype=object), seen_item_ids=seen),
-                            [history.split("|") for history in queries])
+        rows = [history.split("|") + [""] * (args.history - history.count("|") - 1) for history in queries]
+        litert = _median_ms(lambda row: runner(HISTORY=np.array([row], dtype=object), seen_item_ids=seen), rows)
     return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched, litert
 
 

@@ -345,7 +345,7 @@ class TopKIndex(tf.Module):
         self._embeddings = tf.Variable(np.asarray(embeddings, dtype="float32"), trainable=False)
         self._positions = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self._ids, tf.range(len(self.ids), dtype=tf.int64)),
-            default_value=len(self.ids))  # unknown ids and padding land in an extra column
+            default_value=len(self.ids))  # unknown ids and padding: a position no item has
 
     def scores(self, query):
         """`(queries, items)` scores of every indexed item: dot products with the query embeddings."""
@@ -353,15 +353,15 @@ class TopKIndex(tf.Module):
 
     def __call__(self, query, seen_ids, k):
         scores = self.scores(query)
-        positions = self._positions.lookup(tf.convert_to_tensor(seen_ids, tf.string))
-        shape = tf.shape(positions, out_type=tf.int64)
-        rows = tf.broadcast_to(tf.range(shape[0])[:, None], shape)
-        counts = tf.scatter_nd(tf.reshape(tf.stack([rows, positions], axis=-1), (-1, 2)),
-                               tf.ones(tf.size(positions), tf.int32), tf.stack([shape[0], len(self.ids) + 1]))
-        seen = counts[:, :-1] > 0
-        top = tf.math.top_k(tf.where(seen, tf.float32.min, scores), k=k)
+        positions = tf.cast(self._positions.lookup(tf.convert_to_tensor(seen_ids, tf.string)), tf.int32)
+        # The seen items are removed from the best k + (seen per row) rather than masked over the whole
+        # catalog: the same lists (top_k keeps the lower index first among ties) without a pass over it.
+        fetched = tf.math.top_k(scores, k=tf.minimum(k + tf.shape(positions)[1], len(self.ids)))
+        seen = tf.reduce_any(tf.equal(tf.expand_dims(fetched.indices, 2), tf.expand_dims(positions, 1)), axis=-1)
+        top = tf.math.top_k(tf.where(seen, tf.float32.min, fetched.values), k=k)
+        indices = tf.gather(fetched.indices, top.indices, batch_dims=1)
         # Excluded items fill the list only when fewer than k are left: never return them (they point
         # at the "" after the ids; gathering, not selecting strings, keeps to LiteRT's built-in operators).
         excluded = top.values <= tf.float32.min
-        return (tf.gather(self._ids_and_blank, tf.where(excluded, len(self.ids), top.indices)),
+        return (tf.gather(self._ids_and_blank, tf.where(excluded, len(self.ids), indices)),
                 tf.where(excluded, tf.constant(float("-inf")), top.values))

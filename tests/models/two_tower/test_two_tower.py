@@ -119,6 +119,20 @@ def test_training_learns_the_pattern_and_recommend_excludes_seen(trained):
     assert "i5" not in ids[0] and ids[1, 0] == "i12"
 
 
+def test_exclusion_equals_ranking_every_unseen_item(trained):
+    # Duplicates, unknown ids and padding among the seen; the third row leaves fewer than k items.
+    seen = [["i5", "i5", "nope", ""], [], ITEMS[:17]]
+    query = _query(["i3|i4", "i10|i11", "i1"])
+    ids, scores = trained.retrieve(query, k=6, seen_item_ids=seen)
+    all_scores = trained.index_scores(query).numpy()
+    for row, excluded in enumerate(seen):
+        order = [index for index in np.argsort(-all_scores[row], kind="stable") if ITEMS[index] not in excluded][:6]
+        expected = [ITEMS[index] for index in order]
+        assert list(ids[row]) == expected + [""] * (6 - len(expected))
+        np.testing.assert_allclose(scores[row, :len(expected)], all_scores[row, order], rtol=1e-6)
+        assert np.all(scores[row, len(expected):] == -np.inf)
+
+
 def test_exploration_is_seeded_and_keeps_the_head(trained):
     query = _query(["i3|i4"])
     plain, _ = trained.retrieve(query, k=5)
