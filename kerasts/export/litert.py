@@ -22,7 +22,7 @@ def export_litert(model, path, endpoints=None, **options):
     Args:
         endpoints: names of the endpoints to convert; by default `model.litert_endpoints()` where the
             model declares it, else all. An endpoint whose graph needs TensorFlow operators that
-            LiteRT lacks (string splitting, sampling loops) is refused naming it.
+            LiteRT lacks (string splitting, for one) is refused naming them.
     """
     path = check_output_path(path)
     if not path.endswith(".tflite"):

@@ -180,8 +180,8 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
         return self
 
     def _top_k_function(self):
-        """One compiled graph from raw query features to the top-k ids and scores; `retrieve`
-        and the exported `recommend` endpoint both run it, so they agree."""
+        """One compiled graph from raw query features to the top-k ids and scores (`_ranked`, which the
+        exported `recommend` endpoints also run, so they agree with `retrieve`)."""
 
         @tf.function(input_signature=[tower_signature(self.query_tower, "query"),
                                       tf.TensorSpec((None, None), tf.string, name="seen_item_ids"),
