@@ -40,20 +40,33 @@ def export_litert(model, path, endpoints=None, **options):
     with tempfile.TemporaryDirectory() as directory:
         saved = os.path.join(directory, "saved_model")
         export_saved_model(model, saved, **options)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=endpoints)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         try:
-            flatbuffer = converter.convert()
+            flatbuffer = _converted(saved, endpoints)
         except Exception as error:  # the converter raises its own ConverterError with MLIR's diagnostics
+            failing = endpoints if len(endpoints) == 1 else [name for name in endpoints if not _converts(saved, name)]
             operators = sorted({line.split("'")[1] for line in str(error).splitlines()
                                 if "'tf." in line and line.count("'") >= 2})
-            raise ValueError(f"The endpoint(s) {endpoints} of {type(model).__name__} need TensorFlow operators "
-                             f"LiteRT lacks ({', '.join(operators) or 'see the cause'}): serve them from the "
-                             "SavedModel, or convert only endpoints that avoid them.") from error
+            raise ValueError(f"The endpoint(s) {failing or endpoints} of {type(model).__name__} need TensorFlow "
+                             f"operators LiteRT lacks ({', '.join(operators) or 'see the cause'}): serve them from "
+                             "the SavedModel, or convert only endpoints that avoid them.") from error
     with replaced_atomically(path) as partial:
         with open(partial, "wb") as handle:
             handle.write(flatbuffer)
     return path
+
+
+def _converted(saved_model, endpoints):
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=endpoints)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter.convert()
+
+
+def _converts(saved_model, endpoint):
+    try:
+        _converted(saved_model, [endpoint])
+    except Exception:  # noqa: BLE001 - whatever stops the conversion is the answer
+        return False
+    return True
 
 
 def load_litert(path, num_threads=1):

@@ -304,6 +304,11 @@ class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
                                             tf.TensorSpec((None, self.user_units), tf.float32, name="user_state")])
         return endpoints
 
+    def litert_endpoints(self):
+        """The endpoints `export(format="litert")` converts by default: `step` (`serve` scans the steps
+        with TensorFlow's list operators, which LiteRT lacks)."""
+        return ["step"]
+
     def stored_states(self):
         """The slots' stored `(session_states, user_states)` as numpy arrays (num_slots, units), slot
         order kept (replicas' shares concatenated under a distribution strategy)."""

@@ -332,3 +332,18 @@ def test_step_endpoint_follows_a_session_by_item_ids_and_skips_unknown_ones(habi
     assert second["item_ids"].numpy()[0, 0] == b"c"  # a, b -> c
     unknown = step(tf.constant(["zzz"]), 1.0 - start, 1.0 - start, second["session_state"], second["user_state"])
     np.testing.assert_array_equal(unknown["session_state"], second["session_state"])
+
+
+def test_litert_step_follows_a_session_and_the_scan_is_refused_by_name(habits, tmp_path):
+    from kerasts.export import load_litert
+
+    habits.export(tmp_path / "step.tflite", format="litert", k=2)
+    step = load_litert(tmp_path / "step.tflite").get_signature_runner("step")
+    start, zeros = np.ones(1, "float32"), np.zeros((1, 8), "float32")
+    first = step(item_ids=np.array(["a"], dtype=object), session_start=start, user_start=start, session_state=zeros,
+                 user_state=zeros)
+    second = step(item_ids=np.array(["b"], dtype=object), session_start=1 - start, user_start=1 - start,
+                  session_state=first["session_state"], user_state=first["user_state"])
+    assert first["item_ids"][0, 0] == b"b" and second["item_ids"][0, 0] == b"c"  # a, b -> c, as the SavedModel
+    with pytest.raises(ValueError, match=r"\['serve'\] of HRNN need TensorFlow operators LiteRT lacks"):
+        habits.export(tmp_path / "both.tflite", format="litert", k=2, endpoints=["serve", "step"])
