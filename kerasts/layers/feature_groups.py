@@ -26,9 +26,10 @@ class FeatureGroups(keras.layers.Layer):
       integers compared as their decimal strings), looked up and embedded; ids outside the
       vocabulary share one out-of-vocabulary row.
     - `{"type": "multi_categorical", "vocabulary": [...], "embedding_dim": 16, "separator": "|"}`:
-      several values in one string (`"horror|comedy"`), or a row of separate strings padded with
-      `""` (a (batch, values) tensor: `[["horror", "comedy", ""]]`), embedded and mean-pooled;
-      unknown values share the out-of-vocabulary row, an empty string gives a zero vector.
+      several values in one string (`"horror|comedy"`; also as a (batch, 1) column), or a row of
+      separate strings padded with `""` (a (batch, values) tensor: `[["horror", "comedy", ""]]`),
+      embedded and mean-pooled; unknown values share the out-of-vocabulary row, an empty string
+      gives a zero vector.
     - `{"type": "numeric", "size": 1, "units": 8, "mean": 0.0, "std": 1.0}`: `size` numbers per row,
       standardised with the given statistics, then a ReLU layer of `units` (`units: None` passes
       the standardised numbers through).
@@ -112,7 +113,8 @@ class FeatureGroups(keras.layers.Layer):
             values = keras.ops.reshape(keras.ops.cast(values, "float32"), (-1, spec.get("size", 1)))
             standardised = (values - spec.get("mean", 0.0)) / spec.get("std", 1.0)
             return self._group_layers[name](standardised) if name in self._group_layers else standardised
-        split = spec["type"] == "multi_categorical" and values.shape.rank == 2
+        # A (batch, 1) column is one joined string per row (splitting a lone id gives the id itself).
+        split = spec["type"] == "multi_categorical" and values.shape.rank == 2 and values.shape[-1] != 1
         values = values if split else tf.reshape(values, (-1,))
         if values.dtype != tf.string:
             values = tf.strings.as_string(values)

@@ -55,6 +55,8 @@ def test_multi_valued_rows_of_separate_ids_equal_joined_strings():
     joined = tower(_inputs()).numpy()
     lists = {**_inputs(), "GENRES": tf.constant([["horror", "comedy"], ["", ""], ["drama", ""], ["comedy", "unknown"]])}
     np.testing.assert_allclose(tower(lists).numpy(), joined, rtol=1e-6)
+    column = {**_inputs(), "GENRES": tf.reshape(_inputs()["GENRES"], (-1, 1))}  # joined strings, as a column
+    np.testing.assert_allclose(tower(column).numpy(), joined, rtol=1e-6)
     assert tower.input_signature(lists=True)["GENRES"].shape.as_list() == [None, None]
     assert tower.input_signature()["GENRES"].shape.as_list() == [None]
 
