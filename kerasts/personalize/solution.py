@@ -16,7 +16,6 @@ from kerasts.distributed import backup_callback
 from kerasts.data.item_metadata import item_metadata_columns
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
-from kerasts.export import export_saved_model
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
 from kerasts.personalize.filters import Filter
 from kerasts.personalize.recipes import (PERSONALIZED_RANKING, RECIPE_TYPES, RECIPES, RELATED_ITEMS,
@@ -533,11 +532,14 @@ class SolutionVersion:
                 handle.write(json.dumps(output) + "\n")
         return {"lines": len(lines), "errors": sum(output["error"] is not None for output in outputs)}
 
-    def export(self, directory, **options):
-        """Writes the recipe's serving SavedModel (its network's `serving_endpoints`)."""
+    def export(self, path, format="tf_saved_model", **options):
+        """Writes the recipe's network's serving endpoints: a SavedModel directory, or with
+        `format="litert"` a `.tflite` file of those LiteRT runs (the two-tower's `recommend_lists`,
+        the session recipes' `step`; see `kerasts.export.export_litert`). The network alone: filters
+        and promotions are the solution's, not the file's."""
         if not self.recipe.has_network:
-            raise ValueError(f"The {self.recipe_name} recipe has no network to export as a SavedModel.")
-        export_saved_model(self.recommender.model, directory, **options)
+            raise ValueError(f"The {self.recipe_name} recipe has no network to export.")
+        self.recommender.model.export(path, format=format, **options)
 
     def save(self, directory):
         """Writes everything needed to recommend again (the network or the counts' interactions, the

@@ -213,6 +213,9 @@ def test_saved_versions_load_and_recommend_the_same(group, tmp_path, recipe):
             load_solution_version(tmp_path / "v")
         version.export(tmp_path / "saved")
         assert (tmp_path / "saved" / "saved_model.pb").exists()
+        if recipe in ("hrnn", "two-tower"):
+            version.export(tmp_path / "on_device.tflite", format="litert")
+            assert (tmp_path / "on_device.tflite").stat().st_size > 0
     else:
         with pytest.raises(ValueError, match="no network"):
             version.export(tmp_path / "saved")
