@@ -11,9 +11,7 @@ single-event calls, twice, after checking that both files rank the first event a
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 
 import kerasts  # noqa: F401 - first, to silence TensorFlow's start-up logging
 
@@ -23,15 +21,7 @@ import tensorflow as tf  # noqa: E402
 from kerasts.export import load_litert, load_saved_model  # noqa: E402
 from kerasts.models import HRNN  # noqa: E402
 
-
-def median_ms(call, events):
-    call(events[0])
-    latencies = []
-    for event in events:
-        start = time.perf_counter()
-        call(event)
-        latencies.append(time.perf_counter() - start)
-    return statistics.median(latencies) * 1000
+from latency import median_ms  # noqa: E402
 
 
 def main():

@@ -40,6 +40,7 @@ from kerasts.metrics import ranking_metrics  # noqa: E402
 from kerasts.models import TwoTowerRecommender  # noqa: E402
 
 import movielens  # noqa: E402
+from latency import median_ms  # noqa: E402
 from recsys_baselines import baseline_rows  # noqa: E402
 
 QUERIES = 200  # top-100 queries timed, one user each
@@ -68,15 +69,15 @@ def train_and_score(split, items, args, logq, seed):
     scores = evaluate_recommender(recommender, split, ks=movielens.KS, catalog_size=len(items))
     queries = list(latest_histories(test_input, args.history))
     queries = cycled(queries, QUERIES)
-    in_process = _median_ms(lambda history: recommender.model.retrieve({"HISTORY": np.array([history], dtype=object)},
+    in_process = median_ms(lambda history: recommender.model.retrieve({"HISTORY": np.array([history], dtype=object)},
                                                                         100), queries)
     with tempfile.TemporaryDirectory() as directory:
         recommender.model.export(os.path.join(directory, "saved"), k=100)
         served = load_saved_model(os.path.join(directory, "saved"))
         seen = tf.constant([[""]])
-        saved = _median_ms(lambda history: served.recommend({"HISTORY": tf.constant([history])}, seen), queries)
+        saved = median_ms(lambda history: served.recommend({"HISTORY": tf.constant([history])}, seen), queries)
         seen = tf.constant([[""]] * BATCH)
-        saved_batched = _median_ms(lambda batch: served.recommend({"HISTORY": tf.constant(batch)}, seen),
+        saved_batched = median_ms(lambda batch: served.recommend({"HISTORY": tf.constant(batch)}, seen),
                                    query_batches(queries)) / BATCH
         # The same endpoint converted to LiteRT takes the history as a row of ids, padded to the history
         # length as an app's buffer would be (a new input shape makes LiteRT prepare every operator again).
@@ -84,7 +85,7 @@ def train_and_score(split, items, args, logq, seed):
         runner = load_litert(path).get_signature_runner("recommend_lists")
         seen = np.array([[""]], dtype=object)
         rows = [history.split("|") + [""] * (args.history - history.count("|") - 1) for history in queries]
-        litert = _median_ms(lambda row: runner(HISTORY=np.array([row], dtype=object), seen_item_ids=seen), rows)
+        litert = median_ms(lambda row: runner(HISTORY=np.array([row], dtype=object), seen_item_ids=seen), rows)
     return movielens.metrics_row(scores), throughput, in_process, saved, saved_batched, litert
 
 
@@ -126,17 +127,6 @@ def run_tfrs(split, items, seed, epochs, logq, python):
                              catalog_size=len(items))
     return (movielens.metrics_row(scores), peer["examples_per_second"], peer["query_ms"], peer["traced_query_ms"],
             peer["traced_batched_query_ms"])
-
-
-def _median_ms(query, histories):
-    """Median milliseconds of `query(history)` over the histories, after one untimed call."""
-    query(histories[0])
-    latencies = []
-    for history in histories:
-        start = time.perf_counter()
-        query(history)
-        latencies.append(time.perf_counter() - start)
-    return statistics.median(latencies) * 1000
 
 
 def main():
