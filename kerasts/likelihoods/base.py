@@ -40,6 +40,9 @@ class Likelihood:
     placeholder_target = 0.0
     # The parameter a shift of the target moves one for one (`shift_parameters`); None where there is none.
     location_parameter = None
+    # Symmetric about its location parameter: `sample(..., mirrored=True)` then draws antithetic partners,
+    # and DeepAR draws its paths in such pairs. A subclass that sets it implements `mirrored`.
+    symmetric = False
 
     @property
     def num_parameters(self):
@@ -111,12 +114,18 @@ class Likelihood:
     def mean(self, parameters):
         return self.distribution(parameters).mean()
 
-    def sample(self, parameters, num_samples, seed):
+    def sample(self, parameters, num_samples, seed, mirrored=False):
         """`num_samples` draws, shape `(num_samples,) + parameters.shape[:-1]`.
 
         `seed` is an int or a stateless seed tensor of shape `[2]`: the same seed gives
-        the same draws, in eager mode and in a graph.
+        the same draws, in eager mode and in a graph. With `mirrored` (a `symmetric` family
+        only), each draw is `loc - scale * noise` where the same seed and shape give
+        `loc + scale * noise`: still a draw of its own distribution, and an antithetic partner
+        of the unmirrored draw wherever the parameters are equal.
         """
+        if mirrored:
+            raise ValueError(f"The {self.name} likelihood is not symmetric about a location: it cannot draw "
+                             "mirrored (antithetic) samples.")
         return self.distribution(parameters).sample(num_samples, seed=_stateless_seed(seed))
 
     def quantile(self, parameters, level):
@@ -140,8 +149,8 @@ class CountLikelihood(Likelihood):
 
     is_discrete = True
 
-    def sample(self, parameters, num_samples, seed):
-        """As `Likelihood.sample`; draws whose parameters are not finite are NaN.
+    def sample(self, parameters, num_samples, seed, mirrored=False):
+        """As `Likelihood.sample` (never `mirrored`); draws whose parameters are not finite are NaN.
 
         TensorFlow's Poisson and gamma samplers loop until they accept a draw, and with a NaN or
         infinite rate they never do: such rows are drawn from valid stand-in parameters and then
@@ -150,7 +159,7 @@ class CountLikelihood(Likelihood):
         parameters = tf.convert_to_tensor(parameters)
         finite = tf.reduce_all(tf.math.is_finite(parameters), axis=-1)
         stand_in = self.domain_map(tf.zeros_like(parameters))
-        draws = super().sample(tf.where(finite[..., None], parameters, stand_in), num_samples, seed)
+        draws = super().sample(tf.where(finite[..., None], parameters, stand_in), num_samples, seed, mirrored)
         return tf.where(finite, draws, tf.constant(float("nan"), draws.dtype))
 
     def check_target(self, target, observed):

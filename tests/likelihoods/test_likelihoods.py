@@ -126,6 +126,27 @@ def test_continuous_samples_follow_the_distribution(name):
         assert np.all(np.abs(below - level) < 5 * np.sqrt(level * (1 - level) / samples.shape[0])), (level, below)
 
 
+@pytest.mark.parametrize("name", ["gaussian", "student_t"])
+def test_mirrored_draws_reflect_the_same_draws_and_follow_the_distribution(name):
+    likelihood, parameters = _stacked(name)
+    assert likelihood.symmetric
+    draws = np.asarray(likelihood.sample(parameters, 40_000, seed=4))
+    mirrored = np.asarray(likelihood.sample(parameters, 40_000, seed=4, mirrored=True))
+    np.testing.assert_allclose((draws + mirrored) / 2, np.broadcast_to(PARAMETERS[name]["loc"], draws.shape),
+                               rtol=1e-5, atol=1e-4)
+    for level in (0.01, 0.1, 0.5, 0.9, 0.99):
+        below = (mirrored <= np.asarray(likelihood.quantile(parameters, level))).mean(axis=0)
+        assert np.all(np.abs(below - level) < 5 * np.sqrt(level * (1 - level) / mirrored.shape[0])), (level, below)
+
+
+@pytest.mark.parametrize("name", ["negative_binomial", "poisson", "zero_inflated_negative_binomial", "beta"])
+def test_asymmetric_families_refuse_mirrored_draws(name):
+    likelihood, parameters = _stacked(name)
+    assert not likelihood.symmetric
+    with pytest.raises(ValueError, match=f"{name} likelihood is not symmetric"):
+        likelihood.sample(parameters, 2, seed=0, mirrored=True)
+
+
 @pytest.mark.parametrize("name", ["negative_binomial", "poisson", "zero_inflated_negative_binomial"])
 def test_count_quantile_is_smallest_count_reaching_the_level(name):
     likelihood, parameters = _stacked(name)

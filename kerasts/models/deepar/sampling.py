@@ -122,7 +122,7 @@ def _sample_chunk(model, inputs, num_samples, seed):
         hidden = model._step_inputs(lagged, repeat(horizon_dynamic[step]), path_static)
         hidden, states = model.recurrent.step(hidden, states)
         parameters = model.distribution_output(hidden, target_scale=path_scale, target_loc=path_loc)
-        sample = model.likelihood.sample(parameters, 1, seed=tf.random.experimental.stateless_fold_in(seed, step))[0]
+        sample = _draw(model.likelihood, parameters, num_samples, tf.random.experimental.stateless_fold_in(seed, step))
         if model.non_negative:
             sample = tf.maximum(sample, 0.0)
         scaled_sample = (sample if path_loc is None else sample - path_loc) / path_scale
@@ -132,6 +132,24 @@ def _sample_chunk(model, inputs, num_samples, seed):
     _, _, _, samples = tf.while_loop(lambda step, *_: step < model.prediction_length, sample_step,
                                      (tf.constant(0), buffer, states, samples))
     return tf.reshape(tf.transpose(samples.stack()), [-1, num_samples, model.prediction_length])
+
+
+def _draw(likelihood, parameters, num_samples, seed):
+    """One draw per path, the rows of `parameters` being each series' `num_samples` paths in turn.
+
+    For a symmetric family the paths come in antithetic pairs: the second half of a series' paths
+    reflect the first half's draws about their own locations (an odd last path draws on its own).
+    Every path is still a draw of the model, but the errors of the paths' median and mean partly
+    cancel: 100 paths forecast M3 monthly about as well as 1,000 independent ones (RESULTS.md).
+    """
+    if not likelihood.symmetric:
+        return likelihood.sample(parameters, 1, seed)[0]
+    half = num_samples // 2
+    by_series = tf.reshape(parameters, [-1, num_samples, likelihood.num_parameters])
+    draws = [likelihood.sample(by_series[:, :half], 1, seed)[0],
+             likelihood.sample(by_series[:, half:2 * half], 1, seed, mirrored=True)[0],
+             likelihood.sample(by_series[:, 2 * half:], 1, tf.random.experimental.stateless_fold_in(seed, 1))[0]]
+    return tf.reshape(tf.concat(draws, axis=1), [-1])
 
 
 def forecast_outputs(model, inputs, num_samples, seed, quantiles):

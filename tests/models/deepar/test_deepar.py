@@ -113,7 +113,7 @@ def test_forecast_in_chunks_keeps_each_series_rows_and_seed(monkeypatch):
 
 
 @pytest.mark.parametrize("likelihood, scaling", [("negative_binomial", "mean"), ("student_t", "std")])
-def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing(likelihood, scaling):
+def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing(likelihood, scaling, monkeypatch):
     windows = _windows(likelihood=likelihood)
     model = DeepAR(**{**SMALL, "likelihood": likelihood, "scaling": scaling})
     full = windows.windows(np.arange(4), np.full(4, 150))
@@ -121,15 +121,30 @@ def test_sampling_loop_fed_the_truth_reproduces_teacher_forcing(likelihood, scal
     truth = full["target"][:, -SMALL["prediction_length"]:]
     recorded = []
 
-    def feed_truth(parameters, num_samples, seed):
+    def feed_truth(likelihood, parameters, num_samples, seed):
         recorded.append(np.asarray(parameters))
-        return tf.constant(truth[:, len(recorded) - 1])[None]
+        return tf.constant(truth[:, len(recorded) - 1])
 
-    model.likelihood.sample = feed_truth  # this instance only; eager, so parameters are readable
+    monkeypatch.setattr(kerasts.models.deepar.sampling, "_draw", feed_truth)  # eager, so parameters are readable
     past = windows.windows(np.arange(4), np.full(4, 150), with_future_target=False)
     kerasts.models.deepar.sampling.sample_paths(model, past, 1, tf.constant([0, 0]))
     assert len(recorded) == SMALL["prediction_length"]
     np.testing.assert_allclose(np.stack(recorded, axis=1), teacher_forced, rtol=1e-4, atol=1e-4)
+
+
+def test_paths_of_a_symmetric_family_come_in_antithetic_pairs():
+    windows = _windows(likelihood="student_t")
+    model = _trained(windows, epochs=1, likelihood="student_t", scaling="std")
+    paths = model.forecast(windows.last_windows(with_future_target=False), num_samples=7, seed=3)["samples"]
+    # Every path of a series starts from the same state: the first step's pairs (i, i + 3) reflect each
+    # other about one location, and the odd seventh path draws on its own.
+    pair_means = (paths[:, :3, 0] + paths[:, 3:6, 0]) / 2
+    np.testing.assert_allclose(pair_means, np.broadcast_to(pair_means[:, :1], pair_means.shape), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(paths[:, :3, 0], paths[:, 3:6, 0])
+    assert not np.allclose((paths[:, 0, 0] + paths[:, 6, 0]) / 2, pair_means[:, 0])
+    # Later steps feed each path its own draws: the pairs are no longer reflections about one location.
+    last_pair_means = (paths[:, :3, -1] + paths[:, 3:6, -1]) / 2
+    assert not np.allclose(last_pair_means, last_pair_means[:, :1])
 
 
 RECIPE = {"units": 8, "num_layers": 1, "batch_shards": 1, "epochs": 2, "batches_per_epoch": 5, "batch_size": 16,
