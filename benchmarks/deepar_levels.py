@@ -3,7 +3,7 @@ the spread over seeds, next to the pooled ND and wQL (#23).
 
     .venv/bin/python benchmarks/deepar_levels.py [--datasets m3_yearly m3_quarterly m3_monthly m3_other
         electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
-        [--samples 100]
+        [--samples 100] [--algorithm mlp]
 
 Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8
 quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and
@@ -11,7 +11,8 @@ the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors),
 new cases of 47 prefectures, counts from 0 to tens of thousands; not in the default list), 4 windows of 14
 days. Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
 through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with
-`--deepar`'s settings on top, forecasting `--samples` paths. Scores: each series' sMAPE and MASE of the median
+`--deepar`'s settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP
+through the workflow's `mlp` algorithm instead, the same flags). Scores: each series' sMAPE and MASE of the median
 (its mean over windows), their means over series and by level quintile (the mean |y| before the test; Q1
 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9
 (of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta` adds statsforecast's Theta (slow on
@@ -97,12 +98,13 @@ def run_dataset(name, arguments):
     for label, forecaster in (("seasonal_naive", SeasonalNaive(season, prediction_length=horizon)),) + (
             (("theta", build_forecaster("theta", horizon, panel, test_start)),) if arguments.theta else ()):
         rows[label], per_series[label], _ = score(label, forecaster, panel, windows, 0, naive2)
-    settings = json.loads(arguments.deepar)
+    settings, algorithm = json.loads(arguments.deepar), arguments.algorithm
+    pooled_label = f"{algorithm}, seeds pooled"
     seed_paths = []
     for seed in arguments.seeds:
-        forecaster = build_forecaster({"name": "deepar", "config": {**settings, "seed": seed}}, horizon, panel,
+        forecaster = build_forecaster({"name": algorithm, "config": {**settings, "seed": seed}}, horizon, panel,
                                       test_start)
-        label = f"deepar seed {seed}"
+        label = f"{algorithm} seed {seed}"
         rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2, arguments.samples)
         seed_paths.append(paths)
         print(f"{label}: sMAPE {rows[label]['sMAPE']:.3f} MASE {rows[label]['MASE']:.3f} OWA {rows[label]['OWA']:.3f} "
@@ -110,23 +112,22 @@ def run_dataset(name, arguments):
     if len(seed_paths) > 1:  # the seeds' networks as one ensemble: their sample paths pooled
         pooled = [(window[0][0], np.concatenate([paths[index][1] for paths in seed_paths], axis=1))
                   for index, window in enumerate(zip(*seed_paths))]
-        rows["deepar, seeds pooled"], per_series["deepar, seeds pooled"] = score_paths("pooled", panel, pooled, naive2)
+        rows[pooled_label], per_series[pooled_label] = score_paths("pooled", panel, pooled, naive2)
     levels = scores_by_level(series_levels(panel, test_start), per_series)
     table = pd.concat([pd.DataFrame(rows).T, levels], axis=1)
-    seeds = [f"deepar seed {seed}" for seed in arguments.seeds]
+    seeds = [f"{algorithm} seed {seed}" for seed in arguments.seeds]
     if len(seeds) > 1:
-        table.loc["deepar mean"] = table.loc[seeds].mean()
-        table.loc["deepar sd"] = table.loc[seeds].std()
-        table = table.reindex([name for name in table.index if name != "deepar, seeds pooled"] +
-                              ["deepar, seeds pooled"])
+        table.loc[f"{algorithm} mean"] = table.loc[seeds].mean()
+        table.loc[f"{algorithm} sd"] = table.loc[seeds].std()
+        table = table.reindex([name for name in table.index if name != pooled_label] + [pooled_label])
     print(table.drop(columns="seconds").to_string(float_format=lambda value: f"{value:.3f}"))
     if len(seeds) > 1:
         mases = table.loc[seeds, "MASE"]
-        print(f"\nDeepAR over seeds {arguments.seeds}: worst MASE / best MASE = {mases.max() / mases.min():.3f}; "
+        print(f"\n{algorithm} over seeds {arguments.seeds}: worst MASE / best MASE = {mases.max() / mases.min():.3f}; "
               f"median seconds a seed {statistics.median(table.loc[seeds, 'seconds']):.0f}")
     beaten = [column for column in levels.columns
               if (levels.loc[seeds, column] >= levels.loc["seasonal_naive", column]).any()]
-    print(f"Quintile cells where some DeepAR seed is not below seasonal naive: {beaten or 'none'}", flush=True)
+    print(f"Quintile cells where some {algorithm} seed is not below seasonal naive: {beaten or 'none'}", flush=True)
     return table
 
 
@@ -134,11 +135,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS[:-1]), choices=DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--deepar", default="{}", help="DeepARForecaster settings as JSON, over the recipe's")
+    parser.add_argument("--deepar", default="{}", help="the forecaster's settings as JSON, over the recipe's")
+    parser.add_argument("--algorithm", default="deepar", choices=["deepar", "mlp"])
     parser.add_argument("--theta", action="store_true", help="add statsforecast's Theta")
     parser.add_argument("--samples", type=int, default=100, help="DeepAR's sample paths a forecast")
     arguments = parser.parse_args()
-    print(f"DeepAR settings: {arguments.deepar}; seeds {arguments.seeds}; {arguments.samples} sample paths")
+    print(f"{arguments.algorithm} settings: {arguments.deepar}; seeds {arguments.seeds}; "
+          f"{arguments.samples} sample paths")
     for name in arguments.datasets:
         run_dataset(name, arguments)
 
