@@ -89,9 +89,10 @@ class MLPForecaster(Forecaster):
         past = ForecastWindows(panel, self.context_length, self.prediction_length, [1]).last_windows(
             end=origin, with_future_target=False)
         inputs = [past["target"][:, -self.context_length:], past["observed"][:, -self.context_length:]]
-        parameters = self.model.predict(inputs, batch_size=1024, verbose=0)
-        samples = self.model.get_layer("distribution").likelihood.sample(parameters, num_samples, seed=seed)
-        return np.moveaxis(np.asarray(samples), 0, 1)
+        parameters = self.model.predict(inputs, batch_size=1024, verbose=0)  # (series, horizon, parameters)
+        by_path = np.broadcast_to(parameters[:, :, None], parameters.shape[:2] + (num_samples, parameters.shape[-1]))
+        samples = self.model.get_layer("distribution").likelihood.draw_paths(by_path, seed)
+        return np.moveaxis(np.asarray(samples), 2, 1)
 
 
 class _Stopwatch(keras.callbacks.Callback):

@@ -18,3 +18,14 @@ def test_a_seeded_fit_repeats_whatever_ran_before_it():
     assert MLPForecaster(24, 12, seed=3).get_config()["seed"] == 3
     with pytest.raises(ValueError, match="MLPForecaster is not fitted"):
         MLPForecaster(24, 12).predict_paths(panel)
+
+
+def test_student_t_paths_come_in_antithetic_pairs_about_each_steps_median():
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
+    forecaster = MLPForecaster(24, 12, "student_t", hidden_units=8, epochs=2, seed=3).fit(panel)
+    paths = forecaster.predict_paths(panel, num_samples=6, seed=1)
+    assert paths.shape == (3, 6, 12)
+    centres = (paths[:, :3] + paths[:, 3:]) / 2  # every pair reflects about the one median of its series and step
+    np.testing.assert_allclose(centres, np.broadcast_to(centres[:, :1], centres.shape), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(np.median(paths, axis=1), centres[:, 0], rtol=1e-5, atol=1e-4)
+    assert not np.allclose(paths[:, 0], paths[:, 1])

@@ -139,6 +139,22 @@ def test_mirrored_draws_reflect_the_same_draws_and_follow_the_distribution(name)
         assert np.all(np.abs(below - level) < 5 * np.sqrt(level * (1 - level) / mirrored.shape[0])), (level, below)
 
 
+@pytest.mark.parametrize("name", likelihoods.names())
+def test_draw_paths_pairs_the_paths_of_symmetric_families_and_draws_the_others_independently(name):
+    likelihood, parameters = _stacked(name)
+    by_path = np.broadcast_to(parameters[:, None], (3, 5, likelihood.num_parameters))  # two pairs and an odd path
+    draws = np.asarray(likelihood.draw_paths(by_path, seed=2))
+    assert draws.shape == (3, 5)
+    if likelihood.symmetric:
+        loc = np.array(PARAMETERS[name]["loc"])[:, None]
+        np.testing.assert_allclose((draws[:, :2] + draws[:, 2:4]) / 2, np.broadcast_to(loc, (3, 2)), rtol=1e-5,
+                                   atol=1e-4)
+        assert not np.allclose(draws[:, :2], draws[:, 2:4])
+        assert not np.allclose((draws[:, 0] + draws[:, 4]) / 2, loc[:, 0])
+    else:
+        np.testing.assert_array_equal(draws, likelihood.sample(by_path, 1, seed=2)[0])
+
+
 @pytest.mark.parametrize("name", ["negative_binomial", "poisson", "zero_inflated_negative_binomial", "beta"])
 def test_asymmetric_families_refuse_mirrored_draws(name):
     likelihood, parameters = _stacked(name)

@@ -29,7 +29,7 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
     series of any size; parameters come back in the data's units. Training is teacher-forced
     over context and horizon (`model.fit` with `kerasts.losses.NegativeLogLikelihood`); `forecast` samples joint
     paths ancestrally in one TensorFlow graph, all series times all samples as one batch, in antithetic
-    pairs for a symmetric likelihood (Student-t, Gaussian: see `sampling._draw`).
+    pairs for a symmetric likelihood (Student-t, Gaussian: see `Likelihood.draw_paths`).
 
     Inputs are dicts as `kerasts.data.ForecastWindows` builds them: `"target"` and
     `"observed"` (history of `max(lags)` steps, context and, in training, horizon),
