@@ -41,7 +41,7 @@ class Likelihood:
     # The parameter a shift of the target moves one for one (`shift_parameters`); None where there is none.
     location_parameter = None
     # Symmetric about its location parameter: `sample(..., mirrored=True)` then draws antithetic partners,
-    # and DeepAR draws its paths in such pairs. A subclass that sets it implements `mirrored`.
+    # which `draw_paths` pairs paths with (DeepAR, the MLP). A subclass that sets it implements `mirrored`.
     symmetric = False
 
     @property
