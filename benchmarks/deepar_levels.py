@@ -138,7 +138,7 @@ def main():
     parser.add_argument("--deepar", default="{}", help="the forecaster's settings as JSON, over the recipe's")
     parser.add_argument("--algorithm", default="deepar", choices=["deepar", "mlp"])
     parser.add_argument("--theta", action="store_true", help="add statsforecast's Theta")
-    parser.add_argument("--samples", type=int, default=100, help="DeepAR's sample paths a forecast")
+    parser.add_argument("--samples", type=int, default=100, help="sample paths a forecast")
     arguments = parser.parse_args()
     print(f"{arguments.algorithm} settings: {arguments.deepar}; seeds {arguments.seeds}; "
           f"{arguments.samples} sample paths")
