@@ -81,7 +81,7 @@ class Trainer:
         if args.cosine_decay:
             steps = args.epochs * math.ceil(args.train_rows / BATCH_SIZE)
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-        self.model.compile(keras.optimizers.Adam(learning_rate), steps_per_execution=STEPS_PER_EXECUTION)
+        self.model.compile(kerasts.optimizers.Adam(learning_rate), steps_per_execution=STEPS_PER_EXECUTION)
 
     def restart(self, seed):
         keras.utils.set_random_seed(seed)

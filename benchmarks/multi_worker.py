@@ -75,7 +75,7 @@ def run_role(role, index, ports, epochs):
                                output_dim=64),
                          Tower({"ITEM_ID": {"type": "categorical", "vocabulary": items, "embedding_dim": 64}},
                                output_dim=64), logq_correction=False)
-        model.compile(keras.optimizers.Adam(0.01))
+        model.compile(kerasts.optimizers.Adam(0.01))
     model.fit(tf.data.Dataset.from_tensor_slices(examples).batch(1024).prefetch(2), epochs=epochs, verbose=0,
               callbacks=[Timer("two_tower")])
     two_tower_size = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)

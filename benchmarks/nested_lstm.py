@@ -57,7 +57,7 @@ def validation_mse(kind, units, epochs, series):
     valid = windows[split - LENGTH:valid_end - LENGTH]
     keras.utils.set_random_seed(0)
     model = build(kind, units)
-    model.compile(keras.optimizers.Adam(1e-3), loss="mse")
+    model.compile(kerasts.optimizers.Adam(1e-3), loss="mse")
     model.fit(train[:, :LENGTH, None], train[:, LENGTH:], batch_size=64, epochs=epochs, verbose=0)
     return float(model.evaluate(valid[:, :LENGTH, None], valid[:, LENGTH:], verbose=0))
 

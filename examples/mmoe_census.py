@@ -74,7 +74,7 @@ def main():
     for name, make in models.items():
         keras.utils.set_random_seed(args.seed)
         model = make()
-        model.compile(keras.optimizers.Adam(1e-3))  # binary cross-entropy and AUC per binary task
+        model.compile(kerasts.optimizers.Adam(1e-3))  # binary cross-entropy and AUC per binary task
         model.fit(*part(train_rows), epochs=args.epochs, batch_size=1024, verbose=0)
         scores = model.evaluate(*part(eval_rows), batch_size=4096, verbose=0, return_dict=True)
         print(f"| {name} | {model.count_params():,} | {scores['income_auc']:.4f} | {scores['never_married_auc']:.4f} |")

@@ -66,7 +66,7 @@ def main():
         kerasts.layers.NestedLSTM(arguments.units, depth=2),
         keras.layers.Dense(1),
     ])
-    model.compile(keras.optimizers.Adam(1e-3), loss="mse")
+    model.compile(kerasts.optimizers.Adam(1e-3), loss="mse")
     model.fit(train_x, train_y, batch_size=256, epochs=arguments.epochs, verbose=0,
               validation_data=(valid_x, valid_y),
               callbacks=[keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)])

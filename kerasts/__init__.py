@@ -9,7 +9,7 @@ from kerasts._quiet_tensorflow import import_quietly
 import_quietly()
 
 from kerasts import (  # noqa: E402
-    baselines, data, evaluation, export, layers, likelihoods, losses, metrics, models, protocols,
+    baselines, data, evaluation, export, layers, likelihoods, losses, metrics, models, optimizers, protocols,
 )
 
 __version__ = "0.1.0"
@@ -27,6 +27,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'kerasts' has no attribute {name!r}")
 
 __all__ = [
-    "baselines", "data", "evaluation", "export", "layers", "likelihoods", "losses", "metrics", "models", "protocols",
-    "__version__",
+    "baselines", "data", "evaluation", "export", "layers", "likelihoods", "losses", "metrics", "models", "optimizers",
+    "protocols", "__version__",
 ]

@@ -14,6 +14,7 @@ import keras
 from kerasts._files import writable_directory
 from kerasts.data import load_electricity_sample
 from kerasts.forecast import DatasetGroup, train_predictor
+from kerasts.optimizers import Adam
 
 
 def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, num_networks=3, log=print):
@@ -187,7 +188,7 @@ def run_multitask_demo(output_dir="demo_output", correlation=0.5, epochs=10, see
     for name, make in models.items():
         keras.utils.set_random_seed(seed)
         model = make()
-        model.compile(keras.optimizers.Adam(1e-2))  # mean squared error per regression task
+        model.compile(Adam(1e-2))  # mean squared error per regression task
         model.fit({"x": x[train]}, {task: values[train] for task, values in y.items()}, epochs=epochs, batch_size=128,
                   verbose=0)
         predicted = model({"x": x[test]})

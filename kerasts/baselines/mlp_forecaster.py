@@ -9,6 +9,7 @@ from kerasts.data.windows import ForecastWindows
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
 from kerasts.losses.nll import NegativeLogLikelihood, pack_observed
+from kerasts.optimizers import Adam
 from kerasts.protocols.forecaster import Forecaster
 
 
@@ -75,7 +76,7 @@ class MLPForecaster(Forecaster):
             keras.utils.set_random_seed(self.seed)
         self.model = build_likelihood_head_network(self.context_length, self.prediction_length, self.likelihood,
                                                    self.hidden_units)
-        self.model.compile(keras.optimizers.Adam(self.learning_rate), loss=NegativeLogLikelihood(self.likelihood))
+        self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(self.likelihood))
         timer = _Stopwatch()
         self.model.fit(inputs, labels, batch_size=self.batch_size, epochs=self.epochs, verbose=0, callbacks=[timer])
         self.windows_per_second = self.epochs * len(values) / timer.seconds

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import ServingEndpointsMixin, export_litert, export_saved_model, load_litert, serving_endpoints
+from kerasts.optimizers import Adam
 from kerasts.testing.devices import logical_cpu_names
 
 # float32 outputs recomputed after a reload may differ in the last bits.
@@ -199,7 +200,7 @@ class TestCase(unittest.TestCase):
             raise AssertionError(f"Output shape {actual} differs from the expected {expected_output_shape}.")
 
     def check_training_step_lowers_loss(self, model, model_input, target, loss):
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
+        model.compile(optimizer=Adam(learning_rate=0.01), loss=loss)
         before = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
         _fit_or_fail(model, model_input, target, epochs=1, what="One training step")
         after = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
@@ -274,7 +275,7 @@ class TestCase(unittest.TestCase):
         strategy = tf.distribute.MirroredStrategy(devices[:2], cross_device_ops=tf.distribute.ReductionToOneDevice())
         with strategy.scope():
             model = build_model()
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=loss)
+            model.compile(optimizer=Adam(learning_rate=0.01), loss=loss)
             model(model_input)  # builds subclassed models, so their weights exist to compare
         if not model.trainable_weights:
             raise AssertionError("The model has no trainable weights to fit under MirroredStrategy.")

@@ -1,7 +1,8 @@
-import keras
 import keras_tuner
 
 from kerasts.models.mmoe.mmoe import MMoE
+from kerasts.optimizers import Adam
+
 
 class MMoEHyperModel(keras_tuner.HyperModel):
     """Searches an `MMoE` for the given features and tasks, compiled with one loss per task
@@ -36,6 +37,6 @@ class MMoEHyperModel(keras_tuner.HyperModel):
                      expert_units=(hp.Int("expert_units", 8, 128, step=8),),
                      tower_units=(hp.Int("tower_units", 4, 64, step=4),))
         # The losses and metrics of the task types are the model's own compile defaults.
-        model.compile(keras.optimizers.Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
+        model.compile(Adam(hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")),
                       loss_weights=self.loss_weights)
         return model

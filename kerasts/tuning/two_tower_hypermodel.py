@@ -1,9 +1,9 @@
-import keras
 import keras_tuner
 
 from kerasts.data.retrieval import retrieval_dataset
 from kerasts.layers.tower import Tower
 from kerasts.models.two_tower.two_tower import TwoTower
+from kerasts.optimizers import Adam
 
 
 class TwoTowerHyperModel(keras_tuner.HyperModel):
@@ -49,7 +49,7 @@ class TwoTowerHyperModel(keras_tuner.HyperModel):
 
         model = TwoTower(tower(self.query_features), tower(self.candidate_features), temperature=temperature,
                          cosine=True, logq_correction=self.logq_correction)
-        model.compile(keras.optimizers.Adam(learning_rate))
+        model.compile(Adam(learning_rate))
         return model
 
     def fit(self, hp, model, data, validation_data=None, **kwargs):

@@ -53,7 +53,7 @@ with strategy.scope():
                            output_dim=8),
                      Tower({"ITEM_ID": {"type": "categorical", "vocabulary": items, "embedding_dim": 6}}, output_dim=8),
                      logq_correction=False)
-    model.compile(keras.optimizers.Adam(0.05))
+    model.compile(kerasts.optimizers.Adam(0.05))
 history = model.fit(tf.data.Dataset.from_tensor_slices(examples).batch(32), epochs=2, verbose=0)
 results["two_tower"] = history.history["loss"], model.trainable_weights
 
@@ -68,7 +68,7 @@ targets = rng.integers(1, 13, (8, 5)).astype("int32")
 keras.utils.set_random_seed(0)
 with strategy.scope():
     hrnn = HRNN([f"i{number}" for number in range(1, 13)], units=8, embedding_dim=6, num_slots=8)
-    hrnn.compile(keras.optimizers.Adam(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    hrnn.compile(kerasts.optimizers.Adam(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     hrnn(inputs)
 history = hrnn.fit(inputs, targets, batch_size=8, epochs=3, verbose=0, shuffle=False)
 with strategy.scope():
@@ -85,7 +85,7 @@ with strategy.scope():
     mmoe = kerasts.models.MMoE({"x": {"type": "numeric", "size": 4, "units": None},
                                 "job": {"type": "categorical", "vocabulary": ["a", "b", "c"], "embedding_dim": 3}},
                                {"clicked": "binary", "dwell": "regression"}, num_experts=3)
-    mmoe.compile(keras.optimizers.Adam(0.01), loss={"clicked": "binary_crossentropy", "dwell": "mean_squared_error"})
+    mmoe.compile(kerasts.optimizers.Adam(0.01), loss={"clicked": "binary_crossentropy", "dwell": "mean_squared_error"})
 history = mmoe.fit(tf.data.Dataset.from_tensor_slices((features, labels)).batch(16), epochs=2, verbose=0)
 results["mmoe"] = history.history["loss"], mmoe.trainable_weights
 

@@ -116,7 +116,7 @@ def test_learns_what_an_lstm_learns():
     y = x[:, :, 0].sum(axis=1, keepdims=True) / 3.0  # a running sum: needs memory
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((12, 1)), NestedLSTM(16, depth=2), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.Adam(0.01), loss="mse")
+    model.compile(kerasts.optimizers.Adam(0.01), loss="mse")
     history = model.fit(x, y, batch_size=32, epochs=15, verbose=0)
     assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
 

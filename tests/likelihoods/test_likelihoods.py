@@ -207,7 +207,7 @@ def test_fitting_the_head_recovers_known_parameters(name):
         inputs, parameters = [features, target_scale], head(features, target_scale=target_scale)
         data = [np.ones((len(target), 1), "float32"), np.full(len(target), np.abs(target).mean(), "float32")]
     model = keras.Model(inputs, parameters)
-    model.compile(keras.optimizers.Adam(0.05), loss=kerasts.losses.NegativeLogLikelihood(name))
+    model.compile(kerasts.optimizers.Adam(0.05), loss=kerasts.losses.NegativeLogLikelihood(name))
     batches = tf.data.Dataset.from_tensors((tuple(data) if isinstance(data, list) else data, target)).repeat()
     model.fit(batches, steps_per_epoch=300, epochs=1, verbose=0, shuffle=False)
     fitted = np.asarray(model(data))[0]

@@ -72,7 +72,7 @@ def test_top1_max_by_hand():
 def test_hrnn_trains_with_the_ranking_losses(loss):
     keras.utils.set_random_seed(0)
     model = HRNN(_catalog(6), units=8, embedding_dim=4, num_slots=6)
-    model.compile(keras.optimizers.Adam(0.05), loss=loss)
+    model.compile(kerasts.optimizers.Adam(0.05), loss=loss)
     items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
     flags = np.zeros((6, 4), "float32")
     flags[:, 0] = 1
@@ -112,7 +112,7 @@ def test_hrnn_trains_with_sampled_cross_entropy():
 
     keras.utils.set_random_seed(0)
     model = HRNN(_catalog(6), units=8, embedding_dim=4, num_slots=6)
-    model.compile(keras.optimizers.Adam(0.05), loss=SampledCrossEntropy([0] + [1] * 6, num_negatives=3))
+    model.compile(kerasts.optimizers.Adam(0.05), loss=SampledCrossEntropy([0] + [1] * 6, num_negatives=3))
     items = np.tile(np.arange(1, 7, dtype="int32")[:, None], (1, 4))
     flags = np.zeros((6, 4), "float32")
     flags[:, 0] = 1

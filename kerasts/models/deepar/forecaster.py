@@ -15,6 +15,7 @@ from kerasts.data.windows import ForecastWindows, lags_for_frequency
 from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.models.deepar.deepar import SCALINGS, DeepAR
 from kerasts.models.deepar.ensemble import DeepAREnsemble
+from kerasts.optimizers import Adam
 from kerasts.protocols.forecaster import Forecaster
 
 
@@ -145,7 +146,7 @@ class DeepARForecaster(Forecaster):
                        num_past_covariates=windows.num_past_covariates, past_covariate_mean=past_mean or None,
                        past_covariate_std=past_std or None, **network)
         # The windows checked the targets already, so the loss skips its in-graph checks.
-        model.compile(keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clip_norm),
+        model.compile(Adam(self.learning_rate, global_clipnorm=self.clip_norm),
                       loss=NegativeLogLikelihood(model.likelihood, validate_targets=False),
                       steps_per_execution=self.steps_per_execution)
         return model

@@ -21,6 +21,7 @@ from kerasts.losses.session_ranking import BPRMax, SampledCrossEntropy, TOP1Max
 from kerasts.models.hrnn.cold_items import map_item_rows
 from kerasts.models.hrnn.hrnn import HRNN
 from kerasts.models.warm_start import transfer_weights
+from kerasts.optimizers import Adam
 from kerasts.protocols.recommender import Recommender, check_distinct_users
 
 LOSS_CLASSES = {"sampled": SampledCrossEntropy, "bpr_max": BPRMax, "top1_max": TOP1Max}
@@ -148,7 +149,7 @@ class SessionRecommender(Recommender):
                 items, self.item_features, item_ids, self.item_column)))
         model = HRNN(item_ids, num_slots=self.num_slots, **self.network, **metadata)
         model.build()  # the slot states now, in the caller's strategy scope: Keras's distributed build cannot
-        model.compile(keras.optimizers.Adam(self.learning_rate), loss=self._loss(model.items, sessions))
+        model.compile(Adam(self.learning_rate), loss=self._loss(model.items, sessions))
         return model
 
     def _loss(self, items, sessions):

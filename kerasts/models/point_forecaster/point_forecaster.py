@@ -1,6 +1,7 @@
 import keras
 
 from kerasts.layers.recurrent_stack import recurrent_cell
+from kerasts.optimizers import Adam
 
 
 def point_forecaster(window, units, cell="lstm", output_activation="relu"):
@@ -16,6 +17,6 @@ def point_forecaster(window, units, cell="lstm", output_activation="relu"):
     recurrent = keras.layers.RNN(recurrent_cell(cell, units, "cell"), name="recurrent")
     inputs = keras.Input((window, 1))
     model = keras.Model(inputs, keras.layers.Dense(1, activation=output_activation)(recurrent(inputs)))
-    model.compile(keras.optimizers.Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipvalue=1.0),
+    model.compile(Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipvalue=1.0),
                   loss="mean_squared_error")
     return model

@@ -15,6 +15,7 @@ from kerasts.baselines.swing import Swing
 from kerasts.export import load_model
 from kerasts.models.mmoe.mmoe import MMoE
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
+from kerasts.optimizers import Adam
 from kerasts.protocols.recommender import Recommender, injected_positions
 
 # The ranker's inputs: per (context, candidate) pair, all numeric.
@@ -190,7 +191,7 @@ class TwoStageRecommender(Recommender):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         self.model = MMoE(specs, {task: "binary" for task in self.tasks}, **self.network)
-        self.model.compile(keras.optimizers.Adam(self.learning_rate),
+        self.model.compile(Adam(self.learning_rate),
                            loss={task: "binary_crossentropy" for task in self.tasks})
         self.ranker_history = self.model.fit({name: table[name].to_numpy("float32") for name in FEATURES}, labels,
                                              batch_size=self.batch_size, epochs=self.epochs, verbose=self.verbose)

@@ -11,6 +11,7 @@ from kerasts.distributed import build_for_backups
 from kerasts.layers.tower import Tower
 from kerasts.models.warm_start import transfer_weights
 from kerasts.models.two_tower.two_tower import TwoTower
+from kerasts.optimizers import Adam
 from kerasts.protocols.recommender import Recommender
 
 
@@ -85,7 +86,7 @@ class TwoTowerRecommender(Recommender):
             transfer_weights(self.model, self.training_item_ids, *previous,
                              {f"tower/groups/{feature}_embedding/embeddings": 0 for feature in (HISTORY_FEATURE,
                                                                                                  "ITEM_ID")})
-        self.model.compile(keras.optimizers.Adam(self.learning_rate))
+        self.model.compile(Adam(self.learning_rate))
         dataset, callbacks = retrieval_dataset(examples, self.batch_size, seed=self.seed or 0), list(callbacks or [])
         build_for_backups(self.model, dataset, callbacks)
         self.history = self.model.fit(dataset, epochs=self.epochs, verbose=self.verbose, callbacks=callbacks,

@@ -69,7 +69,7 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
 
     Example:
         >>> model = TwoTower(Tower(user_features, 32), Tower(item_features, 32))
-        >>> model.compile(keras.optimizers.Adam(1e-3))
+        >>> model.compile(kerasts.optimizers.Adam(1e-3))
         >>> model.fit(tf.data.Dataset.from_tensor_slices(examples).shuffle(10_000).batch(1024), epochs=5)
         >>> model.index_candidates(catalog)            # brute-force top-K index over the items
         >>> ids, scores = model.retrieve({"HISTORY": ["1|2|3"]}, k=10, seen_item_ids=[["1", "2", "3"]])

@@ -69,7 +69,7 @@ class DeepARHarnessTest(TestCase):
 def _trained(windows, epochs=2, **overrides):
     keras.utils.set_random_seed(0)
     model = DeepAR(**{**SMALL, **overrides})
-    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood(model.likelihood))
+    model.compile(kerasts.optimizers.Adam(0.01), loss=NegativeLogLikelihood(model.likelihood))
     model.fit(windows.training_dataset(16), steps_per_epoch=10, epochs=epochs, verbose=0)
     return model
 
@@ -78,7 +78,7 @@ def test_fit_takes_validation_data_and_callbacks():
     windows = _windows()
     end = len(windows.panel.timestamps) - SMALL["prediction_length"]
     model = DeepAR(**SMALL)
-    model.compile(keras.optimizers.Adam(0.01), loss=NegativeLogLikelihood("negative_binomial"))
+    model.compile(kerasts.optimizers.Adam(0.01), loss=NegativeLogLikelihood("negative_binomial"))
     history = model.fit(windows.training_dataset(16, end=end), steps_per_epoch=5, epochs=4, verbose=0,
                         validation_data=windows.validation_data(len(windows.panel.timestamps)),
                         callbacks=[keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)])

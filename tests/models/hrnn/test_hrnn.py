@@ -204,7 +204,7 @@ def _trained_on_habits():
     """Users alternate between two habits; the model learns a->b->c and c->b->a."""
     keras.utils.set_random_seed(0)
     model = HRNN(["a", "b", "c"], units=8, embedding_dim=4, num_slots=4)
-    model.compile(keras.optimizers.Adam(0.05), loss=LOSS)
+    model.compile(kerasts.optimizers.Adam(0.05), loss=LOSS)
     orders = np.array([[1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2], [1, 2, 1, 2, 1, 2], [3, 2, 3, 2, 3, 2]], "int32")
     targets = np.array([[2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1], [2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1]], "int32")
     starts = np.tile(np.array([1, 0, 1, 0, 1, 0], "float32"), (4, 1))

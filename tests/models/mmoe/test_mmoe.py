@@ -112,7 +112,7 @@ def test_mmoe_learns_both_synthetic_tasks():
     x, y = synthetic_multitask(3000, dim=10, correlation=0.5, seed=1)
     model = MMoE({"x": {"type": "numeric", "size": 10, "units": None}}, {"task_1": "regression", "task_2": "regression"},
                  num_experts=4, expert_units=(16,))
-    model.compile(keras.optimizers.Adam(0.01), loss={"task_1": "mse", "task_2": "mse"})
+    model.compile(kerasts.optimizers.Adam(0.01), loss={"task_1": "mse", "task_2": "mse"})
     model.fit({"x": x}, y, epochs=15, batch_size=128, verbose=0)
     predictions = model.predict({"x": x}, verbose=0)
     for task in ("task_1", "task_2"):

@@ -96,7 +96,7 @@ def _trained_model():
     keras.utils.set_random_seed(0)
     query, candidate = _towers(dim=16)
     model = TwoTower(query, candidate)
-    model.compile(keras.optimizers.Adam(0.05))
+    model.compile(kerasts.optimizers.Adam(0.05))
     data = tf.data.Dataset.from_tensor_slices(_examples(2000)).shuffle(2000, seed=0).batch(100)
     model.fit(data, epochs=4, verbose=0)
     return model.index_candidates({"ITEM_ID": np.array(ITEMS)})
