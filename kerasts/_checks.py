@@ -4,6 +4,12 @@ import json
 import numbers
 
 
+def shown(value):
+    """`value` as a message shows it: a numpy scalar as the Python number it holds (`inf`, not
+    `np.float64(inf)`)."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value
+
+
 def check_positive_int(name, value):
     """Raises `ValueError` unless `value` is an int (numpy ints too, not bool) of at least 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

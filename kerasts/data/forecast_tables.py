@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import shown
 from kerasts.data.filling import fill_related
 from kerasts.data.timestamps import to_datetimes
 from kerasts.data.vocabulary import IdVocabulary
@@ -230,8 +231,6 @@ def _require_table(table, name, columns):
     return table
 
 
-
-
 def _numeric(table, name, column):
     if pd.api.types.is_datetime64_any_dtype(table[column]) or pd.api.types.is_timedelta64_dtype(table[column]):
         raise TypeError(f"`{name}` column {column!r} holds {table[column].dtype} values, not numbers: give its "
@@ -242,6 +241,10 @@ def _numeric(table, name, column):
         raise ValueError(
             f"`{name}` column {column!r} must be numeric; e.g. row {bad.idxmax()!r} holds {table[column][bad.idxmax()]!r}."
         )
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise ValueError(f"`{name}` column {column!r} must hold finite numbers (leave a value empty where it is "
+                         f"missing); row {infinite.idxmax()!r} holds {shown(values[infinite.idxmax()])!r}.")
     return values
 
 
@@ -279,6 +282,8 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
     frame = table[key_columns].copy()
     frame["_period"] = _periods(table, "target_table", timestamp_column, alias)
     frame["_value"] = _numeric(table, "target_table", target_column)
+    if frame["_value"].isna().all():
+        raise ValueError(f"`target_table` column {target_column!r} holds no values: every row is missing.")
     summed = frame.groupby(key_columns + ["_period"], sort=True)["_value"].sum(min_count=1)
     first, last = summed.index.get_level_values("_period").min(), summed.index.get_level_values("_period").max()
     grid = pd.period_range(first, last, freq=alias) if alias else pd.Index(np.arange(first, last + 1, dtype="int64"))
@@ -297,8 +302,7 @@ def _periods(table, name, column, alias):
     bad = values.isna() | (values != values.round())
     if bad.any():
         row = bad.idxmax()
-        value = table[column][row]
-        value = value.item() if isinstance(value, np.generic) else value
+        value = shown(table[column][row])
         raise ValueError(f"`{name}` column {column!r} must hold integer step numbers for a step frequency; row "
                          f"{row!r} holds {value!r}.")
     return values.astype("int64")

@@ -1,8 +1,10 @@
 """Item metadata for networks that read it: an Items table's columns as `FeatureGroups` specs and one value
 per catalog item."""
 
+import numpy as np
 import pandas as pd
 
+from kerasts._checks import shown
 from kerasts.data.interactions import MULTI_VALUE_SEPARATOR, split_multi_value
 
 # A text column with more distinct values than this share of its rows names items (an id, a title) rather
@@ -58,6 +60,10 @@ def item_metadata_features(items, columns, item_ids, item_column="ITEM_ID", embe
         column = catalog[name]
         if pd.api.types.is_numeric_dtype(items[name]) and not pd.api.types.is_bool_dtype(items[name]):
             numbers = pd.to_numeric(column).astype("float64")
+            infinite = numbers[np.isinf(numbers)]
+            if not infinite.empty:
+                raise ValueError(f"Item feature {name!r} must hold finite numbers; item {infinite.index[0]!r} has "
+                                 f"{shown(infinite.iloc[0])!r}.")
             mean = float(numbers.mean()) if numbers.notna().any() else 0.0
             deviation = float(numbers.std()) if numbers.notna().sum() > 1 else 0.0
             # A constant column's computed deviation can be rounding noise rather than 0: standardise it by 1.

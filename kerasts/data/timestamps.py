@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import shown
+
 # Magnitudes of epoch timestamps after 1973-03-03 and before 5138: seconds, then milliseconds.
 _EPOCH_RANGES = {"s": (1e8, 1e11), "ms": (1e11, 1e14)}
 _UNIT_NAMES = {"s": "epoch seconds", "ms": "epoch milliseconds"}
@@ -26,7 +28,7 @@ def _epoch_unit(values):
 
 def _example(series, mask):
     row = mask.idxmax()
-    return f"row {row!r} holds {series[row]!r}"
+    return f"row {row!r} holds {shown(series[row])!r}"
 
 
 def to_datetimes(series, table, column):
@@ -46,7 +48,7 @@ def to_datetimes(series, table, column):
         unit = _epoch_unit(series.to_numpy(dtype="float64"))
         if unit is None:
             raise ValueError(f"{name} holds numbers that are neither epoch seconds (about 1e9) nor epoch "
-                             f"milliseconds (about 1e12), from {series.min()!r} to {series.max()!r}: give "
+                             f"milliseconds (about 1e12), from {shown(series.min())!r} to {shown(series.max())!r}: give "
                              "dates or epoch times.")
         return pd.to_datetime(series, unit=unit)
     if isinstance(series.dtype, pd.DatetimeTZDtype):
@@ -83,5 +85,5 @@ def to_epoch_seconds(series, column):
                             else "") + ".")
     if np.abs(numbers.to_numpy(dtype="float64")).max() >= _EPOCH_RANGES["ms"][0]:
         raise ValueError(f"{name} must hold epoch seconds, but its values look like epoch milliseconds "
-                         f"(up to {series.max()!r}): divide them by 1000.")
+                         f"(up to {shown(series.max())!r}): divide them by 1000.")
     return numbers.astype("int64")

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import shown
 from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_target
 from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
@@ -138,7 +139,7 @@ class DatasetGroup:
                              f"series field); it has {list(metadata.columns)}.")
         repeated = metadata[self.item_column][metadata[self.item_column].duplicated()]
         if len(repeated):
-            raise ValueError(f"The item_metadata table lists item {repeated.iloc[0]!r} more than once.")
+            raise ValueError(f"The item_metadata table lists item {shown(repeated.iloc[0])!r} more than once.")
 
     def cold_start_items(self):
         """Items of the item metadata with no row in the target table: forecast from the items most like

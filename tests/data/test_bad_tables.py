@@ -74,7 +74,9 @@ def test_intermittent_series_are_not_mistaken_for_a_coarser_frequency():
 
 BAD_INTERACTIONS = [
     ("epoch milliseconds", lambda: validate_interactions(_events(TIMESTAMP=[1_700_000_000_000] * 4)), ValueError,
-     "look like epoch milliseconds .* divide them by 1000"),
+     r"look like epoch milliseconds \(up to 1700000000000\): divide them by 1000"),
+    ("a missing timestamp", lambda: validate_interactions(_events(TIMESTAMP=[1.7e9, np.nan, 1.7e9, 1.7e9])),
+     ValueError, "must hold epoch seconds; row 1 holds nan"),
     ("date strings", lambda: validate_interactions(_events(TIMESTAMP=["2024-01-01"] * 4)), ValueError,
      "a date string: convert it to epoch seconds"),
     ("an id holding the separator", lambda: validate_interactions(_events(ITEM_ID=["a|b", "b", "a", "c"])),

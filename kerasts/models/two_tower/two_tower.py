@@ -3,7 +3,7 @@ import keras_rs
 import numpy as np
 import tensorflow as tf
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_positive_int, shown
 from kerasts._distributed_build import DistributedBuildMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.protocols.recommender import injected_positions
@@ -263,7 +263,7 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
                                 f"a single {type(query_features[name]).__name__}.")
             if spec.dtype == tf.string and not all(isinstance(value, (str, bytes)) for value in values.ravel()):
                 bad = next(value for value in values.ravel() if not isinstance(value, (str, bytes)))
-                bad = bad.item() if isinstance(bad, np.generic) else bad
+                bad = shown(bad)
                 raise TypeError(f"Query feature {name!r} holds strings (ids joined by '|'), but one value is "
                                 f"{bad!r} ({type(bad).__name__}).")
             rows.add(len(values))
