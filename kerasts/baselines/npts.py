@@ -43,12 +43,16 @@ class NPTS(Forecaster):
             [np.repeat(history[:, None], num_samples, axis=1), np.full((num_series, num_samples, horizon), np.nan)],
             axis=2,
         )
+        # A series whose own history (from its first observed value) is shorter than a season samples from
+        # its recent steps instead (lag 1), as MASE's scale does.
+        observed = ~np.isnan(history)
+        lags = np.where(length - observed.argmax(axis=1) >= self.season_length, self.season_length, 1)[:, None]
+        seasons_back = np.arange(1, self.max_seasons + 1)
+        decay = np.exp(-self.kernel_scale * (seasons_back - 1))
         for step in range(length, length + horizon):
-            # A history shorter than a season samples from its recent steps instead (lag 1), as MASE's scale does.
-            lag = self.season_length if step >= self.season_length else 1
-            seasons_back = np.arange(1, min(self.max_seasons, step // lag) + 1)
-            candidates = paths[:, :, step - seasons_back * lag]  # (series, samples, k)
-            weights = np.exp(-self.kernel_scale * (seasons_back - 1)) * ~np.isnan(candidates)
+            positions = step - seasons_back[None, :] * lags  # (series, k); before the grid's start: none
+            candidates = np.take_along_axis(paths, np.maximum(positions, 0)[:, None, :], axis=2)  # (series, samples, k)
+            weights = decay * ~np.isnan(candidates) * (positions >= 0)[:, None, :]
             totals = weights.sum(axis=-1, keepdims=True)
             cumulative = np.cumsum(weights, axis=-1) / np.where(totals > 0, totals, 1.0)
             draws = (generator.random((num_series, num_samples, 1)) < cumulative).argmax(axis=-1)

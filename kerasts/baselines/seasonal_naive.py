@@ -15,8 +15,9 @@ def seasonal_naive_forecast(history, horizon, season_length):
     Returns:
         Point forecasts of shape `(horizon,)` or `(series, horizon)`. Where the value one
         season back is missing, the value a further season back is used; a step with no
-        observed value at any season back stays NaN. A history shorter than one season
-        repeats its last step (naive, lag 1), as MASE's scale and NPTS do then.
+        observed value at any season back stays NaN. A series whose own history (from its
+        first observed value) is shorter than one season, such as a new item's, repeats its
+        last value (naive, lag 1), as MASE's scale and NPTS do then.
     """
     history = np.asarray(history, dtype=np.float64)
     if history.ndim not in (1, 2):
@@ -26,14 +27,17 @@ def seasonal_naive_forecast(history, horizon, season_length):
     length = series.shape[-1]
     if length == 0:
         raise ValueError("`history` has no steps to forecast from.")
-    lag = season_length if length >= season_length else 1
     steps = np.arange(horizon)
     forecast = np.full((series.shape[0], horizon), np.nan)
     # Step t looks back k seasons, k = 1, 2, ..., until it finds an observed value.
-    for seasons_back in range(1, length // lag + 1):
-        positions = length - seasons_back * lag + steps % lag
+    for seasons_back in range(1, length // season_length + 1):
+        positions = length - seasons_back * season_length + steps % season_length
         candidate = series[:, positions]
         forecast = np.where(np.isnan(forecast), candidate, forecast)
+    observed = ~np.isnan(series)
+    short = observed.any(axis=1) & (length - observed.argmax(axis=1) < season_length)
+    last = length - 1 - observed[short, ::-1].argmax(axis=1)
+    forecast[short] = series[short, last][:, None]
     return forecast if history.ndim == 2 else forecast[0]
 
 

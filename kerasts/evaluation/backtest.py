@@ -30,23 +30,34 @@ def series_backtest_origins(panel, prediction_length, num_windows, window_offset
     `origin="dataset_end"` cuts the same windows for every series from the end of the grid;
     `"series_end"` cuts each series' windows from its own last observation, so a discontinued item
     is scored on its last weeks, not on the empty steps after them. A series too short for its
-    windows (or never observed) gets -1: it is neither fitted past nor scored.
+    windows (or never observed) gets -1: it is neither fitted past nor scored. So does a window
+    before which a series has no value (an item launched inside the backtest): there is nothing to
+    forecast it from, and every candidate is scored on the same windows.
     """
     window_offset = prediction_length if window_offset is None else window_offset
     if origin not in BACKTEST_ORIGINS:
         raise ValueError(f"`origin` must be one of {BACKTEST_ORIGINS}, got {origin!r}.")
     length = panel.target.shape[1]
     if origin == "dataset_end":
-        return np.tile(backtest_origins(length, prediction_length, num_windows, window_offset), (len(panel.keys), 1))
-    if num_windows < 1 or window_offset < 1:
-        raise ValueError("`num_windows` and `window_offset` must be at least 1.")
-    ends = panel.last_observed + 1
-    starts = ends[:, None] - prediction_length - window_offset * np.arange(num_windows)[::-1][None, :]
-    usable = (starts[:, 0] >= 1) & (ends > 0)
-    if not usable.any():
-        raise ValueError(f"No series is long enough for {num_windows} windows {window_offset} steps apart with "
-                         f"horizon {prediction_length} before its own last observation.")
-    return np.where(usable[:, None], starts, -1)
+        starts = np.tile(backtest_origins(length, prediction_length, num_windows, window_offset), (len(panel.keys), 1))
+    else:
+        if num_windows < 1 or window_offset < 1:
+            raise ValueError("`num_windows` and `window_offset` must be at least 1.")
+        ends = panel.last_observed + 1
+        starts = ends[:, None] - prediction_length - window_offset * np.arange(num_windows)[::-1][None, :]
+        usable = (starts[:, 0] >= 1) & (ends > 0)
+        if not usable.any():
+            raise ValueError(f"No series is long enough for {num_windows} windows {window_offset} steps apart with "
+                             f"horizon {prediction_length} before its own last observation.")
+        starts = np.where(usable[:, None], starts, -1)
+    observed = panel.observed  # filled-in values count: the forecaster sees them
+    first = np.where(observed.any(axis=1), observed.argmax(axis=1), length)
+    starts = np.where(starts > first[:, None], starts, -1)
+    empty = np.flatnonzero((starts < 0).all(axis=0))
+    if empty.size:
+        raise ValueError(f"No series has a value before backtest window {int(empty[-1]) + 1} of {num_windows} "
+                         "(counted from the earliest): use fewer windows or a shorter horizon.")
+    return starts
 
 
 def predict_from_origins(forecaster, panel, origins, num_samples, seed):
@@ -127,7 +138,7 @@ def backtest(forecasters, panel, num_windows, window_offset=None, quantiles=DEFA
         if fit:
             first = origins[:, 0]
             if origin == "dataset_end":
-                forecaster.fit(panel, end=int(first[0]))
+                forecaster.fit(panel, end=int(first.max()))
             else:
                 forecaster.fit(_before(panel, first), end=int(first.max()))
         all_paths[name] = [(origins[:, index], predict_from_origins(forecaster, panel, origins[:, index], num_samples,

@@ -272,12 +272,13 @@ class Predictor:
 
     def origins(self, origin=None):
         """Each series' first forecast step: the end of the grid (`"dataset_end"`) or the step after its
-        last observation (`"series_end"`; -1 for a series never observed). Default: the predictor's."""
+        last observation (`"series_end"`); -1 for a series with no value to forecast from (a cold-start
+        item's filled-in history counts). Default: the predictor's."""
         origin = origin or self.settings.get("forecast_origin", "dataset_end")
         if origin not in BACKTEST_ORIGINS:
             raise ValueError(f"`origin` must be one of {BACKTEST_ORIGINS}, got {origin!r}.")
         if origin == "dataset_end":
-            return np.full(len(self.panel.keys), len(self.panel.timestamps))
+            return np.where(self.panel.observed.any(axis=1), len(self.panel.timestamps), -1)
         return self.panel.series_end_origins
 
     def what_if(self, replacements=None, transformations=None):
@@ -345,8 +346,8 @@ class Predictor:
 
         Args:
             origin: `"dataset_end"` forecasts every series from the end of the data; `"series_end"`
-                each from its own last observation (items discontinued earlier get their own dates;
-                series never observed are left out). Default: the predictor's `forecast_origin`.
+                each from its own last observation (items discontinued earlier get their own dates).
+                Either way series never observed are left out. Default: the predictor's `forecast_origin`.
         """
         origins = self.origins(origin)
         num_samples = num_samples or self.settings["num_samples"]
@@ -394,7 +395,9 @@ class Predictor:
         columns = [column for column in table.columns if column not in self.panel.keys.columns and column != "date"]
         stamps = ([date.isoformat() for date in pd.to_datetime(table["date"])] if self.panel.has_calendar
                   else [int(step) for step in table["date"]])
-        return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp, "Value": float(value)}
+        # JSON has no NaN: a value a forecaster could not give (e.g. too short a history) is null.
+        return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp,
+                                                       "Value": float(value) if np.isfinite(value) else None}
                                                       for stamp, value in zip(stamps, table[column])]
                                              for column in columns}}}
 

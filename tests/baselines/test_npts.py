@@ -37,6 +37,13 @@ def test_unobserved_values_are_never_drawn_and_empty_phases_give_nan():
     assert np.isnan(paths[0][:, [1, 3]]).all() and np.isnan(paths[1]).all()  # no observed value in that phase
 
 
+def test_a_series_shorter_than_a_season_draws_from_its_recent_steps():
+    history = np.array([np.tile(np.arange(4.0), 6), [np.nan] * 21 + [7.0, 8.0, 9.0]])
+    paths = NPTS(season_length=4, prediction_length=6).sample(history, 6, 50, seed=3)
+    np.testing.assert_array_equal(paths[0], np.tile([0.0, 1, 2, 3, 0, 1], (50, 1)))  # the long one, by phase
+    assert np.isin(paths[1], [7.0, 8.0, 9.0]).all()  # the new one: from its own few values, never NaN
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="`season_length` must be a positive integer"):
         NPTS(season_length=0, prediction_length=1)

@@ -21,6 +21,9 @@ def test_never_observed_step_stays_nan():
 
 def test_history_shorter_than_a_season_repeats_its_last_step():
     np.testing.assert_array_equal(seasonal_naive_forecast(np.array([1.0, 2.0, 3.0]), 3, 7), [3.0, 3.0, 3.0])
+    # A series' own history starts at its first value: a new item beside a long series is naive too.
+    history = np.array([np.arange(10.0), [np.nan] * 7 + [1.0, 2.0, 3.0], [np.nan] * 10])
+    np.testing.assert_array_equal(seasonal_naive_forecast(history, 3, 4), [[6, 7, 8], [3, 3, 3], [np.nan] * 3])
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import pytest
 import kerasts
 from kerasts.data import (
     CategoryEncoder, ForecastWindows, IdVocabulary, SessionParallelBatches, align_related, align_target,
-    filter_events, lags_for_frequency, personalize_split, retrieval_examples, sessionize, validate_interactions,
+    filter_events, item_metadata_features, lags_for_frequency, personalize_split, retrieval_examples, sessionize,
+    validate_interactions,
 )
 
 
@@ -53,6 +54,19 @@ BAD_TABLES = [
         pd.DataFrame({"item_id": [1, 2], "brand": ["x", "y"]}), ["brand"]).encode(
         pd.DataFrame({"item_id": [1, 2], "brand": ["x", "y"]}), ["item_1", "item_2"]), ValueError,
      "None of the 2 items matches an id"),
+    ("an infinite target", lambda: align_target(_target(["2024-01-01", "2024-01-02", "2024-01-03"],
+                                                        [1.0, -np.inf, 2.0]), "D"), ValueError,
+     "'target_value' must hold finite numbers .* row 1 holds -inf"),
+    ("an infinite covariate", lambda: align_related(
+        pd.DataFrame({"item_id": "a", "timestamp": pd.date_range("2024-01-01", periods=32, freq="h"),
+                      "price": [1.0] * 10 + [np.inf] + [1.0] * 21}),
+        align_target(_target(pd.date_range("2024-01-01", periods=30, freq="h")), "H"), 2), ValueError,
+     "`related_table` column 'price' must hold finite numbers .* row 10 holds inf"),
+    ("a target with no value", lambda: align_target(_target(["2024-01-01", "2024-01-02"], np.nan), "D"),
+     ValueError, "'target_value' holds no values: every row is missing"),
+    ("an infinite item feature", lambda: item_metadata_features(
+        pd.DataFrame({"ITEM_ID": ["1", "2", "3"], "PRICE": [1.0, np.inf, 3.0]}), ["PRICE"], ["1", "2"]), ValueError,
+     "'PRICE' must hold finite numbers; item '2' has inf"),
     ("a negative history length", lambda: lags_for_frequency("H", history_length=-5), ValueError,
      "`history_length` must be a positive integer"),
     ("repeated lags", lambda: ForecastWindows(align_target(kerasts.data.synthetic_forecast_table(2, 60), "H"), 5, 3,

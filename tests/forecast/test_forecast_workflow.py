@@ -117,6 +117,31 @@ def test_series_end_backtests_cut_each_series_windows_at_its_own_end():
     assert first == "2024-01-07T00:00:00"
 
 
+def test_items_launched_late_or_never_observed_are_left_out_where_nothing_precedes():
+    target, _, _ = _tables()
+    hours = pd.date_range(target["timestamp"].max() - pd.Timedelta(hours=5), periods=6, freq="h")
+    target = pd.concat([
+        target,
+        pd.DataFrame({"item_id": "launched", "timestamp": hours, "target_value": np.arange(6.0)}),  # in the last window
+        pd.DataFrame({"item_id": "ghost", "timestamp": hours, "target_value": np.nan}),  # listed, never observed
+        pd.DataFrame({"item_id": "even_hours", "timestamp": pd.date_range("2024-01-01", periods=96, freq="2h"),
+                      "target_value": 5.0}),  # half the day never observed (the gaps left unfilled below)
+    ])
+    predictor = train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm="seasonal_naive",
+                                backtest_windows=2, filling={"target_value": {"middlefill": "nan"}}, verbose=0)
+    scored = predictor.backtest_forecasts.dropna(subset=["p50"])
+    assert not {"launched", "ghost"} & set(scored["item_id"])  # no window has a value before it to forecast from
+    assert np.isfinite(predictor.metrics.loc["average", "Average wQL"])
+    forecast = predictor.forecast()
+    assert "ghost" not in set(forecast["item_id"])
+    assert forecast.query("item_id == 'launched'")["p50"].eq(5.0).all()  # shorter than a season: its last value
+    with pytest.raises(ValueError, match="'ghost' has no observation to forecast from"):
+        predictor.query_forecast("ghost")
+    answer = predictor.query_forecast("even_hours")["Forecast"]["Predictions"]["p50"]
+    assert {point["Value"] for point in answer} == {5.0, None}  # odd hours: no value a season back
+    json.loads(json.dumps(answer, allow_nan=False))
+
+
 def test_series_end_backtest_hides_each_series_windows_from_the_fit():
     target, _, _ = _tables()
     target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]
