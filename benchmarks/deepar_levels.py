@@ -7,9 +7,10 @@ the spread over seeds, next to the pooled ND and wQL (#23).
 
 Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8
 quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and
-the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h; covid_japan (daily
-new cases of 47 prefectures, counts from 0 to tens of thousands; not in the default list), 4 windows of 14
-days. Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
+the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default
+list: covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14
+days, and covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts
+of the 450 most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months. Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
 through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with
 `--deepar`'s settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP
 through the workflow's `mlp` algorithm instead, the same flags). Scores: each series' sMAPE and MASE of the median
@@ -42,7 +43,9 @@ from kerasts.forecast import DatasetGroup  # noqa: E402
 from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
-DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan")
+DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan",
+            "covid_japan_2020", "movielens_monthly")
+DEFAULT_DATASETS = DATASETS[:7]
 QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
 
 
@@ -55,11 +58,31 @@ def covid_japan_table():
     return table.assign(timestamp=pd.to_datetime(table.pop("Date"), format="%Y/%m/%d"))
 
 
+def movielens_monthly_table(movies=450):
+    """Monthly rating counts of MovieLens-latest-small's most rated movies, each from the month of its first
+    rating (zero in months without one): low, intermittent counts (72% zeros, mean 0.41 a month)."""
+    ratings = pd.read_csv(os.path.join(DATA, "movielens-latest-small", "ratings.csv"))
+    ratings = ratings[ratings["movieId"].isin(ratings["movieId"].value_counts().index[:movies])]
+    months = pd.to_datetime(ratings["timestamp"], unit="s").dt.to_period("M")
+    counts = ratings.groupby([ratings["movieId"], months]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=pd.period_range(months.min(), months.max(), freq="M"), fill_value=0)
+    table = counts.stack().rename("target_value").reset_index()
+    table.columns = ["item_id", "month", "target_value"]
+    table = table[table["month"] >= table["item_id"].map(months.groupby(ratings["movieId"]).min())]
+    return pd.DataFrame({"item_id": "movie_" + table["item_id"].astype(str), "timestamp": table["month"].dt.start_time,
+                         "target_value": table["target_value"].astype(float)})
+
+
 def dataset_panel(name):
     if name == "sample":
         table, frequency, (horizon, windows) = load_electricity_sample(), "H", (24, 7)
     elif name == "covid_japan":
         table, frequency, (horizon, windows) = covid_japan_table(), "D", (14, 4)
+    elif name == "covid_japan_2020":  # the first year: low counts, half of them zero
+        table = covid_japan_table()
+        table, frequency, (horizon, windows) = table[table["timestamp"] < "2021-01-01"], "D", (14, 4)
+    elif name == "movielens_monthly":
+        table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
     else:
         (table, frequency), (horizon, windows, _) = load(name), PROTOCOLS[name]
     panel = DatasetGroup(table, frequency=frequency).panel(horizon)
@@ -133,7 +156,7 @@ def run_dataset(name, arguments):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS[:-1]), choices=DATASETS)
+    parser.add_argument("--datasets", nargs="+", default=list(DEFAULT_DATASETS), choices=DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--deepar", default="{}", help="the forecaster's settings as JSON, over the recipe's")
     parser.add_argument("--algorithm", default="deepar", choices=["deepar", "mlp"])
