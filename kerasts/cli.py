@@ -27,18 +27,21 @@ def _forecast_train(arguments, parser):
                          item_column=arguments.item, target_column=arguments.target_column,
                          timestamp_column=arguments.timestamp, past_only_columns=arguments.past_only_columns)
 
-    def with_epochs(name):  # --epochs sets the neural algorithms' training length
-        if arguments.epochs is None or name not in ("deepar", "deepar_nested_lstm", "mlp"):
-            return name
-        return {"name": name, "config": {"epochs": arguments.epochs}}
+    def with_settings(name):  # --epochs sets the neural algorithms' training length, --likelihood DeepAR's family
+        config = {}
+        if arguments.epochs is not None and name in ("deepar", "deepar_nested_lstm", "mlp"):
+            config["epochs"] = arguments.epochs
+        if arguments.likelihood is not None and name in ("deepar", "deepar_nested_lstm"):
+            config["likelihood"] = arguments.likelihood
+        return {"name": name, "config": config} if config else name
 
     candidates = arguments.candidates or AUTO_CANDIDATES
     with _training_scope(arguments):
         predictor = train_predictor(
-            group, arguments.horizon, algorithm=with_epochs(arguments.algorithm), forecast_types=arguments.forecast_types,
+            group, arguments.horizon, algorithm=with_settings(arguments.algorithm), forecast_types=arguments.forecast_types,
             backtest_windows=arguments.backtest_windows, backtest_window_offset=arguments.backtest_window_offset,
             forecast_origin=arguments.forecast_origin, selection=arguments.selection,
-            candidates=[with_epochs(name) for name in candidates], seed=arguments.seed,
+            candidates=[with_settings(name) for name in candidates], seed=arguments.seed,
             verbose=0 if arguments.quiet else 1, filling=_json_option(arguments.filling, "--filling"),
             train_on_filled=arguments.train_on_filled, holidays=arguments.holidays,
             holiday_attribute=arguments.holiday_attribute, backup_directory=arguments.backup_dir)
@@ -406,6 +409,8 @@ def _parser():
     train.add_argument("--holiday-attribute", metavar="COLUMN",
                        help="instead, the item-metadata column holding each item's country code")
     train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
+    train.add_argument("--likelihood", help="DeepAR's likelihood, e.g. negative_binomial; auto picks it by the "
+                                            "targets' support and says which (default: student_t)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the predictor directory to write")

@@ -88,6 +88,17 @@ def test_a_deepar_predictor_exports_its_savedmodel(tmp_path):
     pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), predictor.forecast())
 
 
+def test_an_auto_likelihood_predictor_saves_and_loads_with_the_family_it_picked(tmp_path):
+    target, _, _ = _tables()
+    spec = {"name": "deepar", "config": {**TINY_DEEPAR["config"], "likelihood": "auto"}}
+    predictor = train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm=spec, num_samples=20, verbose=0)
+    assert predictor.forecaster.likelihood_name == "student_t"  # the synthetic loads are counts of a higher level
+    predictor.save(tmp_path / "predictor")
+    loaded = load_predictor(tmp_path / "predictor")
+    assert loaded.forecaster.likelihood_name == "student_t"
+    pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+
+
 def test_series_that_end_early_are_forecast_from_their_own_end():
     target, _, _ = _tables()
     target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]  # discontinued
@@ -200,6 +211,11 @@ def test_the_cli_trains_evaluates_exports_queries_and_plots(tmp_path, capsys):
     with pytest.raises(SystemExit):
         run(["forecast", "evaluate", str(tmp_path / "missing")])
     assert "There is no predictor directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # --likelihood reaches DeepAR (refused before any training)
+        run(["forecast", "train", "--target", str(tmp_path / "sales.csv"), "--item", "sku", "--frequency", "H",
+             "--horizon", "12", "--algorithm", "deepar", "--likelihood", "gamma", "--output", str(tmp_path / "q")])
+    error = capsys.readouterr().err
+    assert "Unknown likelihood 'gamma'" in error and "Or 'auto', to pick one by the targets' support" in error
 
 
 def _group(**changes):

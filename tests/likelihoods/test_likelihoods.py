@@ -213,3 +213,20 @@ def test_fitting_the_head_recovers_known_parameters(name):
     fitted = np.asarray(model(data))[0]
     tolerance = 0.25 if name == "student_t" else 0.08  # df is weakly identified from 20k draws.
     np.testing.assert_allclose(fitted, truth, rtol=tolerance, atol=0.02)
+
+
+@pytest.mark.parametrize("targets, picked", [
+    ([0.2, 0.5, np.nan, 0.99], "beta"),  # inside (0, 1)
+    ([0.0, 0.5, 0.9], "student_t"),  # 0 is outside beta's support
+    ([0, 0, 0, 1, 3, np.nan], "negative_binomial"),  # whole numbers, half or more zero
+    ([0, 2, 5, 7, 0, 12], "student_t"),  # counts of a higher level
+    ([0.0, 0.0, 0.0, 1.5], "student_t"),  # mostly zero, not whole numbers
+    ([-1, 0, 0, 0], "student_t"),
+])
+def test_auto_picks_a_family_by_the_targets_support(targets, picked):
+    assert likelihoods.by_support(np.array(targets, dtype=float)) == picked
+
+
+def test_auto_needs_an_observed_target():
+    with pytest.raises(ValueError, match="observed targets, and there are none"):
+        likelihoods.by_support(np.full((2, 3), np.nan))

@@ -36,6 +36,9 @@ class DeepARForecaster(Forecaster):
     Args:
         prediction_length, context_length: the forecast horizon and the steps conditioned on.
         likelihood, cell, num_layers, units, dropout, batch_shards: the network (see `DeepAR`).
+            `likelihood="auto"` picks the family at `fit` from the observed training targets
+            (`kerasts.likelihoods.by_support`) and names it in `likelihood_name` (and a line when
+            `verbose`).
         epochs, batches_per_epoch, batch_size, learning_rate, clip_norm, sampling: the training.
         num_samples: sample paths per series when forecasting (and in the exported `forecast`).
         seed: seeds the weights, the window sampler and nothing else; `None` leaves Keras's seed as it is.
@@ -75,6 +78,11 @@ class DeepARForecaster(Forecaster):
                  num_networks=3):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
+        if likelihood != "auto":
+            try:
+                likelihoods.get(likelihood)
+            except ValueError as error:
+                raise ValueError(f"{error} Or 'auto', to pick one by the targets' support.") from None
         self.likelihood = likelihood
         if scaling not in ("auto",) + SCALINGS:
             raise ValueError(f"`scaling` must be 'auto' or one of {SCALINGS}, got {scaling!r}.")
@@ -99,6 +107,7 @@ class DeepARForecaster(Forecaster):
         self.holiday_attribute = holiday_attribute
         self.backup_directory = None if backup_directory is None else os.fspath(backup_directory)
         self.num_networks = check_positive_int("num_networks", num_networks)
+        self.picked_likelihood = None
         if self.num_samples < self.num_networks:
             raise ValueError(f"num_samples={self.num_samples} cannot be shared by num_networks={self.num_networks}: "
                              "each network draws at least one path.")
@@ -106,7 +115,8 @@ class DeepARForecaster(Forecaster):
 
     def get_config(self):
         return {"prediction_length": self.prediction_length, "context_length": self.context_length,
-                "likelihood": likelihoods.serialize(self.likelihood), **self.network, "epochs": self.epochs,
+                "likelihood": "auto" if self.likelihood == "auto" else likelihoods.serialize(self.likelihood),
+                **self.network, "epochs": self.epochs,
                 "batches_per_epoch": self.batches_per_epoch, "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, "clip_norm": self.clip_norm, "sampling": self.sampling,
                 "num_samples": self.num_samples, "seed": self.seed, "steps_per_execution": self.steps_per_execution,
@@ -116,21 +126,45 @@ class DeepARForecaster(Forecaster):
 
     # The recipe's steps, also used one by one by `kerasts.tuning.DeepARHyperModel`.
 
+    def pick_likelihood(self, panel, end):
+        """With `likelihood="auto"`, picks the family for the panel's observed targets before `end`."""
+        if self.likelihood != "auto":
+            return
+        self.picked_likelihood = likelihoods.by_support(panel.recorded_target[:, :end])
+
+    def network_likelihood(self):
+        """The family the networks use: `likelihood`, or the one `"auto"` picked (a loaded forecaster's:
+        its networks')."""
+        if self.likelihood != "auto":
+            return self.likelihood
+        if self.picked_likelihood is None:
+            if self.model is None:
+                raise ValueError("likelihood='auto' picks its family when fitting: call fit(panel) first.")
+            self.picked_likelihood = likelihoods.serialize(self.networks[0].likelihood)
+        return self.picked_likelihood
+
+    @property
+    def likelihood_name(self):
+        """The name of the family the networks use (for `"auto"`, the one it picked)."""
+        return likelihoods.get(self.network_likelihood()).name
+
     def resolved_scaling(self):
         """`scaling`, with `"auto"` resolved: standardised (`"std"`) for a likelihood with a location
         parameter (Student-t, Gaussian), mean scaling for the others (counts, beta)."""
         if self.network["scaling"] != "auto":
             return self.network["scaling"]
-        return "std" if likelihoods.get(self.likelihood).location_parameter is not None else "mean"
+        return "std" if likelihoods.get(self.network_likelihood()).location_parameter is not None else "mean"
 
     def windows(self, panel, lags):
         """The panel's training and forecasting windows for a model with `lags` (targets checked
         against the likelihood's support)."""
-        return ForecastWindows(panel, self.context_length, self.prediction_length, lags, likelihood=self.likelihood)
+        return ForecastWindows(panel, self.context_length, self.prediction_length, lags,
+                               likelihood=self.network_likelihood())
 
     def build_model(self, panel, end=None):
         """A compiled `DeepAR` for the panel's frequency, history before `end`, covariates and attributes."""
         end = self.training_end(panel, end)
+        self.pick_likelihood(panel, end)
         lags = lags_for_frequency(panel.frequency, history_length=end)
         windows = self.windows(panel, lags)
         mean, std = windows.covariate_statistics(end)
@@ -140,7 +174,7 @@ class DeepARForecaster(Forecaster):
         network = {**self.network, "scaling": self.resolved_scaling(),
                    "non_negative": bool(np.nanmin(observed, initial=0.0) >= 0)}
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
-                       likelihood=self.likelihood, num_covariates=windows.num_covariates,
+                       likelihood=self.network_likelihood(), num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
                        num_samples=self.num_samples, **self._holiday_settings(panel),
                        num_past_covariates=windows.num_past_covariates, past_covariate_mean=past_mean or None,
@@ -200,6 +234,9 @@ class DeepARForecaster(Forecaster):
         k-th with seed `seed + k` (weights and window draws); `callbacks` go to Keras's `fit` (timers,
         logging). Returns self; `history` holds the last network's Keras `History`."""
         end = self.training_end(panel, end)
+        self.pick_likelihood(panel, end)
+        if self.verbose and self.likelihood == "auto":
+            print(f"likelihood='auto' picked {self.picked_likelihood!r} for these targets.", flush=True)
         networks = []
         for index in range(self.num_networks):
             seed = None if self.seed is None else self.seed + index

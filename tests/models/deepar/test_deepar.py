@@ -341,6 +341,25 @@ def test_the_recipe_standardises_location_families_and_mean_scales_the_others():
         DeepARForecaster(6, 12, scaling="minmax")
 
 
+def test_auto_likelihood_picks_by_the_training_targets_and_says_which(capsys):
+    sparse = _panel()
+    sparse = dataclasses.replace(sparse, target=np.where(np.arange(sparse.target.shape[1]) % 3, 0.0, sparse.target))
+    reals = _panel(likelihood="student_t")
+    recipe = {**RECIPE, "likelihood": "auto"}
+    counts = DeepARForecaster(6, 12, **recipe, verbose=2).fit(sparse)
+    assert counts.likelihood_name == "negative_binomial" and counts.model.scaling == "mean"
+    assert "likelihood='auto' picked 'negative_binomial'" in capsys.readouterr().out
+    assert counts.get_config()["likelihood"] == "auto"
+    real = DeepARForecaster(6, 12, **recipe).fit(reals)
+    assert real.likelihood_name == "student_t" and real.model.scaling == "std"
+    assert np.isfinite(real.predict_paths(reals, num_samples=4)).all()
+    loaded = DeepARForecaster(**real.get_config())  # as a saved predictor comes back: the config and the network
+    loaded.model = real.model
+    assert loaded.likelihood_name == "student_t"
+    with pytest.raises(ValueError, match="picks its family when fitting"):
+        DeepARForecaster(6, 12, likelihood="auto").likelihood_name
+
+
 def test_forecasts_of_a_never_negative_target_are_not_negative():
     reals = _panel(likelihood="student_t")
     recipe = {**RECIPE, "likelihood": "student_t"}
