@@ -395,7 +395,7 @@ class Predictor:
         columns = [column for column in table.columns if column not in self.panel.keys.columns and column != "date"]
         stamps = ([date.isoformat() for date in pd.to_datetime(table["date"])] if self.panel.has_calendar
                   else [int(step) for step in table["date"]])
-        # JSON has no NaN: a value a forecaster could not give (e.g. too short a history) is null.
+        # JSON has no NaN: a value a forecaster could not give (e.g. a season never observed) is null.
         return {"Forecast": {"Predictions": {column: [{"Timestamp": stamp,
                                                        "Value": float(value) if np.isfinite(value) else None}
                                                       for stamp, value in zip(stamps, table[column])]
