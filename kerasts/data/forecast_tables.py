@@ -231,7 +231,9 @@ def _require_table(table, name, columns):
     return table
 
 
-def _numeric(table, name, column):
+def numeric_column(table, name, column):
+    """Column `column` of table `name` as numbers (empty cells NaN), refusing text, datetimes and
+    infinities by row: the one check of a Forecast table's numeric columns."""
     if pd.api.types.is_datetime64_any_dtype(table[column]) or pd.api.types.is_timedelta64_dtype(table[column]):
         raise TypeError(f"`{name}` column {column!r} holds {table[column].dtype} values, not numbers: give its "
                         "numeric meaning (e.g. days since an event), or leave it out.")
@@ -281,7 +283,7 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
     alias = period_alias(frequency)
     frame = table[key_columns].copy()
     frame["_period"] = _periods(table, "target_table", timestamp_column, alias)
-    frame["_value"] = _numeric(table, "target_table", target_column)
+    frame["_value"] = numeric_column(table, "target_table", target_column)
     if frame["_value"].isna().all():
         raise ValueError(f"`target_table` column {target_column!r} holds no values: every row is missing.")
     summed = frame.groupby(key_columns + ["_period"], sort=True)["_value"].sum(min_count=1)
@@ -354,7 +356,7 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
     for column in covariate_columns:
         if column not in table.columns:
             raise ValueError(f"`related_table` lacks covariate column {column!r}; it has {list(table.columns)}.")
-        frame[column] = _numeric(table, "related_table", column)
+        frame[column] = numeric_column(table, "related_table", column)
     aggregated = frame.groupby(key_columns + ["_period"], sort=True)[covariate_columns].agg(aggregation)
     grid = panel.step_periods(0, len(panel.timestamps) + prediction_length)
     series_index = pd.MultiIndex.from_frame(panel.keys) if len(key_columns) > 1 else pd.Index(panel.keys[item_column])

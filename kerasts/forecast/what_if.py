@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts.data.forecast_tables import numeric_column
 from kerasts.frequencies import period_alias
 
 OPERATIONS = {"ADD": np.add, "SUBTRACT": np.subtract, "MULTIPLY": np.multiply, "DIVIDE": np.divide}
@@ -76,7 +77,7 @@ def replace_related(panel, replacements):
               if getattr(panel, field) is not None}
     for column in columns:
         field, position = located[column]
-        values = pd.to_numeric(replacements[column], errors="coerce")
+        values = numeric_column(replacements, "replacements", column)  # an empty cell keeps the value
         given = values.notna().to_numpy() & (steps < arrays[field].shape[1])
         frame = pd.DataFrame({"row": rows[given], "step": steps[given], "value": values[given].to_numpy()})
         means = frame.groupby(["row", "step"])["value"].mean()
@@ -110,7 +111,9 @@ def transform_related(panel, transformations):
         try:
             value = float(action["Value"])
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: Value must be a number, got {action['Value']!r}.") from None
+            value = np.nan
+        if not np.isfinite(value):
+            raise ValueError(f"{where}: Value must be a finite number, got {action['Value']!r}.")
         field, position = located[action["AttributeName"]]
         length = arrays[field].shape[1]
         chosen = np.ones((len(panel.keys), length), dtype=bool)

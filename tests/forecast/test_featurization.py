@@ -255,6 +255,15 @@ def test_what_if_changes_only_the_series_and_steps_the_scenario_names(priced_pre
      r"column\(s\) \['cost'\] are not related series"),
     ({"replacements": pd.DataFrame({"item_id": ["item_1"], "timestamp": ["2031-01-09"], "price": [1.0]})},
      "outside the predictor's grid and horizon"),
+    ({"replacements": pd.DataFrame({"item_id": ["item_1", "item_1"], "timestamp": ["2024-01-09 00:00", "2024-01-09 01:00"],
+                                    "price": [1.0, "cheap"]})},  # was dropped without a word
+     "`replacements` column 'price' must be numeric; e.g. row 1 holds 'cheap'"),
+    ({"replacements": pd.DataFrame({"item_id": ["item_1"], "timestamp": ["2024-01-09"], "price": [np.inf]})},
+     "`replacements` column 'price' must hold finite numbers"),
+    ({"transformations": [{"Action": {"AttributeName": "price", "Operation": "MULTIPLY", "Value": float("inf")}}]},
+     "Value must be a finite number, got inf"),
+    ({"transformations": [{"Action": {"AttributeName": "price", "Operation": "MULTIPLY", "Value": "half"}}]},
+     "Value must be a finite number, got 'half'"),
 ])
 def test_what_if_names_bad_scenarios(priced_predictor, arguments, message):
     with pytest.raises(ValueError, match=message):
