@@ -40,6 +40,8 @@ class Likelihood:
     placeholder_target = 0.0
     # The parameter a shift of the target moves one for one (`shift_parameters`); None where there is none.
     location_parameter = None
+    # Whether `scale_parameters` can map the family to another scale (a family on a fixed interval cannot).
+    rescalable = True
     # Symmetric about its location parameter: `sample(..., mirrored=True)` then draws antithetic partners,
     # which `draw_paths` pairs paths with (DeepAR, the MLP). A subclass that sets it implements `mirrored`.
     symmetric = False

@@ -16,6 +16,7 @@ class Beta(Likelihood):
     name = "beta"
     parameter_names = ("concentration1", "concentration0")
     placeholder_target = 0.5
+    rescalable = False
 
     def _domain_map(self, raw):
         return {name: positive(raw[name]) for name in self.parameter_names}

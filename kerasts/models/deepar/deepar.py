@@ -15,7 +15,7 @@ from kerasts.layers.std_scaler import StdScaler
 from kerasts.models.deepar import sampling
 
 DEFAULT_LAGS = tuple(range(1, 8))
-SCALINGS = ("mean", "std")
+SCALINGS = ("mean", "std", "none")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
@@ -68,8 +68,9 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
             DeepAR paper's); `"std"` standardises it by the context's mean and standard deviation
             (`StdScaler`) and shifts the likelihood's location back, so a series that moves little
             around a high level is not a flat line to the network; it needs a likelihood with a
-            location (Student-t, Gaussian), and feeds `asinh(loc / scale)` as a static feature too.
-            `DeepARForecaster` chooses by likelihood.
+            location (Student-t, Gaussian), and feeds `asinh(loc / scale)` as a static feature too;
+            `"none"` feeds the window as it is, for a family on a fixed interval that cannot be
+            rescaled (beta, targets in (0, 1)). `DeepARForecaster` chooses by likelihood.
         non_negative: sampled values below zero become zero (and later steps see them so), for
             targets that cannot be negative and a likelihood whose support is every real (Student-t,
             Gaussian): a quantile raised to zero is never further from a non-negative actual.
@@ -164,7 +165,8 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
             raise ValueError(f"`scaling` must be one of {SCALINGS}, got {scaling!r}.")
         self.scaling = scaling
         self.non_negative = bool(non_negative)
-        self.scaler = (MeanScaler if scaling == "mean" else StdScaler)(minimum_scale=minimum_scale, name="scaler")
+        self.scaler = None if scaling == "none" else (MeanScaler if scaling == "mean" else StdScaler)(
+            minimum_scale=minimum_scale, name="scaler")
         self.calendar = CalendarFeatures(frequency, holidays=holidays, name="calendar")
         self.holiday_category, self.holiday_country_of_code = None, None
         if holiday_category is not None:
@@ -190,6 +192,9 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
         if scaling == "std" and self.likelihood.location_parameter is None:
             raise ValueError(f"scaling='std' shifts the likelihood's location, and {self.likelihood.name!r} has none: "
                              "use scaling='mean' with it.")
+        if scaling != "none" and not self.likelihood.rescalable:
+            raise ValueError(f"The {self.likelihood.name!r} likelihood lives on a fixed interval and cannot be "
+                             f"rescaled: use scaling='none' with it, not {scaling!r}.")
 
     # Features shared by training and forecasting.
 
@@ -197,9 +202,11 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
         """The window scaled by its context's statistics (`scaling`): `(scaled, loc, scale)`; `loc` is
         None under mean scaling."""
         context = slice(self.history_length, self.history_length + self.context_length)
-        if self.scaling == "mean":
+        loc = None
+        if self.scaling == "none":
+            scale = tf.ones_like(target[:, :1])
+        elif self.scaling == "mean":
             _, scale = self.scaler(target[:, context], observed[:, context])
-            loc = None
         else:
             _, loc, scale = self.scaler(target[:, context], observed[:, context])
         centred = target if loc is None else target - loc
@@ -306,6 +313,13 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
         sequence = self._step_inputs(lagged, self._dynamic_features(inputs, observed),
                                      self._static_features(inputs, loc, scale))
         hidden, _ = self.recurrent(sequence, training=training)
+        return self.parameters_in_target_units(hidden, loc, scale)
+
+    def parameters_in_target_units(self, hidden, loc, scale):
+        """The likelihood's parameters from the network's output, mapped back by the window's `loc` and
+        `scale` (left as they are under `scaling="none"`)."""
+        if self.scaling == "none":
+            return self.distribution_output(hidden)
         return self.distribution_output(hidden, target_scale=scale, target_loc=loc)
 
     # Forecasting: the sampling loop is in sampling.py.

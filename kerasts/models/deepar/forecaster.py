@@ -56,8 +56,9 @@ class DeepARForecaster(Forecaster):
         holiday_attribute: instead, the item attribute (a text column of the item metadata) holding each
             series' country code: one feature, the holidays of the series' own country.
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
-            likelihood with a location parameter (Student-t, Gaussian) and divides it by its mean absolute
-            value (`"mean"`) for the others (count families, beta). Standardising took DeepAR from behind
+            likelihood with a location parameter (Student-t, Gaussian), leaves it as it is (`"none"`) for
+            beta, which cannot be rescaled, and divides it by its mean absolute value (`"mean"`) for the
+            count families. Standardising took DeepAR from behind
             Naive2 to ahead of it on M3 and improved the electricity protocol (benchmarks/RESULTS.md, #23).
 
     Attributes:
@@ -150,10 +151,14 @@ class DeepARForecaster(Forecaster):
 
     def resolved_scaling(self):
         """`scaling`, with `"auto"` resolved: standardised (`"std"`) for a likelihood with a location
-        parameter (Student-t, Gaussian), mean scaling for the others (counts, beta)."""
+        parameter (Student-t, Gaussian), none for one that cannot be rescaled (beta), mean scaling for
+        the others (counts)."""
         if self.network["scaling"] != "auto":
             return self.network["scaling"]
-        return "std" if likelihoods.get(self.network_likelihood()).location_parameter is not None else "mean"
+        family = likelihoods.get(self.network_likelihood())
+        if family.location_parameter is not None:
+            return "std"
+        return "mean" if family.rescalable else "none"
 
     def windows(self, panel, lags):
         """The panel's training and forecasting windows for a model with `lags` (targets checked

@@ -121,7 +121,7 @@ def _sample_chunk(model, inputs, num_samples, seed):
         lagged = tf.transpose(buffer.gather(window_end + step - lags))
         hidden = model._step_inputs(lagged, repeat(horizon_dynamic[step]), path_static)
         hidden, states = model.recurrent.step(hidden, states)
-        parameters = model.distribution_output(hidden, target_scale=path_scale, target_loc=path_loc)
+        parameters = model.parameters_in_target_units(hidden, path_loc, path_scale)
         sample = _draw(model.likelihood, parameters, num_samples, tf.random.experimental.stateless_fold_in(seed, step))
         if model.non_negative:
             sample = tf.maximum(sample, 0.0)

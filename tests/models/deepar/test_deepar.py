@@ -65,6 +65,26 @@ class DeepARHarnessTest(TestCase):
                             loss=NegativeLogLikelihood("student_t"), run_distribution_check=False,
                             endpoint_inputs={"forecast": forecast_inputs})
 
+    def test_harness_beta_unscaled(self):
+        windows = _rate_windows()
+        inputs, labels = _batch(windows)
+        forecast_inputs = (windows.last_windows(with_future_target=False), np.array([7, 0], "int32"))
+        config = {**SMALL, "likelihood": "beta", "scaling": "none"}
+        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, 2), target=labels,
+                            loss=NegativeLogLikelihood("beta"), run_distribution_check=False,
+                            endpoint_inputs={"forecast": forecast_inputs})
+
+
+def _rate_panel():
+    """The synthetic panel squashed into (0, 1): rates, for the beta likelihood."""
+    panel = _panel(likelihood="student_t")
+    rates = 1 / (1 + np.exp(-(panel.target - np.nanmean(panel.target)) / np.nanstd(panel.target)))
+    return dataclasses.replace(panel, target=rates)
+
+
+def _rate_windows():
+    return ForecastWindows(_rate_panel(), SMALL["context_length"], SMALL["prediction_length"], LAGS, likelihood="beta")
+
 
 def _trained(windows, epochs=2, **overrides):
     keras.utils.set_random_seed(0)
@@ -221,6 +241,8 @@ def test_learns_the_daily_cycle_better_than_seasonal_naive():
         ({"num_covariates": 1, "covariate_mean": [0.0, 1.0]}, "`covariate_mean` has 2 entries"),
         ({"scaling": "max"}, "`scaling` must be one of"),
         ({"scaling": "std"}, "scaling='std' shifts the likelihood's location, and 'negative_binomial' has none"),
+        ({"likelihood": "beta"}, "'beta' likelihood lives on a fixed interval and cannot be rescaled: use "
+                                 "scaling='none' with it, not 'mean'"),
     ],
 )
 def test_bad_arguments(overrides, message):
@@ -350,6 +372,10 @@ def test_auto_likelihood_picks_by_the_training_targets_and_says_which(capsys):
     assert counts.likelihood_name == "negative_binomial" and counts.model.scaling == "mean"
     assert "likelihood='auto' picked 'negative_binomial'" in capsys.readouterr().out
     assert counts.get_config()["likelihood"] == "auto"
+    rates = DeepARForecaster(6, 12, **recipe).fit(_rate_panel())
+    assert rates.likelihood_name == "beta" and rates.model.scaling == "none"
+    paths = rates.predict_paths(_rate_panel(), num_samples=4)
+    assert ((paths > 0) & (paths < 1)).all()
     real = DeepARForecaster(6, 12, **recipe).fit(reals)
     assert real.likelihood_name == "student_t" and real.model.scaling == "std"
     assert np.isfinite(real.predict_paths(reals, num_samples=4)).all()
