@@ -57,21 +57,17 @@ class DeepARHarnessTest(TestCase):
 
 
     def test_harness_standardised_student_t(self):
-        windows = _windows(likelihood="student_t")
-        inputs, labels = _batch(windows)
-        forecast_inputs = (windows.last_windows(with_future_target=False), np.array([7, 0], "int32"))
-        config = {**SMALL, "likelihood": "student_t", "scaling": "std"}
-        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, 3), target=labels,
-                            loss=NegativeLogLikelihood("student_t"), run_distribution_check=False,
-                            endpoint_inputs={"forecast": forecast_inputs})
+        self._run_with(_windows(likelihood="student_t"), "student_t", "std", parameters=3)
 
     def test_harness_beta_unscaled(self):
-        windows = _rate_windows()
+        self._run_with(_rate_windows(), "beta", "none", parameters=2)
+
+    def _run_with(self, windows, likelihood, scaling, parameters):
         inputs, labels = _batch(windows)
         forecast_inputs = (windows.last_windows(with_future_target=False), np.array([7, 0], "int32"))
-        config = {**SMALL, "likelihood": "beta", "scaling": "none"}
-        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, 2), target=labels,
-                            loss=NegativeLogLikelihood("beta"), run_distribution_check=False,
+        config = {**SMALL, "likelihood": likelihood, "scaling": scaling}
+        self.run_model_test(DeepAR, config, inputs, expected_output_shape=(8, 18, parameters), target=labels,
+                            loss=NegativeLogLikelihood(likelihood), run_distribution_check=False,
                             endpoint_inputs={"forecast": forecast_inputs})
 
 
