@@ -14,10 +14,14 @@ from kerasts.protocols.forecaster import Forecaster
 
 
 def build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units=64):
-    """Scaled context -> two-layer MLP -> per-step distribution parameters in the data's units."""
+    """Scaled context -> two-layer MLP -> per-step distribution parameters in the data's units. A family
+    that cannot be rescaled (beta) takes the context as it is and gives its parameters unscaled."""
     context = keras.Input((context_length,), name="context")
     observed = keras.Input((context_length,), name="observed")
-    scaled, scale = MeanScaler(name="scaler")(context, observed)
+    if likelihoods.get(likelihood).rescalable:
+        scaled, scale = MeanScaler(name="scaler")(context, observed)
+    else:
+        scaled, scale = keras.layers.Multiply(name="observed_context")([context, observed]), None
     hidden = keras.layers.Dense(hidden_units, activation="relu")(scaled)
     hidden = keras.layers.Dense(prediction_length * 8, activation="relu")(hidden)
     hidden = keras.layers.Reshape((prediction_length, 8))(hidden)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -29,3 +31,13 @@ def test_student_t_paths_come_in_antithetic_pairs_about_each_steps_median():
     np.testing.assert_allclose(centres, np.broadcast_to(centres[:, :1], centres.shape), rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(np.median(paths, axis=1), centres[:, 0], rtol=1e-5, atol=1e-4)
     assert not np.allclose(paths[:, 0], paths[:, 1])
+
+
+def test_beta_reads_the_rates_unscaled_and_forecasts_inside_the_unit_interval():
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
+    rates = 1 / (1 + np.exp(-(panel.target - np.nanmean(panel.target)) / np.nanstd(panel.target)))
+    panel = dataclasses.replace(panel, target=rates)
+    forecaster = MLPForecaster(24, 12, "beta", hidden_units=8, epochs=2, seed=3).fit(panel)
+    assert "scaler" not in [layer.name for layer in forecaster.model.layers]  # beta cannot be rescaled
+    paths = forecaster.predict_paths(panel, num_samples=5)
+    assert paths.shape == (3, 5, 12) and ((paths > 0) & (paths < 1)).all()

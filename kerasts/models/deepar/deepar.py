@@ -200,7 +200,7 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
 
     def _scale(self, target, observed):
         """The window scaled by its context's statistics (`scaling`): `(scaled, loc, scale)`; `loc` is
-        None under mean scaling."""
+        None unless standardised, and `scale` 1 under `scaling="none"`."""
         context = slice(self.history_length, self.history_length + self.context_length)
         loc = None
         if self.scaling == "none":

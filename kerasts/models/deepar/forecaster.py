@@ -58,8 +58,8 @@ class DeepARForecaster(Forecaster):
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
             likelihood with a location parameter (Student-t, Gaussian), leaves it as it is (`"none"`) for
             beta, which cannot be rescaled, and divides it by its mean absolute value (`"mean"`) for the
-            count families. Standardising took DeepAR from behind
-            Naive2 to ahead of it on M3 and improved the electricity protocol (benchmarks/RESULTS.md, #23).
+            count families. Standardising took DeepAR from behind Naive2 to ahead of it on M3 and
+            improved the electricity protocol (benchmarks/RESULTS.md, #23).
 
     Attributes:
         model: after `fit`, the trained `DeepAR`, or with `num_networks` > 1 the `DeepAREnsemble` of them
