@@ -11,8 +11,8 @@ the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors),
 list: covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14
 days, and covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts
 of the 450 most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months. Every forecaster is
-fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with
-`--deepar`'s settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP
+fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's
+`deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP
 through the workflow's `mlp` algorithm instead, the same flags). Scores: each series' sMAPE and MASE of the median
 (its mean over windows), their means over series and by level quintile (the mean |y| before the test; Q1
 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9
