@@ -5,21 +5,20 @@ the spread over seeds, next to the pooled ND and wQL (#23).
         electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
         [--samples 100] [--algorithm mlp]
 
-Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8
-quarterly and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and
-the bundled sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default
-list: covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14
-days, and covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts
-of the 450 most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months. Every forecaster is
-fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's
-`deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP
-through the workflow's `mlp` algorithm instead, the same flags). Scores: each series' sMAPE and MASE of the median
-(its mean over windows), their means over series and by level quintile (the mean |y| before the test; Q1
-lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the pooled ND and mean wQL over 0.1..0.9
-(of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta` adds statsforecast's Theta (slow on
-electricity and traffic). With several seeds, "deepar, seeds pooled" scores the seeds' networks as one
-ensemble: their sample paths pooled.
-"""
+Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8 quarterly
+and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and the bundled
+sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default list:
+covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14 days, and
+covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts of the 450
+most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months. Every forecaster is fitted once on
+the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar` algorithm (its
+context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting `--samples` paths
+(`--algorithm mlp`: the likelihood-head MLP through the workflow's `mlp` algorithm instead, the same flags).
+Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over series and by level
+quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the
+pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta` adds
+statsforecast's Theta (slow on electricity and traffic). With several seeds, "deepar, seeds pooled" scores the
+seeds' networks as one ensemble: their sample paths pooled."""
 
 import argparse
 import json
