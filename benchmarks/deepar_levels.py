@@ -10,7 +10,8 @@ and other, 18 monthly), the out-of-sample part as the one test window; electrici
 sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default list:
 covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14 days, and
 covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts of the 450
-most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months. Every forecaster is fitted once on
+most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months; traffic_rates (traffic with its 4
+exact zeros missing, so every occupancy lies inside (0, 1)). Every forecaster is fitted once on
 the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar` algorithm (its
 context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting `--samples` paths
 (`--algorithm mlp`: the likelihood-head MLP through the workflow's `mlp` algorithm instead, the same flags).
@@ -21,6 +22,7 @@ statsforecast's Theta (slow on electricity and traffic). With several seeds, "de
 seeds' networks as one ensemble: their sample paths pooled."""
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -43,7 +45,7 @@ from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
 DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan",
-            "covid_japan_2020", "movielens_monthly")
+            "covid_japan_2020", "movielens_monthly", "traffic_rates")
 DEFAULT_DATASETS = DATASETS[:7]
 QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
 
@@ -82,9 +84,13 @@ def dataset_panel(name):
         table, frequency, (horizon, windows) = table[table["timestamp"] < "2021-01-01"], "D", (14, 4)
     elif name == "movielens_monthly":
         table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
+    elif name == "traffic_rates":
+        (table, frequency), (horizon, windows, _) = load("traffic"), PROTOCOLS["traffic"]
     else:
         (table, frequency), (horizon, windows, _) = load(name), PROTOCOLS[name]
     panel = DatasetGroup(table, frequency=frequency).panel(horizon)
+    if name == "traffic_rates":  # traffic's occupancies with their 4 exact zeros missing: rates inside (0, 1)
+        panel = dataclasses.replace(panel, target=np.where(panel.target > 0, panel.target, np.nan))
     return panel, horizon, windows
 
 
