@@ -359,6 +359,13 @@ def test_the_recipe_standardises_location_families_and_mean_scales_the_others():
         DeepARForecaster(6, 12, scaling="minmax")
 
 
+def test_the_recipe_trains_beta_on_rates_unscaled():
+    rates = DeepARForecaster(6, 12, **{**RECIPE, "likelihood": "beta"}).fit(_rate_panel())
+    assert rates.model.scaling == "none"  # beta cannot be rescaled
+    paths = rates.predict_paths(_rate_panel(), num_samples=4)
+    assert ((paths > 0) & (paths < 1)).all()
+
+
 def test_auto_likelihood_picks_by_the_training_targets_and_says_which(capsys):
     sparse = _panel()
     sparse = dataclasses.replace(sparse, target=np.where(np.arange(sparse.target.shape[1]) % 3, 0.0, sparse.target))
@@ -368,10 +375,7 @@ def test_auto_likelihood_picks_by_the_training_targets_and_says_which(capsys):
     assert counts.likelihood_name == "negative_binomial" and counts.model.scaling == "mean"
     assert "likelihood='auto' picked 'negative_binomial'" in capsys.readouterr().out
     assert counts.get_config()["likelihood"] == "auto"
-    rates = DeepARForecaster(6, 12, **recipe).fit(_rate_panel())
-    assert rates.likelihood_name == "beta" and rates.model.scaling == "none"
-    paths = rates.predict_paths(_rate_panel(), num_samples=4)
-    assert ((paths > 0) & (paths < 1)).all()
+    assert DeepARForecaster(6, 12, **recipe).fit(_rate_panel()).likelihood_name == "student_t"  # rates too
     real = DeepARForecaster(6, 12, **recipe).fit(reals)
     assert real.likelihood_name == "student_t" and real.model.scaling == "std"
     assert np.isfinite(real.predict_paths(reals, num_samples=4)).all()
