@@ -84,12 +84,11 @@ def dataset_panel(name):
         table, frequency, (horizon, windows) = table[table["timestamp"] < "2021-01-01"], "D", (14, 4)
     elif name == "movielens_monthly":
         table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
-    elif name == "traffic_rates":
-        (table, frequency), (horizon, windows, _) = load("traffic"), PROTOCOLS["traffic"]
-    else:
-        (table, frequency), (horizon, windows, _) = load(name), PROTOCOLS[name]
+    else:  # traffic_rates: traffic's occupancies with their 4 exact zeros missing, so rates inside (0, 1)
+        source = "traffic" if name == "traffic_rates" else name
+        (table, frequency), (horizon, windows, _) = load(source), PROTOCOLS[source]
     panel = DatasetGroup(table, frequency=frequency).panel(horizon)
-    if name == "traffic_rates":  # traffic's occupancies with their 4 exact zeros missing: rates inside (0, 1)
+    if name == "traffic_rates":
         panel = dataclasses.replace(panel, target=np.where(panel.target > 0, panel.target, np.nan))
     return panel, horizon, windows
 
