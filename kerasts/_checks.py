@@ -1,6 +1,7 @@
 """Argument and data checks, written once for every module that takes such arguments."""
 
 import json
+import math
 import numbers
 
 
@@ -15,6 +16,14 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def finite_number(value, name):
+    """`value` as a float, or a `ValueError` naming `name` unless it is a finite int or float (not bool): a
+    value read from JSON, where text, NaN or Infinity may come."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {shown(value)!r}.")
+    return float(value)
 
 
 def check_lags(lags):

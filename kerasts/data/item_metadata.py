@@ -4,8 +4,9 @@ per catalog item."""
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import shown
+from kerasts._checks import finite_number, shown
 from kerasts.data.interactions import MULTI_VALUE_SEPARATOR, split_multi_value
+from kerasts.data.timestamps import epoch_seconds
 
 # A text column with more distinct values than this share of its rows names items (an id, a title) rather
 # than grouping them, so "all" columns leaves it out.
@@ -16,6 +17,33 @@ CREATION_TIMESTAMP = "CREATION_TIMESTAMP"
 # A number further than this many standard deviations from the catalog's mean is read at that distance, so
 # an item put later with an extreme value cannot swamp its other features.
 MAX_DEVIATIONS = 5.0
+
+
+def check_item_rows(items, rows, item_column="ITEM_ID"):
+    """New rows for the Items table `items` (dicts of fields, as PutItems gives them) as a table, or a
+    `ValueError` naming the item and the field: a row without its id, a field the table lacks, a number
+    column given anything but a finite number, a true/false column anything but a boolean, a text column
+    anything but text, `CREATION_TIMESTAMP` anything but epoch seconds. Any field may be missing (None)."""
+    for position, row in enumerate(rows):
+        if row.get(item_column) is None:
+            raise ValueError(f"Every item needs its {item_column}; item {position} has none.")
+        unknown = sorted(set(row) - set(items.columns))
+        if unknown:
+            raise ValueError(f"The Items table has no field(s) {unknown}; its fields are {list(items.columns)}.")
+        for name, value in row.items():
+            if name == item_column or value is None:
+                continue
+            field = f"{name} of item {row[item_column]!r}"
+            if name == CREATION_TIMESTAMP:
+                epoch_seconds(value, field)
+            elif pd.api.types.is_bool_dtype(items[name]):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{field} must be true or false, as in the Items table, got {value!r}.")
+            elif pd.api.types.is_numeric_dtype(items[name]):
+                finite_number(value, field)
+            elif not isinstance(value, str):
+                raise ValueError(f"{field} must be text, as in the Items table, got {value!r}.")
+    return pd.DataFrame(rows)
 
 
 def item_metadata_columns(items, item_column="ITEM_ID"):

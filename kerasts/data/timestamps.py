@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import shown
+from kerasts._checks import finite_number, shown
 
 # Magnitudes of epoch timestamps after 1973-03-03 and before 5138: seconds, then milliseconds.
 _EPOCH_RANGES = {"s": (1e8, 1e11), "ms": (1e11, 1e14)}
@@ -70,20 +70,34 @@ def to_datetimes(series, table, column):
     return parsed.dt.tz_localize(None) if isinstance(parsed.dtype, pd.DatetimeTZDtype) else parsed
 
 
-def to_epoch_seconds(series, column):
-    """Personalize's TIMESTAMP column as int64 epoch seconds.
-
-    Refuses, naming the column and a row: values that are not numbers (e.g. date strings),
-    milliseconds (divide by 1000), missing values.
-    """
-    name = f"`interactions` column {column!r}"
+def epoch_seconds_column(series, name, missing=False):
+    """`series` as epoch seconds (numbers, missing values as NaN), or a `ValueError` naming `name` and a row:
+    values that are not numbers (e.g. date strings), milliseconds (divide by 1000), and missing values
+    unless `missing`."""
     numbers = pd.to_numeric(series, errors="coerce")
-    bad = numbers.isna()
+    bad = numbers.isna() & series.notna() if missing else numbers.isna()
     if bad.any():
         raise ValueError(f"{name} must hold epoch seconds; {_example(series, bad)}"
                          + (" (a date string: convert it to epoch seconds)" if isinstance(series[bad.idxmax()], str)
                             else "") + ".")
-    if np.abs(numbers.to_numpy(dtype="float64")).max() >= _EPOCH_RANGES["ms"][0]:
+    if np.nanmax(np.abs(numbers.to_numpy(dtype="float64")), initial=0.0) >= _EPOCH_RANGES["ms"][0]:
         raise ValueError(f"{name} must hold epoch seconds, but its values look like epoch milliseconds "
-                         f"(up to {shown(series.max())!r}): divide them by 1000.")
-    return numbers.astype("int64")
+                         f"(up to {shown(numbers.max())!r}): divide them by 1000.")
+    return numbers
+
+
+def to_epoch_seconds(series, column):
+    """Personalize's TIMESTAMP column as int64 epoch seconds (`epoch_seconds_column`, no missing values)."""
+    return epoch_seconds_column(series, f"`interactions` column {column!r}").astype("int64")
+
+
+def epoch_seconds(value, name):
+    """One timestamp in epoch seconds (a live event's `sentAt`, a new item's `CREATION_TIMESTAMP`) as a float,
+    or a `ValueError` naming `name`: not a finite number, or outside the epoch-seconds range (1973 to 5138;
+    milliseconds are named as such)."""
+    value = finite_number(value, name)
+    low, high = _EPOCH_RANGES["s"]
+    if not low <= value < high:
+        hint = " (that looks like milliseconds: divide by 1000)" if value >= high else ""
+        raise ValueError(f"{name} must be epoch seconds, got {value!r}{hint}.")
+    return value

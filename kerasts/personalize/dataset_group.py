@@ -5,6 +5,8 @@ import os
 import pandas as pd
 
 from kerasts.data.interactions import filter_events, validate_interactions
+from kerasts.data.item_metadata import CREATION_TIMESTAMP
+from kerasts.data.timestamps import epoch_seconds_column
 
 USER_COLUMN, ITEM_COLUMN, TIMESTAMP_COLUMN = "USER_ID", "ITEM_ID", "TIMESTAMP"
 _AVRO_NUMBERS = {"int", "long", "float", "double"}
@@ -89,6 +91,8 @@ class DatasetGroup:
         repeated = clean[key][clean[key].duplicated()]
         if not repeated.empty:
             raise ValueError(f"The {name} table repeats {key} {repeated.iloc[0]!r}: one row per id.")
+        if CREATION_TIMESTAMP in clean.columns:  # how new an item is, beside the interactions' epoch seconds
+            epoch_seconds_column(clean[CREATION_TIMESTAMP], f"`{name}` column {CREATION_TIMESTAMP!r}", missing=True)
         return clean.reset_index(drop=True)
 
     def events(self, event_type=None, event_value_threshold=None):

@@ -13,7 +13,7 @@ from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.distributed import backup_callback
-from kerasts.data.item_metadata import item_metadata_columns
+from kerasts.data.item_metadata import check_item_rows, item_metadata_columns
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
@@ -340,13 +340,7 @@ class SolutionVersion:
         """The rows of `put_items` as a table, or the `ValueError` it would raise, changing nothing."""
         if self.items is None:
             raise ValueError("The dataset group has no Items table: PutItems needs one (its fields are the schema).")
-        table = pd.DataFrame(rows)
-        if ITEM_COLUMN not in table.columns or table[ITEM_COLUMN].isna().any():
-            raise ValueError(f"Every item needs its {ITEM_COLUMN}.")
-        unknown = sorted(set(table.columns) - set(self.items.columns))
-        if unknown:
-            raise ValueError(f"The Items table has no field(s) {unknown}; its fields are {list(self.items.columns)}.")
-        return table
+        return check_item_rows(self.items, rows, ITEM_COLUMN)
 
     def put_items(self, rows):
         """Personalize's PutItems, in process: items (dicts with ITEM_ID and the Items table's fields) added
@@ -354,13 +348,12 @@ class SolutionVersion:
         two-tower with item features indexes them, and HRNN-coldstart maps them into its catalog, so new
         items can be recommended at once)."""
         table = self.check_items(rows).astype({ITEM_COLUMN: str})
-        self.items = pd.concat([self.items[~self.items[ITEM_COLUMN].isin(table[ITEM_COLUMN])], table],
-                               ignore_index=True)
-        self._filters = {}
+        items = pd.concat([self.items[~self.items[ITEM_COLUMN].isin(table[ITEM_COLUMN])], table], ignore_index=True)
         if isinstance(self.recommender, TwoTowerRecommender) and self.recommender.item_features:
-            self.recommender.index_catalog(self.interactions, self.items)
+            self.recommender.index_catalog(self.interactions, items)
         elif getattr(self.recommender, "cold_start_items", False):
-            self.recommender.add_items(self.items)
+            self.recommender.add_items(items)
+        self.items, self._filters = items, {}
 
     def _allowed(self, user_id, filter, filter_values):
         if filter is None:

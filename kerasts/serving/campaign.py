@@ -1,13 +1,13 @@
 """Amazon Personalize's campaign and event tracker: a solution version answering live, its events durable."""
 
 import json
-import math
 import threading
 import uuid
 
 import pandas as pd
 
-from kerasts._checks import json_object
+from kerasts._checks import finite_number, json_object
+from kerasts.data.timestamps import epoch_seconds
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
 from kerasts.serving.event_store import EventStore, open_event_store
 from kerasts.personalize.solution import SolutionVersion
@@ -15,8 +15,6 @@ from kerasts.personalize.solution import SolutionVersion
 # Personalize's limits: events per PutEvents call, users or items per PutUsers / PutItems call.
 MAX_EVENTS, MAX_ROWS = 10, 10
 MAX_ID_LENGTH = 256
-# Epoch seconds after 1973 and before 5138 (milliseconds are about 1e12).
-_EPOCH_SECONDS = (1e8, 1e11)
 
 
 class Campaign:
@@ -269,21 +267,20 @@ def _identifier(field, value):
     return value
 
 
-def _number(field, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{field} must be a finite number, got {value!r}.")
-    return float(value)
-
-
 def _properties(field, value):
-    """Personalize sends properties as JSON text; an object is taken too."""
+    """Personalize sends properties as JSON text; an object is taken too. NaN and Infinity, which Python's
+    JSON reads but standard JSON has not, are refused: they would be stored as text no other reader takes."""
     if value is None:
         return {}
-    if isinstance(value, dict):
-        return value
     if isinstance(value, str):
-        return json_object(value, field)
-    raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}.")
+        value = json_object(value, field)
+    if not isinstance(value, dict):
+        raise ValueError(f"{field} must be a JSON object, got {type(value).__name__}.")
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"{field} must hold finite numbers (JSON has no NaN or Infinity).") from None
+    return value
 
 
 def _rows(field, rows):
@@ -303,15 +300,12 @@ def _event_record(field, event, tracking_id, user_id, session_id):
     unknown = sorted(set(event) - known)
     if unknown:
         raise ValueError(f"{field} has unknown field(s) {unknown}; an event has {sorted(known)}.")
-    sent_at = _number(f"{field}.sentAt", event.get("sentAt"))
-    if not _EPOCH_SECONDS[0] <= sent_at < _EPOCH_SECONDS[1]:
-        hint = " (that looks like milliseconds: divide by 1000)" if sent_at >= _EPOCH_SECONDS[1] else ""
-        raise ValueError(f"{field}.sentAt must be epoch seconds, got {sent_at!r}{hint}.")
+    sent_at = epoch_seconds(event.get("sentAt"), f"{field}.sentAt")
     value = event.get("eventValue")
     properties = _properties(f"{field}.properties", event.get("properties"))
     return {"event_id": _identifier(f"{field}.eventId", event["eventId"]) if "eventId" in event else uuid.uuid4().hex,
             "tracking_id": tracking_id, "user_id": user_id, "session_id": session_id,
             "event_type": _identifier(f"{field}.eventType", event.get("eventType")),
             "item_id": _identifier(f"{field}.itemId", event.get("itemId")), "sent_at": sent_at,
-            "event_value": None if value is None else _number(f"{field}.eventValue", value),
+            "event_value": None if value is None else finite_number(value, f"{field}.eventValue"),
             "properties": json.dumps(properties) if properties else None}

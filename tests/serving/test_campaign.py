@@ -1,7 +1,10 @@
 """The campaign in process: live events applied at once, stored durably, replayed at start, retried
-batches stored once, bad events refused whole; PutItems and filters on live events."""
+batches stored once, bad events refused whole; PutItems (checked against the Items table) and filters on
+live events."""
 
 import kerasts  # first, to silence TensorFlow's start-up logging
+
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -157,6 +160,29 @@ def test_the_two_tower_with_item_features_recommends_items_put_after_training(tm
     assert "brand-new" in version.recommender.items.ids
     ranked = _items(campaign.get_recommendations(user_id=events["USER_ID"].iloc[0], num_results=len(items) + 1))
     assert "brand-new" in ranked
+
+
+def test_put_items_refuses_values_its_items_table_cannot_hold_and_keeps_nothing_of_them(tmp_path):
+    events, items = _tables()
+    items["PRICE"] = np.arange(len(items), dtype="float64")
+    items["CREATION_TIMESTAMP"] = 1_600_000_000
+    version = create_solution(DatasetGroup(events, items=items), recipe="two-tower", settings={
+        "two-tower": {"epochs": 1, "embedding_dim": 8, "item_features": ["GENRE", "PRICE"]}}).create_version(verbose=0)
+    campaign = Campaign(version, tmp_path / "events.db")
+    refused = {"PRICE of item 'new' must be a finite number, got 'cheap'": {"PRICE": "cheap"},
+               "GENRE of item 'new' must be text, as in the Items table, got 5": {"GENRE": 5},
+               "CREATION_TIMESTAMP of item 'new' must be epoch seconds, got 1600000000000.0 (that looks like "
+               "milliseconds": {"CREATION_TIMESTAMP": 1_600_000_000_000},
+               "items[0].properties must hold finite numbers (JSON has no NaN or Infinity)": '{"PRICE": NaN}'}
+    for message, properties in refused.items():
+        with pytest.raises(ValueError, match=re.escape(message)):
+            campaign.put_items([{"itemId": "new", "properties": properties}])
+    with pytest.raises(ValueError, match=re.escape("users[0].properties must hold finite numbers")):
+        campaign.put_users([{"userId": "u1", "properties": {"AGE": float("inf")}}])
+    assert campaign.store.rows("items") == [] and campaign.store.rows("users") == []
+    assert "new" not in version.recommender.items.ids and "new" not in set(version.items["ITEM_ID"])
+    campaign.put_items([{"itemId": "new", "properties": {"GENRE": "comedy", "PRICE": 2.5, "CREATION_TIMESTAMP": None}}])
+    assert "new" in version.recommender.items.ids and len(campaign.store.rows("items")) == 1
 
 
 def test_event_store_urls(tmp_path):
