@@ -195,7 +195,11 @@ class Filter:
             return ~hit if condition.operator in ("NOT IN", "!=") else hit
         if len(values) != 1:
             raise ValueError(f"{condition.dataset}.{condition.field} {condition.operator} compares one value.")
-        bound = float(values[0])
+        try:
+            bound = float(values[0])
+        except (TypeError, ValueError):
+            raise ValueError(f"{condition.dataset}.{condition.field} {condition.operator} compares a number, got "
+                             f"{values[0]!r}.") from None
         return {"<": numbers < bound, "<=": numbers <= bound, ">": numbers > bound, ">=": numbers >= bound}[
             condition.operator]
 

@@ -105,9 +105,12 @@ def test_bad_filters_name_the_position_and_token(group, expression, message):
         Filter(expression, group.items, group.interactions)
 
 
-def test_filter_parameters_must_be_given(popular, group):
+def test_filter_parameters_must_be_given_and_compared_numbers_be_numbers(popular, group):
     with pytest.raises(ValueError, match=r"needs a value for \$GENRES"):
         popular.get_recommendations(user_id="u1", filter="INCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")
+    with pytest.raises(ValueError, match=r"Items.PRICE < compares a number, got 'cheap'"):
+        popular.get_recommendations(user_id="u1", filter="EXCLUDE ItemID WHERE Items.PRICE < $MOST",
+                                    filter_values={"MOST": "cheap"})
 
 
 def test_personalized_ranking_ranks_the_list_and_reports_unknown_items_last(automl, group):
