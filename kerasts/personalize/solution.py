@@ -31,6 +31,8 @@ VERSION_FILE = "solution_version.json"
 MAX_RESULTS = 500
 # The recipe types that rank a given list (Personalize serves it for the first only).
 RANKING_TYPES = (PERSONALIZED_RANKING, USER_PERSONALIZATION)
+# What a batch inference job's input line may hold.
+_BATCH_FIELDS = {"userId", "itemId", "itemList", "filterValues"}
 # Personalize's offline metrics, in the order its console shows them, then recall.
 METRIC_NAMES = ("coverage", "mean_reciprocal_rank_at_25", "normalized_discounted_cumulative_gain_at_5",
                 "normalized_discounted_cumulative_gain_at_10", "normalized_discounted_cumulative_gain_at_25",
@@ -235,6 +237,18 @@ def _input_list(values, name="input_list"):
         raise ValueError(f"`{name}` holds {len(values)} items; at most {MAX_RESULTS} can be ranked at once "
                          "(Personalize's limit).")
     return list(dict.fromkeys(str(value) for value in values))  # the first of repeated ids
+
+
+def _line_filter_values(values, filter, number):
+    """A batch line's `filterValues`: an object of text values, for a job with a filter."""
+    if values is None:
+        return {}
+    if filter is None:
+        raise ValueError(f"line {number} gives filterValues, but the job has no filter.")
+    if not isinstance(values, dict) or not all(isinstance(value, str) for value in values.values()):
+        raise ValueError(f"line {number}'s filterValues must be an object of text values "
+                         f'(e.g. {{"GENRES": "\\"comedy\\""}}), got {values!r}.')
+    return values
 
 
 def _items_and_scores(recommendations):
@@ -478,9 +492,11 @@ class SolutionVersion:
 
     def batch_inference(self, input_path, output_path, num_results=25, filter=None, filter_values=None):
         """Personalize's batch inference job: JSON lines in (`{"userId": ...}`, `{"itemId": ...}`,
-        `{"userId": ..., "itemList": [...]}`), JSON lines out (`{"input": ..., "output":
-        {"recommendedItems": [...], "scores": [...]}, "error": null}`), in order. A bad line gets its
-        own error and the job goes on; the requests are scored in batches through the model.
+        `{"userId": ..., "itemList": [...]}`, each with optional `filterValues` for the `filter`'s
+        parameters, over the job's `filter_values`), JSON lines out (`{"input": ..., "output":
+        {"recommendedItems": [...], "scores": [...]}, "error": null}`), in order; blank lines are skipped.
+        A bad line gets its own error, naming its line number in the file, and the job goes on; the
+        requests are scored in batches through the model.
 
         Returns:
             `{"lines": n, "errors": n}`.
@@ -488,14 +504,20 @@ class SolutionVersion:
         check_output_path(output_path)
         _check_count("num_results", num_results)
         with open(input_path) as handle:
-            lines = [line for line in handle.read().splitlines() if line.strip()]
-        requests, outputs = {"recommend": [], "rank": []}, [None] * len(lines)
-        for position, line in enumerate(lines):
+            numbered = [(number, line) for number, line in enumerate(handle.read().splitlines(), start=1)
+                        if line.strip()]
+        requests, outputs = {"recommend": [], "rank": []}, [None] * len(numbered)
+        for position, (number, line) in enumerate(numbered):
             try:
-                request = json_object(line, f"line {position + 1}")
+                request = json_object(line, f"line {number}")
+                unknown = sorted(set(request) - _BATCH_FIELDS)
+                if unknown:
+                    raise ValueError(f"line {number} has unknown field(s) {unknown}; a line has {sorted(_BATCH_FIELDS)} "
+                                     "(the number of results is the job's).")
                 user_id = None if request.get("userId") is None else str(request["userId"])
                 user, item = self._context(user_id, request.get("itemId"), ranking="itemList" in request)
-                allowed = self._allowed(user_id, filter, filter_values)
+                allowed = self._allowed(user_id, filter, {**(filter_values or {}), **_line_filter_values(
+                    request.get("filterValues"), filter, number)})
                 if "itemList" in request:
                     self._check_ranks()
                     listed = _input_list(request["itemList"], "itemList")
@@ -523,7 +545,7 @@ class SolutionVersion:
         with replaced_atomically(output_path) as partial, open(partial, "w") as handle:
             for output in outputs:
                 handle.write(json.dumps(output) + "\n")
-        return {"lines": len(lines), "errors": sum(output["error"] is not None for output in outputs)}
+        return {"lines": len(numbered), "errors": sum(output["error"] is not None for output in outputs)}
 
     def export(self, path, format="tf_saved_model", **options):
         """Writes the recipe's network's serving endpoints: a SavedModel directory, or with

@@ -155,6 +155,25 @@ def test_a_personalized_ranking_recipe_ranks_lists_and_only_that(group, tmp_path
     assert [entry["itemId"] for entry in again["personalizedRanking"]] == ranked
 
 
+def test_batch_lines_carry_their_filter_values_and_errors_name_the_files_line(popular, group, tmp_path):
+    user = group.interactions["USER_ID"].iloc[0]
+    prices = group.items.set_index("ITEM_ID")["PRICE"]
+    lines = ["", json.dumps({"userId": user}), json.dumps({"userId": user, "filterValues": {"MOST": "60"}}),
+             json.dumps({"userId": user, "numResults": 3}), json.dumps({"userId": user, "filterValues": {"MOST": 60}})]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    counts = popular.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=50,
+                                     filter="EXCLUDE ItemID WHERE Items.PRICE > $MOST", filter_values={"MOST": "120"})
+    outputs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert counts == {"lines": 4, "errors": 2}
+    job, line = (prices[output["output"]["recommendedItems"]] for output in outputs[:2])
+    assert job.max() <= 120 and job.max() > 60 and line.max() <= 60 and len(line) > 0
+    assert "line 4 has unknown field(s) ['numResults']" in outputs[2]["error"]
+    assert "line 5's filterValues must be an object of text values" in outputs[3]["error"]
+    (tmp_path / "in.jsonl").write_text(lines[2] + "\n")
+    popular.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl")
+    assert "line 1 gives filterValues, but the job has no filter" in (tmp_path / "out.jsonl").read_text()
+
+
 def test_automl_over_personalized_ranking_trains_its_recipes(group):
     version = create_solution(group, perform_auto_ml=True, recipe_type="PERSONALIZED_RANKING", settings={
         "personalized-ranking": TINY["hrnn"], "personalized-ranking-two-tower": TINY["two-tower"]}).create_version(
