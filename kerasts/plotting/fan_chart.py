@@ -34,11 +34,18 @@ def plot_fan_chart(history, actuals, samples, title="", ax=None, history_steps=N
     future = future_dates if dated else np.arange(len(actuals))
     p10, p50, p90 = np.quantile(samples, [0.1, 0.5, 0.9], axis=0)
     ax.plot(past, history, color="black", linewidth=1, label="history")
-    ax.plot(future, actuals, color="black", linewidth=1, linestyle="--", label="actual")
+    if np.isfinite(np.asarray(actuals, dtype=np.float64)).any():  # a forecast past the data has none to show
+        ax.plot(future, actuals, color="black", linewidth=1, linestyle="--", label="actual")
     ax.fill_between(future, p10, p90, color="tab:blue", alpha=0.3, label="P10-P90")
     ax.plot(future, p50, color="tab:blue", linewidth=1.5, label="median")
     ax.axvline(future[0] if dated else 0, color="grey", linewidth=0.5)
     ax.set_title(title)
     ax.set_xlabel("date" if dated else "steps from the forecast start")
+    if dated:  # full dates on every tick overlap at this width
+        from matplotlib import dates
+
+        locator = dates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
     ax.legend(loc="upper left", fontsize="small")
     return ax
