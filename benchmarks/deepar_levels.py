@@ -5,20 +5,20 @@ the spread over seeds, next to the pooled ND and wQL (#23).
         electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
         [--samples 100] [--algorithm mlp]
 
-Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8 quarterly
-and other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and the bundled
-sample (11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default list:
-covid_japan (daily new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14 days, and
-covid_japan_2020 (its first year only: half the days zero); movielens_monthly (monthly rating counts of the 450
-most rated movies of MovieLens-latest-small, 72% zeros), 2 windows of 12 months; traffic_rates (traffic with its 4
-exact zeros missing, so every occupancy lies inside (0, 1)). Every forecaster is fitted once on
-the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar` algorithm (its
-context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting `--samples` paths
-(`--algorithm mlp`: the likelihood-head MLP through the workflow's `mlp` algorithm instead, the same flags).
-Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over series and by level
-quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's, and the
-pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta` adds
-statsforecast's Theta (slow on electricity and traffic). With several seeds, "deepar, seeds pooled" scores the
+Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8 quarterly and
+other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and the bundled sample
+(11 of them), 7 daily windows of 24 h; traffic (963 sensors), 2 of 24 h. Not in the default list: covid_japan (daily
+new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14 days, and covid_japan_2020 (its
+first year only: half the days zero); movielens_monthly (monthly rating counts of the 450 most rated movies of
+MovieLens-latest-small, 72% zeros) and movielens_monthly_next (the next 450, 85% zeros), 2 windows of 12 months;
+traffic_rates (traffic with its 4 exact zeros missing, so every occupancy lies inside (0, 1)). Every forecaster is
+fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar`
+algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting
+`--samples` paths (`--algorithm mlp`: the likelihood-head MLP through the workflow's `mlp` algorithm instead, the
+same flags). Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over series and
+by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's,
+and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta`
+adds statsforecast's Theta (slow on electricity and traffic). With several seeds, "deepar, seeds pooled" scores the
 seeds' networks as one ensemble: their sample paths pooled."""
 
 import argparse
@@ -45,7 +45,7 @@ from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
 DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan",
-            "covid_japan_2020", "movielens_monthly", "traffic_rates")
+            "covid_japan_2020", "movielens_monthly", "movielens_monthly_next", "traffic_rates")
 DEFAULT_DATASETS = DATASETS[:7]
 QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
 
@@ -59,11 +59,12 @@ def covid_japan_table():
     return table.assign(timestamp=pd.to_datetime(table.pop("Date"), format="%Y/%m/%d"))
 
 
-def movielens_monthly_table(movies=450):
-    """Monthly rating counts of MovieLens-latest-small's most rated movies, each from the month of its first
-    rating (zero in months without one): low, intermittent counts (72% zeros, mean 0.41 a month)."""
+def movielens_monthly_table(movies=slice(0, 450)):
+    """Monthly rating counts of MovieLens-latest-small's movies ranked `movies` by their number of ratings
+    (the 450 most rated by default), each from the month of its first rating (zero in months without one):
+    low, intermittent counts (the 450 most rated: 72% zeros, mean 0.41 a month; ranks 451-900: 85%, 0.19)."""
     ratings = pd.read_csv(os.path.join(DATA, "movielens-latest-small", "ratings.csv"))
-    ratings = ratings[ratings["movieId"].isin(ratings["movieId"].value_counts().index[:movies])]
+    ratings = ratings[ratings["movieId"].isin(ratings["movieId"].value_counts().index[movies])]
     months = pd.to_datetime(ratings["timestamp"], unit="s").dt.to_period("M")
     counts = ratings.groupby([ratings["movieId"], months]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=pd.period_range(months.min(), months.max(), freq="M"), fill_value=0)
@@ -84,6 +85,8 @@ def dataset_panel(name):
         table, frequency, (horizon, windows) = table[table["timestamp"] < "2021-01-01"], "D", (14, 4)
     elif name == "movielens_monthly":
         table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
+    elif name == "movielens_monthly_next":  # the next 450 movies by number of ratings: sparser still
+        table, frequency, (horizon, windows) = movielens_monthly_table(slice(450, 900)), "M", (12, 2)
     else:  # traffic_rates: traffic's occupancies with their 4 exact zeros missing, so rates inside (0, 1)
         source = "traffic" if name == "traffic_rates" else name
         (table, frequency), (horizon, windows, _) = load(source), PROTOCOLS[source]
