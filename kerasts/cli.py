@@ -225,26 +225,67 @@ def _personalize_train(arguments, parser):
 
     if _writes_outputs(arguments):
         check_output_directory(arguments.output)
-    group = DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items)
-    auto = arguments.recipe == "auto"
-    searched = recipe_names(arguments.recipe_type) if auto else [arguments.recipe]
-    settings = {} if arguments.epochs is None else {
-        name: {"epochs": arguments.epochs} for name in searched if name in RECIPES.names()
-        and RECIPES.get(name).has_network}
-    solution = create_solution(group, recipe=None if auto else arguments.recipe, perform_auto_ml=auto,
-                               recipe_type=arguments.recipe_type, event_type=arguments.event_type,
-                               event_value_threshold=arguments.event_value_threshold, settings=settings,
-                               perform_hpo=arguments.hpo_trials is not None,
-                               hpo_trials=8 if arguments.hpo_trials is None else arguments.hpo_trials)
-    with _training_scope(arguments):
-        version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1,
-                                          backup_directory=arguments.backup_dir)
+    if arguments.update is not None:
+        version = _personalize_update(arguments)
+    else:
+        if arguments.interactions is None:
+            raise ValueError("--interactions is required (without --update, which reads the version's own).")
+        group = _with_stored_events(DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items),
+                                    arguments)
+        recipe, recipe_type = arguments.recipe or "auto", arguments.recipe_type or "USER_PERSONALIZATION"
+        auto = recipe == "auto"
+        searched = recipe_names(recipe_type) if auto else [recipe]
+        settings = {} if arguments.epochs is None else {
+            name: {"epochs": arguments.epochs} for name in searched if name in RECIPES.names()
+            and RECIPES.get(name).has_network}
+        solution = create_solution(group, recipe=None if auto else recipe, perform_auto_ml=auto,
+                                   recipe_type=recipe_type, event_type=arguments.event_type,
+                                   event_value_threshold=arguments.event_value_threshold, settings=settings,
+                                   perform_hpo=arguments.hpo_trials is not None,
+                                   hpo_trials=8 if arguments.hpo_trials is None else arguments.hpo_trials)
+        with _training_scope(arguments):
+            version = solution.create_version(seed=arguments.seed, verbose=0 if arguments.quiet else 1,
+                                              backup_directory=arguments.backup_dir)
     if not _writes_outputs(arguments):
         print(f"Worker {arguments.worker_index} done; worker 0 writes {arguments.output}/")
         return
     version.save(arguments.output)
-    print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
-    print(f"\nServing: {version.recipe_name}. Saved the solution version to {arguments.output}/")
+    if arguments.update is None:
+        print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+    print(f"\nServing: {version.recipe_name}" + (" (updated; an update is not re-scored: `evaluate` shows the "
+                                                 "version's metrics it continued)" if arguments.update else "")
+          + f". Saved the solution version to {arguments.output}/")
+
+
+def _with_stored_events(group, arguments):
+    from kerasts.serving.campaign import with_stored_data
+
+    if arguments.events is None:
+        return group
+    grown = with_stored_data(group, arguments.events)
+    if not arguments.quiet:
+        print(f"Added {len(grown.interactions) - len(group.interactions):,} events from {arguments.events} (those "
+              "already in the interactions left out).")
+    return grown
+
+
+def _personalize_update(arguments):
+    """Training mode UPDATE on the version in `--update`: its recipe and settings, so the options that choose
+    them are refused rather than ignored."""
+    from kerasts.personalize import DatasetGroup, load_solution_version
+
+    given = [option for option, value in (("--recipe", arguments.recipe), ("--recipe-type", arguments.recipe_type),
+                                          ("--event-type", arguments.event_type),
+                                          ("--event-value-threshold", arguments.event_value_threshold),
+                                          ("--epochs", arguments.epochs), ("--hpo-trials", arguments.hpo_trials),
+                                          ("--workers", arguments.workers), ("--backup-dir", arguments.backup_dir))
+             if value is not None]
+    if given:
+        raise ValueError(f"--update continues the version's recipe and settings in this process: drop {given}.")
+    previous = load_solution_version(arguments.update)
+    group = DatasetGroup(previous.interactions if arguments.interactions is None else arguments.interactions,
+                         users=arguments.users, items=previous.items if arguments.items is None else arguments.items)
+    return previous.update(_with_stored_events(group, arguments), verbose=0 if arguments.quiet else 1)
 
 
 def _load_version(arguments):
@@ -312,11 +353,19 @@ def _personalize_parser(commands):
     personalize = commands.add_parser("personalize", help="Amazon Personalize's workflow on your tables")
     personalize = personalize.add_subparsers(dest="personalize_command", required=True)
     train = personalize.add_parser("train", help="train a solution version (one recipe or AutoML) and its metrics")
-    train.add_argument("--interactions", required=True, help="interactions CSV (USER_ID, ITEM_ID, TIMESTAMP, ...)")
+    train.add_argument("--interactions", help="interactions CSV (USER_ID, ITEM_ID, TIMESTAMP, ...); with --update, "
+                                              "the version's own by default")
     train.add_argument("--users", help="users CSV")
-    train.add_argument("--items", help="items CSV")
-    train.add_argument("--recipe", default="auto", help="auto (AutoML over the recipe type) or one recipe")
-    train.add_argument("--recipe-type", default="USER_PERSONALIZATION", help="the recipe type AutoML searches: USER_PERSONALIZATION, PERSONALIZED_RANKING or RELATED_ITEMS")
+    train.add_argument("--items", help="items CSV; with --update, the version's own by default")
+    train.add_argument("--events", help="a campaign's event store (SQLite file or database URL): its PutEvents "
+                                        "events and PutItems items join the tables, as Personalize's event tracker "
+                                        "adds them to the datasets")
+    train.add_argument("--update", metavar="SOLUTION", help="training mode UPDATE: continue this solution version "
+                                                            "(its recipe and settings, a quarter of its epochs "
+                                                            "from its weights) on the tables")
+    train.add_argument("--recipe", help="auto (AutoML over the recipe type, the default) or one recipe")
+    train.add_argument("--recipe-type", help="the recipe type AutoML searches: USER_PERSONALIZATION (the default), "
+                                             "PERSONALIZED_RANKING or RELATED_ITEMS")
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
     train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")

@@ -10,7 +10,8 @@ campaign.get_recommendations(user_id="u1")
 """
 
 from kerasts.serving.batching import RequestBatcher
-from kerasts.serving.campaign import Campaign
+from kerasts.serving.campaign import Campaign, with_stored_data
 from kerasts.serving.event_store import EventStore, SQLiteEventStore, open_event_store, register_event_store
 
-__all__ = ["Campaign", "RequestBatcher", "EventStore", "SQLiteEventStore", "open_event_store", "register_event_store"]
+__all__ = ["Campaign", "RequestBatcher", "EventStore", "SQLiteEventStore", "open_event_store", "register_event_store",
+           "with_stored_data"]

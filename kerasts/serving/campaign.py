@@ -8,7 +8,7 @@ import pandas as pd
 
 from kerasts._checks import finite_number, json_object
 from kerasts.data.timestamps import epoch_seconds
-from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN
+from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
 from kerasts.serving.event_store import EventStore, open_event_store
 from kerasts.personalize.solution import SolutionVersion
 
@@ -242,15 +242,55 @@ class Campaign:
         return self.version.get_personalized_ranking(**arguments)
 
     def stored_interactions(self):
-        """Every stored event as an Interactions table (USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, EVENT_VALUE,
-        SESSION_ID), in commit order: the new events of the next training."""
-        rows = [{USER_COLUMN: record["user_id"], **_interaction(record), "SESSION_ID": record["session_id"]}
-                for record in self.store.events()]
-        columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "SESSION_ID"]
-        return pd.DataFrame(rows, columns=columns).astype({"TIMESTAMP": "int64"})
+        """Every stored event as an Interactions table: `stored_interactions(self.store)`."""
+        return stored_interactions(self.store)
 
     def close(self):
         self.store.close()
+
+
+def stored_interactions(store):
+    """Every event a campaign stored in `store` (an `EventStore`) as an Interactions table (USER_ID, ITEM_ID,
+    TIMESTAMP, EVENT_TYPE, EVENT_VALUE, SESSION_ID), in commit order: the new events of the next training."""
+    rows = [{USER_COLUMN: record["user_id"], **_interaction(record), "SESSION_ID": record["session_id"]}
+            for record in store.events()]
+    columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "SESSION_ID"]
+    return pd.DataFrame(rows, columns=columns).astype({"TIMESTAMP": "int64"})
+
+
+def with_stored_data(group, store):
+    """`group` (a Personalize `DatasetGroup`) with what a campaign stored in `store` (an `EventStore` or a
+    database URL) added, as Personalize's event tracker adds PutEvents' events to the Interactions dataset and
+    PutItems' items to the Items one: the tables to train the next version on, FULL or UPDATE.
+
+    Stored events join the Interactions table in its own columns (a table without SESSION_ID or EVENT_TYPE
+    does not gain one half empty), except those whose (USER_ID, ITEM_ID, TIMESTAMP) it already holds: a version
+    trained on this store before has them. Stored items replace the Items rows with their ITEM_ID (the
+    latest put wins). PutUsers' rows are not added: no recipe reads user metadata.
+
+    Returns:
+        A new `DatasetGroup`; `group` is left as it is.
+    """
+    opened = not isinstance(store, EventStore)
+    store = open_event_store(store) if opened else store
+    try:
+        events, items = stored_interactions(store), store.rows("items")
+    finally:
+        if opened:
+            store.close()
+    keys = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP"]
+    known = pd.MultiIndex.from_frame(group.interactions[keys])
+    new = events[~pd.MultiIndex.from_frame(events[keys]).isin(known)]
+    interactions = pd.concat([group.interactions, new[[column for column in group.interactions.columns
+                                                      if column in new.columns]]], ignore_index=True)
+    table = group.items
+    if items:
+        if table is None:
+            raise ValueError(f"The event store holds {len(items)} PutItems row(s), but the dataset group has no Items "
+                             "table to add them to: give the Items table the campaign's solution was trained with.")
+        put = pd.DataFrame(items).drop_duplicates(ITEM_COLUMN, keep="last")
+        table = pd.concat([table[~table[ITEM_COLUMN].isin(put[ITEM_COLUMN])], put], ignore_index=True)
+    return DatasetGroup(interactions, users=group.users, items=table)
 
 
 _OPERATIONS = ("put_events", "put_users", "put_items", "get_recommendations", "get_personalized_ranking")
