@@ -459,7 +459,7 @@ def _parser():
                        help="instead, the item-metadata column holding each item's country code")
     train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
     train.add_argument("--likelihood", help="DeepAR's likelihood, e.g. negative_binomial; auto picks it by the "
-                                            "targets' support and says which (default: student_t)")
+                                            "targets' support and says which (the default)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the predictor directory to write")

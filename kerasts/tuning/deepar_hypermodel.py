@@ -43,12 +43,12 @@ class DeepARHyperModel(keras_tuner.HyperModel):
     Args:
         panel: the data searched on (pass the same panel to the search as its training data).
         prediction_length: forecast horizon.
-        likelihood: likelihood name.
+        likelihood: likelihood name, or `"auto"` (the default: `DeepARForecaster`'s pick by the targets).
         steps_per_epoch: training batches per epoch.
         num_samples: sample paths for `val_mean_wQL`.
     """
 
-    def __init__(self, panel, prediction_length, likelihood="student_t", steps_per_epoch=50, num_samples=50,
+    def __init__(self, panel, prediction_length, likelihood="auto", steps_per_epoch=50, num_samples=50,
                  **kwargs):
         super().__init__(**kwargs)
         self.panel = panel
