@@ -1,5 +1,6 @@
 """The Personalize workflow: dataset group -> solution (recipe or AutoML) -> solution version metrics,
-recommendations with filters, personalized ranking, batch jobs, save and load, the CLI; bad input."""
+recommendations with filters, personalized ranking, batch jobs, save and load, the CLI (an update on a
+campaign's events too); bad input."""
 
 import kerasts  # first, to silence TensorFlow's start-up logging
 
@@ -11,6 +12,7 @@ import pytest  # noqa: E402
 
 from kerasts.personalize import (METRIC_NAMES, DatasetGroup, Filter, create_solution,  # noqa: E402
                                  load_solution_version, recipe_names)
+from kerasts.serving import Campaign  # noqa: E402
 
 TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
         "hrnn-metadata": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
@@ -344,7 +346,7 @@ def test_bad_input_is_named(make, message):
     pd.testing.assert_frame_equal(events, before)  # nothing the user gave is changed
 
 
-def test_cli_trains_evaluates_recommends_ranks_and_runs_a_batch(tmp_path, capsys):
+def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_campaigns_events(tmp_path, capsys):
     from kerasts.cli import main
 
     events, items = _tables()
@@ -370,6 +372,31 @@ def test_cli_trains_evaluates_recommends_ranks_and_runs_a_batch(tmp_path, capsys
     with pytest.raises(SystemExit):  # no user: a clear message, not a traceback
         main(["personalize", "recommend", solution])
     assert "give `user_id`" in capsys.readouterr().err
+
+    # The campaign's events and items join the next training (training mode UPDATE), once.
+    campaign = Campaign(load_solution_version(solution), tmp_path / "events.db")
+    tracker = campaign.create_event_tracker()
+    for user in range(10):  # 30 events on one new item: the most popular of all
+        campaign.put_events(tracker, f"fan{user}", f"s{user}", [{
+            "eventId": f"fan{user}-{step}", "eventType": "click", "itemId": "brand-new", "sentAt": 2e9 + 3 * user + step}
+            for step in range(3)])
+    campaign.put_items([{"itemId": "brand-new", "properties": {"GENRE": "comedy", "PRICE": 9.0}}])
+    campaign.close()
+    updated, again = str(tmp_path / "v2"), str(tmp_path / "v3")
+    assert main(["personalize", "train", "--update", solution, "--events", str(tmp_path / "events.db"), "--output",
+                 updated]) == 0
+    assert "Added 30 events" in capsys.readouterr().out
+    version = load_solution_version(updated)
+    assert len(version.interactions) == len(events) + 30 and "SESSION_ID" not in version.interactions.columns
+    assert version.items.set_index("ITEM_ID").loc["brand-new", "GENRE"] == "comedy"
+    assert version.settings["training_mode"] == "UPDATE"
+    assert version.get_recommendations(user_id="someone", num_results=1)["itemList"][0]["itemId"] == "brand-new"
+    assert main(["personalize", "train", "--update", updated, "--events", str(tmp_path / "events.db"), "--output",
+                 again]) == 0  # the same store again: nothing twice
+    assert len(load_solution_version(again).interactions) == len(events) + 30
+    with pytest.raises(SystemExit):
+        main(["personalize", "train", "--update", solution, "--recipe", "hrnn", "--output", str(tmp_path / "v4")])
+    assert "drop ['--recipe']" in capsys.readouterr().err
 
 
 def test_promotions_reserve_a_share_for_their_filter_in_the_recipes_order(popular, group):

@@ -185,39 +185,6 @@ def test_put_items_refuses_values_its_items_table_cannot_hold_and_keeps_nothing_
     assert "new" in version.recommender.items.ids and len(campaign.store.rows("items")) == 1
 
 
-def test_a_campaigns_events_and_items_join_the_next_training_once(tmp_path, capsys):
-    from kerasts.cli import main
-
-    events, items = _tables()
-    events.to_csv(tmp_path / "interactions.csv", index=False)
-    items.to_csv(tmp_path / "items.csv", index=False)
-    first = str(tmp_path / "v1")
-    assert main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--items",
-                 str(tmp_path / "items.csv"), "--recipe", "popularity-count", "--quiet", "--output", first]) == 0
-    campaign = Campaign(load_solution_version(first), tmp_path / "events.db")
-    tracker = campaign.create_event_tracker()
-    for user in range(10):  # 30 events on one new item: the most popular of all
-        campaign.put_events(tracker, f"fan{user}", f"s{user}", [
-            _event("brand-new", 3 * user + step, eventId=f"fan{user}-{step}") for step in range(3)])
-    campaign.put_items([{"itemId": "brand-new", "properties": {"GENRE": "comedy"}}])
-    campaign.close()
-    updated, again = str(tmp_path / "v2"), str(tmp_path / "v3")
-    assert main(["personalize", "train", "--update", first, "--events", str(tmp_path / "events.db"), "--output",
-                 updated]) == 0
-    assert "Added 30 events" in capsys.readouterr().out
-    version = load_solution_version(updated)
-    assert len(version.interactions) == len(events) + 30 and "SESSION_ID" not in version.interactions.columns
-    assert version.items.set_index("ITEM_ID").loc["brand-new", "GENRE"] == "comedy"
-    assert version.settings["training_mode"] == "UPDATE"
-    assert _items(version.get_recommendations(user_id="someone", num_results=1)) == ["brand-new"]
-    assert main(["personalize", "train", "--update", updated, "--events", str(tmp_path / "events.db"), "--output",
-                 again]) == 0  # the same store again: nothing twice
-    assert len(load_solution_version(again).interactions) == len(events) + 30
-    with pytest.raises(SystemExit):
-        main(["personalize", "train", "--update", first, "--recipe", "hrnn", "--output", str(tmp_path / "v4")])
-    assert "drop ['--recipe']" in capsys.readouterr().err
-
-
 def test_event_store_urls(tmp_path):
     store = open_event_store(f"sqlite:///{tmp_path}/a.db")
     assert isinstance(store, SQLiteEventStore) and store.path == f"{tmp_path}/a.db"
