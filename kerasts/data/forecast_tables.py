@@ -113,6 +113,12 @@ class TimeSeriesPanel:
             past_covariates=None if self.past_covariates is None else self.past_covariates[rows],
             filled=None if self.filled is None else self.filled[rows])
 
+    def never_negative(self, end):
+        """Whether no target value before grid index `end` is negative: the forecasts of such data are kept at
+        or above zero (DeepAR inside its sampling loop, every other forecaster's paths in
+        `kerasts.evaluation.predict_from_origins`)."""
+        return bool(np.nanmin(self.target[:, :end], initial=0.0) >= 0)
+
     @property
     def last_observed(self):
         """Index of each series' last recorded step (-1 for a series never recorded)."""

@@ -62,13 +62,17 @@ def series_backtest_origins(panel, prediction_length, num_windows, window_offset
 
 def predict_from_origins(forecaster, panel, origins, num_samples, seed):
     """Sample paths `(series, num_samples, horizon)` with series `i` forecast from step `origins[i]`
-    (one `predict_paths` call per distinct origin); series at origin -1 get NaN."""
+    (one `predict_paths` call per distinct origin); series at origin -1 get NaN. Where no value before an
+    origin is negative (`TimeSeriesPanel.never_negative`), its paths are raised to zero: demand, counts and
+    loads cannot go below it, whatever a Gaussian interval or a Student-t draws."""
     origins = np.asarray(origins, dtype="int64")
     paths = None
     for start in np.unique(origins[origins >= 0]):
         rows = np.flatnonzero(origins == start)
         part = panel if rows.size == len(origins) else panel.select(rows)
-        values = np.asarray(forecaster.predict_paths(part, int(start), num_samples, seed))
+        values = np.asarray(forecaster.predict_paths(part, int(start), num_samples, seed), dtype="float64")
+        if part.never_negative(int(start)):
+            values = np.maximum(values, 0.0)  # NaN stays NaN
         if paths is None:
             paths = np.full((len(origins),) + values.shape[1:], np.nan)
         paths[rows] = values

@@ -5,7 +5,6 @@ workflows all train through it."""
 import os
 
 import keras
-import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
@@ -176,10 +175,8 @@ class DeepARForecaster(Forecaster):
         windows = self.windows(panel, lags)
         mean, std = windows.covariate_statistics(end)
         past_mean, past_std = windows.covariate_statistics(end, past_only=True)
-        observed = panel.target[:, :end]
         # A target never negative in training gets forecasts that are not either (see DeepAR's non_negative).
-        network = {**self.network, "scaling": self.resolved_scaling(),
-                   "non_negative": bool(np.nanmin(observed, initial=0.0) >= 0)}
+        network = {**self.network, "scaling": self.resolved_scaling(), "non_negative": panel.never_negative(end)}
         model = DeepAR(self.prediction_length, self.context_length, panel.frequency, lags=lags,
                        likelihood=self.network_likelihood(), num_covariates=windows.num_covariates,
                        covariate_mean=mean or None, covariate_std=std or None, cardinalities=panel.cardinalities,
