@@ -71,7 +71,7 @@ def predict_from_origins(forecaster, panel, origins, num_samples, seed):
         rows = np.flatnonzero(origins == start)
         part = panel if rows.size == len(origins) else panel.select(rows)
         values = np.asarray(forecaster.predict_paths(part, int(start), num_samples, seed), dtype="float64")
-        if part.never_negative(int(start)):
+        if panel.never_negative(int(start)):  # the panel's, as DeepAR's recipe decides for the whole panel
             values = np.maximum(values, 0.0)  # NaN stays NaN
         if paths is None:
             paths = np.full((len(origins),) + values.shape[1:], np.nan)
