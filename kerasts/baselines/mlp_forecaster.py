@@ -38,7 +38,8 @@ class MLPForecaster(Forecaster):
 
     Args:
         context_length, prediction_length: window lengths.
-        likelihood: output family.
+        likelihood: output family, or `"auto"`: picked at `fit` from the observed training targets as
+            `DeepARForecaster` picks it (`kerasts.likelihoods.by_support`), named in `likelihood_name`.
         hidden_units: width of the first hidden layer.
         epochs, batch_size, learning_rate: the training recipe.
         seed: `fit` calls `keras.utils.set_random_seed(seed)` and builds a new network, so a fit repeats
@@ -58,9 +59,19 @@ class MLPForecaster(Forecaster):
         self.model = None
         self.windows_per_second = None
 
+    @property
+    def likelihood_name(self):
+        """The family's name: the fitted network's (what `"auto"` picked), or the one given."""
+        if self.model is not None:
+            return self.model.get_layer("distribution").likelihood.name
+        if self.likelihood == "auto":
+            raise ValueError("likelihood='auto' picks its family when fitting: call fit(panel) first.")
+        return likelihoods.get(self.likelihood).name
+
     def get_config(self):
         return {"context_length": self.context_length, "prediction_length": self.prediction_length,
-                "likelihood": likelihoods.serialize(self.likelihood), "hidden_units": self.hidden_units,
+                "likelihood": "auto" if self.likelihood == "auto" else likelihoods.serialize(self.likelihood),
+                "hidden_units": self.hidden_units,
                 "epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
                 "seed": self.seed}
 
@@ -78,9 +89,11 @@ class MLPForecaster(Forecaster):
         labels = pack_observed(values[:, self.context_length:], observed[:, self.context_length:])
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        self.model = build_likelihood_head_network(self.context_length, self.prediction_length, self.likelihood,
+        family = (likelihoods.by_support(panel.recorded_target[:, :end]) if self.likelihood == "auto"
+                  else self.likelihood)
+        self.model = build_likelihood_head_network(self.context_length, self.prediction_length, family,
                                                    self.hidden_units)
-        self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(self.likelihood))
+        self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(family))
         timer = _Stopwatch()
         self.model.fit(inputs, labels, batch_size=self.batch_size, epochs=self.epochs, verbose=0, callbacks=[timer])
         self.windows_per_second = self.epochs * len(values) / timer.seconds

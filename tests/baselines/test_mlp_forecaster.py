@@ -41,3 +41,19 @@ def test_beta_reads_the_rates_unscaled_and_forecasts_inside_the_unit_interval():
     assert "scaler" not in [layer.name for layer in forecaster.model.layers]  # beta cannot be rescaled
     paths = forecaster.predict_paths(panel, num_samples=5)
     assert paths.shape == (3, 5, 12) and ((paths > 0) & (paths < 1)).all()
+
+
+def test_auto_likelihood_picks_by_the_training_targets_and_a_loaded_forecaster_reads_it_back():
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
+    sparse = dataclasses.replace(panel, target=np.where(np.arange(panel.target.shape[1]) % 3, 0.0,
+                                                        np.round(panel.target)))
+    counts = MLPForecaster(24, 12, "auto", hidden_units=8, epochs=2).fit(sparse)
+    assert counts.likelihood_name == "negative_binomial" and counts.get_config()["likelihood"] == "auto"
+    paths = counts.predict_paths(sparse, num_samples=5)
+    assert (paths == np.round(paths)).all() and (paths >= 0).all()
+    loaded = MLPForecaster(**counts.get_config())  # as a saved predictor comes back: the config and the network
+    loaded.model = counts.model
+    assert loaded.likelihood_name == "negative_binomial"
+    assert MLPForecaster(24, 12, "auto", hidden_units=8, epochs=2).fit(panel).likelihood_name == "student_t"
+    with pytest.raises(ValueError, match="picks its family when fitting"):
+        MLPForecaster(24, 12, "auto").likelihood_name
