@@ -127,7 +127,7 @@ class TestCase(unittest.TestCase):
     ):
         """Checks a `keras.Model` subclass built from `init_kwargs`.
 
-        The SavedModel check calls every endpoint the model declares, also in a fresh process
+        The SavedModel check calls every endpoint the model declares, also in a Python process
         that never imports kerasts, as users serve it. A model that computes its own loss (in
         `compute_loss`, as retrieval models do) takes `target=None, loss=None`. String
         inputs must be given as `tf.constant`s: Keras does not take numpy string arrays.
@@ -217,7 +217,7 @@ class TestCase(unittest.TestCase):
 
     def check_saved_model_endpoints(self, model, endpoint_inputs, export_options=None, without_kerasts=False):
         """Exports `model` and calls every endpoint it declares on the reloaded SavedModel (and, with
-        `without_kerasts`, in a fresh process that never imports kerasts), comparing each with the
+        `without_kerasts`, in a Python process that never imports kerasts), comparing each with the
         same function traced in this process; the endpoints a model converts to LiteRT by default
         (`litert_endpoints()`) are also run by LiteRT's interpreter.
 
@@ -247,7 +247,7 @@ class TestCase(unittest.TestCase):
                 _assert_all_close(expected[name], getattr(reloaded, name)(*endpoint_inputs[name]),
                                   f"Endpoint {name!r} after SavedModel export and reload")
             if without_kerasts:
-                served = _serve_in_fresh_process(directory, endpoint_inputs)
+                served = _serve_without_kerasts(directory, endpoint_inputs)
                 for name in endpoints:
                     _assert_all_close(tf.nest.flatten(expected[name]), served[name],
                                       f"Endpoint {name!r} served in a process without kerasts")
@@ -333,44 +333,79 @@ def _normalise_shape(shape):
 
 _SERVE_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, traceback
     import numpy as np, tensorflow as tf
-    directory, inputs_path, structure_path, outputs_path = sys.argv[1:]
-    with open(structure_path) as handle:
-        structures = json.load(handle)
-    exported = tf.saved_model.load(directory)  # kept referenced: it owns the variables
-    outputs = {}
-    with np.load(inputs_path, allow_pickle=True) as arrays:  # string inputs travel as object arrays
-        for name, structure in structures.items():
-            flat = [arrays[f"{name}__{index}"] for index in range(len(tf.nest.flatten(structure)))]
-            served = getattr(exported, name)(*tf.nest.pack_sequence_as(structure, flat))
-            for index, tensor in enumerate(tf.nest.flatten(served)):
-                outputs[f"{name}__{index}"] = np.asarray(tensor)
-    np.savez(outputs_path, **outputs)
-    if "kerasts" in sys.modules:
-        sys.exit("loading the SavedModel imported kerasts")
+    # One request per line: {"directory", "inputs", "structures", "outputs"}; one answer line each.
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            exported = tf.saved_model.load(request["directory"])  # kept referenced: it owns the variables
+            outputs = {}
+            with np.load(request["inputs"], allow_pickle=True) as arrays:  # string inputs travel as object arrays
+                for name, structure in request["structures"].items():
+                    flat = [arrays[f"{name}__{index}"] for index in range(len(tf.nest.flatten(structure)))]
+                    served = getattr(exported, name)(*tf.nest.pack_sequence_as(structure, flat))
+                    for index, tensor in enumerate(tf.nest.flatten(served)):
+                        outputs[f"{name}__{index}"] = np.asarray(tensor)
+            np.savez(request["outputs"], **outputs)
+            answer = "loading the SavedModel imported kerasts" if "kerasts" in sys.modules else "ok"
+        except Exception:  # noqa: BLE001 - the failure is the answer
+            answer = traceback.format_exc()
+        print(json.dumps(answer), flush=True)
     """
 )
 
 
-def _serve_in_fresh_process(directory, endpoint_inputs):
-    """Calls each endpoint of the export in a new interpreter that never imports kerasts; returns
-    each endpoint's outputs flattened."""
+class _ServingProcess:
+    """A Python process that never imports kerasts and serves SavedModels on request. Started once per test
+    process and reused: starting TensorFlow in a new interpreter for each model took about 5 s of each
+    harness test."""
+
+    def __init__(self):
+        self._process = None
+        self._log = None
+
+    def serve(self, directory, inputs_path, structures, outputs_path):
+        """Calls the endpoints; returns None, or the failure as text."""
+        if self._process is None or self._process.poll() is not None:
+            self._log = tempfile.TemporaryFile(mode="w+")
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _SERVE_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=self._log, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tempfile.gettempdir())
+        request = {"directory": directory, "inputs": inputs_path, "structures": structures, "outputs": outputs_path}
+        try:
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:  # the process died: say how, and start a new one next time
+            self._process.wait()
+            self._log.seek(0)
+            return f"the serving process exited with {self._process.returncode}:\n{self._log.read()[-2000:]}"
+        answer = json.loads(line)
+        if answer == "ok":
+            return None
+        self._process.kill()  # what failed (or imported kerasts) does not reach the next model's check
+        self._process.wait()
+        return answer
+
+
+_SERVING_PROCESS = _ServingProcess()
+
+
+def _serve_without_kerasts(directory, endpoint_inputs):
+    """Calls each endpoint of the export in another Python process, one that never imports kerasts;
+    returns each endpoint's outputs flattened."""
     inputs_path = os.path.join(directory, "inputs.npz")
-    structure_path = os.path.join(directory, "inputs.json")
     outputs_path = os.path.join(directory, "outputs.npz")
     arrays = {f"{name}__{index}": np.asarray(value)
               for name, inputs in endpoint_inputs.items() for index, value in enumerate(tf.nest.flatten(list(inputs)))}
     np.savez(inputs_path, **arrays)
-    with open(structure_path, "w") as handle:
-        json.dump({name: tf.nest.map_structure(lambda _: 0, list(inputs)) for name, inputs in endpoint_inputs.items()},
-                  handle)
-    completed = subprocess.run(
-        [sys.executable, "-c", _SERVE_SCRIPT, directory, inputs_path, structure_path, outputs_path],
-        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=directory,
-    )
-    if completed.returncode != 0:
-        raise AssertionError(f"Serving the SavedModel without kerasts failed:\n{completed.stderr[-2000:]}")
+    structures = {name: tf.nest.map_structure(lambda _: 0, list(inputs)) for name, inputs in endpoint_inputs.items()}
+    failure = _SERVING_PROCESS.serve(directory, inputs_path, structures, outputs_path)
+    if failure is not None:
+        raise AssertionError(f"Serving the SavedModel without kerasts failed:\n{failure[-2000:]}")
     with np.load(outputs_path, allow_pickle=True) as outputs:  # string outputs are object arrays
         return {name: [outputs[f"{name}__{index}"] for index in range(sum(key.startswith(f"{name}__")
                                                                            for key in outputs.files))]

@@ -184,6 +184,23 @@ def test_every_declared_endpoint_is_served_and_compared_in_a_fresh_process():
                               endpoint_inputs={"doubled": (INPUTS, np.float32(2.0))})
 
 
+def test_serving_without_kerasts_names_a_failure_and_outlives_its_process(tmp_path):
+    from kerasts.export import export_saved_model
+    from kerasts.testing import test_case
+
+    model = TinyRegressor(2)
+    model(INPUTS)
+    export_saved_model(model, str(tmp_path))
+    wrong_width = np.zeros((8, 3), "float32")
+    with pytest.raises(AssertionError, match="without kerasts failed:(.|\n)*Can not cast TensorSpec"):
+        test_case._serve_without_kerasts(str(tmp_path), {"serve": (wrong_width,)})
+    for _ in range(2):  # a server that died is started again for the next model
+        served = test_case._serve_without_kerasts(str(tmp_path), {"serve": (INPUTS,)})
+        np.testing.assert_allclose(served["serve"][0], model(INPUTS), rtol=1e-5)
+        test_case._SERVING_PROCESS._process.kill()
+        test_case._SERVING_PROCESS._process.wait()
+
+
 def test_endpoint_check_fails_when_an_endpoint_differs_after_export():
     class Drifting(TwoEndpointRegressor):
         def serving_endpoints(self, **options):
