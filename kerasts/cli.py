@@ -22,20 +22,25 @@ def _forecast_train(arguments, parser):
 
     if _writes_outputs(arguments):
         check_output_directory(arguments.output)  # before the training, not after
+    candidates = arguments.candidates or AUTO_CANDIDATES
+    trained = candidates if arguments.algorithm == "auto" else [arguments.algorithm]
+    parameters = _training_parameters(arguments.training_parameters, trained)
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
                          frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
                          item_column=arguments.item, target_column=arguments.target_column,
                          timestamp_column=arguments.timestamp, past_only_columns=arguments.past_only_columns)
 
-    def with_settings(name):  # --epochs sets the neural algorithms' training length, --likelihood DeepAR's family
-        config = {}
-        if arguments.epochs is not None and name in ("deepar", "deepar_nested_lstm", "mlp"):
-            config["epochs"] = arguments.epochs
-        if arguments.likelihood is not None and name in ("deepar", "deepar_nested_lstm"):
-            config["likelihood"] = arguments.likelihood
+    def with_settings(name):  # --training-parameters, and the shorthands --epochs and --likelihood
+        config = dict(parameters.get(name, {}))
+        shorthands = {"epochs": (arguments.epochs, ("deepar", "deepar_nested_lstm", "mlp")),
+                      "likelihood": (arguments.likelihood, ("deepar", "deepar_nested_lstm"))}
+        for key, (value, algorithms) in shorthands.items():
+            if value is not None and name in algorithms:
+                if key in config:
+                    raise ValueError(f"--{key} and --training-parameters both set {name}'s {key!r}: give it once.")
+                config[key] = value
         return {"name": name, "config": config} if config else name
 
-    candidates = arguments.candidates or AUTO_CANDIDATES
     with _training_scope(arguments):
         predictor = train_predictor(
             group, arguments.horizon, algorithm=with_settings(arguments.algorithm), forecast_types=arguments.forecast_types,
@@ -92,6 +97,19 @@ def _json_option(value, option):
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{option} is not valid JSON ({error}): {text[:80]!r}") from None
+
+
+def _training_parameters(text, algorithms):
+    """--training-parameters: a JSON object of algorithm name -> its settings, for algorithms being trained."""
+    parameters = _json_option(text, "--training-parameters") or {}
+    if not isinstance(parameters, dict) or not all(isinstance(value, dict) for value in parameters.values()):
+        raise ValueError('--training-parameters takes a JSON object of algorithm name -> its settings, e.g. '
+                         '{"deepar": {"num_networks": 1, "context_length": 48}}.')
+    unknown = sorted(set(parameters) - set(algorithms))
+    if unknown:
+        raise ValueError(f"--training-parameters names {unknown}, which this run does not train; it trains "
+                         f"{list(algorithms)}.")
+    return parameters
 
 
 def _table(frame, title):
@@ -460,6 +478,9 @@ def _parser():
     train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
     train.add_argument("--likelihood", help="DeepAR's likelihood, e.g. negative_binomial; auto picks it by the "
                                             "targets' support and says which (the default)")
+    train.add_argument("--training-parameters", metavar="JSON",
+                       help='settings per algorithm as JSON (or a .json file), e.g. \'{"deepar": {"num_networks": 1, '
+                            '"context_length": 48}}\': the arguments of its forecaster class')
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the predictor directory to write")

@@ -123,6 +123,7 @@ def test_the_cli_trains_across_two_workers_and_worker_0_writes_the_predictor(tmp
     workers = ",".join(f"127.0.0.1:{port}" for port in free_local_ports(2))
     command = [sys.executable, "-m", "kerasts", "forecast", "train", "--target", str(tmp_path / "sales.csv"),
                "--frequency", "H", "--horizon", "12", "--algorithm", "deepar", "--epochs", "1", "--quiet",
+               "--training-parameters", '{"deepar": {"num_networks": 1, "batches_per_epoch": 10}}',
                "--output", str(tmp_path / "predictor"), "--workers", workers, "--backup-dir", str(tmp_path / "backup")]
     outputs = finish(start(command + ["--worker-index", str(index)] for index in range(2)))
     assert "Saved the predictor" in outputs[0] and "worker 0 writes" in outputs[1]

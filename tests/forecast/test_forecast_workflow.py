@@ -4,6 +4,7 @@ backtest export, save and load, SavedModel; and its bad input."""
 import kerasts  # first, to silence TensorFlow's start-up logging
 
 import json  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -200,6 +201,18 @@ def test_the_cli_trains_evaluates_exports_queries_and_plots(tmp_path, capsys):
                 "--horizon", "12", "--candidates", "npts", "seasonal_naive", "--output", str(tmp_path / "p"),
                 "--quiet"]) == 0
     assert "Leaderboard" in capsys.readouterr().out
+    assert run(["forecast", "train", "--target", str(tmp_path / "sales.csv"), "--item", "sku", "--frequency", "H",
+                "--horizon", "12", "--algorithm", "npts", "--training-parameters", '{"npts": {"max_seasons": 2}}',
+                "--output", str(tmp_path / "npts"), "--quiet"]) == 0
+    assert load_predictor(tmp_path / "npts").forecaster.max_seasons == 2
+    for parameters, refusal in [('{"mlp": {"epochs": 2}}', "both set mlp's 'epochs'"),
+                                ('{"deepar": {"epochs": 2}}', r"names \['deepar'\], which this run does not train"),
+                                ('{"mlp": 2}', "a JSON object of algorithm name -> its settings")]:
+        with pytest.raises(SystemExit):  # refused before any training
+            run(["forecast", "train", "--target", str(tmp_path / "sales.csv"), "--item", "sku", "--frequency", "H",
+                 "--horizon", "12", "--algorithm", "mlp", "--epochs", "1", "--training-parameters", parameters,
+                 "--output", str(tmp_path / "q")])
+        assert re.search(refusal, capsys.readouterr().err)
     assert run(["forecast", "evaluate", str(tmp_path / "p")]) == 0 and "Average wQL" in capsys.readouterr().out
     assert run(["forecast", "export", str(tmp_path / "p"), "--output", str(tmp_path / "f.csv")]) == 0
     assert list(pd.read_csv(tmp_path / "f.csv").columns) == ["sku", "date", "p10", "p50", "p90"]
