@@ -1,7 +1,7 @@
 """DeepAR on the UCI electricity benchmark subset (321 clients, hourly, 35 days).
 
     python examples/deepar_electricity.py ../shared/data/electricity-uci-321-last35days/\
-electricity_321clients_hourly_2014-11-27_2014-12-31.csv.gz [--epochs 20]
+electricity_321clients_hourly_2014-11-27_2014-12-31.csv.gz [--epochs 20] [--networks 3]
 
 Reads the wide CSV (`timestamp`, `client_000` ... `client_320`) and runs AutoPredictor: DeepAR, the
 likelihood-head MLP, NPTS and seasonal naive each trained on all but the last 7 days and backtested on
@@ -26,6 +26,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", help="the wide electricity CSV (timestamp + one column per client)")
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--networks", type=int, default=3, help="DeepAR networks whose sample paths are pooled")
     parser.add_argument("--likelihood", default="student_t", choices=kerasts.likelihoods.names())
     arguments = parser.parse_args()
     wide = pd.read_csv(arguments.csv, parse_dates=["timestamp"])
@@ -37,8 +38,8 @@ def main():
         predictor = kerasts.forecast.train_predictor(
             kerasts.forecast.DatasetGroup(table, frequency="H"), 24, backtest_windows=7, verbose=0,
             forecast_types=[f"0.{decile}" for decile in range(1, 10)],
-            candidates=({"name": "deepar", "config": neural}, {"name": "mlp", "config": neural}, "npts",
-                        "seasonal_naive"))
+            candidates=({"name": "deepar", "config": {**neural, "num_networks": arguments.networks}},
+                        {"name": "mlp", "config": neural}, "npts", "seasonal_naive"))
     except ValueError as error:
         parser.error(str(error))
     print(predictor.leaderboard.to_string(float_format=lambda value: f"{value:.3f}"))

@@ -45,7 +45,7 @@ def test_electricity_example_on_a_small_wide_table(tmp_path):
     wide = table.pivot(index="timestamp", columns="item_id", values="target_value").reset_index()
     wide.columns = ["timestamp", "client_000", "client_001"]
     wide.to_csv(tmp_path / "electricity.csv.gz", index=False)
-    completed = _run("deepar_electricity.py", tmp_path / "electricity.csv.gz", "--epochs", "1")
+    completed = _run("deepar_electricity.py", tmp_path / "electricity.csv.gz", "--epochs", "1", "--networks", "1")
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "GluonTS DeepAR" in completed.stdout
     assert np.isfinite(float(completed.stdout.split("\ndeepar")[1].split()[0]))

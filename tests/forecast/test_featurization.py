@@ -208,7 +208,7 @@ def priced_predictor():
     target, related = _with_past_traffic()
     group = DatasetGroup(target, related=related, frequency="H", past_only_columns=("visits",))
     tiny = {"name": "deepar", "config": {"epochs": 2, "batches_per_epoch": 5, "units": 8, "num_layers": 1,
-                                         "batch_shards": 1, "num_samples": 10}}
+                                         "batch_shards": 1, "num_samples": 10, "num_networks": 1}}
     return train_predictor(group, 12, algorithm=tiny, verbose=0, num_samples=10,
                            forecast_types=("0.1", "0.5", "0.9", "mean"))
 
