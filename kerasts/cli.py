@@ -2,8 +2,10 @@
 Personalize workflow's `kerasts personalize ...`."""
 
 import argparse
+import contextlib
 import json
 import sys
+import warnings
 
 
 def _demo(arguments, parser):
@@ -24,21 +26,20 @@ def _forecast_train(arguments, parser):
         check_output_directory(arguments.output)  # before the training, not after
     candidates = arguments.candidates or AUTO_CANDIDATES
     trained = candidates if arguments.algorithm == "auto" else [arguments.algorithm]
-    parameters = _training_parameters(arguments.training_parameters, trained)
+    parameters = _settings_by_name(arguments.training_parameters, "--training-parameters", trained, "algorithm",
+                                   '{"deepar": {"num_networks": 1, "context_length": 48}}')
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
                          frequency=arguments.frequency, domain=arguments.domain, dimensions=arguments.dimensions,
                          item_column=arguments.item, target_column=arguments.target_column,
                          timestamp_column=arguments.timestamp, past_only_columns=arguments.past_only_columns)
 
     def with_settings(name):  # --training-parameters, and the shorthands --epochs and --likelihood
-        config = dict(parameters.get(name, {}))
-        shorthands = {"epochs": (arguments.epochs, ("deepar", "deepar_nested_lstm", "mlp")),
-                      "likelihood": (arguments.likelihood, ("deepar", "deepar_nested_lstm"))}
-        for key, (value, algorithms) in shorthands.items():
-            if value is not None and name in algorithms:
-                if key in config:
-                    raise ValueError(f"--{key} and --training-parameters both set {name}'s {key!r}: give it once.")
-                config[key] = value
+        config = parameters.get(name, {})
+        if name in ("deepar", "deepar_nested_lstm", "mlp"):
+            config = _with_shorthand(config, name, "--training-parameters", "--epochs", "epochs", arguments.epochs)
+        if name in ("deepar", "deepar_nested_lstm"):
+            config = _with_shorthand(config, name, "--training-parameters", "--likelihood", "likelihood",
+                                     arguments.likelihood)
         return {"name": name, "config": config} if config else name
 
     with _training_scope(arguments):
@@ -68,14 +69,18 @@ def _distributed_arguments(train):
                        "restarted resumes from the last backup")
 
 
+@contextlib.contextmanager
 def _training_scope(arguments):
-    """The training's distribution: across `--workers` as worker `--worker-index`, or this process alone."""
+    """The training's distribution: across `--workers` as worker `--worker-index`, or this process alone.
+    A candidate or recipe left out is not warned of: the command prints it after the table."""
     from kerasts.distributed import training_scope
 
     if bool(arguments.workers) != (arguments.worker_index is not None):
         raise ValueError("--workers and --worker-index go together: every worker runs the same command with the "
                          "same --workers and its own --worker-index (0 writes the output).")
-    return training_scope(arguments.workers, arguments.worker_index)
+    with training_scope(arguments.workers, arguments.worker_index), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="(AutoPredictor|AutoML) leaves ")
+        yield
 
 
 def _writes_outputs(arguments):
@@ -99,17 +104,25 @@ def _json_option(value, option):
         raise ValueError(f"{option} is not valid JSON ({error}): {text[:80]!r}") from None
 
 
-def _training_parameters(text, algorithms):
-    """--training-parameters: a JSON object of algorithm name -> its settings, for algorithms being trained."""
-    parameters = _json_option(text, "--training-parameters") or {}
-    if not isinstance(parameters, dict) or not all(isinstance(value, dict) for value in parameters.values()):
-        raise ValueError('--training-parameters takes a JSON object of algorithm name -> its settings, e.g. '
-                         '{"deepar": {"num_networks": 1, "context_length": 48}}.')
-    unknown = sorted(set(parameters) - set(algorithms))
+def _settings_by_name(value, option, trained, kind, example):
+    """A JSON option of name -> settings (an algorithm's or a recipe's arguments), naming only what is trained."""
+    settings = _json_option(value, option) or {}
+    if not isinstance(settings, dict) or not all(isinstance(config, dict) for config in settings.values()):
+        raise ValueError(f"{option} takes a JSON object of {kind} name -> its settings, e.g. {example}.")
+    unknown = sorted(set(settings) - set(trained))
     if unknown:
-        raise ValueError(f"--training-parameters names {unknown}, which this run does not train; it trains "
-                         f"{list(algorithms)}.")
-    return parameters
+        raise ValueError(f"{option} names {unknown}, which this run does not train; it trains {list(trained)}.")
+    return settings
+
+
+def _with_shorthand(settings, name, settings_option, option, key, value):
+    """`settings` (from `settings_option`) with `key` set by a shorthand `option` (e.g. --epochs) when given;
+    both setting it is refused."""
+    if value is None:
+        return settings
+    if key in settings:
+        raise ValueError(f"{option} and {settings_option} both set {name}'s {key!r}: give it once.")
+    return {**settings, key: value}
 
 
 def _table(frame, title):
@@ -248,14 +261,18 @@ def _personalize_train(arguments, parser):
     else:
         if arguments.interactions is None:
             raise ValueError("--interactions is required (without --update, which reads the version's own).")
-        group = _with_stored_events(DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items),
-                                    arguments)
         recipe, recipe_type = arguments.recipe or "auto", arguments.recipe_type or "USER_PERSONALIZATION"
         auto = recipe == "auto"
         searched = recipe_names(recipe_type) if auto else [recipe]
-        settings = {} if arguments.epochs is None else {
-            name: {"epochs": arguments.epochs} for name in searched if name in RECIPES.names()
-            and RECIPES.get(name).has_network}
+        settings = _settings_by_name(arguments.hyperparameters, "--hyperparameters", searched, "recipe",
+                                     '{"hrnn": {"units": 64, "epochs": 20}}')
+        for name in searched:
+            if name in RECIPES.names() and RECIPES.get(name).has_network:
+                settings[name] = _with_shorthand(settings.get(name, {}), name, "--hyperparameters", "--epochs",
+                                                 "epochs", arguments.epochs)
+        settings = {name: config for name, config in settings.items() if config}
+        group = _with_stored_events(DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items),
+                                    arguments)
         solution = create_solution(group, recipe=None if auto else recipe, perform_auto_ml=auto,
                                    recipe_type=recipe_type, event_type=arguments.event_type,
                                    event_value_threshold=arguments.event_value_threshold, settings=settings,
@@ -270,6 +287,8 @@ def _personalize_train(arguments, parser):
     version.save(arguments.output)
     if arguments.update is None:
         print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+        for name, reason in version.settings["left_out"].items():
+            print(f"Left out {name}: {reason}")
     print(f"\nServing: {version.recipe_name}" + (" (updated; an update is not re-scored: `evaluate` shows the "
                                                  "version's metrics it continued)" if arguments.update else "")
           + f". Saved the solution version to {arguments.output}/")
@@ -296,6 +315,7 @@ def _personalize_update(arguments):
                                           ("--event-type", arguments.event_type),
                                           ("--event-value-threshold", arguments.event_value_threshold),
                                           ("--epochs", arguments.epochs), ("--hpo-trials", arguments.hpo_trials),
+                                          ("--hyperparameters", arguments.hyperparameters),
                                           ("--workers", arguments.workers), ("--backup-dir", arguments.backup_dir))
              if value is not None]
     if given:
@@ -387,6 +407,9 @@ def _personalize_parser(commands):
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
     train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")
+    train.add_argument("--hyperparameters", metavar="JSON",
+                       help='settings per recipe as JSON (or a .json file), e.g. \'{"hrnn": {"units": 64}}\', as '
+                            "Personalize's algorithmHyperParameters: the arguments of its recommender class")
     train.add_argument("--hpo-trials", type=int, help="tune each recipe first, with this many random-search trials")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -5,6 +5,7 @@ batch inference jobs, save and load."""
 import json
 import os
 import tempfile
+import warnings
 
 import keras_tuner
 import pandas as pd
@@ -49,7 +50,9 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
         recipe: a recipe name (`kerasts.personalize.recipe_names()`: `hrnn`, `gru4rec`, `two-tower`,
             `popularity-count`, `personalized-ranking`, `personalized-ranking-two-tower`, `sims`, `swing`)
             or `{"name": ..., "config": {settings}}`.
-        perform_auto_ml: train every recipe of `recipe_type` and keep the best by `auto_ml_metric`.
+        perform_auto_ml: train every recipe of `recipe_type` and keep the best by `auto_ml_metric`. A recipe
+            whose training refuses this data (a `ValueError`, e.g. too few events per user for the two-stage
+            ranker) is left out with a warning, and named with the reason in the version's `settings["left_out"]`.
         perform_hpo: first tune each recipe that has a search space (`Recipe.search_space`) by
             keras-tuner's random search, `hpo_trials` trials, each fitted on the split's training users
             less a tenth held out for validation and scored there by `auto_ml_metric` (the test users
@@ -78,17 +81,19 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
     unknown = sorted(set(settings) - set(recipe_names(recipe_type) if perform_auto_ml else [specs[0]["name"]]))
     if unknown:
         raise ValueError(f"`settings` names recipe(s) {unknown} that this solution does not train.")
+    for spec in specs:
+        RECIPES.create(spec)  # settings a recipe does not take fail now, not after other recipes trained
     group.events(event_type, event_value_threshold)  # the event filter's errors now, not after training
     check_positive_int("hpo_trials", hpo_trials)
     return Solution(group, specs, auto_ml_metric, event_type, event_value_threshold,
-                    hpo_trials if perform_hpo else None)
+                    hpo_trials if perform_hpo else None, perform_auto_ml)
 
 
 class Solution:
     """What `create_solution` returns; `create_version()` trains it."""
 
-    def __init__(self, group, specs, auto_ml_metric, event_type, event_value_threshold, hpo_trials):
-        self.group, self.specs, self.auto_ml_metric = group, specs, auto_ml_metric
+    def __init__(self, group, specs, auto_ml_metric, event_type, event_value_threshold, hpo_trials, auto_ml):
+        self.group, self.specs, self.auto_ml_metric, self.auto_ml = group, specs, auto_ml_metric, auto_ml
         self.event_type, self.event_value_threshold = event_type, event_value_threshold
         self.hpo_trials = hpo_trials
         self.latest_version = None
@@ -125,17 +130,27 @@ class Solution:
         events = self.group.events(self.event_type, self.event_value_threshold)
         split = personalize_split(events, test_user_fraction=test_user_fraction, seed=seed)
         self.trials = {}
-        scores, specs = {}, []
+        scores, specs, left_out = {}, [], {}
         for position, spec in enumerate(self.specs):
-            if self.hpo_trials and RECIPES.get(spec).search_space is not None:
-                spec = self._tuned(spec, split[0], seed, verbose)
+            try:
+                if self.hpo_trials and RECIPES.get(spec).search_space is not None:
+                    spec = self._tuned(spec, split[0], seed, verbose)
+                if verbose:
+                    print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
+                          f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
+                recommender = fit_recipe(spec, split[0], self.group.items, verbose,
+                                         backup_directory=_backup(backup_directory, spec, "split"))
+                scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
+            except ValueError as error:  # this data does not suit the recipe: AutoML goes on without it
+                if not self.auto_ml:
+                    raise
+                left_out[spec["name"]] = str(error)
+                warnings.warn(f"AutoML leaves {spec['name']} out: {error}", stacklevel=2)
+                continue
             specs.append(spec)
-            if verbose:
-                print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
-                      f"{split[0][USER_COLUMN].nunique():,} training users...", flush=True)
-            recommender = fit_recipe(spec, split[0], self.group.items, verbose,
-                                     backup_directory=_backup(backup_directory, spec, "split"))
-            scores[spec["name"]] = evaluate_recommender(recommender, split, ks=(5, 10, 25))
+        if not specs:
+            raise ValueError("No recipe could train on this data: "
+                             + "; ".join(f"{name}: {reason}" for name, reason in left_out.items()))
         leaderboard = pd.DataFrame(scores).T[list(METRIC_NAMES)].sort_values(self.auto_ml_metric, ascending=False,
                                                                                kind="stable")
         best = next(spec for spec in specs if spec["name"] == leaderboard.index[0])
@@ -147,7 +162,7 @@ class Solution:
             best, recommender, self.group.interactions, self.group.items, leaderboard,
             {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
              "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials,
-             "training_mode": "FULL"})
+             "left_out": left_out, "training_mode": "FULL"})
         return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):

@@ -5,6 +5,7 @@ campaign's events too); bad input."""
 import kerasts  # first, to silence TensorFlow's start-up logging
 
 import json  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -182,6 +183,24 @@ def test_automl_over_personalized_ranking_trains_its_recipes(group):
         verbose=0)
     assert set(version.leaderboard.index) == {"personalized-ranking", "personalized-ranking-two-tower"}
     assert version.recipe.recipe_type == "PERSONALIZED_RANKING"
+
+
+def test_automl_leaves_out_a_recipe_this_data_does_not_suit_and_says_why():
+    # 40 users with 4 events each: too few for the two-stage ranker's pairs of older and newer events.
+    events = pd.DataFrame({"USER_ID": np.repeat([f"u{user}" for user in range(40)], 4),
+                           "ITEM_ID": [f"i{(user % 3) * 4 + step}" for user in range(40) for step in range(4)],
+                           "TIMESTAMP": np.tile(np.arange(4), 40) + 1_700_000_000})
+    quick = {name: {"epochs": 1} for name in ("hrnn", "gru4rec", "two-tower", "two-stage")}
+    with pytest.raises(ValueError, match="the ranker has nothing to learn"):  # alone, it is not left out
+        create_solution(DatasetGroup(events), "two-stage", settings={"two-stage": {"epochs": 1}}).create_version(
+            verbose=0)
+    with pytest.warns(UserWarning, match="AutoML leaves two-stage out: No candidate"):
+        version = create_solution(DatasetGroup(events), perform_auto_ml=True, settings=quick).create_version(
+            verbose=0)
+    assert list(version.settings["left_out"]) == ["two-stage"] and "two-stage" not in version.leaderboard.index
+    assert {"hrnn", "two-tower", "popularity-count"} <= set(version.leaderboard.index)
+    with pytest.raises(ValueError, match="'two-tower' does not take the arguments"):  # refused before training
+        create_solution(DatasetGroup(events), perform_auto_ml=True, settings={"two-tower": {"epoch": 1}})
 
 
 def test_related_items_recipes_need_an_item(group):
@@ -372,6 +391,16 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
     with pytest.raises(SystemExit):  # no user: a clear message, not a traceback
         main(["personalize", "recommend", solution])
     assert "give `user_id`" in capsys.readouterr().err
+    similar = str(tmp_path / "similar")  # a recipe's own settings, as Personalize's algorithmHyperParameters
+    assert main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--recipe", "sims",
+                 "--hyperparameters", '{"sims": {"min_cointeractions": 2}}', "--quiet", "--output", similar]) == 0
+    assert load_solution_version(similar).spec == {"name": "sims", "config": {"min_cointeractions": 2}}
+    for recipe, hyperparameters, refusal in [("popularity-count", '{"hrnn": {}}', r"names \['hrnn'\], which this run"),
+                                             ("hrnn", '{"hrnn": {"epochs": 2}}', "both set hrnn's 'epochs'")]:
+        with pytest.raises(SystemExit):  # refused before any training
+            main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--recipe", recipe,
+                  "--epochs", "1", "--hyperparameters", hyperparameters, "--output", str(tmp_path / "refused")])
+        assert re.search(refusal, capsys.readouterr().err)
 
     # The campaign's events and items join the next training (training mode UPDATE), once.
     campaign = Campaign(load_solution_version(solution), tmp_path / "events.db")
