@@ -3,8 +3,10 @@ DeepAR is trained on a panel. The demo, the examples, the HyperModel, the benchm
 workflows all train through it."""
 
 import os
+import warnings
 
 import keras
+import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
@@ -16,6 +18,11 @@ from kerasts.models.deepar.deepar import SCALINGS, DeepAR
 from kerasts.models.deepar.ensemble import DeepAREnsemble
 from kerasts.optimizers import Adam
 from kerasts.protocols.forecaster import Forecaster
+
+# Windows drawn in training per distinct training window above which `fit` warns of over-fitting: the
+# benchmarks' datasets take at most 4.5 at the defaults; a 3-series weekly panel took ~300, and its 80%
+# intervals covered 17% of the actuals (47% after 2 epochs, ~30 draws each; benchmarks/RESULTS.md).
+MANY_DRAWS_PER_WINDOW = 20
 
 
 class DeepARForecaster(Forecaster):
@@ -224,6 +231,19 @@ class DeepARForecaster(Forecaster):
                          shuffle=False,  # windows are drawn at random already
                          **fit_kwargs)
 
+    def warn_of_over_fitting(self, windows, end):
+        """Warns when training draws each distinct window of the data before `end` more than
+        `MANY_DRAWS_PER_WINDOW` times on average: a small panel, memorised, gets intervals far too narrow."""
+        low, high = windows.valid_origins(end)
+        distinct = int(np.maximum(high - low + 1, 0).sum())
+        drawn = self.epochs * self.batches_per_epoch * self.batch_size
+        if distinct and drawn > MANY_DRAWS_PER_WINDOW * distinct:
+            warnings.warn(f"DeepAR draws {drawn:,} training windows ({self.epochs} epochs x {self.batches_per_epoch} "
+                          f"batches x {self.batch_size}) from {distinct:,} distinct ones, {drawn / distinct:.0f} "
+                          "times each: the networks will likely over-fit and their intervals be too narrow (the "
+                          f"benchmarks' datasets take at most 5). Give fewer epochs or batches_per_epoch.",
+                          stacklevel=3)
+
     # The forecaster protocol.
 
     @property
@@ -251,8 +271,10 @@ class DeepARForecaster(Forecaster):
             if self.backup_directory:  # first, so a restored run's weights are what later callbacks see
                 folder = f"end-{end}" + (f"-network-{index}" if self.num_networks > 1 else "")
                 network_callbacks.insert(0, backup_callback(os.path.join(self.backup_directory, folder)))
-            self.history = self.train(model, self.windows(panel, model.lags), end, callbacks=network_callbacks,
-                                      sampler_seed=seed or 0)
+            windows = self.windows(panel, model.lags)
+            if index == 0:
+                self.warn_of_over_fitting(windows, end)
+            self.history = self.train(model, windows, end, callbacks=network_callbacks, sampler_seed=seed or 0)
             networks.append(model)
         self.model = networks[0] if len(networks) == 1 else DeepAREnsemble(networks)
         return self

@@ -352,6 +352,18 @@ def test_forecast_refuses_nan_targets_marked_observed():
         DeepAR(**SMALL).forecast(inputs)
 
 
+def test_fit_warns_when_training_would_draw_each_window_many_times():
+    import warnings
+
+    panel = _panel(num_series=2, length=24 * 3)  # 2 series of 72 hours: few distinct windows
+    many = DeepARForecaster(6, 12, **{**RECIPE, "epochs": 20, "batches_per_epoch": 20, "batch_size": 32})
+    with pytest.warns(UserWarning, match=r"12,800 training windows \(20 epochs x 20 batches x 32\) from \d+ distinct"):
+        many.fit(panel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        DeepARForecaster(6, 12, **RECIPE).fit(panel)  # 160 windows drawn: no warning
+
+
 def test_the_recipe_standardises_location_families_and_mean_scales_the_others():
     counts, reals = _panel(), _panel(likelihood="student_t")
     assert DeepARForecaster(6, 12, **RECIPE).build_model(counts).scaling == "mean"
