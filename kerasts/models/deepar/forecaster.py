@@ -20,7 +20,7 @@ from kerasts.optimizers import Adam
 from kerasts.protocols.forecaster import Forecaster
 
 # Windows drawn in training per distinct training window above which `fit` warns of over-fitting: the
-# benchmarks' datasets take at most 4.5 at the defaults; a 3-series weekly panel took ~300, and its 80%
+# benchmarks' datasets take at most 4.5 at the defaults; a 3-series weekly panel took ~200, and its 80%
 # intervals covered 17% of the actuals (47% after 2 epochs, ~30 draws each; benchmarks/RESULTS.md).
 MANY_DRAWS_PER_WINDOW = 20
 
