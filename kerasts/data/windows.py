@@ -217,8 +217,7 @@ class ForecastWindows:
         inside the data. Series without such a window (new items) are left out of training, with a
         warning naming them; the global model still forecasts them. None at all is an error.
         """
-        low = self.panel.first_observed + 1
-        high = np.full_like(low, end - self.prediction_length)
+        low, high = self._origin_ranges(end)
         # Series never recorded (cold-start items) have nothing to train on, and no warning says so.
         too_short = np.flatnonzero((high < low) & self.panel.recorded.any(axis=1))
         if too_short.size:
@@ -232,6 +231,15 @@ class ForecastWindows:
         if not (high >= low).any():
             raise ValueError("No series has a recorded value to train on before the training end.")
         return low, high
+
+    def _origin_ranges(self, end):
+        low = self.panel.first_observed + 1
+        return low, np.full_like(low, end - self.prediction_length)
+
+    def window_counts(self, end):
+        """Per series, how many distinct training windows end by `end` (0 for a series too short); no checks."""
+        low, high = self._origin_ranges(end)
+        return np.maximum(high - low + 1, 0)
 
     def training_dataset(self, batch_size, sampling="uniform", seed=0, end=None):
         """An endless `tf.data.Dataset` of `(inputs, y_true)` batches for `model.fit(steps_per_epoch=...)`.
@@ -248,8 +256,8 @@ class ForecastWindows:
         if sampling not in ("scale", "uniform"):
             raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
         end = self.panel.target.shape[1] if end is None else end
-        low, high = self.valid_origins(end)
-        counts = np.maximum(high - low + 1, 0)
+        low, _ = self.valid_origins(end)
+        counts = self.window_counts(end)
         weights = counts.astype("float64")  # too-short series: weight 0, never drawn
         if sampling == "scale":
             observed = self.panel.observed[:, :end]

@@ -6,7 +6,6 @@ import os
 import warnings
 
 import keras
-import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
@@ -234,8 +233,7 @@ class DeepARForecaster(Forecaster):
     def warn_of_over_fitting(self, windows, end):
         """Warns when training draws each distinct window of the data before `end` more than
         `MANY_DRAWS_PER_WINDOW` times on average: a small panel, memorised, gets intervals far too narrow."""
-        low, high = windows.valid_origins(end)
-        distinct = int(np.maximum(high - low + 1, 0).sum())
+        distinct = int(windows.window_counts(end).sum())
         drawn = self.epochs * self.batches_per_epoch * self.batch_size
         if distinct and drawn > MANY_DRAWS_PER_WINDOW * distinct:
             warnings.warn(f"DeepAR draws {drawn:,} training windows ({self.epochs} epochs x {self.batches_per_epoch} "
