@@ -75,7 +75,8 @@ def movielens_monthly_table(movies=slice(0, 450)):
                          "target_value": table["target_value"].astype(float)})
 
 
-def dataset_panel(name):
+def dataset_table(name):
+    """The dataset's long table (`item_id`, `timestamp`, `target_value`), frequency, horizon and test windows."""
     if name == "sample":
         table, frequency, (horizon, windows) = load_electricity_sample(), "H", (24, 7)
     elif name == "covid_japan":
@@ -87,10 +88,16 @@ def dataset_panel(name):
         table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
     elif name == "movielens_monthly_next":  # the next 450 movies by number of ratings: sparser still
         table, frequency, (horizon, windows) = movielens_monthly_table(slice(450, 900)), "M", (12, 2)
-    else:  # traffic_rates: traffic's occupancies with their 4 exact zeros missing, so rates inside (0, 1)
+    else:
         source = "traffic" if name == "traffic_rates" else name
         (table, frequency), (horizon, windows, _) = load(source), PROTOCOLS[source]
+    return table, frequency, horizon, windows
+
+
+def dataset_panel(name):
+    table, frequency, horizon, windows = dataset_table(name)
     panel = DatasetGroup(table, frequency=frequency).panel(horizon)
+    # traffic_rates: traffic's occupancies with their 4 exact zeros missing, so rates inside (0, 1)
     if name == "traffic_rates":
         panel = dataclasses.replace(panel, target=np.where(panel.target > 0, panel.target, np.nan))
     return panel, horizon, windows
@@ -109,7 +116,8 @@ def score_paths(name, panel, window_paths, naive2=None):
     per_series = per_series_scores(panel, window_paths)
     pooled = score_backtest_paths(name, panel, window_paths, QUANTILES).loc[(name, "mean")]
     row = {"sMAPE": per_series["sMAPE"].mean(), "MASE": per_series["MASE"].mean(), "ND": pooled["ND"],
-           "wQL": pooled["mean_wQL"], "seconds": float("nan")}
+           "wQL": pooled["mean_wQL"],
+           "coverage": pooled["coverage_80"], "seconds": float("nan")}
     reference = naive2 or row
     row["OWA"] = owa(row["sMAPE"], row["MASE"], reference["sMAPE"], reference["MASE"])
     return row, per_series

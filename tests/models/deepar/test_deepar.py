@@ -352,7 +352,7 @@ def test_forecast_refuses_nan_targets_marked_observed():
         DeepAR(**SMALL).forecast(inputs)
 
 
-def test_fit_warns_when_training_would_draw_each_window_many_times():
+def test_fit_warns_when_training_would_draw_each_window_many_times_and_max_draws_per_window_caps_it():
     import warnings
 
     panel = _panel(num_series=2, length=24 * 3)  # 2 series of 72 hours: few distinct windows
@@ -362,6 +362,13 @@ def test_fit_warns_when_training_would_draw_each_window_many_times():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         DeepARForecaster(6, 12, **RECIPE).fit(panel)  # 160 windows drawn: no warning
+        # Capped: 2 series x 65 distinct windows x 20 draws = 2,600 draws, so 5 epochs of 640 instead of 20.
+        capped = DeepARForecaster(6, 12, **{**RECIPE, "epochs": 20, "batches_per_epoch": 20, "batch_size": 32,
+                                            "max_draws_per_window": 20}).fit(panel)
+    assert len(capped.history.history["loss"]) == 5
+    assert DeepARForecaster(6, 12, **RECIPE).get_config()["max_draws_per_window"] is None
+    with pytest.raises(ValueError, match="max_draws_per_window"):
+        DeepARForecaster(6, 12, max_draws_per_window=0)
 
 
 def test_the_recipe_standardises_location_families_and_mean_scales_the_others():

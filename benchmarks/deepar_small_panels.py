@@ -1,0 +1,130 @@
+"""DeepAR on small panels (three series): does capping its draws per distinct training window
+(`max_draws_per_window`) keep it from memorising them? The protocol and the decision rule were fixed in
+benchmarks/RESULTS.md ("Rule fixed before any run: capping DeepAR's draws per distinct window") before any run.
+
+    .venv/bin/python benchmarks/deepar_small_panels.py run [--sources m3_monthly m3_quarterly sample covid_japan_2020]
+        [--panels 10] [--seeds 0 1 2] [--settings '{"max_draws_per_window": 20}'] [--out runs/small_panels]
+    .venv/bin/python benchmarks/deepar_small_panels.py summarize [--out runs/small_panels]
+
+`run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(source's index in SOURCES)`, 3
+series without replacement among those with at least 3 x horizon observations), and backtests on each the default
+DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top, each with every seed (fitted once
+before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND, Coverage[0.1-0.9]
+averaged over windows; per-series mean sMAPE and MASE; epochs trained) and its series to `<out>/series.csv`;
+runs already there are skipped, so an interrupted run resumes. `summarize` prints, per source and variant, the
+means over panels and seeds, the seeds' spread (sd over seeds of the per-seed means), the per-series sMAPE/MASE by
+level quintile (over all the source's series and seeds), and the rule's verdict.
+
+Sources and their protocols: M3 monthly (horizon 18) and quarterly (8), the competition's last horizon as the one
+test window; the bundled electricity sample (24 h, 3 windows); covid_japan_2020 (14 days, 4 windows)."""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+from deepar_levels import dataset_table, score  # noqa: E402
+
+import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
+from kerasts.evaluation import backtest_origins, series_levels  # noqa: E402
+from kerasts.forecast import DatasetGroup  # noqa: E402
+from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
+
+SOURCES = {"m3_monthly": 1, "m3_quarterly": 1, "sample": 3, "covid_japan_2020": 4}  # name: test windows
+SERIES_PER_PANEL = 3
+
+
+def draw_panels(name, source_index, count):
+    """`count` panels of the source (a `TimeSeriesPanel` each), their horizon and test windows."""
+    table, frequency, horizon, _ = dataset_table(name)
+    observed = table.dropna(subset=["target_value"]).groupby("item_id").size()
+    eligible = np.array(sorted(observed.index[observed >= 3 * horizon]))
+    rng = np.random.default_rng(source_index)
+    panels = []
+    for _ in range(count):
+        items = rng.choice(eligible, SERIES_PER_PANEL, replace=False)
+        panels.append(DatasetGroup(table[table["item_id"].isin(items)], frequency=frequency).panel(horizon))
+    return panels, horizon, SOURCES[name]
+
+
+def run(arguments):
+    os.makedirs(arguments.out, exist_ok=True)
+    runs_path, series_path = os.path.join(arguments.out, "runs.csv"), os.path.join(arguments.out, "series.csv")
+    done = set()
+    if os.path.exists(runs_path):
+        done = set(pd.read_csv(runs_path)[["source", "panel", "seed", "variant"]].itertuples(index=False, name=None))
+    variants = {"default": {}, "capped": json.loads(arguments.settings)}
+    for name in arguments.sources:
+        panels, horizon, windows = draw_panels(name, list(SOURCES).index(name), arguments.panels)
+        for panel_index, panel in enumerate(panels):
+            test_start = backtest_origins(panel.target.shape[1], horizon, windows)[0]
+            for seed in arguments.seeds:
+                for variant, settings in variants.items():
+                    if (name, panel_index, seed, variant) in done:
+                        continue
+                    forecaster = build_forecaster({"name": "deepar", "config": {**settings, "seed": seed}}, horizon,
+                                                  panel, test_start)
+                    row, per_series, _ = score("deepar", forecaster, panel, windows, seed)
+                    key = {"source": name, "panel": panel_index, "seed": seed, "variant": variant}
+                    epochs = forecaster.training_epochs(forecaster.windows(panel, forecaster.networks[0].lags),
+                                                        test_start)
+                    pd.DataFrame([{**key, **row, "epochs": epochs}]).to_csv(
+                        runs_path, mode="a", header=not os.path.exists(runs_path), index=False)
+                    per_series = per_series.assign(level=series_levels(panel, test_start), **key)
+                    per_series.reset_index().to_csv(series_path, mode="a", header=not os.path.exists(series_path),
+                                                    index=False)
+                    print(f"{name} panel {panel_index} seed {seed} {variant}: wQL {row['wQL']:.4f} coverage "
+                          f"{row['coverage']:.3f} MASE {row['MASE']:.3f} epochs {epochs} ({row['seconds']:.0f} s)",
+                          flush=True)
+
+
+def summarize(arguments):
+    runs = pd.read_csv(os.path.join(arguments.out, "runs.csv"))
+    series = pd.read_csv(os.path.join(arguments.out, "series.csv"))
+    runs["coverage_gap"] = (runs["coverage"] - 0.8).abs()
+    metrics = ["wQL", "coverage", "coverage_gap", "MASE", "sMAPE", "epochs", "seconds"]
+    means = runs.groupby(["source", "variant"])[metrics].mean()
+    seed_sd = runs.groupby(["source", "variant", "seed"])[metrics].mean().groupby(["source", "variant"]).std()
+    print("Means over panels and seeds (coverage_gap = |Coverage[0.1-0.9] - 0.8|):")
+    print(means.to_string(float_format=lambda value: f"{value:.4f}"))
+    print("\nSeeds' spread (sd over seeds of each seed's mean over panels):")
+    print(seed_sd[["wQL", "coverage_gap", "MASE", "sMAPE"]].to_string(float_format=lambda value: f"{value:.4f}"))
+    print("\nPer-series sMAPE and MASE by level quintile (each source's series over its panels and seeds; Q1 lowest):")
+    for name, frame in series.groupby("source"):
+        frame = frame.assign(quintile=pd.qcut(frame["level"], 5, labels=[f"Q{q}" for q in range(1, 6)]))
+        table = frame.groupby(["variant", "quintile"], observed=False)[["sMAPE", "MASE"]].mean().unstack("quintile")
+        print(f"\n{name} ({frame['series'].nunique()} distinct series)")
+        print(table.to_string(float_format=lambda value: f"{value:.3f}"))
+    print("\nThe rule (on each source: capped lower on wQL and on coverage_gap at three decimals, MASE at most 1% "
+          "higher):")
+    adopted = True
+    for name in means.index.get_level_values("source").unique():
+        default, capped = means.loc[(name, "default")], means.loc[(name, "capped")]
+        checks = {"wQL": round(capped["wQL"], 3) < round(default["wQL"], 3),
+                  "coverage_gap": round(capped["coverage_gap"], 3) < round(default["coverage_gap"], 3),
+                  "MASE": capped["MASE"] <= 1.01 * default["MASE"]}
+        adopted &= all(checks.values())
+        print(f"  {name}: " + ", ".join(f"{metric} {'holds' if held else 'fails'}" for metric, held in checks.items()))
+    print(f"Verdict: {'adopt the cap' if adopted else 'keep the defaults'}"
+          + ("" if set(means.index.get_level_values("source")) == set(SOURCES) else " (not every source ran)"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "summarize"])
+    parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=list(SOURCES))
+    parser.add_argument("--panels", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--settings", default='{"max_draws_per_window": 20}',
+                        help="the capped variant's DeepAR settings, as JSON over the recipe's")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "small_panels"))
+    arguments = parser.parse_args()
+    run(arguments) if arguments.command == "run" else summarize(arguments)
+
+
+if __name__ == "__main__":
+    main()
