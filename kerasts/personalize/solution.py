@@ -396,9 +396,11 @@ class SolutionVersion:
                              "get_personalized_ranking (GetPersonalizedRanking), or a USER_PERSONALIZATION recipe "
                              "for recommendations.")
         if self.recipe.recipe_type == RELATED_ITEMS and item_id is None:
-            raise ValueError(f"The {self.recipe_name} recipe recommends items related to an item: give `item_id`.")
+            raise ValueError(f"The {self.recipe_name} recipe recommends items related to an item: give `item_id` "
+                             "(`itemId` in a request or batch input line, `--item` on the CLI).")
         if self.recipe.recipe_type == USER_PERSONALIZATION and user_id is None:
-            raise ValueError(f"The {self.recipe_name} recipe recommends for a user: give `user_id`.")
+            raise ValueError(f"The {self.recipe_name} recipe recommends for a user: give `user_id` (`userId` in a "
+                             "request or batch input line, `--user` on the CLI).")
         user = None if user_id is None else str(user_id)
         item = None if item_id is None else str(item_id)
         # A related-items recipe reads only the item; the user, if given, is for filters.

@@ -390,7 +390,8 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
     with pytest.raises(SystemExit):  # no user: a clear message, not a traceback
         main(["personalize", "recommend", solution])
-    assert "give `user_id`" in capsys.readouterr().err
+    assert "give `user_id` (`userId` in a request or batch input line, `--user` on the CLI)" in \
+        capsys.readouterr().err
     similar = str(tmp_path / "similar")  # a recipe's own settings, as Personalize's algorithmHyperParameters
     assert main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--recipe", "sims",
                  "--hyperparameters", '{"sims": {"min_cointeractions": 2}}', "--quiet", "--output", similar]) == 0
