@@ -132,7 +132,7 @@ BAD_REQUESTS = [
         {"eventType": "click", "itemId": "x", "sentAt": "yesterday"}]}, 422, "sentAt"),
     ("an unknown field", "/events", {"trackingId": "T", "sessionId": "s", "colour": "red", "eventList": [
         {"eventType": "click", "itemId": "x", "sentAt": LATER}]}, 422, "colour"),
-    ("no user for a user recipe", "/recommendations", {"itemId": "x"}, 400, "give `user_id`"),
+    ("no user for a user recipe", "/recommendations", {"itemId": "x"}, 400, r"give `user_id` \(`userId`"),
     ("too many results", "/recommendations", {"userId": "u", "numResults": 10_000}, 422, "numResults"),
     ("an unknown filter", "/recommendations", {"userId": "u", "filterArn": "nope"}, 400, "filterArn: no filter"),
     ("a filter value missing", "/recommendations", {"userId": "u", "filterArn": "genre"}, 400, r"\$GENRE"),
