@@ -11,7 +11,7 @@ from kerasts.data.forecast_tables import numeric_column
 from kerasts.frequencies import period_alias
 
 OPERATIONS = {"ADD": np.add, "SUBTRACT": np.subtract, "MULTIPLY": np.multiply, "DIVIDE": np.divide}
-CONDITIONS = ("EQUALS", "NOT_EQUALS", "LESS_THAN", "GREATER_THAN")
+COMPARISONS = {"EQUALS": np.equal, "NOT_EQUALS": np.not_equal, "LESS_THAN": np.less, "GREATER_THAN": np.greater}
 
 
 def _covariate_arrays(panel):
@@ -88,8 +88,9 @@ def replace_related(panel, replacements):
 def transform_related(panel, transformations):
     """The panel with each transformation applied: `{"Action": {"AttributeName": column, "Operation":
     ADD|SUBTRACT|MULTIPLY|DIVIDE, "Value": number}, "TimeSeriesConditions": [{"AttributeName": a key
-    column or "timestamp", "AttributeValue": ..., "Condition": EQUALS|NOT_EQUALS|LESS_THAN|GREATER_THAN},
-    ...]}`; the conditions (all must hold) pick the series and steps changed."""
+    column, an item attribute, a related series or "timestamp", "AttributeValue": ..., "Condition":
+    EQUALS|NOT_EQUALS|LESS_THAN|GREATER_THAN}, ...]}`, as CreateWhatIfForecast's; the conditions (all must
+    hold) pick the series and steps changed (on a related series: where its unchanged value meets it)."""
     if not isinstance(transformations, (list, tuple)) or not transformations:
         raise ValueError("`transformations` must be a non-empty list of {'Action': ..., 'TimeSeriesConditions': "
                          "[...]} dicts.")
@@ -108,10 +109,7 @@ def transform_related(panel, transformations):
                              f"(it has {list(located)}).")
         if action["Operation"] not in OPERATIONS:
             raise ValueError(f"{where}: unknown Operation {action['Operation']!r}; expected one of {list(OPERATIONS)}.")
-        try:
-            value = float(action["Value"])
-        except (TypeError, ValueError):
-            value = np.nan
+        value = _number(action["Value"], f"{where}: Value must be a finite number")
         if not np.isfinite(value):
             raise ValueError(f"{where}: Value must be a finite number, got {action['Value']!r}.")
         field, position = located[action["AttributeName"]]
@@ -125,26 +123,59 @@ def transform_related(panel, transformations):
 
 
 def _condition_mask(panel, condition, grid, where):
+    """Which (series, step) a condition holds at: on `timestamp`, a key column or an item attribute (text,
+    compared as numbers where every value is one), or a related series (its values before any change)."""
     if not isinstance(condition, dict) or {"AttributeName", "AttributeValue", "Condition"} - set(condition):
         raise ValueError(f"{where}: each condition needs AttributeName, AttributeValue and Condition, got "
                          f"{condition!r}.")
-    name, kind = condition["AttributeName"], condition["Condition"]
-    if kind not in CONDITIONS:
-        raise ValueError(f"{where}: unknown Condition {kind!r}; expected one of {list(CONDITIONS)}.")
+    name, kind, target = condition["AttributeName"], condition["Condition"], condition["AttributeValue"]
+    if kind not in COMPARISONS:
+        raise ValueError(f"{where}: unknown Condition {kind!r}; expected one of {list(COMPARISONS)}.")
+    located = _covariate_arrays(panel)
     if name == "timestamp":
-        values = np.asarray(grid)
-        target = np.asarray(_as_steps([condition["AttributeValue"]], panel, "AttributeValue"))[0]
-        shape = (1, len(grid))
-    elif name in panel.keys.columns:
-        values = panel.keys[name].astype(str).to_numpy()
-        target = str(condition["AttributeValue"])
-        known = set(values)
-        if kind in ("EQUALS", "NOT_EQUALS") and target not in known:
-            raise ValueError(f"{where}: no series has {name} = {target!r}.")
-        shape = (len(values), 1)
+        values = np.asarray(grid)[None]
+        target = np.asarray(_as_steps([target], panel, "AttributeValue"))[0]
+    elif name in located:
+        field, position = located[name]
+        recorded = getattr(panel, field)[:, :len(grid), position]
+        values = np.full((len(panel.keys), len(grid)), np.nan)  # past-only series end with the data: no match
+        values[:, :recorded.shape[1]] = recorded
+        target = _number(target, f"{where}: the condition on related series {name!r} needs a numeric AttributeValue")
     else:
-        raise ValueError(f"{where}: a condition's AttributeName must be a key column {list(panel.keys.columns)} or "
-                         f"'timestamp', got {name!r}.")
-    compare = {"EQUALS": np.equal, "NOT_EQUALS": np.not_equal, "LESS_THAN": np.less,
-               "GREATER_THAN": np.greater}[kind]
-    return compare(values, target).reshape(shape)
+        values = _attribute_values(panel, name, where)
+        if kind in ("EQUALS", "NOT_EQUALS") and str(target) not in set(values):
+            raise ValueError(f"{where}: no series has {name} = {str(target)!r}.")
+        # An item without the attribute is unequal to any value and neither less nor greater.
+        known, held = values != "", np.full(len(values), kind == "NOT_EQUALS")
+        if known.any():
+            held[known] = COMPARISONS[kind](*_comparable(values[known], str(target)))
+        return held[:, None]
+    return COMPARISONS[kind](values, target)
+
+
+def _attribute_values(panel, name, where):
+    """Each series' value of a key column or item attribute, as text ("" where an attribute is unknown)."""
+    if name in panel.keys.columns:
+        return panel.keys[name].astype(str).to_numpy()
+    if name in panel.category_names and panel.category_vocabularies:
+        position = panel.category_names.index(name)
+        vocabulary = np.array(("",) + tuple(panel.category_vocabularies[position]), dtype=object)
+        return vocabulary[panel.static_categories[:, position]]
+    raise ValueError(f"{where}: a condition's AttributeName must be a key column {list(panel.keys.columns)}, an item "
+                     f"attribute {list(panel.category_names)}, a related series {list(_covariate_arrays(panel))} or "
+                     f"'timestamp', got {name!r}.")
+
+
+def _comparable(values, target):
+    """Text values and target as numbers where all of them are numbers (so "9" < "10"), else as text."""
+    numbers = pd.to_numeric(pd.Series(list(values) + [target]), errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy()[:-1], numbers.to_numpy()[-1]
+    return values, target
+
+
+def _number(value, message):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{message}, got {value!r}.") from None

@@ -270,6 +270,39 @@ def test_what_if_names_bad_scenarios(priced_predictor, arguments, message):
         priced_predictor.what_if(**arguments)
 
 
+def test_what_if_conditions_on_item_attributes_and_related_values_as_forecasts_do():
+    from kerasts.data import TimeSeriesPanel
+    from kerasts.forecast.what_if import transform_related
+
+    panel = TimeSeriesPanel(keys=pd.DataFrame({"item_id": ["soap", "bread", "cake", "new"]}),
+                            timestamps=pd.date_range("2025-01-01", periods=6, freq="D"), target=np.ones((4, 6)),
+                            frequency="D")
+    prices = np.tile(np.arange(8, dtype="float32"), (4, 1))[..., None]  # 0 .. 7 over 6 days and 2 ahead
+    panel = panel.with_related(covariates=prices, covariate_names=["price"], static_categories=[[1, 2], [2, 1],
+                               [2, 3], [0, 0]], cardinalities=[3, 4], category_names=["category", "size"],
+                               category_vocabularies=[["bath", "bakery"], ["9", "10", "250"]])
+
+    def changed(*conditions):
+        action = {"AttributeName": "price", "Operation": "ADD", "Value": 100}
+        scenario = transform_related(panel, [{"Action": action, "TimeSeriesConditions": list(conditions)}])
+        return scenario.covariates[..., 0] != panel.covariates[..., 0]
+
+    bakery = changed({"AttributeName": "category", "AttributeValue": "bakery", "Condition": "EQUALS"})
+    assert bakery.all(axis=1).tolist() == [False, True, True, False] and not bakery[[0, 3]].any()
+    # Numbers as numbers: "9" < "10" < "250" (as text "10" < "250" < "9"); the unknown attribute never matches.
+    large = changed({"AttributeName": "size", "AttributeValue": "9", "Condition": "GREATER_THAN"})
+    assert large.all(axis=1).tolist() == [True, False, True, False]
+    cheap = changed({"AttributeName": "price", "AttributeValue": "3", "Condition": "LESS_THAN"},
+                    {"AttributeName": "category", "AttributeValue": "bath", "Condition": "NOT_EQUALS"})
+    assert cheap[1:, :3].all() and not cheap[1:, 3:].any() and not cheap[0].any()  # "new" has no category: not bath
+    with pytest.raises(ValueError, match="a related series \\['price'\\] or 'timestamp', got 'colour'"):
+        changed({"AttributeName": "colour", "AttributeValue": "red", "Condition": "EQUALS"})
+    with pytest.raises(ValueError, match="related series 'price' needs a numeric AttributeValue, got 'low'"):
+        changed({"AttributeName": "price", "AttributeValue": "low", "Condition": "LESS_THAN"})
+    with pytest.raises(ValueError, match="no series has category = 'toys'"):
+        changed({"AttributeName": "category", "AttributeValue": "toys", "Condition": "EQUALS"})
+
+
 def test_what_if_on_the_cli(priced_predictor, tmp_path, capsys):
     import json
 
