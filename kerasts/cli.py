@@ -55,7 +55,7 @@ def _forecast_train(arguments, parser):
         print(f"Worker {arguments.worker_index} done; worker 0 writes {arguments.output}/")
         return
     predictor.save(arguments.output)
-    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
+    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first by Average wQL):"))
     for name, reason in predictor.settings["left_out"].items():
         print(f"Left out {name}: {reason}")
     print(f"\nChosen: {predictor.algorithm}. Saved the predictor to {arguments.output}/")
@@ -137,7 +137,7 @@ def _load(arguments):
 
 def _forecast_evaluate(arguments, parser):
     predictor = _load(arguments)
-    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first):"))
+    print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first by Average wQL):"))
     print("\n" + _table(predictor.metrics, f"{predictor.algorithm} per backtest window:"))
 
 
@@ -286,7 +286,7 @@ def _personalize_train(arguments, parser):
         return
     version.save(arguments.output)
     if arguments.update is None:
-        print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+        print(_solution_metrics(version))
         for name, reason in version.settings["left_out"].items():
             print(f"Left out {name}: {reason}")
     print(f"\nServing: {version.recipe_name}" + (" (updated; an update is not re-scored: `evaluate` shows the "
@@ -332,9 +332,14 @@ def _load_version(arguments):
     return load_solution_version(arguments.solution)
 
 
+def _solution_metrics(version):
+    return _table(version.leaderboard,
+                  f"Offline metrics (Personalize's split, best first by {version.settings['auto_ml_metric']}):")
+
+
 def _personalize_evaluate(arguments, parser):
     version = _load_version(arguments)
-    print(_table(version.leaderboard, "Offline metrics (Personalize's split, best first):"))
+    print(_solution_metrics(version))
     print(f"\nServing: {version.recipe_name}")
 
 
@@ -548,11 +553,26 @@ def _parser():
 def main(argv=None):
     parser = _parser()
     arguments = parser.parse_args(argv)
-    try:
-        arguments.run(arguments, parser)
-    except (ValueError, TypeError) as error:  # bad input: its message, not a traceback
-        parser.error(str(error))
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_printer()
+        try:
+            arguments.run(arguments, parser)
+        except (ValueError, TypeError) as error:  # bad input: its message, not a traceback
+            parser.error(str(error))
     return 0
+
+
+def _warning_printer():
+    """Prints each warning's text once, as `Warning: ...`: the command's user needs the advice, not the line of
+    our code that gave it, nor the same advice for each network trained."""
+    printed = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(message) not in printed:
+            printed.add(str(message))
+            print(f"Warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
+    return show
 
 
 if __name__ == "__main__":

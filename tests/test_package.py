@@ -95,6 +95,21 @@ def test_cli_rejects_bad_arguments():
     assert completed.returncode == 2 and "--epochs and --samples must be at least 1" in completed.stderr
 
 
+def test_the_cli_prints_each_warning_once_without_the_source_line(monkeypatch, capsys):
+    import warnings
+
+    import kerasts.cli
+
+    def noisy(arguments, parser):  # as three networks trained in turn each warn of the same thing
+        for _ in range(3):
+            warnings.warn("1 batches per epoch x 10 epochs = 10 updates: the network will likely under-fit")
+
+    monkeypatch.setattr(kerasts.cli, "_personalize_evaluate", noisy)
+    assert kerasts.cli.main(["personalize", "evaluate", "any"]) == 0
+    assert capsys.readouterr().err == "Warning: 1 batches per epoch x 10 epochs = 10 updates: the network will " \
+        "likely under-fit\n"
+
+
 def test_every_forecaster_and_recommender_implements_its_protocol():
     from kerasts.protocols import Forecaster, Recommender
 

@@ -162,7 +162,7 @@ class Solution:
             best, recommender, self.group.interactions, self.group.items, leaderboard,
             {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
              "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials,
-             "left_out": left_out, "training_mode": "FULL"})
+             "left_out": left_out, "auto_ml_metric": self.auto_ml_metric, "training_mode": "FULL"})
         return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):
