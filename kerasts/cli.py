@@ -333,8 +333,9 @@ def _load_version(arguments):
 
 
 def _solution_metrics(version):
-    return _table(version.leaderboard,
-                  f"Offline metrics (Personalize's split, best first by {version.settings['auto_ml_metric']}):")
+    metric = version.settings.get("auto_ml_metric")  # not recorded by versions saved before 2026-12
+    return _table(version.leaderboard, "Offline metrics (Personalize's split, best first" + (
+        f" by {metric}):" if metric else "):"))
 
 
 def _personalize_evaluate(arguments, parser):
