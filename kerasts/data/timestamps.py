@@ -60,7 +60,13 @@ def to_datetimes(series, table, column):
             warnings.simplefilter("ignore")  # pandas' notes on inferring formats and mixed offsets
             parsed = pd.to_datetime(series)
     except (ValueError, TypeError, OverflowError) as error:
-        raise ValueError(f"{name} holds values that are not timestamps: {error}") from error
+        # pandas' own message advises arguments of its to_datetime, which the user does not call: name the row.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            unread = pd.to_datetime(series, errors="coerce").isna()
+        found = _example(series, unread) if unread.any() else str(error).splitlines()[0]
+        raise ValueError(f"{name} holds values that are not timestamps: {found}. Give every timestamp in one "
+                         "format, e.g. 2025-01-31 or 2025-01-31 13:00:00.") from error
     if not (isinstance(parsed.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(parsed)):
         offsets = pd.Series([value.utcoffset() for value in parsed]).astype(str)
         first = offsets.iloc[0]

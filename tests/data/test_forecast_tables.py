@@ -45,6 +45,9 @@ def test_exact_duplicate_timestamps_are_summed_and_all_nan_periods_stay_missing(
         (lambda t: t.iloc[:0], ValueError, "`target_table` is empty"),
         (lambda t: t.assign(target_value=["x"] + [1.0] * 5), ValueError, "'target_value' must be numeric"),
         (lambda t: t.assign(timestamp=["not a date"] * 6), ValueError, "'timestamp' holds values that are not timestamps"),
+        (lambda t: t.assign(timestamp=["2024-01-01", "2024-01-02", "2024-13-01", "2024-01-04", "2024-01-05",
+                                       "2024-01-06"]), ValueError,  # the row, not pandas' advice on its arguments
+         r"not timestamps: row 2 holds '2024-13-01'. Give every timestamp in one format, e.g. 2025-01-31"),
         (lambda t: t.assign(item_id=[None] + ["a"] * 5), ValueError, "'item_id' holds missing ids"),
         (lambda t: t.to_dict(), TypeError, "must be a pandas DataFrame"),
     ],
