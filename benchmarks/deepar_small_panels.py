@@ -1,22 +1,28 @@
 """DeepAR on small panels (three series): does capping its draws per distinct training window
-(`max_draws_per_window`) keep it from memorising them? The protocol and the decision rule were fixed in
-benchmarks/RESULTS.md ("Rule fixed before any run: capping DeepAR's draws per distinct window") before any run.
+(`max_draws_per_window`) keep it from memorising them? Two rules were fixed in benchmarks/RESULTS.md before their
+runs: the first ("Rule fixed before any run: capping DeepAR's draws per distinct window") on the exploratory
+sources, the second ("The confirming rule") on fresh panels of sources where the cap acts.
 
     .venv/bin/python benchmarks/deepar_small_panels.py run [--sources m3_monthly m3_quarterly sample covid_japan_2020]
-        [--panels 10] [--seeds 0 1 2] [--settings '{"max_draws_per_window": 20}'] [--out runs/small_panels]
-    .venv/bin/python benchmarks/deepar_small_panels.py summarize [--out runs/small_panels]
+        [--panels 10] [--seeds 0 1 2] [--draw-seed 0] [--settings '{"max_draws_per_window": 20}']
+        [--out runs/small_panels]
+    .venv/bin/python benchmarks/deepar_small_panels.py summarize [--sources ...] [--out runs/small_panels]
+    # the confirming run:
+    .venv/bin/python benchmarks/deepar_small_panels.py run --sources m3_monthly m3_other covid_japan_2020 \
+        movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming
 
-`run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(source's index in SOURCES)`, 3
-series without replacement among those with at least 3 x horizon observations), and backtests on each the default
-DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top, each with every seed (fitted once
-before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND, Coverage[0.1-0.9]
-averaged over windows; per-series mean sMAPE and MASE; epochs trained) and its series to `<out>/series.csv`;
-runs already there are skipped, so an interrupted run resumes. `summarize` prints, per source and variant, the
-means over panels and seeds, the seeds' spread (sd over seeds of the per-seed means), the per-series sMAPE/MASE by
-level quintile (over all the source's series and seeds), and the rule's verdict.
+`run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(draw seed + the source's index in
+SOURCES)`, 3 series without replacement among those with at least 3 x horizon observations), and backtests on each
+the default DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top, each with every seed
+(fitted once before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND,
+Coverage[0.1-0.9] averaged over windows; per-series mean sMAPE and MASE; epochs trained) and its series to
+`<out>/series.csv`; runs already there are skipped, so an interrupted run resumes. `summarize` prints, per source and
+variant, the means over panels and seeds, the seeds' spread (sd over seeds of the per-seed means), the per-series
+sMAPE/MASE by level quintile (over all the source's series and seeds), and the rule's verdict over `--sources`.
 
-Sources and their protocols: M3 monthly (horizon 18) and quarterly (8), the competition's last horizon as the one
-test window; the bundled electricity sample (24 h, 3 windows); covid_japan_2020 (14 days, 4 windows)."""
+Sources and their protocols: M3 monthly (horizon 18), quarterly and other (8), the competition's last horizon as the
+one test window; the bundled electricity sample (24 h, 3 windows); covid_japan_2020 (14 days, 4 windows);
+movielens_monthly (12 months, 2 windows)."""
 
 import argparse
 import json
@@ -34,16 +40,19 @@ from kerasts.evaluation import backtest_origins, series_levels  # noqa: E402
 from kerasts.forecast import DatasetGroup  # noqa: E402
 from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 
-SOURCES = {"m3_monthly": 1, "m3_quarterly": 1, "sample": 3, "covid_japan_2020": 4}  # name: test windows
+SOURCES = {"m3_monthly": 1, "m3_quarterly": 1, "sample": 3, "covid_japan_2020": 4, "m3_other": 1,
+           "movielens_monthly": 2}  # name: test windows
+EXPLORATORY = ("m3_monthly", "m3_quarterly", "sample", "covid_japan_2020")  # the first rule's sources
 SERIES_PER_PANEL = 3
 
 
-def draw_panels(name, source_index, count):
-    """`count` panels of the source (a `TimeSeriesPanel` each), their horizon and test windows."""
+def draw_panels(name, draw_seed, count):
+    """`count` panels of the source (a `TimeSeriesPanel` each, drawn with `default_rng(draw_seed)`), their
+    horizon and test windows."""
     table, frequency, horizon, _ = dataset_table(name)
     observed = table.dropna(subset=["target_value"]).groupby("item_id").size()
     eligible = np.array(sorted(observed.index[observed >= 3 * horizon]))
-    rng = np.random.default_rng(source_index)
+    rng = np.random.default_rng(draw_seed)
     panels = []
     for _ in range(count):
         items = rng.choice(eligible, SERIES_PER_PANEL, replace=False)
@@ -59,7 +68,7 @@ def run(arguments):
         done = set(pd.read_csv(runs_path)[["source", "panel", "seed", "variant"]].itertuples(index=False, name=None))
     variants = {"default": {}, "capped": json.loads(arguments.settings)}
     for name in arguments.sources:
-        panels, horizon, windows = draw_panels(name, list(SOURCES).index(name), arguments.panels)
+        panels, horizon, windows = draw_panels(name, arguments.draw_seed + list(SOURCES).index(name), arguments.panels)
         for panel_index, panel in enumerate(panels):
             test_start = backtest_origins(panel.target.shape[1], horizon, windows)[0]
             for seed in arguments.seeds:
@@ -102,7 +111,7 @@ def summarize(arguments):
     print("\nThe rule (on each source: capped lower on wQL and on coverage_gap at three decimals, MASE at most 1% "
           "higher):")
     adopted = True
-    complete = [name for name in SOURCES if {(name, "default"), (name, "capped")} <= set(means.index)]
+    complete = [name for name in arguments.sources if {(name, "default"), (name, "capped")} <= set(means.index)]
     for name in complete:
         default, capped = means.loc[(name, "default")], means.loc[(name, "capped")]
         checks = {"wQL": round(capped["wQL"], 3) < round(default["wQL"], 3),
@@ -110,7 +119,7 @@ def summarize(arguments):
                   "MASE": capped["MASE"] <= 1.01 * default["MASE"]}
         adopted &= all(checks.values())
         print(f"  {name}: " + ", ".join(f"{metric} {'holds' if held else 'fails'}" for metric, held in checks.items()))
-    if len(complete) < len(SOURCES):
+    if len(complete) < len(arguments.sources):
         print("Verdict: none yet, not every source ran.")
     else:
         print(f"Verdict: {'adopt the cap' if adopted else 'keep the defaults'}.")
@@ -119,7 +128,10 @@ def summarize(arguments):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "summarize"])
-    parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=list(SOURCES))
+    parser.add_argument("--sources", nargs="+", default=list(EXPLORATORY), choices=list(SOURCES),
+                        help="the sources to run, or whose verdict to give")
+    parser.add_argument("--draw-seed", type=int, default=0,
+                        help="panels are drawn with default_rng(draw seed + the source's index in SOURCES)")
     parser.add_argument("--panels", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", default='{"max_draws_per_window": 20}',
