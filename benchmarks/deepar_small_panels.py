@@ -92,8 +92,12 @@ def run(arguments):
 
 
 def summarize(arguments):
+    key = ["source", "panel", "seed"]
     runs = pd.read_csv(os.path.join(arguments.out, "runs.csv"))
-    series = pd.read_csv(os.path.join(arguments.out, "series.csv"))
+    paired = runs.groupby(key)["variant"].transform("nunique") == 2  # an interrupted run's last half is left out
+    runs = runs[paired]
+    series = pd.read_csv(os.path.join(arguments.out, "series.csv")).merge(runs[key].drop_duplicates(), on=key)
+    print(f"Panel-seed pairs with both variants: {runs.groupby('source').size().floordiv(2).to_dict()}")
     runs["coverage_gap"] = (runs["coverage"] - 0.8).abs()
     metrics = ["wQL", "coverage", "coverage_gap", "MASE", "sMAPE", "epochs", "seconds"]
     means = runs.groupby(["source", "variant"])[metrics].mean()
@@ -104,7 +108,9 @@ def summarize(arguments):
     print(seed_sd[["wQL", "coverage_gap", "MASE", "sMAPE"]].to_string(float_format=lambda value: f"{value:.4f}"))
     print("\nPer-series sMAPE and MASE by level quintile (each source's series over its panels and seeds; Q1 lowest):")
     for name, frame in series.groupby("source"):
-        frame = frame.assign(quintile=pd.qcut(frame["level"], 5, labels=[f"Q{q}" for q in range(1, 6)]))
+        distinct = frame.drop_duplicates("series").set_index("series")["level"]  # a series drawn twice counts once
+        quintiles = pd.qcut(distinct.rank(method="first"), 5, labels=[f"Q{q}" for q in range(1, 6)])
+        frame = frame.assign(quintile=frame["series"].map(quintiles))
         table = frame.groupby(["variant", "quintile"], observed=False)[["sMAPE", "MASE"]].mean().unstack("quintile")
         print(f"\n{name} ({frame['series'].nunique()} distinct series)")
         print(table.to_string(float_format=lambda value: f"{value:.3f}"))
