@@ -116,8 +116,7 @@ def score_paths(name, panel, window_paths, naive2=None):
     per_series = per_series_scores(panel, window_paths)
     pooled = score_backtest_paths(name, panel, window_paths, QUANTILES).loc[(name, "mean")]
     row = {"sMAPE": per_series["sMAPE"].mean(), "MASE": per_series["MASE"].mean(), "ND": pooled["ND"],
-           "wQL": pooled["mean_wQL"],
-           "coverage": pooled["coverage_80"], "seconds": float("nan")}
+           "wQL": pooled["mean_wQL"], "coverage": pooled["coverage_80"], "seconds": float("nan")}
     reference = naive2 or row
     row["OWA"] = owa(row["sMAPE"], row["MASE"], reference["sMAPE"], reference["MASE"])
     return row, per_series

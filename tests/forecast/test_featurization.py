@@ -289,7 +289,7 @@ def test_what_if_conditions_on_item_attributes_and_related_values_as_forecasts_d
 
     bakery = changed({"AttributeName": "category", "AttributeValue": "bakery", "Condition": "EQUALS"})
     assert bakery.all(axis=1).tolist() == [False, True, True, False] and not bakery[[0, 3]].any()
-    # Numbers as numbers: "9" < "10" < "250" (as text "10" < "250" < "9"); the unknown attribute never matches.
+    # Numbers as numbers: "9" < "10" < "250" (as text "10" < "250" < "9"); an item without a size is not greater.
     large = changed({"AttributeName": "size", "AttributeValue": "9", "Condition": "GREATER_THAN"})
     assert large.all(axis=1).tolist() == [True, False, True, False]
     cheap = changed({"AttributeName": "price", "AttributeValue": "3", "Condition": "LESS_THAN"},
