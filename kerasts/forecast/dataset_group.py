@@ -119,9 +119,12 @@ class DatasetGroup:
         keys = [self.item_column] if name == "item_metadata" else self.key_columns
         missing = [column for column in keys if column not in table.columns]
         if missing:
+            fields = [("series", self.item_column, DOMAINS[self.domain][0])] + (
+                [("target", self.target_column, DOMAINS[self.domain][1])] if name == "target" else [])
+            said = [f"the {field} {column!r}" + ("" if column == default else " as given") for field, column, default
+                    in fields]
             raise ValueError(f"The {name} table lacks column(s) {missing}; it has {list(table.columns)} (the "
-                             f"{self.domain} domain names the series {self.item_column!r}"
-                             + (f" and the target {self.target_column!r}" if name == "target" else "") + ").")
+                             f"{self.domain} domain's names unless given otherwise: {' and '.join(said)}).")
         for column in keys:
             table[column] = table[column].where(table[column].isna(), table[column].astype(str))
         return table

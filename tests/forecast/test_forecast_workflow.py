@@ -243,6 +243,8 @@ BAD_INPUT = [
                                                       frequency="H").panel(), ValueError, r"lacks column\(s\) \['target_value'\]"),
     ("a missing key column", lambda: DatasetGroup(_tables()[0].drop(columns="item_id"), frequency="H"), ValueError,
      r"target table lacks column\(s\) \['item_id'\]"),
+    ("a series column given that the table lacks", lambda: DatasetGroup(_tables()[0], frequency="H", item_column="sku"),
+     ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given and the target 'target_value'\)"),
     ("an unknown domain", lambda: DatasetGroup(_tables()[0], domain="SPORTS"), ValueError, "Unknown dataset domain"),
     ("a schema that disagrees", lambda: DatasetGroup(_tables()[0], frequency="H", schemas={"target": {"attributes": [
         {"attributeName": "item_id", "attributeType": "string"}]}}), ValueError,
