@@ -124,7 +124,7 @@ def transform_related(panel, transformations):
 
 def _condition_mask(panel, condition, grid, where):
     """Which (series, step) a condition holds at: on `timestamp`, a key column or an item attribute (text,
-    compared as numbers where every value is one), or a related series (its values before any change)."""
+    ordered as numbers where every value is one), or a related series (its values before any change)."""
     if not isinstance(condition, dict) or {"AttributeName", "AttributeValue", "Condition"} - set(condition):
         raise ValueError(f"{where}: each condition needs AttributeName, AttributeValue and Condition, got "
                          f"{condition!r}.")
@@ -147,8 +147,10 @@ def _condition_mask(panel, condition, grid, where):
             raise ValueError(f"{where}: no series has {name} = {str(target)!r}.")
         # An item without the attribute is unequal to any value and neither less nor greater.
         known, held = values != "", np.full(len(values), kind == "NOT_EQUALS")
-        if known.any():
-            held[known] = COMPARISONS[kind](*_comparable(values[known], str(target)))
+        if known.any():  # equality stays textual: ids "007" and "7" are two items
+            ordered = kind in ("LESS_THAN", "GREATER_THAN")
+            held[known] = COMPARISONS[kind](*(_comparable(values[known], str(target)) if ordered
+                                              else (values[known], str(target))))
         return held[:, None]
     return COMPARISONS[kind](values, target)
 
@@ -167,7 +169,7 @@ def _attribute_values(panel, name, where):
 
 
 def _comparable(values, target):
-    """Text values and target as numbers where all of them are numbers (so "9" < "10"), else as text."""
+    """Text values and target, for ordering: as numbers where all of them are numbers (so "9" < "10"), else as text."""
     numbers = pd.to_numeric(pd.Series(list(values) + [target]), errors="coerce")
     if numbers.notna().all():
         return numbers.to_numpy()[:-1], numbers.to_numpy()[-1]

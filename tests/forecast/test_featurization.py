@@ -271,6 +271,8 @@ def test_what_if_names_bad_scenarios(priced_predictor, arguments, message):
 
 
 def test_what_if_conditions_on_item_attributes_and_related_values_as_forecasts_do():
+    import dataclasses
+
     from kerasts.data import TimeSeriesPanel
     from kerasts.forecast.what_if import transform_related
 
@@ -295,6 +297,11 @@ def test_what_if_conditions_on_item_attributes_and_related_values_as_forecasts_d
     cheap = changed({"AttributeName": "price", "AttributeValue": "3", "Condition": "LESS_THAN"},
                     {"AttributeName": "category", "AttributeValue": "bath", "Condition": "NOT_EQUALS"})
     assert cheap[1:, :3].all() and not cheap[1:, 3:].any() and not cheap[0].any()  # "new" has no category: not bath
+    ids = dataclasses.replace(panel, keys=pd.DataFrame({"item_id": ["7", "007", "8", "10"]}))
+    equal = transform_related(ids, [{"Action": {"AttributeName": "price", "Operation": "ADD", "Value": 1},
+                                     "TimeSeriesConditions": [{"AttributeName": "item_id", "AttributeValue": "7",
+                                                               "Condition": "EQUALS"}]}])
+    assert (equal.covariates != ids.covariates).any(axis=(1, 2)).tolist() == [True, False, False, False]
     with pytest.raises(ValueError, match="a related series \\['price'\\] or 'timestamp', got 'colour'"):
         changed({"AttributeName": "colour", "AttributeValue": "red", "Condition": "EQUALS"})
     with pytest.raises(ValueError, match="related series 'price' needs a numeric AttributeValue, got 'low'"):
