@@ -1,21 +1,27 @@
 """DeepAR on small panels (three series): does capping its draws per distinct training window
-(`max_draws_per_window`) keep it from memorising them? Two rules were fixed in benchmarks/RESULTS.md before their
-runs: the first ("Rule fixed before any run: capping DeepAR's draws per distinct window") on the exploratory
-sources, the second ("The confirming rule") on fresh panels of sources where the cap acts.
+(`max_draws_per_window`), or early stopping on a held-out last horizon (`early_stopping_patience`), keep it from
+memorising them? Rules were fixed in benchmarks/RESULTS.md before their runs: for the cap, the first ("Rule fixed
+before any run: capping DeepAR's draws per distinct window") on the exploratory sources and the second ("The
+confirming rule") on fresh panels of sources where the cap acts; for early stopping, "Rule fixed before any run:
+early stopping on small panels".
 
     .venv/bin/python benchmarks/deepar_small_panels.py run [--sources m3_monthly m3_quarterly sample covid_japan_2020]
         [--panels 10] [--seeds 0 1 2] [--draw-seed 0] [--settings '{"max_draws_per_window": 20}']
-        [--out runs/small_panels]
+        [--variant capped] [--out runs/small_panels]
     .venv/bin/python benchmarks/deepar_small_panels.py summarize [--sources ...] [--out runs/small_panels]
     # the confirming run:
     .venv/bin/python benchmarks/deepar_small_panels.py run --sources m3_monthly m3_other covid_japan_2020 \
         movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming
+    # early stopping, on the same panels (their default runs are shared):
+    .venv/bin/python benchmarks/deepar_small_panels.py run --sources m3_monthly m3_other covid_japan_2020 \
+        movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming \
+        --variant early_stopping --settings '{"early_stopping_patience": 5}'
 
 `run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(draw seed + the source's index in
 SOURCES)`, 3 series without replacement among those with at least 3 x horizon observations), and backtests on each
-the default DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top, each with every seed
-(fitted once before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND,
-Coverage[0.1-0.9] averaged over windows; per-series mean sMAPE and MASE; epochs trained) and its series to
+the default DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top (named `--variant`),
+each with every seed (fitted once before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND,
+Coverage[0.1-0.9] averaged over windows; per-series mean sMAPE and MASE; epochs the last network trained) and its series to
 `<out>/series.csv`; runs already there are skipped, so an interrupted run resumes. `summarize` prints, per source and
 variant, the means over panels and seeds, the seeds' spread (sd over seeds of the per-seed means), the per-series
 sMAPE/MASE by level quintile (over all the source's series and seeds), and the rule's verdict over `--sources`.
@@ -66,7 +72,7 @@ def run(arguments):
     done = set()
     if os.path.exists(runs_path):
         done = set(pd.read_csv(runs_path)[["source", "panel", "seed", "variant"]].itertuples(index=False, name=None))
-    variants = {"default": {}, "capped": json.loads(arguments.settings)}
+    variants = {"default": {}, arguments.variant: json.loads(arguments.settings)}
     for name in arguments.sources:
         panels, horizon, windows = draw_panels(name, arguments.draw_seed + list(SOURCES).index(name), arguments.panels)
         for panel_index, panel in enumerate(panels):
@@ -79,8 +85,7 @@ def run(arguments):
                                                   panel, test_start)
                     row, per_series, _ = score("deepar", forecaster, panel, windows, seed)
                     key = {"source": name, "panel": panel_index, "seed": seed, "variant": variant}
-                    epochs = forecaster.training_epochs(forecaster.windows(panel, forecaster.networks[0].lags),
-                                                        test_start)
+                    epochs = len(forecaster.history.epoch)
                     pd.DataFrame([{**key, **row, "epochs": epochs}]).to_csv(
                         runs_path, mode="a", header=not os.path.exists(runs_path), index=False)
                     per_series = per_series.assign(level=series_levels(panel, test_start), **key)
@@ -94,6 +99,7 @@ def run(arguments):
 def summarize(arguments):
     key = ["source", "panel", "seed"]
     runs = pd.read_csv(os.path.join(arguments.out, "runs.csv"))
+    runs = runs[runs["variant"].isin(["default", arguments.variant])]
     paired = runs.groupby(key)["variant"].transform("nunique") == 2  # an interrupted run's last half is left out
     runs = runs[paired]
     series = pd.read_csv(os.path.join(arguments.out, "series.csv")).merge(runs[key].drop_duplicates(), on=key)
@@ -114,21 +120,22 @@ def summarize(arguments):
         table = frame.groupby(["variant", "quintile"], observed=False)[["sMAPE", "MASE"]].mean().unstack("quintile")
         print(f"\n{name} ({frame['series'].nunique()} distinct series)")
         print(table.to_string(float_format=lambda value: f"{value:.3f}"))
-    print("\nThe rule (on each source: capped lower on wQL and on coverage_gap at three decimals, MASE at most 1% "
-          "higher):")
+    print(f"\nThe rule (on each source: {arguments.variant} lower on wQL and on coverage_gap at three decimals, MASE at "
+          "most 1% higher):")
     adopted = True
-    complete = [name for name in arguments.sources if {(name, "default"), (name, "capped")} <= set(means.index)]
+    complete = [name for name in arguments.sources
+                if {(name, "default"), (name, arguments.variant)} <= set(means.index)]
     for name in complete:
-        default, capped = means.loc[(name, "default")], means.loc[(name, "capped")]
-        checks = {"wQL": round(capped["wQL"], 3) < round(default["wQL"], 3),
-                  "coverage_gap": round(capped["coverage_gap"], 3) < round(default["coverage_gap"], 3),
-                  "MASE": capped["MASE"] <= 1.01 * default["MASE"]}
+        default, variant = means.loc[(name, "default")], means.loc[(name, arguments.variant)]
+        checks = {"wQL": round(variant["wQL"], 3) < round(default["wQL"], 3),
+                  "coverage_gap": round(variant["coverage_gap"], 3) < round(default["coverage_gap"], 3),
+                  "MASE": variant["MASE"] <= 1.01 * default["MASE"]}
         adopted &= all(checks.values())
         print(f"  {name}: " + ", ".join(f"{metric} {'holds' if held else 'fails'}" for metric, held in checks.items()))
     if len(complete) < len(arguments.sources):
         print("Verdict: none yet, not every source ran.")
     else:
-        print(f"Verdict: {'adopt the cap' if adopted else 'keep the defaults'}.")
+        print(f"Verdict: {'adopt ' + arguments.variant if adopted else 'keep the defaults'}.")
 
 
 def main():
@@ -141,7 +148,8 @@ def main():
     parser.add_argument("--panels", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", default='{"max_draws_per_window": 20}',
-                        help="the capped variant's DeepAR settings, as JSON over the recipe's")
+                        help="the variant's DeepAR settings, as JSON over the recipe's")
+    parser.add_argument("--variant", default="capped", help="the name of the variant with --settings")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "small_panels"))
     arguments = parser.parse_args()
     run(arguments) if arguments.command == "run" else summarize(arguments)

@@ -461,3 +461,19 @@ def test_an_ensemble_predictor_saves_loads_and_exports_as_one_model(tmp_path):
                               tf.constant([0, 0], tf.int32))
     np.testing.assert_allclose(outputs["samples"].numpy(), predictor.forecaster.model.forecast(inputs, seed=0)["samples"],
                                rtol=1e-5)
+
+
+def test_early_stopping_holds_out_the_last_horizon_and_keeps_the_best_epochs_weights():
+    panel = _panel(num_series=2, length=24 * 3)
+    forecaster = DeepARForecaster(6, 12, **{**RECIPE, "epochs": 20, "num_networks": 1, "early_stopping_patience": 1})
+    forecaster.fit(panel)
+    validation_losses = forecaster.history.history["val_loss"]
+    assert len(validation_losses) < 20  # stopped: one epoch without a lower held-out loss
+    # The weights kept are the best epoch's: the held-out windows score its validation loss again.
+    inputs, targets = forecaster.windows(panel, forecaster.model.lags).validation_data(len(panel.timestamps))
+    assert forecaster.model.evaluate(inputs, targets, verbose=0) == pytest.approx(min(validation_losses), rel=1e-4)
+    assert forecaster.get_config()["early_stopping_patience"] == 1
+    with pytest.raises(ValueError, match="early_stopping_patience"):
+        DeepARForecaster(6, 12, early_stopping_patience=0)
+    with pytest.raises(ValueError, match="holds out the last 36 steps"):
+        DeepARForecaster(36, 12, **{**RECIPE, "early_stopping_patience": 1}).fit(panel)
