@@ -20,11 +20,12 @@ early stopping on small panels".
 `run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(draw seed + the source's index in
 SOURCES)`, 3 series without replacement among those with at least 3 x horizon observations), and backtests on each
 the default DeepAR (the workflow's `deepar` algorithm) and the same with `--settings` on top (named `--variant`),
-each with every seed (fitted once before the first test window). Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND,
-Coverage[0.1-0.9] averaged over windows; per-series mean sMAPE and MASE; epochs the last network trained) and its series to
-`<out>/series.csv`; runs already there are skipped, so an interrupted run resumes. `summarize` prints, per source and
-variant, the means over panels and seeds, the seeds' spread (sd over seeds of the per-seed means), the per-series
-sMAPE/MASE by level quintile (over all the source's series and seeds), and the rule's verdict over `--sources`.
+each with every seed (fitted once before the first test window). Each run appends one row to `<out>/runs.csv`
+(pooled mean wQL, ND, Coverage[0.1-0.9] averaged over windows; per-series mean sMAPE and MASE; epochs the last
+network trained) and its series to `<out>/series.csv`; runs already there are skipped, so an interrupted run
+resumes. `summarize` prints, per source and variant, the means over panels and seeds, the seeds' spread (sd over
+seeds of the per-seed means), the per-series sMAPE/MASE by level quintile (over all the source's series and seeds),
+and the rule's verdict over `--sources`.
 
 Sources and their protocols: M3 monthly (horizon 18), quarterly and other (8), the competition's last horizon as the
 one test window; the bundled electricity sample (24 h, 3 windows); covid_japan_2020 (14 days, 4 windows);
@@ -120,8 +121,8 @@ def summarize(arguments):
         table = frame.groupby(["variant", "quintile"], observed=False)[["sMAPE", "MASE"]].mean().unstack("quintile")
         print(f"\n{name} ({frame['series'].nunique()} distinct series)")
         print(table.to_string(float_format=lambda value: f"{value:.3f}"))
-    print(f"\nThe rule (on each source: {arguments.variant} lower on wQL and on coverage_gap at three decimals, MASE at "
-          "most 1% higher):")
+    print(f"\nThe rule (on each source: {arguments.variant} lower on wQL and on coverage_gap at three decimals, "
+          "MASE at most 1% higher):")
     adopted = True
     complete = [name for name in arguments.sources
                 if {(name, "default"), (name, arguments.variant)} <= set(means.index)]
