@@ -1,4 +1,5 @@
-"""Where outputs go, checked before the work that produces them starts."""
+"""The user's CSV tables, read with errors that name them, and where outputs go, checked before the work that
+produces them starts."""
 
 import contextlib
 import json
@@ -8,6 +9,18 @@ import tempfile
 import zipfile
 
 import pandas as pd
+
+
+def read_user_table(path, name, dtype):
+    """The CSV table at `path` (`pandas.read_csv` with `dtype`), or a `ValueError` naming the `name` table and
+    its path when it cannot be read or has no rows."""
+    try:
+        table = pd.read_csv(path, dtype=dtype, keep_default_na=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"Cannot read the {name} table from {os.fspath(path)!r}: {error}") from error
+    if table.empty:
+        raise ValueError(f"The {name} table {os.fspath(path)!r} has no rows, only the header {list(table.columns)}.")
+    return table
 
 
 def writable_directory(path, create=True):

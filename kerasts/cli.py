@@ -8,9 +8,18 @@ import sys
 import warnings
 
 
+def _positive_int(text):
+    """argparse's type for counts: a whole number of at least 1, refused under the option's own name."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _demo(arguments, parser):
-    if arguments.epochs < 1 or arguments.samples < 1:
-        parser.error("--epochs and --samples must be at least 1")
     from kerasts.demo import run_demo
 
     run_demo(arguments.output_dir, epochs=arguments.epochs, num_samples=arguments.samples, seed=arguments.seed,
@@ -412,11 +421,12 @@ def _personalize_parser(commands):
                                              "PERSONALIZED_RANKING or RELATED_ITEMS")
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
-    train.add_argument("--epochs", type=int, help="epochs of the neural recipes (their default otherwise)")
+    train.add_argument("--epochs", type=_positive_int, help="epochs of the neural recipes (their default otherwise)")
     train.add_argument("--hyperparameters", metavar="JSON",
                        help='settings per recipe as JSON (or a .json file), e.g. \'{"hrnn": {"units": 64}}\', as '
                             "Personalize's algorithmHyperParameters: the arguments of its recommender class")
-    train.add_argument("--hpo-trials", type=int, help="tune each recipe first, with this many random-search trials")
+    train.add_argument("--hpo-trials", type=_positive_int,
+                       help="tune each recipe first, with this many random-search trials")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the solution version directory to write")
@@ -440,7 +450,7 @@ def _personalize_parser(commands):
             command.add_argument("--input", required=True, help="JSON lines: {\"userId\": ...} or {\"itemId\": ...}")
             command.add_argument("--output", required=True, help="the JSON lines to write")
         if name != "rank":
-            command.add_argument("--num-results", type=int, default=25)
+            command.add_argument("--num-results", type=_positive_int, default=25)
         command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
         command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
         command.set_defaults(run=run)
@@ -452,7 +462,8 @@ def _personalize_parser(commands):
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--filter", action="append", help="NAME=EXPRESSION, a filter requests name in filterArn")
     serve.add_argument("--api-key-env", help="the environment variable holding the X-Api-Key requests must carry")
-    serve.add_argument("--max-batch", type=int, default=64, help="the most requests answered together (default 64)")
+    serve.add_argument("--max-batch", type=_positive_int, default=64,
+                       help="the most requests answered together (default 64)")
     serve.add_argument("--create-event-tracker", action="store_true", help="print a new trackingId at start")
     serve.set_defaults(run=_personalize_serve)
     tracker = personalize.add_parser("create-event-tracker", help="print a new trackingId for PutEvents")
@@ -465,9 +476,9 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train on the bundled data, print metrics, write plots and a SavedModel")
     demo.add_argument("--output-dir", default="demo_output", help="where plots and the SavedModel go")
-    demo.add_argument("--epochs", type=int, default=20, help="DeepAR epochs of 50 batches")
-    demo.add_argument("--samples", type=int, default=100, help="sample paths per forecast")
-    demo.add_argument("--networks", type=int, default=3, help="DeepAR networks pooled (its num_networks)")
+    demo.add_argument("--epochs", type=_positive_int, default=20, help="DeepAR epochs of 50 batches")
+    demo.add_argument("--samples", type=_positive_int, default=100, help="sample paths per forecast")
+    demo.add_argument("--networks", type=_positive_int, default=3, help="DeepAR networks pooled (its num_networks)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 
@@ -481,13 +492,13 @@ def _parser():
                        help="related columns known only up to the forecast start (no future values needed)")
     train.add_argument("--frequency", required=True,
                        help="forecast frequency, e.g. H, D, W, M; step-12 for step numbers with a season of 12")
-    train.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    train.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
     train.add_argument("--algorithm", default="auto", help="auto (AutoPredictor) or one algorithm")
     train.add_argument("--candidates", nargs="+", help="AutoPredictor's algorithms")
     train.add_argument("--selection", default="best", choices=["best", "ensemble", "per_item"],
                        help="AutoPredictor: one algorithm, the quantile average of the three best, or each item's best")
-    train.add_argument("--backtest-windows", type=int, default=1)
-    train.add_argument("--backtest-window-offset", type=int)
+    train.add_argument("--backtest-windows", type=_positive_int, default=1)
+    train.add_argument("--backtest-window-offset", type=_positive_int)
     train.add_argument("--forecast-types", nargs="+", default=["0.1", "0.5", "0.9"])
     train.add_argument("--forecast-origin", default="dataset_end", choices=["dataset_end", "series_end"],
                        help="backtest and forecast each series from the dataset's end or its own last observation")
@@ -504,7 +515,7 @@ def _parser():
                        help="country codes whose public holidays DeepAR reads as features, e.g. US")
     train.add_argument("--holiday-attribute", metavar="COLUMN",
                        help="instead, the item-metadata column holding each item's country code")
-    train.add_argument("--epochs", type=int, help="epochs of the neural algorithms (their default otherwise)")
+    train.add_argument("--epochs", type=_positive_int, help="epochs of the neural algorithms (their default otherwise)")
     train.add_argument("--likelihood", help="DeepAR's likelihood, e.g. negative_binomial; auto picks it by the "
                                             "targets' support and says which (the default)")
     train.add_argument("--training-parameters", metavar="JSON",

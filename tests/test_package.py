@@ -90,9 +90,26 @@ def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     assert len(multitask) == 2 and np.isfinite(multitask.to_numpy()).all()
 
 
-def test_cli_rejects_bad_arguments():
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
     completed = subprocess.run([sys.executable, "-m", "kerasts", "demo", "--epochs", "0"], capture_output=True, text=True)
-    assert completed.returncode == 2 and "--epochs and --samples must be at least 1" in completed.stderr
+    assert completed.returncode == 2
+    assert "argument --epochs: must be a whole number of at least 1, got '0'" in completed.stderr
+    # Counts are refused under the option's name, not the Python argument's it feeds (`forecast_horizon`).
+    with pytest.raises(SystemExit):
+        kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "0",
+                          "--output", str(tmp_path / "out")])
+    assert "argument --horizon: must be a whole number of at least 1, got '0'" in capsys.readouterr().err
+
+
+def test_a_csv_table_with_only_a_header_is_refused_by_name_in_both_workflows(tmp_path):
+    from kerasts import forecast, personalize
+
+    (tmp_path / "sales.csv").write_text("item_id,timestamp,target_value\n")
+    with pytest.raises(ValueError, match=r"The target table '.*sales.csv' has no rows, only the header \['item_id'"):
+        forecast.DatasetGroup(str(tmp_path / "sales.csv"), frequency="D")
+    (tmp_path / "interactions.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\n")
+    with pytest.raises(ValueError, match=r"The interactions table '.*interactions.csv' has no rows"):
+        personalize.DatasetGroup(str(tmp_path / "interactions.csv"))
 
 
 def test_the_cli_prints_each_warning_once_without_the_source_line(monkeypatch, capsys):

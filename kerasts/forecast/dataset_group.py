@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from kerasts._checks import shown
+from kerasts._files import read_user_table
 from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_target
 from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
@@ -36,10 +37,7 @@ def _table(value, name):
     if isinstance(value, pd.DataFrame):
         return value.copy()
     if isinstance(value, str) or hasattr(value, "__fspath__"):
-        try:
-            return pd.read_csv(value, dtype=str, keep_default_na=True)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"Cannot read the {name} table from {str(value)!r}: {error}") from error
+        return read_user_table(value, name, dtype=str)
     raise TypeError(f"The {name} table must be a pandas DataFrame or a CSV path, got {type(value).__name__}.")
 
 

@@ -4,6 +4,7 @@ import os
 
 import pandas as pd
 
+from kerasts._files import read_user_table
 from kerasts.data.interactions import filter_events, validate_interactions
 from kerasts.data.item_metadata import CREATION_TIMESTAMP
 from kerasts.data.timestamps import epoch_seconds_column
@@ -19,7 +20,7 @@ def _table(value, name):
     if isinstance(value, (str, os.PathLike)):
         if not os.path.exists(value):
             raise ValueError(f"The {name} table {os.fspath(value)!r} does not exist.")
-        return pd.read_csv(value, dtype={USER_COLUMN: str, ITEM_COLUMN: str})
+        return read_user_table(value, name, dtype={USER_COLUMN: str, ITEM_COLUMN: str})
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"The {name} table must be a DataFrame or a CSV path, got {type(value).__name__}.")
     return value
