@@ -388,8 +388,6 @@ def _personalize_serve(arguments, parser):
         if not api_key:
             parser.error(f"--api-key-env names {arguments.api_key_env}, which is not set")
     filters = _name_values(arguments.filter, "--filter", parser)
-    print(f"Serving {arguments.solution} on http://{arguments.host}:{arguments.port} (events in {arguments.events})",
-          flush=True)
     serve(arguments.solution, arguments.events, host=arguments.host, port=arguments.port, filters=filters,
           api_key=api_key, max_batch=arguments.max_batch, create_event_tracker=arguments.create_event_tracker)
 

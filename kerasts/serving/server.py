@@ -19,6 +19,7 @@ import contextlib
 import gc
 import hmac
 import json
+import socket
 import uuid
 
 # A PutEvents call is a few KiB; the limit stops a client from making the server read without end.
@@ -221,8 +222,9 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
 
 def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None, api_key=None, max_batch=64,
           create_event_tracker=False):
-    """Loads the solution version, opens its campaign on the `events` store, and serves it with uvicorn
-    until stopped. With `create_event_tracker`, prints a new tracking id first."""
+    """Loads the solution version, opens its campaign on the `events` store, listens on `host:port` (0: a free
+    port), prints the address it serves, and serves it with uvicorn until stopped. With `create_event_tracker`,
+    prints a new tracking id first."""
     import uvicorn
 
     from kerasts.serving.campaign import Campaign
@@ -230,13 +232,21 @@ def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None,
 
     campaign = Campaign(load_solution_version(solution_directory), events)
     app = create_app(campaign, filters=filters, api_key=api_key, max_batch=max_batch)
+    try:  # bound here, so the address printed is the one served and a taken port is named
+        listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as error:
+        campaign.close()
+        raise ValueError(f"Cannot listen on {host}:{port}: {error.strerror or error}.") from None
     if create_event_tracker:
         print(f"trackingId: {campaign.create_event_tracker()}", flush=True)
+    print(f"Serving {solution_directory} on http://{host}:{listener.getsockname()[1]} (events in {events})",
+          flush=True)
     # The loaded model and tables are millions of long-lived objects: frozen, the collector's full passes
     # skip them (they paused every request for ~100 ms, a p99 of 150 ms at 8 clients against 10 ms frozen).
     gc.collect()
     gc.freeze()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=[listener])
     finally:
+        listener.close()
         campaign.close()

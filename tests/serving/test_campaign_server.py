@@ -6,7 +6,10 @@ import kerasts  # first, to silence TensorFlow's start-up logging
 
 import concurrent.futures  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
+import select  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -20,7 +23,6 @@ import pytest  # noqa: E402
 
 from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
 from kerasts.serving.campaign import Campaign  # noqa: E402
-from kerasts.testing import free_local_ports  # noqa: E402
 
 API_KEY = "test-key"
 FILTER = 'EXCLUDE ItemID WHERE Items.GENRE IN ($GENRE)'
@@ -41,27 +43,26 @@ def solution(tmp_path_factory):
 
 
 class Server:
-    """`kerasts personalize serve` in a child process on a free port of 127.0.0.1."""
+    """`kerasts personalize serve` in a child process on a free port of 127.0.0.1 (`--port 0`: the port it
+    prints it serves is the one called)."""
 
     def __init__(self, solution, events):
-        self.port, = free_local_ports()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kerasts", "personalize", "serve", str(solution), "--events", str(events),
-             "--port", str(self.port), "--filter", f"genre={FILTER}", "--api-key-env", "CAMPAIGN_KEY"],
-            env={**os.environ, "CAMPAIGN_KEY": API_KEY}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--port", "0", "--filter", f"genre={FILTER}", "--api-key-env", "CAMPAIGN_KEY"],
+            env={**os.environ, "CAMPAIGN_KEY": API_KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"The server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
+        line = ""
+        while not line.startswith("Serving") and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], deadline - time.monotonic())
+            line = self.process.stdout.readline() if ready else ""
+            if ready and not line:
+                raise AssertionError(f"The server exited: {self.process.stderr.read()[-2000:]}")
+        if not line.startswith("Serving"):
             self.stop()
-            raise AssertionError(f"The server did not answer within {START_SECONDS} s.")
+            raise AssertionError(f"The server did not start within {START_SECONDS} s.")
+        self.url = re.search(r"http://127\.0\.0\.1:\d+", line).group()
+        assert httpx.get(f"{self.url}/health", timeout=10).status_code == 200  # listening once it says so
         self.client = httpx.Client(base_url=self.url, headers={"X-Api-Key": API_KEY}, timeout=30)
 
     def post(self, path, body, **options):
@@ -156,7 +157,6 @@ def test_bad_requests_get_their_4xx_naming_the_field_and_store_nothing(solution,
             response = server.client.post(path, content=body, headers={"content-type": "application/json"}) \
                 if isinstance(body, bytes) else server.post(path, body)
             assert response.status_code == status, (case, response.text)
-            import re
             assert re.search(message, response.text), (case, response.text)
         assert _stored(events) == []
     finally:
@@ -208,3 +208,12 @@ def test_sigkill_in_a_stream_of_events_loses_no_acknowledged_event_and_restarts_
                 replayed.get_recommendations(user_id=f"live-{number}", num_results=10)["itemList"]
     finally:
         restarted.stop()
+
+
+def test_a_taken_port_is_named(solution, tmp_path):
+    from kerasts.serving.server import serve
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(ValueError, match=f"Cannot listen on 127.0.0.1:{port}: Address already in use"):
+            serve(solution, tmp_path / "events.db", port=port)
