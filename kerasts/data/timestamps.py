@@ -80,6 +80,9 @@ def epoch_seconds_column(series, name, missing=False):
     """`series` as epoch seconds (numbers, missing values as NaN), or a `ValueError` naming `name` and a row:
     values that are not numbers (e.g. date strings), milliseconds (divide by 1000), and missing values
     unless `missing`."""
+    if pd.api.types.is_datetime64_any_dtype(series):  # to_numeric would give nanoseconds, read as milliseconds
+        raise ValueError(f"{name} must hold epoch seconds, not datetimes ({series.dtype}): convert it with "
+                         "`(column - pd.Timestamp(0, tz=column.dt.tz)) // pd.Timedelta(seconds=1)`.")
     numbers = pd.to_numeric(series, errors="coerce")
     bad = numbers.isna() & series.notna() if missing else numbers.isna()
     if bad.any():

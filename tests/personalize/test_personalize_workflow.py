@@ -343,6 +343,8 @@ def test_schemas_are_checked_against_the_tables():
 @pytest.mark.parametrize("make, message", [
     (lambda e, i: DatasetGroup(e.drop(columns="TIMESTAMP")), "lacks column"),
     (lambda e, i: DatasetGroup(e.assign(TIMESTAMP=e["TIMESTAMP"] * 1000)), "milliseconds"),
+    (lambda e, i: DatasetGroup(e.assign(TIMESTAMP=pd.to_datetime(e["TIMESTAMP"], unit="s"))),
+     r"'TIMESTAMP' must hold epoch seconds, not datetimes \(datetime64\[ns\]\): convert it with"),
     (lambda e, i: DatasetGroup(e, items=pd.concat([i, i.iloc[:1]])), "repeats ITEM_ID"),
     (lambda e, i: DatasetGroup(e, items=i.drop(columns="ITEM_ID")), "items table lacks column 'ITEM_ID'"),
     (lambda e, i: DatasetGroup(e, items=i.assign(CREATION_TIMESTAMP=1_700_000_000_000)),
