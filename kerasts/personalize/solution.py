@@ -512,7 +512,8 @@ class SolutionVersion:
         `{"userId": ..., "itemList": [...]}`, each with optional `filterValues` for the `filter`'s
         parameters, over the job's `filter_values`), JSON lines out (`{"input": ..., "output":
         {"recommendedItems": [...], "scores": [...]}, "error": null}`), in order; blank lines are skipped.
-        A bad line gets its own error, naming its line number in the file, and the job goes on; the
+        A bad line gets its own error, naming its line number in the file, with its input as read (the
+        object, or the text that is not JSON), and the job goes on; the
         requests are scored in batches through the model.
 
         Returns:
@@ -525,6 +526,7 @@ class SolutionVersion:
                         if line.strip()]
         requests, outputs = {"recommend": [], "rank": []}, [None] * len(numbered)
         for position, (number, line) in enumerate(numbered):
+            request = None
             try:
                 request = json_object(line, f"line {number}")
                 unknown = sorted(set(request) - _BATCH_FIELDS)
@@ -546,7 +548,8 @@ class SolutionVersion:
                 else:
                     requests["recommend"].append((position, request, (user, item), allowed, []))
             except (ValueError, TypeError) as error:
-                outputs[position] = {"input": line, "output": None, "error": str(error)}
+                message = str(error) if str(error).startswith(f"line {number} ") else f"line {number}: {error}"
+                outputs[position] = {"input": line if request is None else request, "output": None, "error": message}
         for kind, batch in requests.items():
             if not batch:
                 continue

@@ -234,7 +234,9 @@ def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl,
     single = automl.get_recommendations(user_id=users[1], num_results=5)
     assert outputs[1]["output"]["recommendedItems"] == [entry["itemId"] for entry in single["itemList"]]
     assert outputs[20]["output"]["recommendedItems"][-1] == "not-an-item"
-    assert "give `user_id`" in outputs[21]["error"]
+    # A line that is JSON but cannot be answered keeps its object as input, and its error names its line.
+    assert outputs[21]["input"] == {"itemId": "i1"} and outputs[21]["error"].startswith("line 22: ")
+    assert "give `user_id`" in outputs[21]["error"] and outputs[3]["input"] == "not json"
     assert calls[:2] == [19, 1]  # the recommendation lines in one call, the ranking line in another
 
 
