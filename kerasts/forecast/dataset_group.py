@@ -51,8 +51,8 @@ class DatasetGroup:
       into the future; aggregated to the frequency with `related_aggregation`. Columns named in
       `past_only_columns` are known only up to the forecast start (web traffic, yesterday's footfall):
       models read them over the context and need no future values.
-    - `item_metadata` (ITEM_METADATA): the series field plus attributes; text attributes become
-      categories, numeric ones are ignored for now.
+    - `item_metadata` (ITEM_METADATA): the series field plus attributes, each a category (Forecast reads
+      item metadata as categorical data): a number such as a pack size is a category by its text.
 
     Tables are DataFrames or CSV paths (read with every column as text, then converted as the
     schema or the data says); the user's DataFrames are copied, never changed. `schemas`, in
@@ -163,12 +163,11 @@ class DatasetGroup:
                              "A cold-start item needs a row in the item metadata to be forecast from similar items.")
 
     def category_columns(self):
-        """The item-metadata attributes used as categories: the text columns besides the series field."""
+        """The item-metadata attributes, each used as a category: every column besides the series field."""
         metadata = self.tables["item_metadata"]
         if metadata is None:
             return []
-        return [column for column in metadata.columns if column != self.item_column
-                and pd.to_numeric(metadata[column], errors="coerce").isna().all()]
+        return [column for column in metadata.columns if column != self.item_column]
 
     def history_length(self):
         """Steps of the frequency's grid the target covers."""
@@ -188,7 +187,7 @@ class DatasetGroup:
         """Cold items' histories from the items sharing most of their attributes, marked as filled in
         (inputs, never training targets or scored actuals, whatever `train_on_filled` says)."""
         if panel.static_categories is None:
-            raise ValueError(f"Items {cold[:5]} have no target history, and the item metadata has no text attribute "
+            raise ValueError(f"Items {cold[:5]} have no target history, and the item metadata has no attribute "
                              "(e.g. a category) to find similar items by: add one, or give them target history.")
         rows = np.flatnonzero(panel.keys[self.item_column].isin(cold).to_numpy())
         bare = rows[(panel.static_categories[rows] == 0).all(axis=1)]

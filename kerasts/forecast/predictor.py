@@ -91,7 +91,7 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         holidays: country codes (e.g. `("US",)`) whose public holidays the algorithms in
             `HOLIDAY_ALGORITHMS` (DeepAR) read as calendar features (Forecast's holiday supplementary
             feature; the `holidays` package). The dates travel inside the saved model.
-        holiday_attribute: instead, a text column of the item metadata holding each item's country code:
+        holiday_attribute: instead, a column of the item metadata holding each item's country code:
             each series reads its own country's holidays.
         backup_directory: DeepAR's training backs up there each epoch (a folder per candidate, training
             end and worker; `kerasts.distributed.backup_callback`), so the same call restarted after a
@@ -199,8 +199,8 @@ def _check_holidays(group, countries, attribute):
         raise ValueError("Give `holidays` (countries for every series) or `holiday_attribute`, not both.")
     if attribute:
         if attribute not in group.category_columns():
-            raise ValueError(f"holiday_attribute={attribute!r} must be a text column of the item metadata; its "
-                             f"text columns are {group.category_columns()}.")
+            raise ValueError(f"holiday_attribute={attribute!r} must be a column of the item metadata; its "
+                             f"attributes are {group.category_columns()}.")
         countries = sorted(group.tables["item_metadata"][attribute].dropna().astype(str).unique())
     holiday_days(countries, 2000, 2000)
 

@@ -361,6 +361,16 @@ def test_cold_start_items_are_forecast_at_their_category_level(algorithm, tmp_pa
     pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), table)
 
 
+def test_a_numeric_item_attribute_is_a_category_as_in_forecast():
+    target, metadata = _category_tables()
+    packs = metadata.assign(category=metadata["category"].map({"small": 6, "large": 24}))
+    group = DatasetGroup(target, item_metadata=packs, frequency="H")
+    panel = group.panel(12)
+    assert list(panel.category_names) == ["category"] and list(panel.cardinalities) == [3]  # 6, 24 and the unknown code
+    medians = train_predictor(group, 12, algorithm="seasonal_naive", verbose=0).forecast().groupby("item_id")["p50"]
+    assert 500 < medians.median()["large_4"] < 2000 and 5 < medians.median()["small_4"] < 20  # placed by pack
+
+
 def test_cold_start_items_need_metadata_to_be_placed():
     target, metadata = _category_tables()
     prices = pd.DataFrame({"item_id": "ghost", "timestamp": pd.date_range("2024-01-01", periods=3, freq="h"),
@@ -435,7 +445,7 @@ def test_each_series_can_read_its_own_countrys_holidays(tmp_path):
     group = DatasetGroup(target, item_metadata=metadata, frequency="D")
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
                                          "batch_shards": 1, "num_samples": 10, "context_length": 14, "num_networks": 1}}
-    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a text column.*\['country'\]"):
+    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a column of the item metadata.*\['country'\]"):
         train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="region")
     bad = DatasetGroup(target, item_metadata=metadata.replace({"JP": "Atlantis"}), frequency="D")
     with pytest.raises(ValueError, match="Unknown holiday country 'Atlantis'"):

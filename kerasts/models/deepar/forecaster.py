@@ -69,7 +69,7 @@ class DeepARForecaster(Forecaster):
         backup_directory: with it, each epoch's end backs the training up there
             (`kerasts.distributed.backup_callback`, a folder per training end and worker) and a fit
             restarted after a crash resumes from the last backup; a finished fit deletes it.
-        holiday_attribute: instead, the item attribute (a text column of the item metadata) holding each
+        holiday_attribute: instead, the item attribute (a column of the item metadata) holding each
             series' country code: one feature, the holidays of the series' own country.
         scaling: how each window is normalised (see `DeepAR`); `"auto"` standardises it (`"std"`) for a
             likelihood with a location parameter (Student-t, Gaussian), leaves it as it is (`"none"`) for
@@ -222,7 +222,7 @@ class DeepARForecaster(Forecaster):
         if not self.holiday_attribute:
             return {"holidays": holiday_days(self.holidays, *years)}
         if self.holiday_attribute not in panel.category_names or not panel.category_vocabularies:
-            raise ValueError(f"holiday_attribute={self.holiday_attribute!r} must be a text attribute of the item "
+            raise ValueError(f"holiday_attribute={self.holiday_attribute!r} must be an attribute of the item "
                              f"metadata; the panel's are {list(panel.category_names)}.")
         position = panel.category_names.index(self.holiday_attribute)
         countries = list(panel.category_vocabularies[position])
