@@ -445,7 +445,8 @@ def test_each_series_can_read_its_own_countrys_holidays(tmp_path):
     group = DatasetGroup(target, item_metadata=metadata, frequency="D")
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
                                          "batch_shards": 1, "num_samples": 10, "context_length": 14, "num_networks": 1}}
-    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a column of the item metadata.*\['country'\]"):
+    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a column of the item metadata.*"
+                                         r"\['country'\]"):
         train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="region")
     bad = DatasetGroup(target, item_metadata=metadata.replace({"JP": "Atlantis"}), frequency="D")
     with pytest.raises(ValueError, match="Unknown holiday country 'Atlantis'"):
