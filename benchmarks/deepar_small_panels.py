@@ -103,7 +103,8 @@ def summarize(arguments):
     runs = runs[runs["variant"].isin(["default", arguments.variant])]
     paired = runs.groupby(key)["variant"].transform("nunique") == 2  # an interrupted run's last half is left out
     runs = runs[paired]
-    series = pd.read_csv(os.path.join(arguments.out, "series.csv")).merge(runs[key].drop_duplicates(), on=key)
+    series = pd.read_csv(os.path.join(arguments.out, "series.csv"))
+    series = series[series["variant"].isin(["default", arguments.variant])].merge(runs[key].drop_duplicates(), on=key)
     print(f"Panel-seed pairs with both variants: {runs.groupby('source').size().floordiv(2).to_dict()}")
     runs["coverage_gap"] = (runs["coverage"] - 0.8).abs()
     metrics = ["wQL", "coverage", "coverage_gap", "MASE", "sMAPE", "epochs", "seconds"]
