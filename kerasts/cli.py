@@ -31,6 +31,9 @@ def _forecast_train(arguments, parser):
     from kerasts.forecast import DatasetGroup, train_predictor
     from kerasts.forecast.algorithms import AUTO_CANDIDATES
 
+    if arguments.candidates and arguments.algorithm != "auto":
+        parser.error(f"--candidates are AutoPredictor's: give --algorithm auto (the default), not "
+                     f"{arguments.algorithm!r}, or leave them out")
     if _writes_outputs(arguments):
         check_output_directory(arguments.output)  # before the training, not after
     candidates = arguments.candidates or AUTO_CANDIDATES

@@ -99,6 +99,11 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
         kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "0",
                           "--output", str(tmp_path / "out")])
     assert "argument --horizon: must be a whole number of at least 1, got '0'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # candidates that one algorithm would silently ignore
+        kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "7",
+                          "--algorithm", "npts", "--candidates", "npts", "mlp", "--output", str(tmp_path / "out")])
+    assert "--candidates are AutoPredictor's: give --algorithm auto" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_csv_table_with_only_a_header_is_refused_by_name_in_both_workflows(tmp_path):
