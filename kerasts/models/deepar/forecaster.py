@@ -61,7 +61,8 @@ class DeepARForecaster(Forecaster):
             are held out and validate each epoch (`val_loss`, their negative log-likelihood); training stops
             after this many epochs without a lower one (at most `epochs`) and keeps the best epoch's weights
             (Keras's `EarlyStopping`), trained on the data before the held-out steps; forecasts still condition
-            on them.
+            on them. Off by default: at 5 it failed a rule fixed before its runs on three-series panels (on M3
+            monthly it stopped after the first epoch's best and lost 12% in MASE; benchmarks/RESULTS.md).
         num_networks: train this many networks (seeds `seed`, `seed + 1`, ...) and pool their sample
             paths as one `DeepAREnsemble`. Three, the default, cost three times one network's training and
             were steadier across seeds and more accurate on every one of seven datasets (mean OWA 0.842 ->
