@@ -234,9 +234,9 @@ def serve(solution_directory, events, host="127.0.0.1", port=8080, filters=None,
     app = create_app(campaign, filters=filters, api_key=api_key, max_batch=max_batch)
     try:  # bound here, so the address printed is the one served and a taken port is named
         listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-    except OSError as error:
+    except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
         campaign.close()
-        raise ValueError(f"Cannot listen on {host}:{port}: {error.strerror or error}.") from None
+        raise ValueError(f"Cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
     if create_event_tracker:
         print(f"trackingId: {campaign.create_event_tracker()}", flush=True)
     print(f"Serving {solution_directory} on http://{host}:{listener.getsockname()[1]} (events in {events})",

@@ -61,8 +61,9 @@ class DeepARForecaster(Forecaster):
             are held out and validate each epoch (`val_loss`, their negative log-likelihood); training stops
             after this many epochs without a lower one (at most `epochs`) and keeps the best epoch's weights
             (Keras's `EarlyStopping`), trained on the data before the held-out steps; forecasts still condition
-            on them. Off by default: at 5 it failed a rule fixed before its runs on three-series panels (on M3
-            monthly it stopped after the first epoch's best and lost 12% in MASE; benchmarks/RESULTS.md).
+            on them, and `fit` does not warn of over-fitting. Off by default: at 5 it failed a rule fixed before
+            its runs on three-series panels (on M3 monthly it stopped after the first epoch's best and lost 12%
+            in MASE; benchmarks/RESULTS.md).
         num_networks: train this many networks (seeds `seed`, `seed + 1`, ...) and pool their sample
             paths as one `DeepAREnsemble`. Three, the default, cost three times one network's training and
             were steadier across seeds and more accurate on every one of seven datasets (mean OWA 0.842 ->
@@ -93,8 +94,7 @@ class DeepARForecaster(Forecaster):
                  units=40, dropout=0.1, batch_shards=2, epochs=20, batches_per_epoch=50, batch_size=32,
                  learning_rate=1e-3, clip_norm=10.0, sampling="uniform", num_samples=100, seed=0, steps_per_execution=1,
                  verbose=0, scaling="auto", holidays=(), holiday_attribute=None, backup_directory=None,
-                 num_networks=3, max_draws_per_window=None,
-                 early_stopping_patience=None):
+                 num_networks=3, max_draws_per_window=None, early_stopping_patience=None):
         super().__init__(prediction_length)
         self.context_length = check_positive_int("context_length", context_length)
         if likelihood != "auto":
