@@ -19,6 +19,7 @@ import contextlib
 import gc
 import hmac
 import json
+import re
 import socket
 import uuid
 
@@ -87,7 +88,9 @@ def _models():
 
 class _Guard:
     """ASGI middleware in front of the app (plain ASGI: Starlette's `BaseHTTPMiddleware` costs milliseconds a
-    request): the API key on every path but `/health` (401), and a body over `limit` bytes answered 413
+    request): the API key on every path but `/health` (401), a POST body not declared as JSON answered 415
+    with the header to send (`curl -d` declares a form; FastAPI would answer a bare 422, and reading a form
+    as JSON is what cross-site request forgery needs), and a body over `limit` bytes answered 413
     before the app reads it whole."""
 
     def __init__(self, app, api_key, limit):
@@ -101,6 +104,11 @@ class _Guard:
         if self.api_key is not None and scope["path"] != "/health" and not hmac.compare_digest(
                 headers.get(b"x-api-key", b""), self.api_key):
             return await _send_json(send, 401, {"message": "Missing or wrong X-Api-Key header."})
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode("latin-1")
+        if scope["method"] == "POST" and not re.fullmatch(r"application/([\w.+-]+\+)?json", media_type):
+            declared = repr(media_type) if media_type else "none"
+            return await _send_json(send, 415, {"message": "The body must be JSON, sent with the header "
+                                                f"Content-Type: application/json (got {declared})."})
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await _send_json(send, 413, {"message": f"The request body is over {self.limit} bytes."})

@@ -158,6 +158,15 @@ def test_bad_requests_get_their_4xx_naming_the_field_and_store_nothing(solution,
                 if isinstance(body, bytes) else server.post(path, body)
             assert response.status_code == status, (case, response.text)
             assert re.search(message, response.text), (case, response.text)
+        # `curl -d` declares a form: refused with the header to send, as is a body declared as nothing.
+        declared_form = server.client.post("/recommendations", content=b'{"userId": "u"}',
+                                           headers={"content-type": "application/x-www-form-urlencoded"})
+        assert declared_form.status_code == 415
+        assert "Content-Type: application/json (got 'application/x-www-form-urlencoded')" in declared_form.text
+        undeclared = server.client.post("/recommendations", content=b'{"userId": "u"}')
+        assert undeclared.status_code == 415 and "(got none)" in undeclared.text
+        assert server.client.post("/recommendations", content=b'{"userId": "u"}',
+                                  headers={"content-type": "application/json; charset=utf-8"}).status_code == 200
         assert _stored(events) == []
     finally:
         server.stop()
