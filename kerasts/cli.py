@@ -367,8 +367,8 @@ def _personalize_recommend(arguments, parser):
 def _personalize_rank(arguments, parser):
     version = _load_version(arguments)
     values = _name_values(arguments.filter_value, "--filter-value", parser)
-    answer = version.get_personalized_ranking(arguments.user, arguments.items.split(","), filter=arguments.filter,
-                                              filter_values=values)
+    listed = [item for items in arguments.items for item in items.split(",") if item]
+    answer = version.get_personalized_ranking(arguments.user, listed, filter=arguments.filter, filter_values=values)
     print(json.dumps(answer, indent=1))
 
 
@@ -446,7 +446,8 @@ def _personalize_parser(commands):
             command.add_argument("--item")
         if name == "rank":
             command.add_argument("--user", required=True)
-            command.add_argument("--items", required=True, help="comma-separated item ids")
+            command.add_argument("--items", required=True, nargs="+",
+                                 help="the item ids to rank, separated by spaces or commas")
         if name == "batch":
             command.add_argument("--input", required=True, help="JSON lines: {\"userId\": ...} or {\"itemId\": ...}")
             command.add_argument("--output", required=True, help="the JSON lines to write")

@@ -389,6 +389,8 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
     assert len(answer["itemList"]) == 3 and all(genres[entry["itemId"]] == "horror" for entry in answer["itemList"])
     assert main(["personalize", "rank", solution, "--user", "u1", "--items", "i1,i2,zz"]) == 0
     assert json.loads(capsys.readouterr().out)["unknownItems"] == ["zz"]
+    assert main(["personalize", "rank", solution, "--user", "u1", "--items", "i1", "i2,zz"]) == 0  # spaces too
+    assert json.loads(capsys.readouterr().out)["unknownItems"] == ["zz"]
     (tmp_path / "in.jsonl").write_text('{"userId": "u1"}\n{"userId": "u2"}\n')
     assert main(["personalize", "batch", solution, "--input", str(tmp_path / "in.jsonl"), "--output",
                  str(tmp_path / "out.jsonl")]) == 0
