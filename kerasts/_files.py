@@ -11,15 +11,25 @@ import zipfile
 import pandas as pd
 
 
-def read_user_table(path, name, dtype):
-    """The CSV table at `path` (`pandas.read_csv` with `dtype`), or a `ValueError` naming the `name` table and
-    its path when it cannot be read or has no rows."""
+def user_table(value, name, dtype):
+    """The user's `name` table given as a DataFrame (copied: theirs is never changed) or a CSV path (read
+    with `dtype`); `None` stays `None`. A `ValueError` names the table and path that does not exist, cannot
+    be read or has no rows; a `TypeError` anything else."""
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return value.copy()
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"The {name} table must be a pandas DataFrame or a CSV path, got {type(value).__name__}.")
+    path = os.fspath(value)
+    if not os.path.exists(path):
+        raise ValueError(f"The {name} table {path!r} does not exist.")
     try:
         table = pd.read_csv(path, dtype=dtype, keep_default_na=True)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"Cannot read the {name} table from {os.fspath(path)!r}: {error}") from error
+        raise ValueError(f"Cannot read the {name} table from {path!r}: {error}") from error
     if table.empty:
-        raise ValueError(f"The {name} table {os.fspath(path)!r} has no rows, only the header {list(table.columns)}.")
+        raise ValueError(f"The {name} table {path!r} has no rows, only the header {list(table.columns)}.")
     return table
 
 

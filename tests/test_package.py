@@ -106,8 +106,14 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_csv_table_with_only_a_header_is_refused_by_name_in_both_workflows(tmp_path):
+def test_a_csv_table_missing_or_with_only_a_header_is_refused_by_name_in_both_workflows(tmp_path):
     from kerasts import forecast, personalize
+
+    with pytest.raises(ValueError, match=r"The target table '.*sales.csv' does not exist"):
+        forecast.DatasetGroup(tmp_path / "sales.csv", frequency="D")
+    with pytest.raises(ValueError, match=r"The items table '.*items.csv' does not exist"):
+        personalize.DatasetGroup(pd.DataFrame({"USER_ID": ["u"], "ITEM_ID": ["i"], "TIMESTAMP": [1]}),
+                                 items=tmp_path / "items.csv")
 
     (tmp_path / "sales.csv").write_text("item_id,timestamp,target_value\n")
     with pytest.raises(ValueError, match=r"The target table '.*sales.csv' has no rows, only the header \['item_id'"):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from kerasts._checks import shown
-from kerasts._files import read_user_table
+from kerasts._files import user_table
 from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_target
 from kerasts.data.forecast_tables import CategoryEncoder, align_related, align_target
@@ -28,17 +28,6 @@ TIMESTAMP = "timestamp"
 SCHEMA_TYPES = ("string", "float", "integer", "timestamp", "geolocation")
 RELATED_AGGREGATIONS = ("mean", "sum", "first", "last", "min", "max")
 TABLES = ("target", "related", "item_metadata")
-
-
-def _table(value, name):
-    """A table given as a DataFrame (copied) or a CSV path (read with ids kept as text)."""
-    if value is None:
-        return None
-    if isinstance(value, pd.DataFrame):
-        return value.copy()
-    if isinstance(value, str) or hasattr(value, "__fspath__"):
-        return read_user_table(value, name, dtype=str)
-    raise TypeError(f"The {name} table must be a pandas DataFrame or a CSV path, got {type(value).__name__}.")
 
 
 class DatasetGroup:
@@ -87,7 +76,7 @@ class DatasetGroup:
         self.timestamp_column = timestamp_column
         self.dimensions = tuple(dimensions)
         self.related_aggregation = related_aggregation
-        self.tables = {name: _table(value, name) for name, value in
+        self.tables = {name: user_table(value, name, dtype=str) for name, value in
                        zip(TABLES, (target, related, item_metadata))}
         if self.tables["target"] is None:
             raise ValueError("A dataset group needs a target table.")

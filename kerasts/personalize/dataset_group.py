@@ -1,29 +1,16 @@
 """Amazon Personalize's dataset group: the Interactions, Users and Items tables, checked once."""
 
-import os
-
 import pandas as pd
 
-from kerasts._files import read_user_table
+from kerasts._files import user_table
 from kerasts.data.interactions import filter_events, validate_interactions
 from kerasts.data.item_metadata import CREATION_TIMESTAMP
 from kerasts.data.timestamps import epoch_seconds_column
 
 USER_COLUMN, ITEM_COLUMN, TIMESTAMP_COLUMN = "USER_ID", "ITEM_ID", "TIMESTAMP"
+_IDS_AS_TEXT = {USER_COLUMN: str, ITEM_COLUMN: str}  # a CSV's ids stay as written ("007", not 7)
 _AVRO_NUMBERS = {"int", "long", "float", "double"}
 _AVRO_TYPES = _AVRO_NUMBERS | {"string", "boolean"}
-
-
-def _table(value, name):
-    if value is None:
-        return None
-    if isinstance(value, (str, os.PathLike)):
-        if not os.path.exists(value):
-            raise ValueError(f"The {name} table {os.fspath(value)!r} does not exist.")
-        return read_user_table(value, name, dtype={USER_COLUMN: str, ITEM_COLUMN: str})
-    if not isinstance(value, pd.DataFrame):
-        raise TypeError(f"The {name} table must be a DataFrame or a CSV path, got {type(value).__name__}.")
-    return value
 
 
 def _check_schema(table, schema, name):
@@ -65,8 +52,8 @@ class DatasetGroup:
     """
 
     def __init__(self, interactions, users=None, items=None, schemas=None):
-        tables = {"interactions": _table(interactions, "interactions"), "users": _table(users, "users"),
-                  "items": _table(items, "items")}
+        tables = {name: user_table(table, name, dtype=_IDS_AS_TEXT)
+                  for name, table in (("interactions", interactions), ("users", users), ("items", items))}
         if tables["interactions"] is None:
             raise ValueError("A dataset group needs an interactions table.")
         schemas = dict(schemas or {})
