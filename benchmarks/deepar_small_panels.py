@@ -8,7 +8,8 @@ early stopping on small panels".
     .venv/bin/python benchmarks/deepar_small_panels.py run [--sources m3_monthly m3_quarterly sample covid_japan_2020]
         [--panels 10] [--seeds 0 1 2] [--draw-seed 0] [--settings '{"max_draws_per_window": 20}']
         [--variant capped] [--out runs/small_panels]
-    .venv/bin/python benchmarks/deepar_small_panels.py summarize [--sources ...] [--out runs/small_panels]
+    .venv/bin/python benchmarks/deepar_small_panels.py summarize [--sources ...] [--variant capped]
+        [--out runs/small_panels]
     # the confirming run:
     .venv/bin/python benchmarks/deepar_small_panels.py run --sources m3_monthly m3_other covid_japan_2020 \
         movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming
