@@ -279,8 +279,8 @@ class DeepARForecaster(Forecaster):
             warnings.warn(f"DeepAR draws {drawn:,} training windows ({epochs} epochs x {self.batches_per_epoch} "
                           f"batches x {self.batch_size}) from {distinct:,} distinct ones, {drawn / distinct:.0f} "
                           "times each: the networks will likely over-fit and their intervals be too narrow (the "
-                          f"benchmarks' datasets take at most 5). Give fewer epochs or batches_per_epoch, or "
-                          f"max_draws_per_window={MANY_DRAWS_PER_WINDOW}.", stacklevel=3)
+                          "benchmarks' datasets take at most 5). Give fewer epochs or batches_per_epoch, or compare "
+                          "it with a statistical method (ETS, ARIMA, Theta), as AutoPredictor does.", stacklevel=3)
 
     # The forecaster protocol.
 
