@@ -50,18 +50,20 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kerasts", "personalize", "serve", str(solution), "--events", str(events),
              "--port", "0", "--filter", f"genre={FILTER}", "--api-key-env", "CAMPAIGN_KEY"],
-            env={**os.environ, "CAMPAIGN_KEY": API_KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + START_SECONDS
-        line = ""
-        while not line.startswith("Serving") and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], deadline - time.monotonic())
-            line = self.process.stdout.readline() if ready else ""
-            if ready and not line:
-                raise AssertionError(f"The server exited: {self.process.stderr.read()[-2000:]}")
-        if not line.startswith("Serving"):
+            env={**os.environ, "CAMPAIGN_KEY": API_KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Raw reads of the pipe, so no line can wait in a reader's buffer while `select` waits on the pipe.
+        deadline, printed, address = time.monotonic() + START_SECONDS, b"", None
+        while address is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.process.stdout.fileno(), 4096) if ready else b""
+            if ready and not chunk:
+                raise AssertionError(f"The server exited: {self.process.stderr.read().decode()[-2000:]}")
+            printed += chunk
+            address = re.search(rb"Serving .* on (http://127\.0\.0\.1:\d+)", printed)
+        if address is None:
             self.stop()
             raise AssertionError(f"The server did not start within {START_SECONDS} s.")
-        self.url = re.search(r"http://127\.0\.0\.1:\d+", line).group()
+        self.url = address.group(1).decode()
         assert httpx.get(f"{self.url}/health", timeout=10).status_code == 200  # listening once it says so
         self.client = httpx.Client(base_url=self.url, headers={"X-Api-Key": API_KEY}, timeout=30)
 
