@@ -31,9 +31,11 @@ def _forecast_train(arguments, parser):
     from kerasts.forecast import DatasetGroup, train_predictor
     from kerasts.forecast.algorithms import AUTO_CANDIDATES
 
-    if arguments.candidates and arguments.algorithm != "auto":
-        parser.error(f"--candidates are AutoPredictor's: give --algorithm auto (the default), not "
-                     f"{arguments.algorithm!r}, or leave them out")
+    if arguments.algorithm != "auto":
+        for option, given in (("--candidates", arguments.candidates), ("--selection", arguments.selection != "best")):
+            if given:
+                parser.error(f"{option} is AutoPredictor's: give --algorithm auto (the default), not "
+                             f"{arguments.algorithm!r}, or leave it out")
     if _writes_outputs(arguments):
         check_output_directory(arguments.output)  # before the training, not after
     candidates = arguments.candidates or AUTO_CANDIDATES

@@ -102,7 +102,11 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):  # candidates that one algorithm would silently ignore
         kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "7",
                           "--algorithm", "npts", "--candidates", "npts", "mlp", "--output", str(tmp_path / "out")])
-    assert "--candidates are AutoPredictor's: give --algorithm auto" in capsys.readouterr().err
+    assert "--candidates is AutoPredictor's: give --algorithm auto" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a combination of candidates, asked of one algorithm
+        kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "7",
+                          "--algorithm", "npts", "--selection", "ensemble", "--output", str(tmp_path / "out")])
+    assert "--selection is AutoPredictor's: give --algorithm auto (the default), not 'npts'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

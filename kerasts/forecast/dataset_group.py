@@ -104,14 +104,18 @@ class DatasetGroup:
         """Series keys compare as strings in every table (ids read from CSV are text), so `7` and "7"
         name one series."""
         keys = [self.item_column] if name == "item_metadata" else self.key_columns
-        missing = [column for column in keys if column not in table.columns]
+        needed = keys + ([] if name == "item_metadata" else [self.timestamp_column]) + (
+            [self.target_column] if name == "target" else [])
+        missing = [column for column in needed if column not in table.columns]
         if missing:
             fields = [("series", self.item_column, DOMAINS[self.domain][0])] + (
-                [("target", self.target_column, DOMAINS[self.domain][1])] if name == "target" else [])
+                [("target", self.target_column, DOMAINS[self.domain][1])] if name == "target" else []) + (
+                [] if name == "item_metadata" else [("timestamp", self.timestamp_column, TIMESTAMP)])
             said = [f"the {field} {column!r}" + ("" if column == default else " as given") for field, column, default
                     in fields]
+            said = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
             raise ValueError(f"The {name} table lacks column(s) {missing}; it has {list(table.columns)} (the "
-                             f"{self.domain} domain's names unless given otherwise: {' and '.join(said)}).")
+                             f"{self.domain} domain's names unless given otherwise: {said}).")
         for column in keys:
             table[column] = table[column].where(table[column].isna(), table[column].astype(str))
         return table
@@ -124,9 +128,6 @@ class DatasetGroup:
         metadata = self.tables["item_metadata"]
         if metadata is None:
             return
-        if self.item_column not in metadata.columns:
-            raise ValueError(f"The item_metadata table lacks column {self.item_column!r} (the {self.domain} domain's "
-                             f"series field); it has {list(metadata.columns)}.")
         repeated = metadata[self.item_column][metadata[self.item_column].duplicated()]
         if len(repeated):
             raise ValueError(f"The item_metadata table lists item {shown(repeated.iloc[0])!r} more than once.")

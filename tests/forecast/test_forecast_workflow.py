@@ -240,11 +240,17 @@ def _group(**changes):
 
 BAD_INPUT = [
     ("a misnamed target column", lambda: DatasetGroup(_tables()[0].rename(columns={"target_value": "sales"}),
-                                                      frequency="H").panel(), ValueError, r"lacks column\(s\) \['target_value'\]"),
+                                                      frequency="H"), ValueError,
+     r"The target table lacks column\(s\) \['target_value'\]"),
+    ("a timestamp column given that the related table lacks", lambda: DatasetGroup(
+        _tables()[0].rename(columns={"timestamp": "date"}), related=_tables()[1], frequency="H", timestamp_column="date"),
+     ValueError, r"The related table lacks column\(s\) \['date'\].*: the series 'item_id' and the timestamp 'date' as "
+                 r"given\)"),
     ("a missing key column", lambda: DatasetGroup(_tables()[0].drop(columns="item_id"), frequency="H"), ValueError,
      r"target table lacks column\(s\) \['item_id'\]"),
     ("a series column given that the table lacks", lambda: DatasetGroup(_tables()[0], frequency="H", item_column="sku"),
-     ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given and the target 'target_value'\)"),
+     ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given, the target 'target_value' and the timestamp "
+                 r"'timestamp'\)"),
     ("an unknown domain", lambda: DatasetGroup(_tables()[0], domain="SPORTS"), ValueError, "Unknown dataset domain"),
     ("a schema that disagrees", lambda: DatasetGroup(_tables()[0], frequency="H", schemas={"target": {"attributes": [
         {"attributeName": "item_id", "attributeType": "string"}]}}), ValueError,
