@@ -266,8 +266,10 @@ def _forecast_plot(arguments, parser):
 def _personalize_train(arguments, parser):
     from kerasts._files import check_output_directory
     from kerasts.personalize import DatasetGroup, create_solution
-    from kerasts.personalize.recipes import RECIPES, recipe_names
+    from kerasts.personalize.recipes import RECIPE_TYPES, RECIPES, recipe_names
 
+    if arguments.recipe_type not in (None, *RECIPE_TYPES):
+        parser.error(f"argument --recipe-type: must be one of {', '.join(RECIPE_TYPES)}, got {arguments.recipe_type!r}")
     if _writes_outputs(arguments):
         check_output_directory(arguments.output)
     if arguments.update is not None:

@@ -403,11 +403,14 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
     assert main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--recipe", "sims",
                  "--hyperparameters", '{"sims": {"min_cointeractions": 2}}', "--quiet", "--output", similar]) == 0
     assert load_solution_version(similar).spec == {"name": "sims", "config": {"min_cointeractions": 2}}
-    for recipe, hyperparameters, refusal in [("popularity-count", '{"hrnn": {}}', r"names \['hrnn'\], which this run"),
-                                             ("hrnn", '{"hrnn": {"epochs": 2}}', "both set hrnn's 'epochs'")]:
+    for options, refusal in [
+            (["--recipe", "popularity-count", "--hyperparameters", '{"hrnn": {}}'], r"names \['hrnn'\], which this run"),
+            (["--recipe", "hrnn", "--epochs", "1", "--hyperparameters", '{"hrnn": {"epochs": 2}}'],
+             "both set hrnn's 'epochs'"),
+            (["--recipe-type", "SIMILAR_ITEMS"], "argument --recipe-type: must be one of USER_PERSONALIZATION, ")]:
         with pytest.raises(SystemExit):  # refused before any training
-            main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), "--recipe", recipe,
-                  "--epochs", "1", "--hyperparameters", hyperparameters, "--output", str(tmp_path / "refused")])
+            main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), *options,
+                  "--output", str(tmp_path / "refused")])
         assert re.search(refusal, capsys.readouterr().err)
 
     # The campaign's events and items join the next training (training mode UPDATE), once.
