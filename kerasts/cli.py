@@ -4,6 +4,7 @@ Personalize workflow's `kerasts personalize ...`."""
 import argparse
 import contextlib
 import json
+import re
 import sys
 import warnings
 
@@ -436,7 +437,8 @@ def _personalize_parser(commands):
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the solution version directory to write")
     _distributed_arguments(train)
-    train.set_defaults(run=_personalize_train)
+    train.set_defaults(run=_personalize_train, python_names={
+        "interactions": "--interactions", "users": "--users", "items": "--items", "event_type": "--event-type"})
     evaluate = personalize.add_parser("evaluate", help="print the offline metrics")
     evaluate.add_argument("solution")
     evaluate.set_defaults(run=_personalize_evaluate)
@@ -531,7 +533,10 @@ def _parser():
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the predictor directory to write")
     _distributed_arguments(train)
-    train.set_defaults(run=_forecast_train)
+    train.set_defaults(run=_forecast_train, python_names={
+        "target_table": "--target", "related_table": "--related", "forecast_horizon": "--horizon",
+        "forecast_types": "--forecast-types", "past_only_columns": "--past-only-columns", "filling": "--filling",
+        "selection": "--selection", "holidays": "--holidays", "backtest_window_offset": "--backtest-window-offset"})
     evaluate = forecast.add_parser("evaluate", help="print the leaderboard and the backtest metrics")
     evaluate.add_argument("predictor")
     evaluate.set_defaults(run=_forecast_evaluate)
@@ -576,8 +581,14 @@ def main(argv=None):
         try:
             arguments.run(arguments, parser)
         except (ValueError, TypeError) as error:  # bad input: its message, not a traceback
-            parser.error(str(error))
+            parser.error(_with_option_names(str(error), getattr(arguments, "python_names", {})))
     return 0
+
+
+def _with_option_names(message, python_names):
+    """The workflows' messages name their Python arguments (`forecast_horizon`); a command's user gave its
+    options (--horizon): each argument the command maps to an option is named as that option."""
+    return re.sub(r"`(\w+)`", lambda match: python_names.get(match.group(1), match.group(0)), message)
 
 
 def _warning_printer():

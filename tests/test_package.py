@@ -107,6 +107,13 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
         kerasts.cli.main(["forecast", "train", "--target", "t.csv", "--frequency", "D", "--horizon", "7",
                           "--algorithm", "npts", "--selection", "ensemble", "--output", str(tmp_path / "out")])
     assert "--selection is AutoPredictor's: give --algorithm auto (the default), not 'npts'" in capsys.readouterr().err
+    # The workflow's refusals name the options the user gave, not the Python arguments they feed.
+    pd.DataFrame({"item_id": "a", "timestamp": pd.date_range("2025-01-01", periods=30), "target_value": 1.0}).to_csv(
+        tmp_path / "t.csv", index=False)
+    with pytest.raises(SystemExit):
+        kerasts.cli.main(["forecast", "train", "--target", str(tmp_path / "t.csv"), "--frequency", "D", "--horizon",
+                          "7", "--algorithm", "npts", "--forecast-types", "mean", "--output", str(tmp_path / "out")])
+    assert "error: --forecast-types needs at least one quantile" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
