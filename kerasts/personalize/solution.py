@@ -521,9 +521,13 @@ class SolutionVersion:
         """
         check_output_path(output_path)
         _check_count("num_results", num_results)
-        with open(input_path) as handle:
-            numbered = [(number, line) for number, line in enumerate(handle.read().splitlines(), start=1)
-                        if line.strip()]
+        try:
+            with open(input_path) as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"Cannot read the batch input {os.fspath(input_path)!r}: "
+                             f"{getattr(error, 'strerror', None) or error}.") from error
+        numbered = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
         requests, outputs = {"recommend": [], "rank": []}, [None] * len(numbered)
         for position, (number, line) in enumerate(numbered):
             request = None

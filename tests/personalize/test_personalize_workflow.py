@@ -175,6 +175,12 @@ def test_batch_lines_carry_their_filter_values_and_errors_name_the_files_line(po
     (tmp_path / "in.jsonl").write_text(lines[2] + "\n")
     popular.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl")
     assert "line 1 gives filterValues, but the job has no filter" in (tmp_path / "out.jsonl").read_text()
+    (tmp_path / "binary.jsonl").write_bytes(b"\xff\xfe\x00")
+    for unreadable, reason in [(tmp_path / "missing.jsonl", "No such file"), (tmp_path, "Is a directory"),
+                               (tmp_path / "binary.jsonl", "'utf-8' codec can't decode byte 0xff")]:
+        with pytest.raises(ValueError, match=f"Cannot read the batch input '{unreadable}': {reason}"):
+            popular.batch_inference(unreadable, tmp_path / "out.jsonl")
+    assert "line 1 gives filterValues" in (tmp_path / "out.jsonl").read_text()  # the last job's output kept
 
 
 def test_automl_over_personalized_ranking_trains_its_recipes(group):
