@@ -553,7 +553,8 @@ def _parser():
     what_if.add_argument("--replacements", help="a CSV in the related table's layout with the values to use")
     what_if.add_argument("--transformations", help="Forecast's TimeSeriesTransformations as JSON (or a .json path)")
     what_if.add_argument("--output", required=True, help="the CSV to write")
-    what_if.set_defaults(run=_forecast_what_if)
+    what_if.set_defaults(run=_forecast_what_if, python_names={"replacements": "--replacements",
+                                                              "transformations": "--transformations"})
     explain = forecast.add_parser("explain", help="impact scores of the related series and item attributes")
     explain.add_argument("predictor")
     explain.add_argument("--output", required=True, help="the CSV of overall scores to write")
