@@ -21,7 +21,8 @@ their median".
         --variant early_stopping --settings '{"early_stopping_patience": 5}'
     # paths widened about their median (the variant is the default recipe, so no --settings):
     .venv/bin/python benchmarks/deepar_small_panels.py run --sources m3_monthly m3_other covid_japan_2020 \
-        movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming --variant widened --settings '{}'
+        movielens_monthly --panels 6 --draw-seed 100 --out runs/small_panels_confirming \
+        --variant widened --settings '{}'
 
 `run` draws, from each source, `--panels` panels of 3 series (numpy `default_rng(draw seed + the source's index in
 SOURCES)`, 3 series without replacement among those with at least 3 x horizon observations), and backtests on each
@@ -30,9 +31,9 @@ each with every seed (fitted once before the first test window); `--variant wide
 wrapped in `WidenedPaths`. Each run appends one row to `<out>/runs.csv` (pooled mean wQL, ND, Coverage[0.1-0.9]
 averaged over windows; per-series mean sMAPE and MASE; epochs the last network trained) and its series to
 `<out>/series.csv` (a widened run its factor to `<out>/widenings.csv`); runs already there are skipped, so an
-interrupted run resumes. `summarize` prints, per source and variant, the means over panels and seeds, the seeds' spread (sd over
-seeds of the per-seed means), the per-series sMAPE/MASE by level quintile (over all the source's series and seeds),
-and the rule's verdict over `--sources`.
+interrupted run resumes. `summarize` prints, per source and variant, the means over panels and seeds, the seeds'
+spread (sd over seeds of the per-seed means), the per-series sMAPE/MASE by level quintile (over all the source's
+series and seeds), and the rule's verdict over `--sources`.
 
 Sources and their protocols: M3 monthly (horizon 18), quarterly and other (8), the competition's last horizon as the
 one test window; the bundled electricity sample (24 h, 3 windows); covid_japan_2020 (14 days, 4 windows);

@@ -243,14 +243,15 @@ BAD_INPUT = [
                                                       frequency="H"), ValueError,
      r"The target table lacks column\(s\) \['target_value'\]"),
     ("a timestamp column given that the related table lacks", lambda: DatasetGroup(
-        _tables()[0].rename(columns={"timestamp": "date"}), related=_tables()[1], frequency="H", timestamp_column="date"),
-     ValueError, r"The related table lacks column\(s\) \['date'\].*: the series 'item_id' and the timestamp 'date' as "
-                 r"given\)"),
+        _tables()[0].rename(columns={"timestamp": "date"}), related=_tables()[1], frequency="H",
+        timestamp_column="date"),
+     ValueError, r"The related table lacks column\(s\) \['date'\].*: the series 'item_id' and the timestamp 'date' "
+                 r"as given\)"),
     ("a missing key column", lambda: DatasetGroup(_tables()[0].drop(columns="item_id"), frequency="H"), ValueError,
      r"target table lacks column\(s\) \['item_id'\]"),
     ("a series column given that the table lacks", lambda: DatasetGroup(_tables()[0], frequency="H", item_column="sku"),
-     ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given, the target 'target_value' and the timestamp "
-                 r"'timestamp'\)"),
+     ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given, the target 'target_value' and the "
+                 r"timestamp 'timestamp'\)"),
     ("an unknown domain", lambda: DatasetGroup(_tables()[0], domain="SPORTS"), ValueError, "Unknown dataset domain"),
     ("a schema that disagrees", lambda: DatasetGroup(_tables()[0], frequency="H", schemas={"target": {"attributes": [
         {"attributeName": "item_id", "attributeType": "string"}]}}), ValueError,

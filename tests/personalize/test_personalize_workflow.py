@@ -410,7 +410,8 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
                  "--hyperparameters", '{"sims": {"min_cointeractions": 2}}', "--quiet", "--output", similar]) == 0
     assert load_solution_version(similar).spec == {"name": "sims", "config": {"min_cointeractions": 2}}
     for options, refusal in [
-            (["--recipe", "popularity-count", "--hyperparameters", '{"hrnn": {}}'], r"names \['hrnn'\], which this run"),
+            (["--recipe", "popularity-count", "--hyperparameters", '{"hrnn": {}}'],
+             r"names \['hrnn'\], which this run"),
             (["--recipe", "hrnn", "--epochs", "1", "--hyperparameters", '{"hrnn": {"epochs": 2}}'],
              "both set hrnn's 'epochs'"),
             (["--recipe-type", "SIMILAR_ITEMS"], "argument --recipe-type: must be one of USER_PERSONALIZATION, ")]:
