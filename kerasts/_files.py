@@ -14,7 +14,7 @@ import pandas as pd
 def user_table(value, name, dtype):
     """The user's `name` table given as a DataFrame (copied: theirs is never changed) or a CSV path (read
     with `dtype`); `None` stays `None`. A `ValueError` names the table and path that does not exist, cannot
-    be read or has no rows; a `TypeError` anything else."""
+    be read, has no rows or is separated by something other than commas; a `TypeError` anything else."""
     if value is None:
         return None
     if isinstance(value, pd.DataFrame):
@@ -30,6 +30,11 @@ def user_table(value, name, dtype):
         raise ValueError(f"Cannot read the {name} table from {path!r}: {error}") from error
     if table.empty:
         raise ValueError(f"The {name} table {path!r} has no rows, only the header {list(table.columns)}.")
+    if len(table.columns) == 1:
+        separator = next((mark for mark in (";", "\t", "|") if mark in str(table.columns[0])), None)
+        if separator:  # a spreadsheet's export in another locale: every field landed in one column
+            raise ValueError(f"The {name} table {path!r} has one column, {table.columns[0]!r}: its fields are "
+                             f"separated by {separator!r}, and a CSV's by commas. Save it with commas.")
     return table
 
 

@@ -117,7 +117,7 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_csv_table_missing_or_with_only_a_header_is_refused_by_name_in_both_workflows(tmp_path):
+def test_a_csv_table_missing_with_only_a_header_or_not_comma_separated_is_refused_by_name_in_both_workflows(tmp_path):
     from kerasts import forecast, personalize
 
     with pytest.raises(ValueError, match=r"The target table '.*sales.csv' does not exist"):
@@ -132,6 +132,14 @@ def test_a_csv_table_missing_or_with_only_a_header_is_refused_by_name_in_both_wo
     (tmp_path / "interactions.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\n")
     with pytest.raises(ValueError, match=r"The interactions table '.*interactions.csv' has no rows"):
         personalize.DatasetGroup(str(tmp_path / "interactions.csv"))
+    # A spreadsheet's export with semicolons: one column of joined fields, named as such.
+    (tmp_path / "interactions.csv").write_text("USER_ID;ITEM_ID;TIMESTAMP\nu;i;1\n")
+    with pytest.raises(ValueError, match=r"has one column, 'USER_ID;ITEM_ID;TIMESTAMP': its fields are separated by "
+                                         r"';', and a CSV's by commas"):
+        personalize.DatasetGroup(str(tmp_path / "interactions.csv"))
+    (tmp_path / "sales.csv").write_text("target_value\n1\n")  # one column, but a real one: the usual refusal
+    with pytest.raises(ValueError, match=r"The target table lacks column\(s\) \['item_id', 'timestamp'\]"):
+        forecast.DatasetGroup(str(tmp_path / "sales.csv"), frequency="D")
 
 
 def test_the_cli_prints_each_warning_once_without_the_source_line(monkeypatch, capsys):
