@@ -438,7 +438,8 @@ def _personalize_parser(commands):
     train.add_argument("--output", required=True, help="the solution version directory to write")
     _distributed_arguments(train)
     train.set_defaults(run=_personalize_train, python_names={
-        "interactions": "--interactions", "users": "--users", "items": "--items", "event_type": "--event-type"})
+        "interactions": "--interactions", "users": "--users", "items": "--items", "event_types": "--event-type",
+        "min_event_value": "--event-value-threshold"})
     evaluate = personalize.add_parser("evaluate", help="print the offline metrics")
     evaluate.add_argument("solution")
     evaluate.set_defaults(run=_personalize_evaluate)
