@@ -10,6 +10,7 @@ Nothing the user passes is modified: every function works on copies.
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -288,7 +289,7 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
     _require_keys(table, "target_table", key_columns)
     alias = period_alias(frequency)
     frame = table[key_columns].copy()
-    frame["_period"] = _periods(table, "target_table", timestamp_column, alias)
+    frame["_period"] = _periods(table, "target_table", timestamp_column, alias, warn_of_partial_end=True)
     frame["_value"] = numeric_column(table, "target_table", target_column)
     if frame["_value"].isna().all():
         raise ValueError(f"`target_table` column {target_column!r} holds no values: every row is missing.")
@@ -302,10 +303,15 @@ def align_target(table, frequency, item_column="item_id", dimension_columns=(), 
                            target=wide.to_numpy(dtype="float64"), frequency=frequency)
 
 
-def _periods(table, name, column, alias):
-    """The timestamp column as periods of `alias`, or as integer steps where `alias` is None."""
+def _periods(table, name, column, alias, warn_of_partial_end=False):
+    """The timestamp column as periods of `alias`, or as integer steps where `alias` is None; with
+    `warn_of_partial_end`, a warning when finer data stops inside its last period (see `_warn_of_partial_end`)."""
     if alias is not None:
-        return to_datetimes(table[column], name, column).dt.to_period(alias)
+        timestamps = to_datetimes(table[column], name, column)
+        periods = timestamps.dt.to_period(alias)
+        if warn_of_partial_end:
+            _warn_of_partial_end(timestamps, periods, alias)
+        return periods
     values = pd.to_numeric(table[column], errors="coerce")
     bad = values.isna() | (values != values.round())
     if bad.any():
@@ -314,6 +320,27 @@ def _periods(table, name, column, alias):
         raise ValueError(f"`{name}` column {column!r} must hold integer step numbers for a step frequency; row "
                          f"{row!r} holds {value!r}.")
     return values.astype("int64")
+
+
+def _warn_of_partial_end(timestamps, periods, alias):
+    """Warns when data on a grid finer than `alias` (daily sales for a weekly forecast) stops before its last
+    period ends: summed as Forecast sums it, that period holds part of its days and looks like a drop in
+    demand, at the very step every forecast starts from."""
+    distinct = pd.Series(timestamps.dropna().unique()).sort_values()
+    if len(distinct) < 3:
+        return
+    gaps = distinct.diff().iloc[1:]
+    step = gaps.median()  # the data's own spacing, where it has one: transactions at any time have none
+    last = periods.max()
+    if ((gaps == step).mean() < 0.9 or step >= last.end_time - last.start_time
+            or distinct.iloc[-1] + step > last.end_time):
+        return
+    end = distinct.iloc[-1]
+    shown_end = f"{end:%Y-%m-%d}" if end == end.normalize() else str(end)
+    warnings.warn(f"The target's data ends at {shown_end}, inside its last {alias!r} period "
+                  f"({last.start_time:%Y-%m-%d} to {last.end_time:%Y-%m-%d}): summed over the part recorded, that "
+                  "period will look low, and forecasts start from it. Leave its rows out, or give data up to a "
+                  "period's end.", stacklevel=4)
 
 
 def _check_spacing(values, frequency):

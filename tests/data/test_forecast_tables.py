@@ -38,6 +38,24 @@ def test_exact_duplicate_timestamps_are_summed_and_all_nan_periods_stay_missing(
     np.testing.assert_array_equal(panel.target, [[3.0, np.nan, np.nan]])
 
 
+def test_data_on_a_finer_grid_that_stops_inside_its_last_period_is_warned_of():
+    import warnings
+
+    days = pd.date_range("2025-01-01", "2025-03-31", freq="D")
+    daily = pd.DataFrame({"item_id": "a", "timestamp": days, "target_value": 1.0})
+    with pytest.warns(UserWarning, match=r"ends at 2025-03-26, inside its last 'M' period \(2025-03-01 to "
+                                         r"2025-03-31\): summed over the part recorded, that period will look low"):
+        partial = align_target(daily.iloc[:-5], "M")
+    assert partial.target[0, -1] == 26.0  # summed as Forecast sums it: the warning changes nothing
+    rng = np.random.default_rng(0)  # transactions at any time of day have no grid of their own
+    sales = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 29.9 * 86400, 300)), unit="s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        align_target(daily, "M")  # whole months
+        align_target(daily, "D")  # the data's own frequency
+        align_target(pd.DataFrame({"item_id": "a", "timestamp": sales, "target_value": 1.0}), "D")
+
+
 @pytest.mark.parametrize(
     "change, error, message",
     [
