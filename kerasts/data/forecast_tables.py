@@ -407,8 +407,9 @@ def align_related(table, panel, prediction_length, covariate_columns=None, item_
             raise ValueError(
                 f"Covariate {column!r} is missing over the forecast horizon: series {panel.series_ids[row]!r} "
                 f"has no value at {panel.step_timestamps(len(panel.timestamps) + step, 1)[0]}. Known covariates "
-                f"must cover all {prediction_length} future steps, or say how to fill them "
-                f"(filling={{{column!r}: {{'futurefill': 'value', 'futurefill_value': ...}}}})."
+                f"must cover all {prediction_length} future steps, or say how to fill them (`filling`, e.g. "
+                f"{{{column!r}: {{'futurefill': 'value', 'futurefill_value': ...}}}}); a related series known only "
+                "up to the forecast start is past-only (`past_only_columns`)."
             )
         cube[:, :, position] = filled
     return cube.astype("float32"), list(covariate_columns)

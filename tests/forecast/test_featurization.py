@@ -104,7 +104,8 @@ def test_filled_steps_are_inputs_but_neither_targets_nor_scored():
 
 def test_the_predictor_records_and_saves_its_filling(tmp_path):
     group = _gappy_group(related_future=False)
-    with pytest.raises(ValueError, match="Covariate 'price' is missing over the forecast horizon.*futurefill"):
+    with pytest.raises(ValueError, match="Covariate 'price' is missing over the forecast horizon.*futurefill.*"
+                                         "past-only \\(`past_only_columns`\\)"):
         train_predictor(group, 12, algorithm="seasonal_naive", verbose=0)
     filling = {"target_value": {"middlefill": "median"}, "price": {"futurefill": "value", "futurefill_value": 2}}
     predictor = train_predictor(group, 12, algorithm="seasonal_naive", verbose=0, filling=filling)
