@@ -11,6 +11,20 @@ def shown(value):
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value
 
 
+def check_columns(table, needed, name, explained=""):
+    """Raises the `ValueError` naming the columns of `needed` that `table` lacks and those it has, with
+    `explained` (a clause on where the needed names come from) and, for a column missing only by its case
+    ('user_id' for 'USER_ID'), the rename that finds it."""
+    missing = [column for column in needed if column not in table.columns]
+    if not missing:
+        return
+    by_lower = {str(column).lower(): column for column in table.columns}
+    renames = [f"{by_lower[str(column).lower()]!r} to {column!r}" for column in missing
+               if str(column).lower() in by_lower]
+    hint = f"; names are case-sensitive: rename {', '.join(renames)}" if renames else ""
+    raise ValueError(f"{name} lacks column(s) {missing}; it has {list(table.columns)}{explained}{hint}.")
+
+
 def check_positive_int(name, value):
     """Raises `ValueError` unless `value` is an int (numpy ints too, not bool) of at least 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sparse
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_columns, check_positive_int
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.protocols.recommender import Recommender
 
@@ -23,9 +23,7 @@ def user_item_matrix(interactions, user_column, item_column, weight_column=None,
     if not isinstance(interactions, pd.DataFrame):
         raise TypeError(f"`interactions` must be a pandas DataFrame, got {type(interactions).__name__}.")
     needed = [user_column, item_column] + ([weight_column] if weight_column is not None else [])
-    missing = [column for column in needed if column not in interactions.columns]
-    if missing:
-        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(interactions.columns)}.")
+    check_columns(interactions, needed, "`interactions`")
     if interactions.empty:
         raise ValueError("`interactions` is empty: there is nothing to count.")
     if items is None:

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import shown
+from kerasts._checks import check_columns, shown
 from kerasts.data.filling import fill_related
 from kerasts.data.timestamps import to_datetimes
 from kerasts.data.vocabulary import IdVocabulary
@@ -232,9 +232,7 @@ def _require_table(table, name, columns):
         raise TypeError(f"`{name}` must be a pandas DataFrame, got {type(table).__name__}.")
     if table.empty:
         raise ValueError(f"`{name}` is empty.")
-    missing = [column for column in columns if column not in table.columns]
-    if missing:
-        raise ValueError(f"`{name}` lacks column(s) {missing}; it has {list(table.columns)}.")
+    check_columns(table, columns, f"`{name}`")
     return table
 
 

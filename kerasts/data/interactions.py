@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import check_columns
 from kerasts.data.timestamps import to_epoch_seconds
 
 MULTI_VALUE_SEPARATOR = "|"
@@ -37,9 +38,7 @@ def validate_interactions(table, user_column="USER_ID", item_column="ITEM_ID", t
         raise TypeError(f"`interactions` must be a pandas DataFrame, got {type(table).__name__}.")
     if table.empty:
         raise ValueError("`interactions` is empty.")
-    missing = [c for c in (user_column, item_column, timestamp_column) if c not in table.columns]
-    if missing:
-        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(table.columns)}.")
+    check_columns(table, (user_column, item_column, timestamp_column), "`interactions`")
     if duplicates not in ("keep", "drop"):
         raise ValueError(f"`duplicates` must be 'keep' or 'drop', got {duplicates!r}.")
     for column in (user_column, item_column):

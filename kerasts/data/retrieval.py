@@ -8,7 +8,7 @@ history alone; the candidate side is the item and its metadata.
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_columns, check_positive_int
 from kerasts.data.interactions import MULTI_VALUE_SEPARATOR
 
 HISTORY_FEATURE = "HISTORY"
@@ -70,9 +70,7 @@ def retrieval_examples(interactions, items=None, item_features=(), history_lengt
         "candidate_sampling_probability"}` as numpy arrays (strings as objects). The probability
         is the item's share of all events: how likely it fills an in-batch negative slot.
     """
-    missing = [column for column in (user_column, item_column) if column not in interactions.columns]
-    if missing:
-        raise ValueError(f"`interactions` lacks column(s) {missing}; it has {list(interactions.columns)}.")
+    check_columns(interactions, (user_column, item_column), "`interactions`")
     if interactions.empty:
         raise ValueError("`interactions` is empty: there are no examples to make.")
     check_sorted_by_user_and_time(interactions, user_column, timestamp_column)

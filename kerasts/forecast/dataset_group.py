@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import shown
+from kerasts._checks import check_columns, shown
 from kerasts._files import user_table
 from kerasts.data.cold_start import cold_start_histories
 from kerasts.data.filling import check_filling, fill_target
@@ -106,16 +106,14 @@ class DatasetGroup:
         keys = [self.item_column] if name == "item_metadata" else self.key_columns
         needed = keys + ([] if name == "item_metadata" else [self.timestamp_column]) + (
             [self.target_column] if name == "target" else [])
-        missing = [column for column in needed if column not in table.columns]
-        if missing:
-            fields = [("series", self.item_column, DOMAINS[self.domain][0])] + (
-                [("target", self.target_column, DOMAINS[self.domain][1])] if name == "target" else []) + (
-                [] if name == "item_metadata" else [("timestamp", self.timestamp_column, TIMESTAMP)])
-            said = [f"the {field} {column!r}" + ("" if column == default else " as given") for field, column, default
-                    in fields]
-            said = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
-            raise ValueError(f"The {name} table lacks column(s) {missing}; it has {list(table.columns)} (the "
-                             f"{self.domain} domain's names unless given otherwise: {said}).")
+        fields = [("series", self.item_column, DOMAINS[self.domain][0])] + (
+            [("target", self.target_column, DOMAINS[self.domain][1])] if name == "target" else []) + (
+            [] if name == "item_metadata" else [("timestamp", self.timestamp_column, TIMESTAMP)])
+        said = [f"the {field} {column!r}" + ("" if column == default else " as given") for field, column, default
+                in fields]
+        said = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
+        check_columns(table, needed, f"The {name} table", f" (the {self.domain} domain's names unless given "
+                                                          f"otherwise: {said})")
         for column in keys:
             table[column] = table[column].where(table[column].isna(), table[column].astype(str))
         return table

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from kerasts._checks import check_columns
 from kerasts.data.forecast_tables import numeric_column
 from kerasts.frequencies import period_alias
 
@@ -57,9 +58,7 @@ def replace_related(panel, replacements):
     if not isinstance(replacements, pd.DataFrame):
         raise TypeError(f"`replacements` must be a pandas DataFrame, got {type(replacements).__name__}.")
     keys = list(panel.keys.columns)
-    missing = [column for column in keys + ["timestamp"] if column not in replacements.columns]
-    if missing:
-        raise ValueError(f"`replacements` lacks column(s) {missing}; it needs the keys {keys} and 'timestamp'.")
+    check_columns(replacements, keys + ["timestamp"], "`replacements`", f" (the keys {keys} and 'timestamp')")
     located = _covariate_arrays(panel)
     columns = [column for column in replacements.columns if column not in keys + ["timestamp"]]
     unknown = sorted(set(columns) - set(located))

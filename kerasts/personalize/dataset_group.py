@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from kerasts._checks import check_columns
 from kerasts._files import user_table
 from kerasts.data.interactions import filter_events, validate_interactions
 from kerasts.data.item_metadata import CREATION_TIMESTAMP
@@ -72,8 +73,7 @@ class DatasetGroup:
     def _metadata(table, key, name):
         if table is None:
             return None
-        if key not in table.columns:
-            raise ValueError(f"The {name} table lacks column {key!r}; it has {list(table.columns)}.")
+        check_columns(table, [key], f"The {name} table")
         clean = table.copy()
         clean[key] = table[key].astype(str)
         repeated = clean[key][clean[key].duplicated()]

@@ -249,6 +249,9 @@ BAD_INPUT = [
                  r"as given\)"),
     ("a missing key column", lambda: DatasetGroup(_tables()[0].drop(columns="item_id"), frequency="H"), ValueError,
      r"target table lacks column\(s\) \['item_id'\]"),
+    ("a key column in other case", lambda: DatasetGroup(_tables()[0].rename(columns={"item_id": "Item_ID"}),
+                                                        frequency="H"), ValueError,
+     r"lacks column\(s\) \['item_id'\].*; names are case-sensitive: rename 'Item_ID' to 'item_id'\."),
     ("a series column given that the table lacks", lambda: DatasetGroup(_tables()[0], frequency="H", item_column="sku"),
      ValueError, r"lacks column\(s\) \['sku'\].*: the series 'sku' as given, the target 'target_value' and the "
                  r"timestamp 'timestamp'\)"),

@@ -354,7 +354,9 @@ def test_schemas_are_checked_against_the_tables():
     (lambda e, i: DatasetGroup(e.assign(TIMESTAMP=pd.to_datetime(e["TIMESTAMP"], unit="s"))),
      r"'TIMESTAMP' must hold epoch seconds, not datetimes \(datetime64\[ns\]\): convert it with"),
     (lambda e, i: DatasetGroup(e, items=pd.concat([i, i.iloc[:1]])), "repeats ITEM_ID"),
-    (lambda e, i: DatasetGroup(e, items=i.drop(columns="ITEM_ID")), "items table lacks column 'ITEM_ID'"),
+    (lambda e, i: DatasetGroup(e, items=i.drop(columns="ITEM_ID")), r"items table lacks column\(s\) \['ITEM_ID'\]"),
+    (lambda e, i: DatasetGroup(e.rename(columns=str.lower)),  # Personalize's field names are upper case
+     r"names are case-sensitive: rename 'user_id' to 'USER_ID', 'item_id' to 'ITEM_ID', 'timestamp' to 'TIMESTAMP'"),
     (lambda e, i: DatasetGroup(e, items=i.assign(CREATION_TIMESTAMP=1_700_000_000_000)),
      r"`items` column 'CREATION_TIMESTAMP' must hold epoch seconds, but its values look like epoch milliseconds"),
     (lambda e, i: DatasetGroup(e, items=i.assign(CREATION_TIMESTAMP="2023-11-01")),
