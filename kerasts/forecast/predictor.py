@@ -121,11 +121,11 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     if _windows_that_fit(length, horizon, offset) < backtest_windows or length - horizon - (backtest_windows - 1) \
             * offset < 2 * horizon:
         longest = max(1, (length - 1) // (backtest_windows + 2))
-        raise ValueError(
-            f"The history of {length} steps cannot hold {backtest_windows} backtest window(s) of {horizon} steps "
-            f"{offset} apart and still train on at least twice the horizon before them: the longest horizon that "
-            f"fits is about {longest} steps, or use fewer backtest windows."
-        )
+        windows = (f"a backtest window of {horizon} steps and still train on at least twice the horizon before it"
+                   if backtest_windows == 1 else f"{backtest_windows} backtest windows of {horizon} steps {offset} "
+                   "apart and still train on at least twice the horizon before them")
+        raise ValueError(f"The history of {length} steps cannot hold {windows}: the longest horizon that fits is about "
+                         f"{longest} steps" + ("." if backtest_windows == 1 else ", or use fewer backtest windows."))
     if forecast_origin not in BACKTEST_ORIGINS:
         raise ValueError(f"`forecast_origin` must be one of {BACKTEST_ORIGINS}, got {forecast_origin!r}.")
     if selection not in SELECTIONS:

@@ -273,9 +273,11 @@ BAD_INPUT = [
                                                                algorithm="npts", verbose=0), ValueError,
      "missing over the forecast horizon"),
     ("a horizon the history cannot hold", lambda: train_predictor(_group(), 150, algorithm="npts", verbose=0),
-     ValueError, "the longest horizon that fits is about"),
+     ValueError, r"cannot hold a backtest window of 150 steps and still train on at least twice the horizon before "
+                 r"it: the longest horizon that fits is about \d+ steps\.$"),
     ("too many backtest windows", lambda: train_predictor(_group(), 24, backtest_windows=7, algorithm="npts",
-                                                         verbose=0), ValueError, "cannot hold 7 backtest window"),
+                                                         verbose=0), ValueError,
+     "cannot hold 7 backtest windows of 24 steps 24 apart.*or use fewer"),
     ("an unknown algorithm", lambda: train_predictor(_group(), 12, algorithm="prophet", verbose=0), ValueError,
      "Unknown forecasting algorithm 'prophet'"),
     ("a bad forecast type", lambda: train_predictor(_group(), 12, forecast_types=("p50",), verbose=0), ValueError,
