@@ -30,7 +30,7 @@ def _demo(arguments, parser):
 def _forecast_train(arguments, parser):
     from kerasts._files import check_output_directory
     from kerasts.forecast import DatasetGroup, train_predictor
-    from kerasts.forecast.algorithms import AUTO_CANDIDATES
+    from kerasts.forecast.algorithms import AUTO_CANDIDATES, NEURAL_ALGORITHMS, algorithm_names
 
     if arguments.algorithm != "auto":
         for option, given in (("--candidates", arguments.candidates), ("--selection", arguments.selection != "best")):
@@ -41,6 +41,9 @@ def _forecast_train(arguments, parser):
         check_output_directory(arguments.output)  # before the training, not after
     candidates = arguments.candidates or AUTO_CANDIDATES
     trained = candidates if arguments.algorithm == "auto" else [arguments.algorithm]
+    for option, value in (("--epochs", arguments.epochs), ("--likelihood", arguments.likelihood)):
+        _refuse_unread(parser, option, value, NEURAL_ALGORITHMS,
+                       [name for name in trained if name in algorithm_names()])
     parameters = _settings_by_name(arguments.training_parameters, "--training-parameters", trained, "algorithm",
                                    '{"deepar": {"num_networks": 1, "context_length": 48}}')
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
@@ -50,9 +53,8 @@ def _forecast_train(arguments, parser):
 
     def with_settings(name):  # --training-parameters, and the shorthands --epochs and --likelihood
         config = parameters.get(name, {})
-        if name in ("deepar", "deepar_nested_lstm", "mlp"):
+        if name in NEURAL_ALGORITHMS:
             config = _with_shorthand(config, name, "--training-parameters", "--epochs", "epochs", arguments.epochs)
-        if name in ("deepar", "deepar_nested_lstm"):
             config = _with_shorthand(config, name, "--training-parameters", "--likelihood", "likelihood",
                                      arguments.likelihood)
         return {"name": name, "config": config} if config else name
@@ -128,6 +130,14 @@ def _settings_by_name(value, option, trained, kind, example):
     if unknown:
         raise ValueError(f"{option} names {unknown}, which this run does not train; it trains {list(trained)}.")
     return settings
+
+
+def _refuse_unread(parser, option, value, readers, trained):
+    """An option that none of the algorithms or recipes a run trains reads is refused, not silently dropped
+    (`trained`: the run's known names; an unknown one is named later, by the workflow)."""
+    if value is not None and trained and not set(trained) & set(readers):
+        parser.error(f"{option} is read by {', '.join(readers)}; this run trains {', '.join(trained)}, which "
+                     f"{'does' if len(trained) == 1 else 'do'} not read it: leave it out")
 
 
 def _with_shorthand(settings, name, settings_option, option, key, value):
@@ -281,6 +291,9 @@ def _personalize_train(arguments, parser):
         recipe, recipe_type = arguments.recipe or "auto", arguments.recipe_type or "USER_PERSONALIZATION"
         auto = recipe == "auto"
         searched = recipe_names(recipe_type) if auto else [recipe]
+        _refuse_unread(parser, "--epochs", arguments.epochs,
+                       [name for name in RECIPES.names() if RECIPES.get(name).has_network],
+                       [name for name in searched if name in RECIPES.names()])
         settings = _settings_by_name(arguments.hyperparameters, "--hyperparameters", searched, "recipe",
                                      '{"hrnn": {"units": 64, "epochs": 20}}')
         for name in searched:
@@ -525,8 +538,8 @@ def _parser():
     train.add_argument("--holiday-attribute", metavar="COLUMN",
                        help="instead, the item-metadata column holding each item's country code")
     train.add_argument("--epochs", type=_positive_int, help="epochs of the neural algorithms (their default otherwise)")
-    train.add_argument("--likelihood", help="DeepAR's likelihood, e.g. negative_binomial; auto picks it by the "
-                                            "targets' support and says which (the default)")
+    train.add_argument("--likelihood", help="the likelihood of DeepAR and the MLP, e.g. negative_binomial; auto picks "
+                                            "it by the targets' support and says which (DeepAR's default)")
     train.add_argument("--training-parameters", metavar="JSON",
                        help='settings per algorithm as JSON (or a .json file), e.g. \'{"deepar": {"num_networks": 1, '
                             '"context_length": 48}}\': the arguments of its forecaster class')
@@ -537,7 +550,8 @@ def _parser():
     train.set_defaults(run=_forecast_train, python_names={
         "target_table": "--target", "related_table": "--related", "forecast_horizon": "--horizon",
         "forecast_types": "--forecast-types", "past_only_columns": "--past-only-columns", "filling": "--filling",
-        "selection": "--selection", "holidays": "--holidays", "backtest_window_offset": "--backtest-window-offset"})
+        "selection": "--selection", "holidays": "--holidays", "holiday_attribute": "--holiday-attribute",
+        "backtest_window_offset": "--backtest-window-offset"})
     evaluate = forecast.add_parser("evaluate", help="print the leaderboard and the backtest metrics")
     evaluate.add_argument("predictor")
     evaluate.set_defaults(run=_forecast_evaluate)

@@ -114,6 +114,11 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
         kerasts.cli.main(["forecast", "train", "--target", str(tmp_path / "t.csv"), "--frequency", "D", "--horizon",
                           "7", "--algorithm", "npts", "--forecast-types", "mean", "--output", str(tmp_path / "out")])
     assert "error: --forecast-types needs at least one quantile" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a setting no algorithm of the run reads is refused, not dropped
+        kerasts.cli.main(["forecast", "train", "--target", str(tmp_path / "t.csv"), "--frequency", "D", "--horizon",
+                          "7", "--algorithm", "npts", "--epochs", "3", "--output", str(tmp_path / "out")])
+    assert ("error: --epochs is read by deepar, deepar_nested_lstm, mlp; this run trains npts, which does not read "
+            "it: leave it out") in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -60,6 +60,7 @@ AUTO_CANDIDATES = ("deepar", "mlp", "npts", "seasonal_naive") + (METHODS if stat
 # The algorithms that read holidays (Forecast's holiday supplementary feature) and back their training
 # up for a restarted job; the others ignore both.
 DEEPAR_ALGORITHMS = ("deepar", "deepar_nested_lstm")
+NEURAL_ALGORITHMS = DEEPAR_ALGORITHMS + ("mlp",)  # those trained for epochs, with a likelihood
 
 
 def with_settings(algorithm, **settings):

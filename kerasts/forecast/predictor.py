@@ -14,7 +14,8 @@ from kerasts.data.holiday_calendar import holiday_days
 from kerasts.evaluation.backtest import (BACKTEST_ORIGINS, backtest, item_quantile_losses, predict_from_origins,
                                          score_backtest_paths, series_backtest_origins)
 from kerasts.export import export_saved_model, load_model
-from kerasts.forecast.algorithms import ALGORITHMS, AUTO_CANDIDATES, FORECASTERS, build_forecaster, with_settings
+from kerasts.forecast.algorithms import (ALGORITHMS, AUTO_CANDIDATES, DEEPAR_ALGORITHMS, FORECASTERS, build_forecaster,
+                                        with_settings)
 from kerasts.forecast.dataset_group import DatasetGroup
 from kerasts.forecast.ensemble import SELECTIONS, WeightedForecaster, member_weights, quantile_average
 from kerasts.forecast.impact import impact_scores
@@ -110,7 +111,8 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         ALGORITHMS.parse(name)
     holidays = [holidays] if isinstance(holidays, str) else list(holidays or ())
     if holidays or holiday_attribute:
-        _check_holidays(group, holidays, holiday_attribute)
+        _check_holidays(group, holidays, holiday_attribute,
+                        [name if isinstance(name, str) else name["name"] for name in names])
     names = [with_settings(name, holidays=holidays, holiday_attribute=holiday_attribute,
                            backup_directory=backup_directory and os.path.join(
                                os.fspath(backup_directory), name if isinstance(name, str) else name["name"]))
@@ -190,19 +192,30 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                       "holiday_attribute": holiday_attribute}, item_losses)
 
 
-def _check_holidays(group, countries, attribute):
-    """Names a holiday setting that cannot work before any training: no calendar, both kinds given, an
-    attribute the item metadata lacks, a country code the holidays package does not know."""
+def _check_holidays(group, countries, attribute, trained):
+    """Names a holiday setting that cannot work before any training: no algorithm of `trained` reads
+    holidays, no calendar, both kinds given, an attribute the item metadata lacks, a country code the
+    holidays package does not know."""
+    setting = "`holiday_attribute`" if attribute else "`holidays`"
+    if not set(trained) & set(DEEPAR_ALGORITHMS):
+        raise ValueError(f"{setting} are features of {' and '.join(DEEPAR_ALGORITHMS)}; none of the algorithms "
+                         f"trained ({', '.join(trained)}) reads them.")
     if not period_alias(group.frequency):
         raise ValueError(f"Holidays need a calendar; the {group.frequency!r} frequency has none.")
     if countries and attribute:
         raise ValueError("Give `holidays` (countries for every series) or `holiday_attribute`, not both.")
     if attribute:
+        if group.tables["item_metadata"] is None:
+            raise ValueError(f"`holiday_attribute` {attribute!r} names a column of the item metadata, and the dataset "
+                             "group has none.")
         if attribute not in group.category_columns():
-            raise ValueError(f"holiday_attribute={attribute!r} must be a column of the item metadata; its "
+            raise ValueError(f"`holiday_attribute` {attribute!r} must be a column of the item metadata; its "
                              f"attributes are {group.category_columns()}.")
         countries = sorted(group.tables["item_metadata"][attribute].dropna().astype(str).unique())
-    holiday_days(countries, 2000, 2000)
+    try:
+        holiday_days(countries, 2000, 2000)
+    except ValueError as error:
+        raise ValueError(f"{setting} {attribute!r}: {error}" if attribute else str(error)) from None
 
 
 def _quiet(forecaster, verbose):

@@ -143,6 +143,9 @@ def test_holidays_travel_with_the_predictor_and_its_savedmodel(tmp_path):
                                          "batch_shards": 1, "num_samples": 10, "num_networks": 1}}
     with pytest.raises(ValueError, match="Unknown holiday country 'Narnia'"):
         train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("Narnia",))
+    with pytest.raises(ValueError, match=r"`holidays` are features of deepar and deepar_nested_lstm; none of the "
+                                         r"algorithms trained \(ets, theta\) reads them"):  # not silently dropped
+        train_predictor(group, 12, candidates=["ets", "theta"], verbose=0, holidays=("US",))
     predictor = train_predictor(group, 12, algorithm=tiny, verbose=0, holidays=("US",), num_samples=10)
     model = predictor.forecaster.model
     assert predictor.settings["holidays"] == ["US"] and "holidays_US" in model.calendar.feature_names
@@ -447,11 +450,14 @@ def test_each_series_can_read_its_own_countrys_holidays(tmp_path):
     group = DatasetGroup(target, item_metadata=metadata, frequency="D")
     tiny = {"name": "deepar", "config": {"epochs": 1, "batches_per_epoch": 3, "units": 8, "num_layers": 1,
                                          "batch_shards": 1, "num_samples": 10, "context_length": 14, "num_networks": 1}}
-    with pytest.raises(ValueError, match=r"holiday_attribute='region' must be a column of the item metadata.*"
+    with pytest.raises(ValueError, match=r"`holiday_attribute` 'region' must be a column of the item metadata.*"
                                          r"\['country'\]"):
         train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="region")
+    with pytest.raises(ValueError, match="`holiday_attribute` 'country' names a column of the item metadata, and the "
+                                         "dataset group has none"):
+        train_predictor(DatasetGroup(target, frequency="D"), 7, algorithm=tiny, verbose=0, holiday_attribute="country")
     bad = DatasetGroup(target, item_metadata=metadata.replace({"JP": "Atlantis"}), frequency="D")
-    with pytest.raises(ValueError, match="Unknown holiday country 'Atlantis'"):
+    with pytest.raises(ValueError, match="`holiday_attribute` 'country': Unknown holiday country 'Atlantis'"):
         train_predictor(bad, 7, algorithm=tiny, verbose=0, holiday_attribute="country")
     predictor = train_predictor(group, 7, algorithm=tiny, verbose=0, holiday_attribute="country", num_samples=10)
     model = predictor.forecaster.model

@@ -416,7 +416,9 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
              r"names \['hrnn'\], which this run"),
             (["--recipe", "hrnn", "--epochs", "1", "--hyperparameters", '{"hrnn": {"epochs": 2}}'],
              "both set hrnn's 'epochs'"),
-            (["--recipe-type", "SIMILAR_ITEMS"], "argument --recipe-type: must be one of USER_PERSONALIZATION, ")]:
+            (["--recipe-type", "SIMILAR_ITEMS"], "argument --recipe-type: must be one of USER_PERSONALIZATION, "),
+            (["--recipe", "popularity-count", "--epochs", "2"],
+             "--epochs is read by hrnn, .*; this run trains popularity-count, which does not read it")]:
         with pytest.raises(SystemExit):  # refused before any training
             main(["personalize", "train", "--interactions", str(tmp_path / "interactions.csv"), *options,
                   "--output", str(tmp_path / "refused")])
