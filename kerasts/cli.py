@@ -475,7 +475,7 @@ def _personalize_parser(commands):
             command.add_argument("--num-results", type=_positive_int, default=25)
         command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
         command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
-        command.set_defaults(run=run, python_names={"num_results": "--num-results", "filter_values": "--filter-value"})
+        command.set_defaults(run=run, python_names={"num_results": "--num-results"})
     serve = personalize.add_parser("serve", help="a campaign over HTTP: recommendations and live events "
                                    "(kerasts[serve])")
     serve.add_argument("solution")

@@ -173,7 +173,9 @@ class Filter:
             if isinstance(value, str) and value.startswith("$"):
                 name = value[1:]
                 if name not in filter_values:
-                    raise ValueError(f"The filter needs a value for ${name}: give filter_values={{{name!r}: ...}}.")
+                    raise ValueError(f"The filter needs a value for ${name}: give it in `filter_values` "
+                                     f"(`filterValues` in a request or batch input line, `--filter-value {name}=...` "
+                                     "on the CLI).")
                 given = filter_values[name]
                 if isinstance(given, str):  # Personalize's form: '"comedy","drama"'
                     given = [part.strip().strip('"') for part in given.split(",")]

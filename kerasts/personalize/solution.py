@@ -254,6 +254,14 @@ def _input_list(values, name="input_list"):
     return list(dict.fromkeys(str(value) for value in values))  # the first of repeated ids
 
 
+def _check_no_filter_values(filter_values):
+    """Values for a filter's parameters, given without a filter, are refused rather than ignored."""
+    if filter_values:
+        raise ValueError(f"Values {dict(filter_values)} fill a filter's $parameters (`filter_values`; `filterValues` in "
+                         "a request, `--filter-value` on the CLI), and no filter is given (`filter`; `filterArn` in a "
+                         "request, `--filter` on the CLI).")
+
+
 def _line_filter_values(values, filter, number):
     """A batch line's `filterValues`: an object of text values, for a job with a filter."""
     if values is None:
@@ -386,6 +394,7 @@ class SolutionVersion:
 
     def _allowed(self, user_id, filter, filter_values):
         if filter is None:
+            _check_no_filter_values(filter_values)
             return None
         ids = self.recommender.items.ids
         return [item for item, keep in zip(ids, self.filter(filter).allowed(ids, user_id, filter_values)) if keep]
@@ -497,8 +506,9 @@ class SolutionVersion:
         ids = _input_list(input_list)
         known = set(self.recommender.items.ids)
         allowed = [item for item in ids if item in known]
-        if filter is not None:
-            passing = set(self._allowed(str(user_id), filter, filter_values))
+        passing = self._allowed(str(user_id), filter, filter_values)
+        if passing is not None:
+            passing = set(passing)
             allowed = [item for item in allowed if item in passing]
         unknown = [item for item in ids if item not in known]
         ranked = self.recommender.recommend(user_id=str(user_id), k=max(1, len(allowed)), exclude_seen=False,
@@ -521,6 +531,8 @@ class SolutionVersion:
         """
         check_output_path(output_path)
         _check_count("num_results", num_results)
+        if filter is None:
+            _check_no_filter_values(filter_values)  # once for the job, not on every line
         try:
             with open(input_path) as handle:
                 text = handle.read()

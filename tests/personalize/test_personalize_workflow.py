@@ -5,6 +5,7 @@ campaign's events too); bad input."""
 import kerasts  # first, to silence TensorFlow's start-up logging
 
 import json  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -109,8 +110,15 @@ def test_bad_filters_name_the_position_and_token(group, expression, message):
 
 
 def test_filter_parameters_must_be_given_and_compared_numbers_be_numbers(popular, group):
-    with pytest.raises(ValueError, match=r"needs a value for \$GENRES"):
+    with pytest.raises(ValueError, match=r"needs a value for \$GENRES: give it in `filter_values` \(`filterValues` in a "
+                                         r"request or batch input line, `--filter-value GENRES=...` on the CLI\)"):
         popular.get_recommendations(user_id="u1", filter="INCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")
+    for ask in (lambda: popular.get_recommendations(user_id="u1", filter_values={"GENRES": '"drama"'}),
+                lambda: popular.get_personalized_ranking("u1", ["i1"], filter_values={"GENRES": '"drama"'}),
+                lambda: popular.batch_inference(__file__, os.devnull, filter_values={"GENRES": '"drama"'})):
+        with pytest.raises(ValueError, match=r"Values \{'GENRES': '\"drama\"'\} fill a filter's \$parameters .* and no "
+                                             r"filter is given"):  # refused, not ignored
+            ask()
     with pytest.raises(ValueError, match=r"Items.PRICE < compares a number, got 'cheap'"):
         popular.get_recommendations(user_id="u1", filter="EXCLUDE ItemID WHERE Items.PRICE < $MOST",
                                     filter_values={"MOST": "cheap"})
