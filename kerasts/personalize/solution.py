@@ -257,9 +257,9 @@ def _input_list(values, name="input_list"):
 def _check_no_filter_values(filter_values):
     """Values for a filter's parameters, given without a filter, are refused rather than ignored."""
     if filter_values:
-        raise ValueError(f"Values {dict(filter_values)} fill a filter's $parameters (`filter_values`; `filterValues` in "
-                         "a request, `--filter-value` on the CLI), and no filter is given (`filter`; `filterArn` in a "
-                         "request, `--filter` on the CLI).")
+        raise ValueError(f"Values {dict(filter_values)} fill a filter's $parameters (`filter_values`; "
+                         "`filterValues` in a request, `--filter-value` on the CLI), and no filter is given (`filter`; "
+                         "`filterArn` in a request, `--filter` on the CLI).")
 
 
 def _line_filter_values(values, filter, number):

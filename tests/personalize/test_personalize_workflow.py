@@ -110,8 +110,9 @@ def test_bad_filters_name_the_position_and_token(group, expression, message):
 
 
 def test_filter_parameters_must_be_given_and_compared_numbers_be_numbers(popular, group):
-    with pytest.raises(ValueError, match=r"needs a value for \$GENRES: give it in `filter_values` \(`filterValues` in a "
-                                         r"request or batch input line, `--filter-value GENRES=...` on the CLI\)"):
+    with pytest.raises(ValueError, match=r"needs a value for \$GENRES: give it in `filter_values` \(`filterValues` "
+                                         r"in a request or batch input line, `--filter-value GENRES=...` on the "
+                                         r"CLI\)"):
         popular.get_recommendations(user_id="u1", filter="INCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")
     for ask in (lambda: popular.get_recommendations(user_id="u1", filter_values={"GENRES": '"drama"'}),
                 lambda: popular.get_personalized_ranking("u1", ["i1"], filter_values={"GENRES": '"drama"'}),
