@@ -41,9 +41,9 @@ def _forecast_train(arguments, parser):
         check_output_directory(arguments.output)  # before the training, not after
     candidates = arguments.candidates or AUTO_CANDIDATES
     trained = candidates if arguments.algorithm == "auto" else [arguments.algorithm]
+    known = [name for name in trained if name in algorithm_names()]
     for option, value in (("--epochs", arguments.epochs), ("--likelihood", arguments.likelihood)):
-        _refuse_unread(parser, option, value, NEURAL_ALGORITHMS,
-                       [name for name in trained if name in algorithm_names()])
+        _refuse_unread(parser, option, value, NEURAL_ALGORITHMS, known)
     parameters = _settings_by_name(arguments.training_parameters, "--training-parameters", trained, "algorithm",
                                    '{"deepar": {"num_networks": 1, "context_length": 48}}')
     group = DatasetGroup(arguments.target, related=arguments.related, item_metadata=arguments.item_metadata,
@@ -291,13 +291,13 @@ def _personalize_train(arguments, parser):
         recipe, recipe_type = arguments.recipe or "auto", arguments.recipe_type or "USER_PERSONALIZATION"
         auto = recipe == "auto"
         searched = recipe_names(recipe_type) if auto else [recipe]
-        _refuse_unread(parser, "--epochs", arguments.epochs,
-                       [name for name in RECIPES.names() if RECIPES.get(name).has_network],
+        networked = [name for name in RECIPES.names() if RECIPES.get(name).has_network]
+        _refuse_unread(parser, "--epochs", arguments.epochs, networked,
                        [name for name in searched if name in RECIPES.names()])
         settings = _settings_by_name(arguments.hyperparameters, "--hyperparameters", searched, "recipe",
                                      '{"hrnn": {"units": 64, "epochs": 20}}')
         for name in searched:
-            if name in RECIPES.names() and RECIPES.get(name).has_network:
+            if name in networked:
                 settings[name] = _with_shorthand(settings.get(name, {}), name, "--hyperparameters", "--epochs",
                                                  "epochs", arguments.epochs)
         settings = {name: config for name, config in settings.items() if config}
