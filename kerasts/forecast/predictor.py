@@ -380,7 +380,9 @@ class Predictor:
             raise ValueError(f"Unknown dimension(s) {unknown}: the series keys are {list(self.panel.keys.columns)}.")
         missing = sorted(set(self.panel.keys.columns) - set(keys))
         if missing:
-            raise ValueError(f"Name the series by every key: {missing} missing.")
+            example = ", ".join(f"{column}=VALUE" for column in missing)
+            raise ValueError(f"Name the series by every key: {missing} missing (give {example} too; the series "
+                             f"keys are {list(self.panel.keys.columns)}).")
         match = np.ones(len(self.panel.keys), dtype=bool)
         for column, value in keys.items():
             match &= self.panel.keys[column].astype(str).to_numpy() == str(value)

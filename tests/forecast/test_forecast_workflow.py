@@ -187,6 +187,8 @@ def test_domains_schemas_dimensions_and_csv_paths(tmp_path):
     assert list(panel.keys.columns) == ["metric_name", "region"] and panel.target.shape == (2, 24 * 8)
     predictor = train_predictor(group, 12, algorithm="npts", verbose=0)
     assert len(predictor.query_forecast("item_0", region="eu")["Forecast"]["Predictions"]["p50"]) == 12
+    with pytest.raises(ValueError, match=r"\['region'\] missing \(give region=VALUE too"):
+        predictor.query_forecast("item_0")
     assert set(DOMAINS) == {"RETAIL", "INVENTORY_PLANNING", "EC2_CAPACITY", "WORK_FORCE", "WEB_TRAFFIC", "METRICS",
                             "CUSTOM"}
 
