@@ -12,6 +12,9 @@ from kerasts.losses.nll import NegativeLogLikelihood
 from kerasts.optimizers import Adam
 from kerasts.protocols.forecaster import Forecaster
 
+# Training steps a call of the compiled step (Keras's `steps_per_execution`): the same updates, less Python a step.
+STEPS_PER_CALL = 10
+
 
 def build_likelihood_head_network(context_length, prediction_length, likelihood, hidden_units=64):
     """Scaled context -> two-layer MLP -> per-step distribution parameters in the data's units. A family
@@ -34,7 +37,7 @@ class MLPForecaster(Forecaster):
 
     Not autoregressive: the horizon's parameters come out at once, so its sample paths
     are independent across steps. `fit` trains with Adam on windows drawn uniformly from every
-    (context, horizon) window of the training range by DeepAR's sampler
+    (context, horizon) window of the training range whose context lies on the grid, by DeepAR's sampler
     (`ForecastWindows.training_dataset`: cut in the graph, nothing held in memory but the panel);
     targets not recorded (missing or filled in) are masked in the loss.
 
@@ -44,7 +47,8 @@ class MLPForecaster(Forecaster):
             `DeepARForecaster` picks it (`kerasts.likelihoods.by_support`), named in `likelihood_name`.
         hidden_units: width of the first hidden layer.
         epochs, batch_size, learning_rate: the training recipe; an epoch draws as many batches as the
-            training range has windows to fill, at most `max_batches_per_epoch`.
+            training range has windows to fill (rounded up to whole calls of 10 steps), at most
+            `max_batches_per_epoch`.
         max_batches_per_epoch: bounds the training of large panels (3,000: no epoch of the benchmarks' seven
             datasets reaches it; a 5,000-series daily panel would need 48,000, benchmarks/RESULTS.md).
         seed: `fit` calls `keras.utils.set_random_seed(seed)` and builds a new network, so a fit repeats
@@ -84,23 +88,32 @@ class MLPForecaster(Forecaster):
     def fit(self, panel, end=None):
         """Trains on windows whose horizon ends by grid index `end` (default: the whole panel)."""
         end = self.training_end(panel, end)
+        window = self.context_length + self.prediction_length
+        if end < window:
+            raise ValueError(f"The training range has {end} steps, fewer than context + prediction = {window}.")
         family = (likelihoods.by_support(panel.recorded_target[:, :end]) if self.likelihood == "auto"
                   else self.likelihood)
-        windows = ForecastWindows(panel, self.context_length, self.prediction_length, [1], likelihood=family)
+        # The network reads padded steps as values (the observed mask only sets its scale): contexts on the grid.
+        windows = ForecastWindows(panel, self.context_length, self.prediction_length, [1], likelihood=family,
+                                  context_inside_grid=True)
         context = slice(windows.history_length, windows.history_length + self.context_length)
 
         def network_inputs(inputs, labels):  # the sampler's windows, cut to the MLP's context and horizon
             return (inputs["target"][:, context], inputs["observed"][:, context]), labels[:, self.context_length:]
 
         dataset = windows.training_dataset(self.batch_size, seed=self.seed or 0, end=end).map(network_inputs)
-        steps = min(-(-int(windows.window_counts(end).sum()) // self.batch_size), self.max_batches_per_epoch)
+        # Keras runs whole calls of `STEPS_PER_CALL` steps (past `steps_per_epoch`): epochs of whole calls.
+        calls = -(-int(windows.window_counts(end).sum()) // (self.batch_size * STEPS_PER_CALL))
+        steps = STEPS_PER_CALL * max(1, min(calls, self.max_batches_per_epoch // STEPS_PER_CALL))
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         self.model = build_likelihood_head_network(self.context_length, self.prediction_length, family,
                                                    self.hidden_units)
-        self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(family))
+        self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(family),
+                           steps_per_execution=STEPS_PER_CALL)
         timer = _Stopwatch()
-        self.model.fit(dataset, steps_per_epoch=steps, epochs=self.epochs, verbose=0, callbacks=[timer])
+        self.model.fit(dataset, steps_per_epoch=steps, epochs=self.epochs, verbose=0, callbacks=[timer],
+                       shuffle=False)  # windows are drawn at random already
         self.windows_per_second = self.epochs * steps * self.batch_size / timer.seconds
         return self
 
