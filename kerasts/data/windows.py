@@ -82,11 +82,9 @@ class ForecastWindows:
         lags: the model's lags (history length is their maximum).
         likelihood: if given, the observed targets are checked against its support
             (count likelihoods need non-negative integers).
-        context_inside_grid: training windows' contexts start on the grid, never in the padding before it
-            (for a model that reads padded steps as values; DeepAR reads the `observed` mask as an input).
     """
 
-    def __init__(self, panel, context_length, prediction_length, lags, likelihood=None, context_inside_grid=False):
+    def __init__(self, panel, context_length, prediction_length, lags, likelihood=None):
         check_positive_int("context_length", context_length)
         check_positive_int("prediction_length", prediction_length)
         lags = check_lags(lags)
@@ -95,7 +93,6 @@ class ForecastWindows:
         self.prediction_length = int(prediction_length)
         self.lags = sorted(int(lag) for lag in lags)
         self.history_length = self.lags[-1]
-        self.context_inside_grid = context_inside_grid
         num_series, length = panel.target.shape
         if likelihood is not None:
             _check_support(panel, likelihood_registry.get(likelihood))
@@ -237,8 +234,6 @@ class ForecastWindows:
 
     def _origin_ranges(self, end):
         low = self.panel.first_observed + 1
-        if self.context_inside_grid:
-            low = np.maximum(low, self.context_length)
         return low, np.full_like(low, end - self.prediction_length)
 
     def window_counts(self, end):

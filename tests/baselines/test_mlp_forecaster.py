@@ -57,16 +57,3 @@ def test_auto_likelihood_picks_by_the_training_targets_and_a_loaded_forecaster_r
     assert MLPForecaster(24, 12, "auto", hidden_units=8, epochs=2).fit(panel).likelihood_name == "student_t"
     with pytest.raises(ValueError, match="picks its family when fitting"):
         MLPForecaster(24, 12, "auto").likelihood_name
-
-
-def test_an_epoch_draws_as_many_batches_as_the_windows_fill_up_to_the_cap():
-    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
-    counts = kerasts.data.ForecastWindows(panel, 24, 12, [1], context_inside_grid=True).window_counts(24 * 6)
-    assert counts.tolist() == [24 * 6 - 36 + 1] * 3  # the sliding windows of the grid; none reaches before it
-    windows = counts.sum()
-    full = MLPForecaster(24, 12, hidden_units=8, epochs=2, batch_size=32).fit(panel)
-    assert int(full.model.optimizer.iterations) == 2 * 10 * -(-windows // (32 * 10))  # whole calls of 10 steps
-    capped = MLPForecaster(24, 12, hidden_units=8, epochs=2, batch_size=8, max_batches_per_epoch=25).fit(panel)
-    assert int(capped.model.optimizer.iterations) == 2 * 20 and capped.get_config()["max_batches_per_epoch"] == 25
-    with pytest.raises(ValueError, match="max_batches_per_epoch"):
-        MLPForecaster(24, 12, max_batches_per_epoch=0)
