@@ -82,9 +82,11 @@ class ForecastWindows:
         lags: the model's lags (history length is their maximum).
         likelihood: if given, the observed targets are checked against its support
             (count likelihoods need non-negative integers).
+        context_inside_grid: training windows' contexts start on the grid, never in the padding before it
+            (for a model that reads padded steps as values; DeepAR reads the `observed` mask as an input).
     """
 
-    def __init__(self, panel, context_length, prediction_length, lags, likelihood=None):
+    def __init__(self, panel, context_length, prediction_length, lags, likelihood=None, context_inside_grid=False):
         check_positive_int("context_length", context_length)
         check_positive_int("prediction_length", prediction_length)
         lags = check_lags(lags)
@@ -93,6 +95,7 @@ class ForecastWindows:
         self.prediction_length = int(prediction_length)
         self.lags = sorted(int(lag) for lag in lags)
         self.history_length = self.lags[-1]
+        self.context_inside_grid = context_inside_grid
         num_series, length = panel.target.shape
         if likelihood is not None:
             _check_support(panel, likelihood_registry.get(likelihood))
@@ -234,6 +237,8 @@ class ForecastWindows:
 
     def _origin_ranges(self, end):
         low = self.panel.first_observed + 1
+        if self.context_inside_grid:
+            low = np.maximum(low, self.context_length)
         return low, np.full_like(low, end - self.prediction_length)
 
     def window_counts(self, end):
@@ -249,15 +254,19 @@ class ForecastWindows:
             sampling: `"uniform"` weighs every window equally; `"scale"` picks windows with
                 probability proportional to their series' scale `1 + mean(|z|)`, as the DeepAR
                 paper does, so large series are seen more often (and series a thousand times
-                smaller almost never: averaged over M3, electricity and traffic it lost to uniform).
+                smaller almost never: averaged over M3, electricity and traffic it lost to uniform);
+                `"shuffled"` gives every window once a pass, each pass in a new order (the last batch of a
+                pass partial), as Keras's shuffled pass over arrays does without holding the windows.
             seed: seeds the sampler (the same seed gives the same batches).
             end: grid index where the training range ends (default: the whole grid).
         """
-        if sampling not in ("scale", "uniform"):
-            raise ValueError(f"`sampling` must be 'scale' or 'uniform', got {sampling!r}.")
+        if sampling not in ("scale", "uniform", "shuffled"):
+            raise ValueError(f"`sampling` must be 'scale', 'uniform' or 'shuffled', got {sampling!r}.")
         end = self.panel.target.shape[1] if end is None else end
         low, _ = self.valid_origins(end)
         counts = self.window_counts(end)
+        if sampling == "shuffled":
+            return self._shuffled_passes(batch_size, seed, low, counts)
         weights = counts.astype("float64")  # too-short series: weight 0, never drawn
         if sampling == "scale":
             observed = self.panel.observed[:, :end]
@@ -281,6 +290,24 @@ class ForecastWindows:
 
         # Sampling in the graph (no Python generator) keeps the input pipeline off the GIL.
         return tf.data.Dataset.counter().map(sample).prefetch(tf.data.AUTOTUNE)
+
+    def _shuffled_passes(self, batch_size, seed, low, counts):
+        """Endless passes over every training window, each in a new order; only the windows' indices are held."""
+        series = np.repeat(np.arange(len(counts)), counts)
+        origins = np.repeat(low, counts) + np.arange(len(series)) - np.repeat(np.cumsum(counts) - counts, counts)
+        with tf.init_scope():
+            series, origins = tf.constant(series, tf.int64), tf.constant(origins, tf.int64)
+        total = int(counts.sum())
+
+        def one_pass(index):
+            order = tf.random.experimental.stateless_shuffle(tf.range(total, dtype=tf.int64),
+                                                             seed=tf.stack([tf.cast(seed, tf.int64), index]))
+            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+        def cut(order):
+            return self._labelled(tf.gather(series, order), tf.gather(origins, order))
+
+        return tf.data.Dataset.counter().flat_map(one_pass).map(cut).prefetch(tf.data.AUTOTUNE)
 
 
 def _steps_of(array, series, positions):

@@ -57,3 +57,14 @@ def test_auto_likelihood_picks_by_the_training_targets_and_a_loaded_forecaster_r
     assert MLPForecaster(24, 12, "auto", hidden_units=8, epochs=2).fit(panel).likelihood_name == "student_t"
     with pytest.raises(ValueError, match="picks its family when fitting"):
         MLPForecaster(24, 12, "auto").likelihood_name
+
+
+def test_an_epoch_is_a_pass_over_every_window_up_to_the_cap():
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
+    windows = 3 * (24 * 6 - 36 + 1)  # the grid's sliding windows
+    full = MLPForecaster(24, 12, hidden_units=8, epochs=2, batch_size=32).fit(panel)
+    assert int(full.model.optimizer.iterations) == 2 * -(-windows // 32)
+    capped = MLPForecaster(24, 12, hidden_units=8, epochs=2, batch_size=32, max_batches_per_epoch=3).fit(panel)
+    assert int(capped.model.optimizer.iterations) == 6 and capped.get_config()["max_batches_per_epoch"] == 3
+    with pytest.raises(ValueError, match="max_batches_per_epoch"):
+        MLPForecaster(24, 12, max_batches_per_epoch=0)

@@ -83,6 +83,26 @@ def test_sampling_is_reproducible_by_seed():
     np.testing.assert_array_equal(first, again)
 
 
+def test_shuffled_passes_give_every_window_with_its_context_on_the_grid_once_a_pass_in_new_orders():
+    target = np.arange(2)[:, None] * 1000.0 + np.arange(20)[None]  # a window's first context value names it
+    target[1, :6] = np.nan  # series 1 starts at step 6
+    panel = kerasts.data.TimeSeriesPanel(pd.DataFrame({"item_id": ["a", "b"]}),
+                                         pd.date_range("2024-01-01", periods=20, freq="h"), target, "H")
+    windows = ForecastWindows(panel, 4, 3, [1], context_inside_grid=True)
+    counts = windows.window_counts(20)
+    assert counts.tolist() == [20 - 7 + 1, 20 - 3 - 7 + 1]  # series 0 from origin 4; series 1 from 7 (one step seen)
+    batches = windows.training_dataset(5, sampling="shuffled", seed=2)
+    passes = [[], []]
+    for index, (inputs, labels) in enumerate(batches.take(2 * -(-counts.sum() // 5))):
+        first = np.asarray(inputs["target"])[:, 1] + 1000 * (1 - np.asarray(inputs["observed"])[:, 1])
+        passes[index // -(-counts.sum() // 5)].extend(first.tolist())
+    # series 0's contexts start at steps 0-13; series 1's at 3-13, the first three unobserved (read as 0 + 1000)
+    expected = sorted([float(t) for t in range(14)] + [1000.0 + (t if t >= 6 else 0) for t in range(3, 14)])
+    assert sorted(passes[0]) == sorted(passes[1]) == expected and passes[0] != passes[1]
+    with pytest.raises(ValueError, match="'scale', 'uniform' or 'shuffled'"):
+        windows.training_dataset(5, sampling="passes")
+
+
 def test_too_short_series_are_named():
     panel = _panel(length=10)
     with pytest.raises(ValueError, match="3 of 3 series are too short for prediction_length=10"):
