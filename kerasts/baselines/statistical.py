@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -25,15 +27,18 @@ class StatisticalForecaster(Forecaster):
     its missing steps inside the history carried forward and its steps before its first observation
     left out; a series shorter than two seasons is fitted without seasonality, and one the method
     cannot fit at all (ETS refuses a few points) gets statsforecast's naive fallback. Sample paths are
-    drawn from the normal distribution the method's mean and 80% interval give, step by step.
+    drawn from the normal distribution the method's mean and 80% interval give, step by step. The
+    series are fitted in `n_jobs` processes (statsforecast's own parallelism; the forecasts are the
+    same for any number).
 
     Args:
         method: `"ets"`, `"arima"` or `"theta"`.
         season_length: the season `m`.
         prediction_length: steps to forecast.
+        n_jobs: processes to fit the series in; `None` (default) uses every CPU this process may run on.
     """
 
-    def __init__(self, method, season_length, *, prediction_length):
+    def __init__(self, method, season_length, *, prediction_length, n_jobs=None):
         super().__init__(prediction_length)
         if method not in METHODS:
             raise ValueError(f"`method` must be one of {METHODS}, got {method!r}.")
@@ -41,14 +46,20 @@ class StatisticalForecaster(Forecaster):
             raise ValueError(f"The {method} forecaster needs statsforecast: pip install 'kerasts[stats]'.")
         self.method = method
         self.season_length = check_positive_int("season_length", season_length)
+        self.n_jobs = None if n_jobs is None else check_positive_int("n_jobs", n_jobs)
 
     def get_config(self):
-        return {**super().get_config(), "method": self.method, "season_length": self.season_length}
+        return {**super().get_config(), "method": self.method, "season_length": self.season_length,
+                "n_jobs": self.n_jobs}
 
     def _model(self, season_length):
         from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
         return {"ets": AutoETS, "arima": AutoARIMA, "theta": AutoTheta}[self.method](season_length=season_length)
+
+    def _processes(self):
+        # The CPUs this process may use, not the machine's: a container or a pinned job often gets fewer.
+        return self.n_jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
         from statsforecast import StatsForecast
@@ -70,7 +81,7 @@ class StatisticalForecaster(Forecaster):
             if not parts:
                 continue
             model = self._model(self.season_length if seasonal else 1)
-            result = StatsForecast(models=[model], freq=1, fallback_model=Naive()).forecast(
+            result = StatsForecast(models=[model], freq=1, fallback_model=Naive(), n_jobs=self._processes()).forecast(
                 df=pd.concat(parts), h=horizon, level=[80])
             name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
             for row, part in result.groupby("unique_id", sort=False):
