@@ -3,7 +3,7 @@ the spread over seeds, next to the pooled ND and wQL (#23).
 
     .venv/bin/python benchmarks/deepar_levels.py [--datasets m3_yearly m3_quarterly m3_monthly m3_other
         electricity traffic sample] [--seeds 0 1 2 3 4] [--deepar '{"sampling": "uniform"}'] [--theta]
-        [--samples 100] [--algorithm mlp]
+        [--samples 100] [--algorithm mlp] [--windows 1] [--series 40]
 
 Each dataset's protocol (benchmarks/forecast_workflow.py's): M3, its competition horizons (6 yearly, 8 quarterly and
 other, 18 monthly), the out-of-sample part as the one test window; electricity (321 series) and the bundled sample
@@ -11,15 +11,18 @@ other, 18 monthly), the out-of-sample part as the one test window; electricity (
 new cases of 47 prefectures, counts from 0 to tens of thousands), 4 windows of 14 days, and covid_japan_2020 (its
 first year only: half the days zero); movielens_monthly (monthly rating counts of the 450 most rated movies of
 MovieLens-latest-small, 72% zeros) and movielens_monthly_next (the next 450, 85% zeros), 2 windows of 12 months;
-traffic_rates (traffic with its 4 exact zeros missing, so every occupancy lies inside (0, 1)). Every forecaster is
-fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR through the workflow's `deepar`
-algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s settings on top, forecasting
-`--samples` paths (`--algorithm mlp`: the likelihood-head MLP through the workflow's `mlp` algorithm instead, the
-same flags). Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over series and
-by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each relative to Naive2's,
-and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2 are deterministic; `--theta`
-adds statsforecast's Theta (slow on electricity and traffic). With several seeds, "deepar, seeds pooled" scores the
-seeds' networks as one ensemble: their sample paths pooled."""
+traffic_rates (traffic with its 4 exact zeros missing, so every occupancy lies inside (0, 1)); retail_synthetic
+(benchmarks/forecaster_scale.py's panel: 250 items' daily counts over two years, 40% new items), 1 window of 28
+days. `--windows N` keeps only the last N test windows, `--series N` a draw of N series (seeded, the same every
+run). Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
+through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s
+settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP through the workflow's
+`mlp` algorithm instead, the same flags; `ets`, `arima` or `theta`: statsforecast's, whose point forecasts do not
+depend on the seed). Scores: each series' sMAPE and MASE of the median (its mean over windows), their means over
+series and by level quintile (the mean |y| before the test; Q1 lowest), OWA = mean of sMAPE and MASE each relative
+to Naive2's, and the pooled ND and mean wQL over 0.1..0.9 (of `backtest`). Seasonal naive and Naive2 are
+deterministic; `--theta` adds statsforecast's Theta (slow on electricity and traffic). With several seeds, "deepar,
+seeds pooled" scores the seeds' networks as one ensemble: their sample paths pooled."""
 
 import argparse
 import dataclasses
@@ -34,6 +37,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
 from forecast_workflow import DATA, PROTOCOLS, load  # noqa: E402
+from forecaster_scale import synthetic_sales  # noqa: E402
 
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
 from kerasts.baselines import Naive2, SeasonalNaive  # noqa: E402
@@ -41,11 +45,12 @@ from kerasts.data.bundled import load_electricity_sample  # noqa: E402
 from kerasts.evaluation import (backtest, backtest_origins, per_series_scores, score_backtest_paths,  # noqa: E402
                                 scores_by_level, series_levels)
 from kerasts.forecast import DatasetGroup  # noqa: E402
-from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
+from kerasts.baselines.statistical import METHODS  # noqa: E402
+from kerasts.forecast.algorithms import NEURAL_ALGORITHMS, build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
 DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan",
-            "covid_japan_2020", "movielens_monthly", "movielens_monthly_next", "traffic_rates")
+            "covid_japan_2020", "movielens_monthly", "movielens_monthly_next", "traffic_rates", "retail_synthetic")
 DEFAULT_DATASETS = DATASETS[:7]
 QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
 
@@ -88,14 +93,20 @@ def dataset_table(name):
         table, frequency, (horizon, windows) = movielens_monthly_table(), "M", (12, 2)
     elif name == "movielens_monthly_next":  # the next 450 movies by number of ratings: sparser still
         table, frequency, (horizon, windows) = movielens_monthly_table(slice(450, 900)), "M", (12, 2)
+    elif name == "retail_synthetic":
+        table, frequency, (horizon, windows) = synthetic_sales(250, 730), "D", (28, 1)
     else:
         source = "traffic" if name == "traffic_rates" else name
         (table, frequency), (horizon, windows, _) = load(source), PROTOCOLS[source]
     return table, frequency, horizon, windows
 
 
-def dataset_panel(name):
+def dataset_panel(name, num_series=None):
     table, frequency, horizon, windows = dataset_table(name)
+    if num_series is not None:
+        items = table["item_id"].unique()
+        drawn = np.random.default_rng(0).choice(items, min(num_series, items.size), replace=False)
+        table = table[table["item_id"].isin(drawn)]
     panel = DatasetGroup(table, frequency=frequency).panel(horizon)
     # traffic_rates: traffic's occupancies with their 4 exact zeros missing, so rates inside (0, 1)
     if name == "traffic_rates":
@@ -123,7 +134,8 @@ def score_paths(name, panel, window_paths, naive2=None):
 
 
 def run_dataset(name, arguments):
-    panel, horizon, windows = dataset_panel(name)
+    panel, horizon, windows = dataset_panel(name, arguments.series)
+    windows = min(windows, arguments.windows or windows)
     test_start = backtest_origins(panel.target.shape[1], horizon, windows)[0]
     season = seasonality_for_frequency(panel.frequency)
     print(f"\n## {name}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps, horizon {horizon}, "
@@ -139,7 +151,8 @@ def run_dataset(name, arguments):
     pooled_label = f"{algorithm}, seeds pooled"
     seed_paths = []
     for seed in arguments.seeds:
-        forecaster = build_forecaster({"name": algorithm, "config": {**settings, "seed": seed}}, horizon, panel,
+        seeded = {"seed": seed} if algorithm in NEURAL_ALGORITHMS else {}
+        forecaster = build_forecaster({"name": algorithm, "config": {**settings, **seeded}}, horizon, panel,
                                       test_start)
         label = f"{algorithm} seed {seed}"
         rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2, arguments.samples)
@@ -173,9 +186,11 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=list(DEFAULT_DATASETS), choices=DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--deepar", default="{}", help="the forecaster's settings as JSON, over the recipe's")
-    parser.add_argument("--algorithm", default="deepar", choices=["deepar", "mlp"])
+    parser.add_argument("--algorithm", default="deepar", choices=["deepar", "mlp", *METHODS])
     parser.add_argument("--theta", action="store_true", help="add statsforecast's Theta")
     parser.add_argument("--samples", type=int, default=100, help="sample paths a forecast")
+    parser.add_argument("--windows", type=int, help="only the last N test windows of each dataset's protocol")
+    parser.add_argument("--series", type=int, help="a seeded draw of N series of each dataset")
     arguments = parser.parse_args()
     print(f"{arguments.algorithm} settings: {arguments.deepar}; seeds {arguments.seeds}; "
           f"{arguments.samples} sample paths")

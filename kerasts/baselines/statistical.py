@@ -36,9 +36,11 @@ class StatisticalForecaster(Forecaster):
         season_length: the season `m`.
         prediction_length: steps to forecast.
         n_jobs: processes to fit the series in; `None` (default) uses every CPU this process may run on.
+        options: keyword arguments of the statsforecast model (`AutoARIMA(approximation=True)`,
+            `AutoETS(model="ZZN")`), over its defaults.
     """
 
-    def __init__(self, method, season_length, *, prediction_length, n_jobs=None):
+    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None):
         super().__init__(prediction_length)
         if method not in METHODS:
             raise ValueError(f"`method` must be one of {METHODS}, got {method!r}.")
@@ -47,15 +49,28 @@ class StatisticalForecaster(Forecaster):
         self.method = method
         self.season_length = check_positive_int("season_length", season_length)
         self.n_jobs = None if n_jobs is None else check_positive_int("n_jobs", n_jobs)
+        if options is not None and not isinstance(options, dict):
+            raise TypeError(f"`options` must be a dict of the {method} model's arguments, got {type(options).__name__}.")
+        self.options = dict(options or {})
+        if "season_length" in self.options:
+            raise ValueError("Give the season as `season_length`, not inside `options`.")
+        try:  # a misspelt or ill-typed option is named now, not deep inside the first forecast
+            self._model(self.season_length)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"`options` {self.options} do not suit statsforecast's {self._model_class().__name__}: "
+                             f"{error}") from None
 
     def get_config(self):
         return {**super().get_config(), "method": self.method, "season_length": self.season_length,
-                "n_jobs": self.n_jobs}
+                "n_jobs": self.n_jobs, "options": self.options}
 
-    def _model(self, season_length):
+    def _model_class(self):
         from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
-        return {"ets": AutoETS, "arima": AutoARIMA, "theta": AutoTheta}[self.method](season_length=season_length)
+        return {"ets": AutoETS, "arima": AutoARIMA, "theta": AutoTheta}[self.method]
+
+    def _model(self, season_length):
+        return self._model_class()(**{**self.options, "season_length": season_length})
 
     def _processes(self):
         # The CPUs this process may use, not the machine's: a container or a pinned job often gets fewer.
