@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -96,8 +97,12 @@ class StatisticalForecaster(Forecaster):
             if not parts:
                 continue
             model = self._model(self.season_length if seasonal else 1)
-            result = StatsForecast(models=[model], freq=1, fallback_model=Naive(), n_jobs=self._processes()).forecast(
-                df=pd.concat(parts), h=horizon, level=[80])
+            with warnings.catch_warnings():  # the worker processes inherit the filter
+                # ARIMA's approximate search notes each candidate whose optimiser stopped early; the chosen model
+                # is refitted exactly, so the note tells a user nothing they can act on.
+                warnings.filterwarnings("ignore", "possible convergence problem", UserWarning)
+                result = StatsForecast(models=[model], freq=1, fallback_model=Naive(),
+                                       n_jobs=self._processes()).forecast(df=pd.concat(parts), h=horizon, level=[80])
             name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
             for row, part in result.groupby("unique_id", sort=False):
                 mean[row] = part[name].to_numpy()

@@ -63,3 +63,25 @@ def test_statistical_forecasters_follow_a_seasonal_series(method):
         kerasts.baselines.StatisticalForecaster("prophet", 7, prediction_length=14)
     with pytest.raises(ValueError, match="n_jobs"):
         kerasts.baselines.StatisticalForecaster(method, 7, prediction_length=14, n_jobs=0)
+
+
+def test_statistical_options_reach_the_model_and_bad_ones_are_named():
+    import pandas as pd
+
+    import kerasts
+
+    days = pd.date_range("2024-01-01", periods=84, freq="D")
+    values = 100 * (1 + 0.3 * np.sin(2 * np.pi * np.arange(84) / 7))
+    panel = kerasts.data.align_target(pd.DataFrame({"item_id": "a", "timestamp": days, "target_value": values}), "D")
+    seasonal = kerasts.baselines.StatisticalForecaster("ets", 7, prediction_length=7)
+    level_only = kerasts.baselines.StatisticalForecaster("ets", 7, prediction_length=7, options={"model": "ANN"})
+    assert level_only.get_config()["options"] == {"model": "ANN"}
+    # The medians of many paths: the weekly cycle (a range of about 60), then a flat line (sampling noise only).
+    assert np.ptp(np.median(seasonal.predict_paths(panel, 77, 4000), axis=1)) > 40
+    assert np.ptp(np.median(level_only.predict_paths(panel, 77, 4000), axis=1)) < 3  # simple exponential smoothing
+    with pytest.raises(ValueError, match="'aproximation'"):
+        kerasts.baselines.StatisticalForecaster("arima", 7, prediction_length=7, options={"aproximation": True})
+    with pytest.raises(TypeError, match="`options` must be a dict"):
+        kerasts.baselines.StatisticalForecaster("arima", 7, prediction_length=7, options="approximation")
+    with pytest.raises(ValueError, match="`season_length`, not inside `options`"):
+        kerasts.baselines.StatisticalForecaster("arima", 7, prediction_length=7, options={"season_length": 12})
