@@ -39,9 +39,11 @@ class StatisticalForecaster(Forecaster):
         n_jobs: processes to fit the series in; `None` (default) uses every CPU this process may run on.
         options: keyword arguments of the statsforecast model (`AutoARIMA(approximation=True)`,
             `AutoETS(model="ZZN")`), over its defaults.
+        verbose: when truthy, statsforecast's progress bar while the series are fitted (a long wait
+            on thousands of series).
     """
 
-    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None):
+    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None, verbose=0):
         super().__init__(prediction_length)
         if method not in METHODS:
             raise ValueError(f"`method` must be one of {METHODS}, got {method!r}.")
@@ -50,8 +52,10 @@ class StatisticalForecaster(Forecaster):
         self.method = method
         self.season_length = check_positive_int("season_length", season_length)
         self.n_jobs = None if n_jobs is None else check_positive_int("n_jobs", n_jobs)
+        self.verbose = verbose
         if options is not None and not isinstance(options, dict):
-            raise TypeError(f"`options` must be a dict of the {method} model's arguments, got {type(options).__name__}.")
+            raise TypeError(f"`options` must be a dict of the {method} model's arguments, "
+                            f"got {type(options).__name__}.")
         self.options = dict(options or {})
         if "season_length" in self.options:
             raise ValueError("Give the season as `season_length`, not inside `options`.")
@@ -63,7 +67,7 @@ class StatisticalForecaster(Forecaster):
 
     def get_config(self):
         return {**super().get_config(), "method": self.method, "season_length": self.season_length,
-                "n_jobs": self.n_jobs, "options": self.options}
+                "n_jobs": self.n_jobs, "options": self.options, "verbose": self.verbose}
 
     def _model_class(self):
         from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
@@ -75,7 +79,9 @@ class StatisticalForecaster(Forecaster):
 
     def _processes(self):
         # The CPUs this process may use, not the machine's: a container or a pinned job often gets fewer.
-        return self.n_jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        if self.n_jobs:
+            return self.n_jobs
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
         from statsforecast import StatsForecast
@@ -101,8 +107,8 @@ class StatisticalForecaster(Forecaster):
                 # ARIMA's approximate search notes each candidate whose optimiser stopped early; the chosen model
                 # is refitted exactly, so the note tells a user nothing they can act on.
                 warnings.filterwarnings("ignore", "possible convergence problem", UserWarning)
-                result = StatsForecast(models=[model], freq=1, fallback_model=Naive(),
-                                       n_jobs=self._processes()).forecast(df=pd.concat(parts), h=horizon, level=[80])
+                result = StatsForecast(models=[model], freq=1, fallback_model=Naive(), n_jobs=self._processes(),
+                                       verbose=bool(self.verbose)).forecast(df=pd.concat(parts), h=horizon, level=[80])
             name = [column for column in result.columns if column not in ("unique_id", "ds") and "-" not in column][0]
             for row, part in result.groupby("unique_id", sort=False):
                 mean[row] = part[name].to_numpy()

@@ -85,3 +85,17 @@ def test_statistical_options_reach_the_model_and_bad_ones_are_named():
         kerasts.baselines.StatisticalForecaster("arima", 7, prediction_length=7, options="approximation")
     with pytest.raises(ValueError, match="`season_length`, not inside `options`"):
         kerasts.baselines.StatisticalForecaster("arima", 7, prediction_length=7, options={"season_length": 12})
+
+
+def test_statistical_forecaster_shows_progress_only_when_verbose(capsys):
+    import pandas as pd
+
+    import kerasts
+
+    days = pd.date_range("2024-01-01", periods=42, freq="D")
+    table = pd.DataFrame({"item_id": np.repeat(["a", "b"], 42), "timestamp": np.tile(days, 2),
+                          "target_value": np.random.default_rng(0).poisson(20, 84).astype(float)})
+    panel = kerasts.data.align_target(table, "D")
+    for verbose in (0, 1):
+        kerasts.baselines.StatisticalForecaster("theta", 7, prediction_length=7, verbose=verbose).predict_paths(panel)
+        assert ("Forecast" in capsys.readouterr().err) == bool(verbose)  # statsforecast's progress bar
