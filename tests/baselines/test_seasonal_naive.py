@@ -55,7 +55,7 @@ def test_statistical_forecasters_follow_a_seasonal_series(method):
     error = np.abs(np.median(paths, axis=1) - actual).mean()
     assert error < 0.1 * np.abs(actual - actual.mean(axis=1, keepdims=True)).mean()  # the weekly cycle followed
     np.testing.assert_array_equal(paths, forecaster.predict_paths(panel, 126, num_samples=50, seed=0))
-    # One process gives the very paths the default (a process per CPU, here more than one) gave.
+    # One process gives the very paths the default (a process per CPU: two or more on CI) gave.
     serial = kerasts.baselines.StatisticalForecaster(method, 7, prediction_length=14, n_jobs=1)
     assert serial.get_config()["n_jobs"] == 1 and forecaster.get_config()["n_jobs"] is None
     np.testing.assert_array_equal(paths, serial.predict_paths(panel, 126, num_samples=50, seed=0))
