@@ -137,13 +137,14 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
     filling = group.check_filling(filling)
     panel = group.panel(horizon, filling, train_on_filled)
     training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
+    # Every candidate built before any trains: a setting one does not take is refused now, not hours in.
+    built = [(name, _quiet(build_forecaster(name, horizon, panel, training_end), verbose)) for name in names]
     scores, paths, specs, left_out = [], {}, {}, {}
-    for position, name in enumerate(names):
+    for position, (name, forecaster) in enumerate(built):
         label = name if isinstance(name, str) else name["name"]
         if verbose:
             print(f"Backtesting {label} ({position + 1} of {len(names)}) on {backtest_windows} window(s) of "
                   f"{horizon} steps...", flush=True)
-        forecaster = _quiet(build_forecaster(name, horizon, panel, training_end), verbose)
         try:
             candidate_scores, candidate_paths = backtest({label: forecaster}, panel, backtest_windows, offset,
                                                          levels, num_samples, seed, fit=True, return_paths=True,

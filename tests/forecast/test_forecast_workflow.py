@@ -320,6 +320,13 @@ def test_statistical_algorithms_train_save_and_load(tmp_path):
     assert {"ets", "arima", "theta"} <= set(kerasts.forecast.algorithm_names())
 
 
+def test_a_candidate_setting_is_refused_before_any_candidate_trains(capsys):
+    bad = {"name": "arima", "config": {"options": {"aproximation": True}}}
+    with pytest.raises(ValueError, match="'aproximation'"):
+        train_predictor(_group(), 12, candidates=("seasonal_naive", bad), verbose=1)
+    assert "Backtesting" not in capsys.readouterr().out  # seasonal naive, first, did not start
+
+
 @pytest.mark.parametrize("selection", ["ensemble", "per_item"])
 def test_combined_candidates_backtest_forecast_save_and_load(tmp_path, selection):
     target, _, _ = _tables(series=3)
