@@ -41,11 +41,11 @@ from forecaster_scale import synthetic_sales  # noqa: E402
 
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
 from kerasts.baselines import Naive2, SeasonalNaive  # noqa: E402
+from kerasts.baselines.statistical import METHODS  # noqa: E402
 from kerasts.data.bundled import load_electricity_sample  # noqa: E402
 from kerasts.evaluation import (backtest, backtest_origins, per_series_scores, score_backtest_paths,  # noqa: E402
                                 scores_by_level, series_levels)
 from kerasts.forecast import DatasetGroup  # noqa: E402
-from kerasts.baselines.statistical import METHODS  # noqa: E402
 from kerasts.forecast.algorithms import NEURAL_ALGORITHMS, build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
