@@ -126,3 +126,17 @@ def test_bad_input_and_calls():
         SIMS().fit(SMALL).recommend(history=["x"], k=0)
     with pytest.raises(ValueError, match="is empty"):
         SIMS().fit(SMALL.iloc[:0])
+
+
+def test_swing_refuses_too_many_user_pairs_before_building_them_and_names_a_cap_that_fits(monkeypatch):
+    import kerasts.baselines.swing
+
+    # Item "hit" has 8 users (28 pairs), the others 2 each (1 pair): 30 pairs in all.
+    table = _table([(f"u{user}", "hit") for user in range(8)] + [("u0", "a"), ("u1", "a"), ("u2", "b"), ("u3", "b")])
+    monkeypatch.setattr(kerasts.baselines.swing, "MAX_USER_PAIRS", 17)
+    with pytest.raises(ValueError, match=r"30 user pairs .*an item with 8 users alone makes 28\. Give "
+                                         r"max_users_per_item=6 or less"):
+        Swing().fit(table)
+    Swing(max_users_per_item=6).fit(table)  # 15 + 1 + 1 pairs: fits
+    with pytest.raises(ValueError, match="max_users_per_item=6"):
+        Swing(max_users_per_item=7).fit(table)  # 21 + 2

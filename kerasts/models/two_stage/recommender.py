@@ -16,7 +16,7 @@ from kerasts.export import load_model
 from kerasts.models.mmoe.mmoe import MMoE
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 from kerasts.optimizers import Adam
-from kerasts.protocols.recommender import Recommender, injected_positions
+from kerasts.protocols.recommender import SCORING_CHUNK, Recommender, injected_positions
 
 # The ranker's inputs: per (context, candidate) pair, all numeric.
 FEATURES = ("retrieval_score", "retrieval_rank", "swing_score", "swing_rank", "popularity", "item_mean_value",
@@ -104,14 +104,15 @@ class TwoStageRecommender(Recommender):
         """Fits the two generators on `interactions` and sets the catalog (the two-tower's: the `items`
         table's ids, or the interactions' items); with `retrieval_model`, a two-tower trained on them
         before, that one instead of training again. Returns self."""
+        # Swing first: it refuses data whose user pairs would not fit in memory, before the two-tower trains.
+        self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
+        self.swing.fit(interactions)
         self.retrieval = TwoTowerRecommender(**{"seed": self.seed, **self.retrieval_settings},
                                              user_column=self.user_column, item_column=self.item_column)
         if retrieval_model is None:
             self.retrieval.fit(interactions, items)
         else:
             self.retrieval.restore(retrieval_model, interactions, items)
-        self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
-        self.swing.fit(interactions)
         self.items = self.retrieval.items
         self._item_statistics = _item_statistics(interactions, self.items, self.item_column)
         self.remember_histories(interactions)
@@ -120,7 +121,10 @@ class TwoStageRecommender(Recommender):
     def candidates(self, contexts):
         """Per context, `(candidate indices, features)`: the union of the generators' proposals (catalog
         indices, 0-based) and the ranker's `FEATURES` for each, as a dict of arrays."""
-        return self._proposals(contexts)[1]
+        # `SCORING_CHUNK` contexts at a time: the generators score the whole catalog for each, and all of a
+        # training split's users at once (45,000 x 20,000 items) took over 20 GB.
+        return [proposal for start in range(0, len(contexts), SCORING_CHUNK)
+                for proposal in self._proposals(contexts[start:start + SCORING_CHUNK])[1]]
 
     def _proposals(self, contexts):
         """`(retrieval_scores, candidates(contexts))`: the two-tower's scores of the catalog too."""
