@@ -26,7 +26,7 @@ import movielens  # noqa: E402
 RECOMMENDERS = {
     "popularity": Popularity,
     "SIMS (discount 0.5, min 2 shared users)": SIMS,
-    "Swing (alpha 1, alpha1 5, beta 0.35, no caps)": Swing,
+    "Swing (alpha 1, alpha1 5, beta 0.35, no caps)": lambda: Swing(max_users_per_item=None),
     "Swing, caps 200 items/user, 100 users/item": lambda: Swing(max_items_per_user=200, max_users_per_item=100),
 }
 

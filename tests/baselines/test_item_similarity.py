@@ -69,8 +69,13 @@ def _brute_force_swing(table, alpha, alpha1, beta):
     return scores
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_swing_matches_a_brute_force_reference(seed):
+# The pairs are built PAIR_CHUNK entries at a time: one chunk, one per first user, and a few.
+@pytest.mark.parametrize("seed, pair_chunk", [(0, None), (1, 1), (2, 40)])
+def test_swing_matches_a_brute_force_reference(seed, pair_chunk, monkeypatch):
+    import kerasts.baselines.swing
+
+    if pair_chunk is not None:
+        monkeypatch.setattr(kerasts.baselines.swing, "PAIR_CHUNK", pair_chunk)
     rng = np.random.default_rng(seed)
     table = _table([(f"u{rng.integers(12)}", f"i{rng.integers(15)}") for _ in range(90)])
     alpha, alpha1, beta = 0.5, 2.0, 0.4
@@ -121,22 +126,26 @@ def test_bad_input_and_calls():
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['ITEM_ID'\]"):
         Swing().fit(SMALL.drop(columns="ITEM_ID"))
     with pytest.raises(ValueError, match="needs column 'TIMESTAMP'"):
-        Swing(max_items_per_user=5).fit(SMALL.drop(columns="TIMESTAMP"))
+        Swing(max_users_per_item=2).fit(SMALL.drop(columns="TIMESTAMP"))  # x has 3 users
     with pytest.raises(ValueError, match="`k` must be a positive integer"):
         SIMS().fit(SMALL).recommend(history=["x"], k=0)
     with pytest.raises(ValueError, match="is empty"):
         SIMS().fit(SMALL.iloc[:0])
 
 
-def test_swing_refuses_too_many_user_pairs_before_building_them_and_names_a_cap_that_fits(monkeypatch):
-    import kerasts.baselines.swing
-
-    # Item "hit" has 8 users (28 pairs), the others 2 each (1 pair): 30 pairs in all.
-    table = _table([(f"u{user}", "hit") for user in range(8)] + [("u0", "a"), ("u1", "a"), ("u2", "b"), ("u3", "b")])
-    monkeypatch.setattr(kerasts.baselines.swing, "MAX_USER_PAIRS", 17)
-    with pytest.raises(ValueError, match=r"30 user pairs .*an item with 8 users alone makes 28\. Give "
-                                         r"max_users_per_item=6 or less"):
-        Swing().fit(table)
-    Swing(max_users_per_item=6).fit(table)  # 15 + 1 + 1 pairs: fits
-    with pytest.raises(ValueError, match="max_users_per_item=6"):
-        Swing(max_users_per_item=7).fit(table)  # 21 + 2
+def test_swing_keeps_an_items_1000_most_recent_users_by_default_and_needs_timestamps_only_where_a_cap_cuts():
+    # "hit" has 1,002 users, two of them also on "a" (the oldest two) and two on "b" (the newest two).
+    users = [f"u{user}" for user in range(1002)]
+    table = _table([(user, "hit") for user in users] + [("u0", "a"), ("u1", "a"), ("u1000", "b"), ("u1001", "b")])
+    table["TIMESTAMP"] = np.r_[np.arange(1002), 0, 1, 2000, 2001]
+    model = Swing().fit(table)
+    recent = table[~table["USER_ID"].isin(["u0", "u1"]) | (table["ITEM_ID"] != "hit")]
+    reference = Swing(max_users_per_item=None).fit(recent)
+    for item in ("hit", "a", "b"):
+        for got, expected in zip(model.similar_items(item), reference.similar_items(item)):
+            np.testing.assert_array_equal(got, expected)
+    assert "a" not in model.similar_items("hit")[0] and "b" in model.similar_items("hit")[0]
+    with pytest.raises(ValueError, match=r"most recent 1,000 of each ITEM_ID's interactions \(`max_users_per_item`\) "
+                                         r"and 'hit' has 1,002, so `interactions` needs column 'TIMESTAMP'"):
+        Swing().fit(table.drop(columns="TIMESTAMP"))
+    Swing().fit(SMALL.drop(columns="TIMESTAMP"))  # no cap cuts: no order needed
