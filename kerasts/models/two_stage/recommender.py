@@ -56,6 +56,7 @@ class TwoStageRecommender(Recommender):
         label_share: share of each training user's newest events that label the ranker's pairs.
         injection_share, injection_pool: the exploration of lower-ranked candidates.
         seed: seeds the ranker, the generators and the injection.
+        verbose: Keras's progress display, for the two-tower's training and the ranker's.
 
     Attributes:
         retrieval, swing: the fitted generators; `model`: the `MMoE` ranker.
@@ -106,8 +107,9 @@ class TwoStageRecommender(Recommender):
         before, that one instead of training again. Returns self."""
         self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
         self.swing.fit(interactions)
-        self.retrieval = TwoTowerRecommender(**{"seed": self.seed, **self.retrieval_settings},
-                                             user_column=self.user_column, item_column=self.item_column)
+        retrieval_settings = {"seed": self.seed, "verbose": self.verbose, **self.retrieval_settings}
+        self.retrieval = TwoTowerRecommender(**retrieval_settings, user_column=self.user_column,
+                                             item_column=self.item_column)
         if retrieval_model is None:
             self.retrieval.fit(interactions, items)
         else:
@@ -133,14 +135,13 @@ class TwoStageRecommender(Recommender):
         swing_scores[:, columns[columns >= 0]] = self.swing.score_items(contexts)[:, columns >= 0]
         results = []
         for row, context in enumerate(contexts):
-            seen = self.known_indices(context)
+            unseen = np.ones(len(self.items), dtype=bool)
+            unseen[self.known_indices(context)] = False
             ranks = []
             # Swing proposes only items similar to the context's (score above 0); the two-tower, any.
             for scores, floor in ((retrieval_scores[row], -np.inf), (swing_scores[row], 0.0)):
-                open_scores = scores.copy()
-                open_scores[seen] = -np.inf
-                best = np.argsort(-open_scores, kind="stable")[:self.num_candidates]
-                best = best[open_scores[best] > floor]
+                best = self._ranked(scores, unseen, self.num_candidates)
+                best = best[scores[best] > floor]
                 rank = np.full(len(self.items), self.num_candidates + 1.0)
                 rank[best] = np.arange(1, best.size + 1)
                 ranks.append(rank)

@@ -100,3 +100,23 @@ def test_a_feature_constant_in_training_does_not_blow_up_at_serving():
     assert pipeline.model.get_config()["features"]["history_length"]["std"] == 1.0
     scores = pipeline.score_items([list(events["ITEM_ID"].iloc[:30])])[0]
     assert scores.max() > 0
+
+
+def test_each_generator_proposes_its_best_unseen_items_equal_scores_in_catalog_order(pipeline, events):
+    context = pipeline.user_history(events["USER_ID"].iloc[3])
+    (chosen, features), = pipeline.candidates([context])
+    seen = pipeline.known_indices(context)
+    swing_scores = np.zeros(len(pipeline.items))
+    swing_columns = pipeline.items.encode(pipeline.swing.items.ids) - 1
+    swing_scores[swing_columns] = pipeline.swing.score_items([context])[0]
+    for scores, floor, name in ((pipeline.retrieval.score_items([context])[0], -np.inf, "retrieval_rank"),
+                                (swing_scores, 0.0, "swing_rank")):
+        order = [index for index in np.lexsort((np.arange(scores.size), -scores)) if index not in seen][:15]
+        expected = {index: rank for rank, index in enumerate(order, 1) if scores[index] > floor}
+        proposed = {index: round(np.expm1(rank)) for index, rank in zip(chosen, features[name]) if rank < np.log1p(16)}
+        assert proposed == expected
+
+
+def test_verbose_shows_the_two_towers_training_too(events, capsys):
+    TwoStageRecommender(**TINY, verbose=2).fit_candidates(events)
+    assert "Epoch 2/2" in capsys.readouterr().out
