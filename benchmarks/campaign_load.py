@@ -2,19 +2,20 @@
 and durable PutEvents per second, with the HRNN solution of MovieLens-latest-small behind it.
 
     .venv/bin/python benchmarks/campaign_load.py [--data PATH] [--solution DIR] [--seconds 10] [--runs 3]
-        [--store sqlite|postgresql]
+        [--store sqlite|postgresql] [--users N]
 
 The solution (the `hrnn` recipe, a session after a day idle) is trained once with `--epochs` (1 by default:
-latency depends on the network's size, not on how long it trained) and kept in `--solution`. The server
-is `kerasts personalize serve` in its own process on 127.0.0.1 with a fresh SQLite event database (its
-defaults: batches of up to 64 requests on one worker thread); the load tool is wrk (`apt-get install wrk`: written in C, so the client
-takes little of the cores it shares with the server), one thread, N connections each sending its next
-request when the last is answered. First every known user is asked once by httpx (their history is read
-then: the "first request" figures), then each level of concurrency runs `--seconds` of GetRecommendations
-(25 items, random known users), then 8 connections send PutEvents of 10 events each (a new user each) for
-`--seconds`; "acknowledged" counts the events of 2xx answers, "stored" the database's rows afterwards
-(calls in flight at the end may be stored too). Every stage is bounded in time. `--store postgresql` keeps
-the events in PostgreSQL instead: a server started from the pgserver wheel (the test extra) in a temporary
+latency depends on the network's size, not on how long it trained) and kept in `--solution`. The server is
+`kerasts personalize serve` in its own process on 127.0.0.1 with a fresh SQLite event database (its defaults:
+batches of up to 64 requests on one worker thread); the load tool is wrk (`apt-get install wrk`: written in C,
+so the client takes little of the cores it shares with the server), one thread, N connections each sending its
+next request when the last is answered. First every known user is asked once by httpx (their history is read
+then: the "first request" figures), then each level of concurrency runs `--seconds` of GetRecommendations (25
+items, random known users), then 8 connections send PutEvents of 10 events each (a new user each) for
+`--seconds`; `--users N` asks a seeded draw of N known users instead of all (asking a large solution's users
+one by one takes minutes); "acknowledged" counts the events of 2xx answers, "stored" the database's rows
+afterwards (calls in flight at the end may be stored too). Every stage is bounded in time. `--store postgresql`
+keeps the events in PostgreSQL instead: a server started from the pgserver wheel (the test extra) in a temporary
 directory, a new database each run, on a Unix socket of the same machine.
 """
 
@@ -165,6 +166,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--users", type=int, help="ask this many known users (a seeded draw), not all")
     arguments = parser.parse_args()
     if not os.path.isdir(arguments.solution):
         train(arguments.data, arguments.solution, arguments.epochs)
@@ -173,6 +175,8 @@ def main():
     interactions = pd.read_csv(os.path.join(arguments.solution, "interactions.csv"), dtype={"USER_ID": str,
                                                                                             "ITEM_ID": str})
     users = interactions["USER_ID"].unique()
+    if arguments.users is not None and arguments.users < users.size:
+        users = np.random.default_rng(0).choice(users, size=arguments.users, replace=False)
     items = interactions["ITEM_ID"].unique()
     if shutil.which("wrk") is None:
         raise SystemExit("The load tool is wrk (a C HTTP benchmark, so the client costs the 2 cores little): "

@@ -140,8 +140,7 @@ class TwoStageRecommender(Recommender):
             ranks = []
             # Swing proposes only items similar to the context's (score above 0); the two-tower, any.
             for scores, floor in ((retrieval_scores[row], -np.inf), (swing_scores[row], 0.0)):
-                best = self._ranked(scores, unseen, self.num_candidates)
-                best = best[scores[best] > floor]
+                best = self._ranked(scores, unseen & (scores > floor), self.num_candidates)
                 rank = np.full(len(self.items), self.num_candidates + 1.0)
                 rank[best] = np.arange(1, best.size + 1)
                 ranks.append(rank)
