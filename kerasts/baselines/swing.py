@@ -5,7 +5,7 @@ from kerasts.baselines._item_similarity import ItemSimilarityRecommender, user_i
 
 # Pair entries (a user pair and one item both hold) built at a time: each costs about 110 bytes at the peak
 # (measured on MovieLens-latest-small), so about 0.5 GiB, whatever the table's size. Items with tens of
-# thousands of users make the count quadratic: 757 million entries on a 1M-event retail table, uncapped.
+# thousands of users make the count quadratic: 756 million entries on a 1M-event retail table, uncapped.
 PAIR_CHUNK = 5_000_000
 # Alibaba PAI's Swing keeps at most 1,000 users of an item (`maxItemNumber`'s default).
 DEFAULT_MAX_USERS_PER_ITEM = 1000

@@ -115,6 +115,8 @@ class TwoStageRecommender(Recommender):
         else:
             self.retrieval.restore(retrieval_model, interactions, items)
         self.items = self.retrieval.items
+        # Swing's catalog is the interactions' items; its columns in ours, encoded once (3 ms a request).
+        self._swing_columns = self.items.encode(self.swing.items.ids) - 1
         self._item_statistics = _item_statistics(interactions, self.items, self.item_column)
         self.remember_histories(interactions)
         return self
@@ -131,7 +133,7 @@ class TwoStageRecommender(Recommender):
         """`(retrieval_scores, candidates(contexts))`: the two-tower's scores of the catalog too."""
         retrieval_scores = self.retrieval.score_items(contexts)
         swing_scores = np.zeros_like(retrieval_scores)
-        columns = self.items.encode(self.swing.items.ids) - 1  # Swing's catalog is the interactions' items
+        columns = self._swing_columns
         swing_scores[:, columns[columns >= 0]] = self.swing.score_items(contexts)[:, columns >= 0]
         results = []
         for row, context in enumerate(contexts):
@@ -223,9 +225,10 @@ class TwoStageRecommender(Recommender):
         sizes = [chosen.size for chosen, _ in proposals]
         inputs = {name: np.concatenate([features[name] for _, features in proposals]).astype("float32")
                   for name in FEATURES}
-        # A direct call: `predict` builds a dataset pipeline per call, tens of ms for one user's candidates.
-        predictions = self.model(inputs, training=False) if sum(sizes) else {}
-        blended = sum(self.task_weights.get(task, 0.0) * keras.ops.convert_to_numpy(predictions[task]).reshape(-1)
+        # `predict` builds a dataset pipeline per call (tens of ms for one user's candidates) and a direct call
+        # runs eagerly (13 ms on 200 candidates); `predict_on_batch` runs the traced function (2 ms).
+        predictions = self.model.predict_on_batch(inputs) if sum(sizes) else {}
+        blended = sum(self.task_weights.get(task, 0.0) * predictions[task].reshape(-1)
                       for task in self.tasks) if sum(sizes) else np.zeros(0)
         for row, (chosen, _), piece in zip(range(len(contexts)), proposals, np.split(blended, np.cumsum(sizes)[:-1])):
             scores[row, chosen] = piece

@@ -204,7 +204,8 @@ class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
         """`(queries, indexed items)` scores of the whole index for raw query features (what `retrieve`
         ranks)."""
         self._check_index()
-        return self._index.scores(self({"query": query_features})["query_embedding"])
+        # `predict_on_batch` runs the traced predict function: a query tower called eagerly took 7 ms a request.
+        return self._index.scores(self.predict_on_batch({"query": query_features})["query_embedding"])
 
     def _check_index(self):
         if self._index is None:
