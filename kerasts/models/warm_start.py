@@ -27,8 +27,8 @@ def transfer_weights(model, item_ids, previous, previous_item_ids, item_axes):
     shared = [(row + 1, old_rows[item]) for row, item in enumerate(item_ids) if item in old_rows]
     new_index = np.array([0] + [new for new, _ in shared])
     old_index = np.array([0] + [old for _, old in shared])
-    keys = [variable_key(variable.path) for variable in model.weights]
-    if keys != [variable_key(variable.path) for variable in previous.weights]:
+    keys = [variable_key(model, variable) for variable in model.weights]
+    if keys != [variable_key(previous, variable) for variable in previous.weights]:
         raise ValueError("The previous model's variables differ from the new one's: warm starts need the same "
                          "architecture and settings.")
     for variable, old_variable, path in zip(model.weights, previous.weights, keys):
@@ -46,8 +46,12 @@ def transfer_weights(model, item_ids, previous, previous_item_ids, item_axes):
     return len(shared)
 
 
-def variable_key(path):
-    """A variable's path without its model's name and without the numbers Keras adds to repeated layer
+def variable_key(model, variable):
+    """A variable's path without `model`'s name and without the numbers Keras adds to repeated layer
     names (`two_tower_3/tower_5/groups/ITEM_ID_embedding/embeddings` -> `tower/groups/ITEM_ID_embedding/
-    embeddings`), the same in two models built alike."""
-    return "/".join(re.sub(r"_\d+$", "", part) for part in path.split("/")[1:])
+    embeddings`), the same in two models built alike. A model loaded from a file may hold its layers'
+    variables outside its name (`tower_6/groups/...`), so the name goes only where it leads the path."""
+    parts = variable.path.split("/")
+    if parts[0] == model.name:
+        parts = parts[1:]
+    return "/".join(re.sub(r"_\d+$", "", part) for part in parts)

@@ -145,3 +145,7 @@ def test_backups_work_in_a_single_process_too(tmp_path):
     recommender = fit_recipe({"name": "two-tower", "config": {"epochs": 2}}, events,
                              backup_directory=tmp_path / "two_tower")
     assert len(recommender.history.history["loss"]) == 2
+    events = kerasts.data.synthetic_interactions(num_users=60, num_items=80, events_per_user=12, seed=0)
+    ranker = fit_recipe({"name": "two-stage", "config": {"epochs": 2, "retrieval": {"epochs": 1}}}, events,
+                        backup_directory=tmp_path / "two_stage")  # its ranker's training backs up
+    assert len(ranker.ranker_history.history["loss"]) == 2

@@ -516,6 +516,24 @@ def test_update_warm_starts_the_latest_version_on_new_events_and_items():
         solution.create_version(training_mode="PATCH")
 
 
+@pytest.mark.parametrize("recipe", ["hrnn", "gru4rec", "two-tower", "two-stage"])
+def test_update_continues_a_saved_version(recipe, tmp_path):
+    # What `kerasts personalize train --update` does: the previous version comes from disk, where a two-tower's
+    # variables are named apart from its model's name (the warm start refused it), and the two-stage took no
+    # warm start at all.
+    events, _ = _tables()
+    config = {**TINY[recipe], "epochs": 4}
+    if recipe == "two-stage":
+        config["retrieval"] = {**config["retrieval"], "epochs": 4}
+    create_solution(DatasetGroup(events), recipe={"name": recipe, "config": config}).create_version(
+        verbose=0).save(tmp_path / "version")
+    updated = load_solution_version(tmp_path / "version").update(DatasetGroup(events), verbose=0)
+    assert updated.recommender.epochs == 1 and updated.settings["training_mode"] == "UPDATE"
+    if recipe == "two-stage":
+        assert updated.recommender.retrieval.epochs == 1  # a quarter of its two-tower's epochs too
+    assert len(updated.get_recommendations(user_id="u3", num_results=5)["itemList"]) == 5
+
+
 def test_transfer_weights_matches_item_rows_by_id():
     from kerasts.models import HRNN
     from kerasts.models.warm_start import transfer_weights

@@ -37,7 +37,7 @@ def map_item_rows(model, learned, new):
     known = features[learned - 1]
     system = known.T @ known + RIDGE * learned.size * np.eye(known.shape[1])
     for variable in model.weights:
-        axis = model.item_axes().get(variable_key(variable.path))
+        axis = model.item_axes().get(variable_key(model, variable))
         if axis is None:
             continue
         rows = np.moveaxis(np.asarray(variable.numpy(), "float64"), axis, 0).copy()

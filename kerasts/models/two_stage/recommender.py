@@ -15,6 +15,7 @@ from kerasts.baselines.swing import Swing
 from kerasts.export import load_model
 from kerasts.models.mmoe.mmoe import MMoE
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
+from kerasts.models.warm_start import transfer_weights
 from kerasts.optimizers import Adam
 from kerasts.protocols.recommender import SCORING_CHUNK, Recommender, injected_positions
 
@@ -101,17 +102,18 @@ class TwoStageRecommender(Recommender):
 
     # Stage one: candidates.
 
-    def fit_candidates(self, interactions, items=None, retrieval_model=None):
+    def fit_candidates(self, interactions, items=None, retrieval_model=None, warm_start=None):
         """Fits the two generators on `interactions` and sets the catalog (the two-tower's: the `items`
         table's ids, or the interactions' items); with `retrieval_model`, a two-tower trained on them
-        before, that one instead of training again. Returns self."""
+        before, that one instead of training again; with `warm_start` (a fitted `TwoStageRecommender`),
+        the two-tower starts from its two-tower's weights. Returns self."""
         self.swing = Swing(**self.swing_settings, user_column=self.user_column, item_column=self.item_column)
         self.swing.fit(interactions)
         retrieval_settings = {"seed": self.seed, "verbose": self.verbose, **self.retrieval_settings}
         self.retrieval = TwoTowerRecommender(**retrieval_settings, user_column=self.user_column,
                                              item_column=self.item_column)
         if retrieval_model is None:
-            self.retrieval.fit(interactions, items)
+            self.retrieval.fit(interactions, items, warm_start=None if warm_start is None else warm_start.retrieval)
         else:
             self.retrieval.restore(retrieval_model, interactions, items)
         self.items = self.retrieval.items
@@ -161,16 +163,19 @@ class TwoStageRecommender(Recommender):
 
     # Stage two: the ranker.
 
-    def fit_ranker(self, interactions, items=None):
+    def fit_ranker(self, interactions, items=None, callbacks=None, warm_start=None):
         """Trains the ranker on pairs from `interactions`: each user's newest `label_share` of events label
-        the candidates that generators fitted on the older events propose from them. Returns self."""
+        the candidates that generators fitted on the older events propose from them. `callbacks` go to the
+        ranker's `fit`; with `warm_start` (a fitted `TwoStageRecommender` of the same settings and tasks) the
+        ranker and the generators' two-tower start from its weights. Returns self."""
         older, newer = _split_newest(interactions, self.label_share, self.user_column)
         if older.empty or newer.empty:
             raise ValueError("The ranker's pairs need users with at least two events (older ones as the "
                              "context, newer ones as labels).")
         generators = TwoStageRecommender(self.num_candidates, self.retrieval_settings, self.swing_settings,
-                                         seed=self.seed, user_column=self.user_column, item_column=self.item_column)
-        generators.fit_candidates(older, items)
+                                         seed=self.seed, verbose=self.verbose, user_column=self.user_column,
+                                         item_column=self.item_column)
+        generators.fit_candidates(older, items, warm_start=warm_start)
         self.tasks = [INTERACTS] + ([LIKES] if EVENT_VALUE in interactions.columns else [])
         users = sorted(set(older[self.user_column]) & set(newer[self.user_column]))
         contexts = [generators.user_history(user) for user in users]
@@ -196,16 +201,24 @@ class TwoStageRecommender(Recommender):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         self.model = MMoE(specs, {task: "binary" for task in self.tasks}, **self.network)
+        self.model.build()  # a backup restores weights before the first step
+        if warm_start is not None:
+            warm_start.check_fitted()
+            transfer_weights(self.model, [], warm_start.model, [], {})  # no variable is indexed by item
         self.model.compile(Adam(self.learning_rate),
                            loss={task: "binary_crossentropy" for task in self.tasks})
         self.ranker_history = self.model.fit({name: table[name].to_numpy("float32") for name in FEATURES}, labels,
-                                             batch_size=self.batch_size, epochs=self.epochs, verbose=self.verbose)
+                                             batch_size=self.batch_size, epochs=self.epochs, verbose=self.verbose,
+                                             callbacks=callbacks)
         return self
 
-    def fit(self, interactions, items=None):
+    def fit(self, interactions, items=None, callbacks=None, warm_start=None):
         """Both stages: the ranker (from pairs of older and newer events), then the generators on every
-        event. Returns self."""
-        return self.fit_ranker(interactions, items).fit_candidates(interactions, items)
+        event. `callbacks` go to the ranker's training (the longest; a backup there resumes it); with
+        `warm_start` (a fitted `TwoStageRecommender` of the same settings) both two-towers and the ranker
+        start from its weights. Returns self."""
+        return (self.fit_ranker(interactions, items, callbacks, warm_start)
+                .fit_candidates(interactions, items, warm_start=warm_start))
 
     # The recommender protocol.
 

@@ -56,13 +56,14 @@ def test_items_put_after_training_join_without_retraining():
     events, items = _tables()
     recommender = SessionRecommender(cold_start_items=True, exploration_weight=0.1, **SETTINGS).fit(events, items)
     before = np.asarray(recommender.model.item_vectors())
-    weights = {variable_key(variable.path): variable.numpy() for variable in recommender.model.trainable_weights}
+    weights = {variable_key(recommender.model, variable): variable.numpy()
+               for variable in recommender.model.trainable_weights}
     recommender.add_items(pd.DataFrame({"ITEM_ID": ["later-horror", "h0"], "GENRE": ["horror", "comedy"]}))
     after = np.asarray(recommender.model.item_vectors())
     assert recommender.items.ids[-1] == "later-horror" and len(after) == len(before) + 1
     np.testing.assert_allclose(after[:len(before)], before, rtol=1e-6)  # h0 keeps its rows and its genre
     for variable in recommender.model.trainable_weights:  # every weight not indexed by item is as trained
-        old = weights[variable_key(variable.path)]
+        old = weights[variable_key(recommender.model, variable)]
         if old.shape == tuple(variable.shape):
             np.testing.assert_array_equal(variable.numpy(), old)
     assert "later-horror" in recommender.items.id_array[recommender.exploration_indices()]
