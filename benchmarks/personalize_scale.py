@@ -66,7 +66,8 @@ def main():
         table.to_csv(args.table, index=False)
         users_of_top = table.drop_duplicates(["USER_ID", "ITEM_ID"])["ITEM_ID"].value_counts().iloc[0]
         print(f"Wrote {len(table):,} events of {table['USER_ID'].nunique():,} users and "
-              f"{table['ITEM_ID'].nunique():,} items to {args.table}; the most popular item has {users_of_top:,} users.")
+              f"{table['ITEM_ID'].nunique():,} items to {args.table}; the most popular item has "
+              f"{users_of_top:,} users.")
         return
     table = pd.read_csv(args.table)
     cap = None if args.swing_cap == "none" else int(args.swing_cap)
