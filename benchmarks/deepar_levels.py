@@ -13,7 +13,9 @@ first year only: half the days zero); movielens_monthly (monthly rating counts o
 MovieLens-latest-small, 72% zeros) and movielens_monthly_next (the next 450, 85% zeros), 2 windows of 12 months;
 traffic_rates (traffic with its 4 exact zeros missing, so every occupancy lies inside (0, 1)); retail_synthetic
 (benchmarks/forecaster_scale.py's panel: 250 items' daily counts over two years, 40% new items), 1 window of 28
-days. `--windows N` keeps only the last N test windows, `--series N` a draw of N series (seeded, the same every
+days; m3_monthly_calendar and m3_quarterly_calendar (M3 on each series' own calendar from its start year and period,
+1857-2005: ragged, so every series is backtested from its own end, `origin="series_end"`; a start year of 0 read as
+1990). `--windows N` keeps only the last N test windows, `--series N` a draw of N series (seeded, the same every
 run). Every forecaster is fitted once on the data before the first test window (`backtest(fit=True)`), DeepAR
 through the workflow's `deepar` algorithm (its context default and `DeepARForecaster`'s recipe) with `--deepar`'s
 settings on top, forecasting `--samples` paths (`--algorithm mlp`: the likelihood-head MLP through the workflow's
@@ -43,14 +45,15 @@ import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up log
 from kerasts.baselines import Naive2, SeasonalNaive  # noqa: E402
 from kerasts.baselines.statistical import METHODS  # noqa: E402
 from kerasts.data.bundled import load_electricity_sample  # noqa: E402
-from kerasts.evaluation import (backtest, backtest_origins, per_series_scores, score_backtest_paths,  # noqa: E402
-                                scores_by_level, series_levels)
+from kerasts.evaluation import (backtest, per_series_scores, score_backtest_paths, scores_by_level,  # noqa: E402
+                                series_backtest_origins, series_levels)
 from kerasts.forecast import DatasetGroup  # noqa: E402
 from kerasts.forecast.algorithms import NEURAL_ALGORITHMS, build_forecaster  # noqa: E402
 from kerasts.metrics import owa, seasonality_for_frequency  # noqa: E402
 
 DATASETS = ("m3_yearly", "m3_quarterly", "m3_monthly", "m3_other", "sample", "electricity", "traffic", "covid_japan",
-            "covid_japan_2020", "movielens_monthly", "movielens_monthly_next", "traffic_rates", "retail_synthetic")
+            "covid_japan_2020", "movielens_monthly", "movielens_monthly_next", "traffic_rates", "retail_synthetic",
+            "m3_monthly_calendar", "m3_quarterly_calendar")
 DEFAULT_DATASETS = DATASETS[:7]
 QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
 
@@ -80,6 +83,20 @@ def movielens_monthly_table(movies=slice(0, 450)):
                          "target_value": table["target_value"].astype(float)})
 
 
+def m3_calendar_table(frequency):
+    """M3 on each series' own calendar (its start year and period; the source's year 0 read as 1990)."""
+    long = pd.read_csv(os.path.join(DATA, "m3-competition", f"m3_{frequency}.csv.gz"))
+    alias = {"monthly": "M", "quarterly": "Q"}[frequency]
+    year = long["starting_year"].where(long["starting_year"] > 0, 1990)
+    period = long["starting_period"].where(long["starting_period"] > 0, 1)
+    per_year = {"M": 12, "Q": 4}[alias]
+    steps = year * per_year + period - 1 + long["t"] - 1
+    periods = pd.PeriodIndex([pd.Period(year=int(step // per_year), **{"month" if alias == "M" else "quarter":
+                                        int(step % per_year) + 1}, freq=alias) for step in steps])
+    return pd.DataFrame({"item_id": long["series_id"], "timestamp": periods.start_time,
+                         "target_value": long["value"]}), alias
+
+
 def dataset_table(name):
     """The dataset's long table (`item_id`, `timestamp`, `target_value`), frequency, horizon and test windows."""
     if name == "sample":
@@ -95,6 +112,9 @@ def dataset_table(name):
         table, frequency, (horizon, windows) = movielens_monthly_table(slice(450, 900)), "M", (12, 2)
     elif name == "retail_synthetic":
         table, frequency, (horizon, windows) = synthetic_sales(250, 730), "D", (28, 1)
+    elif name.endswith("_calendar"):
+        table, frequency = m3_calendar_table(name.split("_")[1])
+        horizon, windows, _ = PROTOCOLS[name.removesuffix("_calendar")]
     else:
         source = "traffic" if name == "traffic_rates" else name
         (table, frequency), (horizon, windows, _) = load(source), PROTOCOLS[source]
@@ -114,10 +134,10 @@ def dataset_panel(name, num_series=None):
     return panel, horizon, windows
 
 
-def score(name, forecaster, panel, windows, seed, naive2=None, num_samples=100):
+def score(name, forecaster, panel, windows, seed, naive2=None, num_samples=100, origin="dataset_end"):
     started = time.perf_counter()
     _, paths = backtest({name: forecaster}, panel, windows, quantiles=QUANTILES, num_samples=num_samples, seed=seed,
-                        fit=True, return_paths=True)
+                        fit=True, return_paths=True, origin=origin)
     row, per_series = score_paths(name, panel, paths[name], naive2)
     row["seconds"] = time.perf_counter() - started
     return row, per_series, paths[name]
@@ -136,17 +156,18 @@ def score_paths(name, panel, window_paths, naive2=None):
 def run_dataset(name, arguments):
     panel, horizon, windows = dataset_panel(name, arguments.series)
     windows = min(windows, arguments.windows or windows)
-    test_start = backtest_origins(panel.target.shape[1], horizon, windows)[0]
+    origin = "series_end" if name.endswith("_calendar") else "dataset_end"  # ragged: each series from its own end
+    test_start = series_backtest_origins(panel, horizon, windows, origin=origin)[:, 0]
     season = seasonality_for_frequency(panel.frequency)
     print(f"\n## {name}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps, horizon {horizon}, "
           f"{windows} test window(s), season {season}", flush=True)
     rows, per_series = {}, {}
     rows["naive2"], per_series["naive2"], _ = score("naive2", Naive2(season, prediction_length=horizon), panel,
-                                                    windows, 0)
+                                                    windows, 0, origin=origin)
     naive2 = rows["naive2"]
     for label, forecaster in (("seasonal_naive", SeasonalNaive(season, prediction_length=horizon)),) + (
             (("theta", build_forecaster("theta", horizon, panel, test_start)),) if arguments.theta else ()):
-        rows[label], per_series[label], _ = score(label, forecaster, panel, windows, 0, naive2)
+        rows[label], per_series[label], _ = score(label, forecaster, panel, windows, 0, naive2, origin=origin)
     settings, algorithm = json.loads(arguments.deepar), arguments.algorithm
     pooled_label = f"{algorithm}, seeds pooled"
     seed_paths = []
@@ -155,7 +176,8 @@ def run_dataset(name, arguments):
         forecaster = build_forecaster({"name": algorithm, "config": {**settings, **seeded}}, horizon, panel,
                                       test_start)
         label = f"{algorithm} seed {seed}"
-        rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2, arguments.samples)
+        rows[label], per_series[label], paths = score(label, forecaster, panel, windows, seed, naive2,
+                                                      arguments.samples, origin)
         seed_paths.append(paths)
         print(f"{label}: sMAPE {rows[label]['sMAPE']:.3f} MASE {rows[label]['MASE']:.3f} OWA {rows[label]['OWA']:.3f} "
               f"ND {rows[label]['ND']:.4f} ({rows[label]['seconds']:.0f} s)", flush=True)

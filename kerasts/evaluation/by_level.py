@@ -38,9 +38,11 @@ def per_series_scores(panel, window_paths):
 
 
 def series_levels(panel, end):
-    """Each series' level: the mean absolute recorded target before grid index `end`."""
+    """Each series' level: the mean absolute recorded target before grid index `end` (or one per series,
+    e.g. each series' first backtest window under `origin="series_end"`)."""
+    before = np.arange(panel.target.shape[1])[None, :] < np.reshape(end, (-1, 1))
     with _quiet_empty_means():
-        return np.nanmean(np.abs(panel.recorded_target[:, :end]), axis=1)
+        return np.nanmean(np.where(before, np.abs(panel.recorded_target), np.nan), axis=1)
 
 
 def scores_by_level(levels, scores, num_groups=5):

@@ -22,7 +22,7 @@ def register_algorithm(name, factory, forecaster_class=None):
 
 def default_context_length(frequency, horizon, training_length):
     """Steps a windowed model is conditioned on: seven seasons (a week of hours, as the electricity
-    benchmark measured) but at most a third of the training history, and at least the horizon."""
+    benchmark measured) but at most a third of the longest series' training history, and at least the horizon."""
     return max(horizon, min(7 * seasonality_for_frequency(frequency), training_length // 3))
 
 
@@ -78,6 +78,8 @@ def algorithm_names():
     return ALGORITHMS.names()
 
 
-def build_forecaster(algorithm, horizon, panel, training_length):
-    """The forecaster of `algorithm` (a name, or `{"name": ..., "config": {settings}}`)."""
-    return ALGORITHMS.create(algorithm, horizon, panel, training_length)
+def build_forecaster(algorithm, horizon, panel, training_end):
+    """The forecaster of `algorithm` (a name, or `{"name": ..., "config": {settings}}`) to be trained on `panel`'s
+    steps before `training_end` (a grid index, or one per series); its factory is given the longest series'
+    history there (`TimeSeriesPanel.longest_history`), not the grid's length, which ragged series overstate."""
+    return ALGORITHMS.create(algorithm, horizon, panel, panel.longest_history(training_end))

@@ -136,9 +136,11 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
         raise ValueError(f"`selection={selection!r}` combines AutoPredictor's candidates: use algorithm='auto'.")
     filling = group.check_filling(filling)
     panel = group.panel(horizon, filling, train_on_filled)
-    training_end = int(series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0].max())
+    training_ends = series_backtest_origins(panel, horizon, backtest_windows, offset, forecast_origin)[:, 0]
+    if forecast_origin == "dataset_end":
+        _warn_of_series_ended_before(panel, int(training_ends.max()))
     # Every candidate built before any trains: a setting one does not take is refused now, not hours in.
-    built = [(name, _quiet(build_forecaster(name, horizon, panel, training_end), verbose)) for name in names]
+    built = [(name, _quiet(build_forecaster(name, horizon, panel, training_ends), verbose)) for name in names]
     scores, paths, specs, left_out = [], {}, {}, {}
     for position, (name, forecaster) in enumerate(built):
         label = name if isinstance(name, str) else name["name"]
@@ -191,6 +193,23 @@ def train_predictor(group, forecast_horizon, algorithm="auto", forecast_types=("
                       "seed": seed, "left_out": left_out, "filling": filling,
                       "train_on_filled": bool(train_on_filled), "holidays": holidays,
                       "holiday_attribute": holiday_attribute}, item_losses)
+
+
+def _warn_of_series_ended_before(panel, window_start):
+    """Warns where series stopped before the backtest windows: Forecast's origin scores none of them, so the
+    metrics (and AutoPredictor's choice) rest on the others, and forecasts them from the dataset's end."""
+    last = panel.last_observed
+    ended = np.flatnonzero((last >= 0) & (last < window_start))
+    if not ended.size:
+        return
+    ids = panel.series_ids
+    examples = ", ".join(f"{ids[index]!r} (last value at {panel.step_periods(last[index], 1)[0]})"
+                         for index in ended[:3])
+    gap = panel.target.shape[1] - int(last[ended].min())  # steps from the earliest end to the first forecast
+    warnings.warn(f"{len(ended)} of {len(ids)} series end before the backtest windows, e.g. {examples}: the metrics "
+                  "and the choice of algorithm do not score them, and their forecasts start at the dataset's end, as "
+                  f"much as {gap} steps after their last value. forecast_origin='series_end' (--forecast-origin "
+                  "series_end) backtests and forecasts each series from its own last observation.", stacklevel=3)
 
 
 def _check_holidays(group, countries, attribute, trained):

@@ -44,3 +44,4 @@ def test_scores_by_level_means_within_level_groups():
 def test_series_levels_are_mean_absolute_values_before_the_end():
     values = np.array([[1.0, -3.0, 100.0], [np.nan, 4.0, 100.0]])
     np.testing.assert_allclose(series_levels(_panel(values), 2), [2.0, 4.0])
+    np.testing.assert_allclose(series_levels(_panel(values), np.array([1, 3])), [1.0, 52.0])  # an end per series

@@ -5,6 +5,7 @@ import kerasts  # first, to silence TensorFlow's start-up logging
 
 import json  # noqa: E402
 import re  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -103,7 +104,8 @@ def test_an_auto_likelihood_predictor_saves_and_loads_with_the_family_it_picked(
 def test_series_that_end_early_are_forecast_from_their_own_end():
     target, _, _ = _tables()
     target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]  # discontinued
-    predictor = train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm="seasonal_naive", verbose=0)
+    with pytest.warns(UserWarning, match="end before the backtest windows"):
+        predictor = train_predictor(DatasetGroup(target, frequency="H"), 12, algorithm="seasonal_naive", verbose=0)
     own = predictor.forecast(origin="series_end")
     dates = own.groupby("item_id")["date"].min()
     assert dates["item_2"] == pd.Timestamp("2024-01-07") and dates["item_0"] == predictor.panel.timestamps[-1] + \
@@ -115,11 +117,15 @@ def test_series_end_backtests_cut_each_series_windows_at_its_own_end():
     target, _, _ = _tables()
     target = target[~((target["item_id"] == "item_2") & (target["timestamp"] >= "2024-01-07"))]  # discontinued
     group = DatasetGroup(target, frequency="H")
-    from_dataset_end = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, verbose=0)
+    with pytest.warns(UserWarning, match=r"1 of 3 series end before the backtest windows, e\.g\. 'item_2' \(last value "
+                      r"at 2024-01-06 23:00\).* as much as 49 steps after .*forecast_origin='series_end'"):
+        from_dataset_end = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, verbose=0)
     rows = from_dataset_end.backtest_forecasts.query("item_id == 'item_2'")
     assert rows["target_value"].isna().all()  # its windows fall after it stopped: nothing to score
-    own = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, forecast_origin="series_end",
-                          verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # its own windows score every series
+        own = train_predictor(group, 12, algorithm="seasonal_naive", backtest_windows=2, forecast_origin="series_end",
+                              verbose=0)
     rows = own.backtest_forecasts.query("item_id == 'item_2'")
     assert rows["target_value"].notna().all() and rows["date"].max() == pd.Timestamp("2024-01-06 23:00")
     assert rows.groupby("backtest_window")["date"].min().tolist() == [pd.Timestamp("2024-01-06 00:00"),
@@ -127,6 +133,26 @@ def test_series_end_backtests_cut_each_series_windows_at_its_own_end():
     assert own.forecast()["date"].min() == pd.Timestamp("2024-01-07")  # the predictor's origin by default
     first = own.query_forecast("item_2")["Forecast"]["Predictions"]["p50"][0]["Timestamp"]
     assert first == "2024-01-07T00:00:00"
+
+
+def test_windowed_models_context_follows_the_longest_series_not_the_grid():
+    from kerasts.forecast.algorithms import build_forecaster
+
+    # Two items of 90 days, years apart (real dates of a competition set): a grid of 1,190 days.
+    days = pd.date_range("2020-01-01", periods=90, freq="D")
+    table = pd.concat([pd.DataFrame({"item_id": item, "timestamp": days + pd.Timedelta(days=shift),
+                                     "target_value": 10.0 + np.arange(90) % 7})
+                       for item, shift in (("a", 0), ("b", 1100))])
+    panel = DatasetGroup(table, frequency="D").panel(7)
+    assert panel.target.shape[1] == 1190
+    assert panel.longest_history(len(panel.timestamps)) == 90 and panel.longest_history(1150) == 90
+    assert panel.longest_history(np.array([60, -1])) == 60  # one end per series; a negative one leaves it out
+    assert panel.longest_history(np.array([-1, 1150])) == 50
+    # Seven weeks (49 days) would be more than a third of each item's 90 days: 30 steps, as for one item alone.
+    assert build_forecaster("deepar", 7, panel, 1190).context_length == 30
+    assert build_forecaster("mlp", 7, panel, np.array([83, 1183])).context_length == 27
+    alone = DatasetGroup(table[table["item_id"] == "a"], frequency="D").panel(7)
+    assert build_forecaster("deepar", 7, alone, 90).context_length == 30  # unchanged where a series spans the grid
 
 
 def test_items_launched_late_or_never_observed_are_left_out_where_nothing_precedes():
@@ -419,7 +445,8 @@ def test_short_series_keep_auto_predictor_going_and_a_refusing_candidate_is_left
     with pytest.raises(ValueError, match="No candidate algorithm could backtest this data: refuses_short_series"), \
             pytest.warns(UserWarning):
         train_predictor(group, 2, candidates=("refuses_short_series",), verbose=0)
-    with pytest.raises(ValueError, match="needs at least a year"):  # named, not auto: the error itself
+    with pytest.raises(ValueError, match="needs at least a year"), \
+            pytest.warns(UserWarning, match="1 of 2 series end before"):  # named, not auto: the error itself
         train_predictor(group, 2, algorithm="refuses_short_series", verbose=0)
     table.to_csv(tmp_path / "sales.csv", index=False)
     with pytest.raises(SystemExit):
