@@ -128,9 +128,9 @@ class TimeSeriesPanel:
         return np.where(observed.any(axis=1), length - 1 - observed[:, ::-1].argmax(axis=1), -1)
 
     def longest_history(self, ends):
-        """The most recorded steps any series spans from its first observation to its last before `ends`
-        (a grid index, or one per series; a negative one leaves that series out): how much history the
-        data offers a model, which the grid's length overstates where series start and end apart."""
+        """The longest span any series covers from its first recorded step to its last before `ends` (a
+        grid index, or one per series; a negative one leaves that series out): how much history the data
+        offers a model, which the grid's length overstates where series start and end apart."""
         ends = np.broadcast_to(np.asarray(ends), self.last_observed.shape)
         spans = np.minimum(ends, self.last_observed + 1) - self.first_observed
         return int(max(spans[ends >= 0].max(initial=0), 0))

@@ -214,7 +214,8 @@ class ForecastWindows:
         return self.labelled_windows(series, np.full(series.shape, end - self.prediction_length))
 
     def valid_origins(self, end):
-        """Per series, the range `[low, high]` of training origins whose horizon ends by `end`.
+        """Per series, the range `[low, high]` of training origins whose horizon ends by `end` and by the
+        series' last recorded step.
 
         A window needs at least one observed context step (to set its scale) and its horizon
         inside the data. Series without such a window (new items) are left out of training, with a
@@ -239,7 +240,9 @@ class ForecastWindows:
         low = self.panel.first_observed + 1
         if self.context_inside_grid:
             low = np.maximum(low, self.context_length)
-        return low, np.full_like(low, end - self.prediction_length)
+        # A horizon ends by the series' own last recorded step: past it (a discontinued item, a series whose
+        # backtest hides its end) a window would hold padding only, and on a ragged grid most draws would.
+        return low, np.minimum(end, self.panel.last_observed + 1) - self.prediction_length
 
     def window_counts(self, end):
         """Per series, how many distinct training windows end by `end` (0 for a series too short); no checks."""

@@ -54,3 +54,15 @@ def test_last_windows_take_one_end_per_series():
         np.testing.assert_array_equal(ragged[name], expected[name])
     # Every context ends on the series' last observation.
     assert (ragged["observed"][:, -1] == 1).all()
+
+
+def test_training_windows_end_by_each_series_last_observation():
+    panel = _ragged_panel()
+    windows = ForecastWindows(panel, 7, 3, [1, 7])
+    # Origins from the first observation + 1 until the horizon ends on the series' own last step (by the end).
+    np.testing.assert_array_equal(windows.window_counts(28), [28 - 3 - 1 + 1, 20 - 3 - 1 + 1, 26 - 3 - 6 + 1])
+    np.testing.assert_array_equal(windows.window_counts(24), [24 - 3 - 1 + 1, 20 - 3 - 1 + 1, 24 - 3 - 6 + 1])
+    # So no window drawn trains on padding alone: the discontinued and the unfinished series included.
+    for sampling in ("uniform", "shuffled"):
+        for _, y_true in windows.training_dataset(64, sampling=sampling, seed=1, end=28).take(10):
+            assert (y_true.numpy()[:, -1, 1] == 1).all()  # every horizon's last step recorded
