@@ -21,7 +21,6 @@ from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetG
 from kerasts.personalize.filters import Filter
 from kerasts.personalize.recipes import (PERSONALIZED_RANKING, RECIPE_TYPES, RECIPES, RELATED_ITEMS,
                                         USER_PERSONALIZATION, recipe_names)
-from kerasts.models.two_stage.recommender import TwoStageRecommender
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
 from kerasts.protocols.recommender import check_distinct_users
 
@@ -216,20 +215,13 @@ def fit_recipe(spec, interactions, items=None, verbose=0, warm_start=None, backu
         recommender.verbose = 2 if verbose else 0
     options = {}
     if warm_start is not None and RECIPES.get(spec).has_network:
-        recommender.epochs = _update_epochs(recommender.epochs)
-        if isinstance(recommender, TwoStageRecommender):  # its two-tower's epochs are a setting of their own
-            settings = recommender.retrieval_settings
-            settings["epochs"] = _update_epochs(settings["epochs"])
+        recommender.shorten_training(UPDATE_EPOCHS_SHARE)
         options["warm_start"] = warm_start
     if backup_directory and RECIPES.get(spec).has_network:
         options["callbacks"] = [backup_callback(backup_directory)]
     if getattr(recommender, "item_features", None):  # the recipe reads item metadata
         return recommender.fit(interactions, items, **options)
     return recommender.fit(interactions, **options)
-
-
-def _update_epochs(epochs):
-    return max(1, round(epochs * UPDATE_EPOCHS_SHARE))
 
 
 def _checked_promotions(promotions):

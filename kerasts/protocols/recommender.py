@@ -105,6 +105,12 @@ class Recommender:
         """The items the user is known by (empty for unknown users)."""
         return list(self._histories.get(user_id, ()))
 
+    def shorten_training(self, share):
+        """Trains `share` of its epochs from now on (at least one), as a warm-started update does (Personalize's
+        UPDATE); a recommender without epochs (no network) trains as before."""
+        if hasattr(self, "epochs"):
+            self.epochs = max(1, round(self.epochs * share))
+
     def check_fitted(self):
         if self.items is None:
             raise ValueError(f"{type(self).__name__} is not fitted: call fit(interactions) first.")

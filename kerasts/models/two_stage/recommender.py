@@ -100,6 +100,11 @@ class TwoStageRecommender(Recommender):
         self.seed, self.verbose = seed, verbose
         self.retrieval = self.swing = self.model = None
 
+    def shorten_training(self, share):
+        """The ranker's epochs and its two-tower's (a setting of their own) both shortened."""
+        super().shorten_training(share)
+        self.retrieval_settings["epochs"] = max(1, round(self.retrieval_settings["epochs"] * share))
+
     # Stage one: candidates.
 
     def fit_candidates(self, interactions, items=None, retrieval_model=None, warm_start=None):
