@@ -3,7 +3,7 @@ against every single algorithm on a held-out test period.
 
     .venv/bin/python benchmarks/forecast_workflow.py recipe [--epochs 10] [--seeds 0 1 2]
     .venv/bin/python benchmarks/forecast_workflow.py auto --dataset electricity|traffic|m3_monthly|m3_quarterly
-        [--seeds 0]
+        [--seeds 0] [--candidates deepar mlp ...] [--validation-windows 1 2 3]
 
 `recipe`: the electricity protocol (benchmarks/electricity.py) through `train_predictor(algorithm=deepar)`
 with 7 backtest windows of 24 h: its backtest model is trained on the same range with the same recipe and
@@ -16,8 +16,10 @@ NPTS, seasonal naive, ETS, ARIMA and Theta on backtest windows before them (data
 is trained on all the data before the test and scored on it. Auto's pick is good when its test score is
 the best single algorithm's, chosen in hindsight. AutoPredictor's three selections ("best": one algorithm;
 "ensemble": the quantile average of the three best; "per_item": each series its own best) are chosen on
-the validation windows and scored on the test, from the candidates' test paths. M3 series are right-aligned on a monthly (quarterly)
-grid, each ending where its in-sample part ends, so every series' test is its own out-of-sample part.
+the validation windows and scored on the test, from the candidates' test paths; `--validation-windows`
+chooses once per count of validation windows, beside the same test fits. M3 series are right-aligned on a
+monthly (quarterly) grid, each ending where its in-sample part ends, so every series' test is its own
+out-of-sample part.
 Per-series sMAPE and MASE (their means) are printed next to the pooled ND and Average wQL, and then by
 series level: the series cut into quintiles by the mean of their history before the test, each cell the mean
 over its series of the median forecast's sMAPE / MASE (quintile 1 the lowest levels); with several seeds,
@@ -155,6 +157,7 @@ def recipe_check(arguments):
 def auto_study(arguments):
     table, frequency = load(arguments.dataset)
     horizon, test_windows, validation_windows = PROTOCOLS[arguments.dataset]
+    window_counts = arguments.validation_windows or [validation_windows]
     full = DatasetGroup(table, frequency=frequency)
     panel = full.panel(horizon)
     test_start = backtest_origins(panel.target.shape[1], horizon, test_windows)[0]
@@ -162,43 +165,47 @@ def auto_study(arguments):
     # DeepAR, the MLP, NPTS, seasonal naive, and ETS, ARIMA, Theta (kerasts[stats]).
     candidates = tuple(arguments.candidates or AUTO_CANDIDATES)
     print(f"{arguments.dataset}: {panel.target.shape[0]} series x {panel.target.shape[1]} steps; horizon {horizon}, "
-          f"{test_windows} test window(s), {validation_windows} validation window(s)\n", flush=True)
+          f"{test_windows} test window(s), validation on {' / '.join(map(str, window_counts))} window(s)\n",
+          flush=True)
     levels = [0.1, 0.5, 0.9]
     levels_before_test = series_levels(panel, test_start)
     by_seed = []
     for seed in arguments.seeds:
-        started = time.perf_counter()
-        chooser = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
-                                  backtest_windows=validation_windows, seed=seed, verbose=0,
-                                  candidates=[{"name": name, "config": {"seed": seed}} if name == "deepar" else name
-                                              for name in candidates])
-        print(f"seed {seed}: validation backtest and the winner's refit {time.perf_counter() - started:.0f} s",
-              flush=True)
-        rows, test_paths = {}, {}
-        for name in candidates:
+        settings = [{"name": name, "config": {"seed": seed}} if name == "deepar" else name for name in candidates]
+        choosers = {}
+        for windows in window_counts:
             started = time.perf_counter()
-            settings = {"name": name, "config": {"seed": seed}} if name == "deepar" else name
-            forecaster = build_forecaster(settings, horizon, panel, test_start)
+            choosers[windows] = train_predictor(DatasetGroup(before, frequency=frequency), horizon,
+                                                backtest_windows=windows, seed=seed, verbose=0, candidates=settings)
+            print(f"seed {seed}, {windows} validation window(s): validation backtest and the winner's refit "
+                  f"{time.perf_counter() - started:.0f} s; pick {choosers[windows].algorithm}", flush=True)
+        rows, test_paths = {}, {}
+        for name, setting in zip(candidates, settings):
+            started = time.perf_counter()
+            forecaster = build_forecaster(setting, horizon, panel, test_start)
             scores, paths = backtest({name: forecaster}, panel, test_windows, quantiles=levels, seed=seed, fit=True,
                                      return_paths=True)
             test_paths[name] = paths[name]
-            rows[name] = _test_row(scores.loc[name], chooser.leaderboard.loc[name, "Average wQL"],
-                                   time.perf_counter() - started)
+            rows[name] = _test_row(scores.loc[name], time.perf_counter() - started)
+            for windows, chooser in choosers.items():
+                rows[name][f"validation wQL, {windows} window(s)"] = chooser.leaderboard.loc[name, "Average wQL"]
         # AutoPredictor's selections, each chosen on the validation windows only, scored on the test.
-        board = chooser.leaderboard.loc[list(candidates), "Average wQL"]
-        losses = chooser.item_losses.reindex(panel.series_ids)
-        for selection in SELECTIONS:
-            weights = member_weights(board, losses, selection).to_numpy()
-            combined = [(test_paths[candidates[0]][window][0],
-                         quantile_average([test_paths[name][window][1] for name in candidates], weights))
-                        for window in range(test_windows)]
-            label = f"auto: {selection}"
-            rows[label] = _test_row(score_backtest_paths(label, panel, combined, levels).loc[label], np.nan, np.nan)
-            test_paths[label] = combined
+        for windows, chooser in choosers.items():
+            board = chooser.leaderboard.loc[list(candidates), "Average wQL"]
+            losses = chooser.item_losses.reindex(panel.series_ids)
+            for selection in SELECTIONS:
+                weights = member_weights(board, losses, selection).to_numpy()
+                combined = [(test_paths[candidates[0]][window][0],
+                             quantile_average([test_paths[name][window][1] for name in candidates], weights))
+                            for window in range(test_windows)]
+                label = f"auto: {selection}" + (f", {windows} window(s)" if len(window_counts) > 1 else "")
+                if selection == "best":
+                    label += f" ({board.astype(float).idxmin()})"
+                rows[label] = _test_row(score_backtest_paths(label, panel, combined, levels).loc[label], np.nan)
+                test_paths[label] = combined
         frame = pd.DataFrame(rows).T
         best = frame.loc[list(candidates), "test Average wQL"].idxmin()
-        print(f"seed {seed}: AutoPredictor's best on validation: {chooser.algorithm}; best single on the test in "
-              f"hindsight: {best}")
+        print(f"seed {seed}: best single on the test in hindsight: {best}")
         print(frame.to_string(float_format=lambda value: f"{value:.4f}") + "\n", flush=True)
         quintiles = scores_by_level(levels_before_test, {name: per_series_scores(panel, paths)
                                                          for name, paths in test_paths.items()})
@@ -214,9 +221,9 @@ def auto_study(arguments):
                            index=by_seed[0].index).to_string())
 
 
-def _test_row(scores, validation_wql, seconds):
+def _test_row(scores, seconds):
     mean = scores.loc["mean"]
-    return {"validation Average wQL": validation_wql, "test Average wQL": mean["mean_wQL"], "test ND": mean["ND"],
+    return {"test Average wQL": mean["mean_wQL"], "test ND": mean["ND"],
             "test sMAPE": mean["sMAPE"], "test MASE": mean["MASE"], "test coverage": mean["coverage_80"],
             "fit+predict s": seconds}
 
@@ -228,6 +235,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--candidates", nargs="+", help="AutoPredictor's candidates (default: all)")
+    parser.add_argument("--validation-windows", type=int, nargs="+",
+                        help="AutoPredictor's backtest windows, one choice per count (default: the protocol's)")
     arguments = parser.parse_args()
     (recipe_check if arguments.mode == "recipe" else auto_study)(arguments)
 
