@@ -187,16 +187,17 @@ def auto_study(arguments):
                                      return_paths=True)
             test_paths[name] = paths[name]
             rows[name] = _test_row(scores.loc[name], time.perf_counter() - started)
-            for windows, chooser in choosers.items():
-                rows[name][f"validation wQL, {windows} window(s)"] = chooser.leaderboard.loc[name, "Average wQL"]
+            for windows, chooser in choosers.items():  # NaN where AutoPredictor left the candidate out
+                rows[name][f"validation wQL, {windows} window(s)"] = chooser.leaderboard["Average wQL"].get(name)
         # AutoPredictor's selections, each chosen on the validation windows only, scored on the test.
         for windows, chooser in choosers.items():
-            board = chooser.leaderboard.loc[list(candidates), "Average wQL"]
+            backtested = [name for name in candidates if name in chooser.leaderboard.index]
+            board = chooser.leaderboard.loc[backtested, "Average wQL"]
             losses = chooser.item_losses.reindex(panel.series_ids)
             for selection in SELECTIONS:
                 weights = member_weights(board, losses, selection).to_numpy()
                 combined = [(test_paths[candidates[0]][window][0],
-                             quantile_average([test_paths[name][window][1] for name in candidates], weights))
+                             quantile_average([test_paths[name][window][1] for name in backtested], weights))
                             for window in range(test_windows)]
                 label = f"auto: {selection}" + (f", {windows} window(s)" if len(window_counts) > 1 else "")
                 if selection == "best":

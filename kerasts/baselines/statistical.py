@@ -95,7 +95,7 @@ class StatisticalForecaster(Forecaster):
         frames = {True: [], False: []}  # by whether a series is long enough for its season
         for row in range(history.shape[1]):
             values = history[row].ffill().dropna()  # carried forward inside, nothing before the start
-            if values.size >= 2:
+            if values.size:  # one value is enough for the naive fallback
                 seasonal = self.season_length > 1 and values.size >= 2 * self.season_length
                 frames[seasonal].append(pd.DataFrame({"unique_id": row, "ds": np.arange(values.size),
                                                       "y": values.to_numpy(dtype="float64")}))

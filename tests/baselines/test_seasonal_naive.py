@@ -65,6 +65,23 @@ def test_statistical_forecasters_follow_a_seasonal_series(method):
         kerasts.baselines.StatisticalForecaster(method, 7, prediction_length=14, n_jobs=0)
 
 
+@pytest.mark.parametrize("method", ["ets", "arima", "theta"])
+def test_statistical_forecaster_forecasts_a_series_with_one_value(method):
+    import pandas as pd
+
+    import kerasts
+
+    # Item b launched one day before the origin (a backtest window's start can fall there): its one value is all
+    # there is, so the forecast repeats it (statsforecast's naive fallback), not NaN, which the scoring refuses.
+    days = pd.date_range("2024-01-01", periods=42, freq="D")
+    table = pd.DataFrame({"item_id": ["a"] * 42 + ["b"] * 8, "timestamp": list(days) + list(days[-8:]),
+                          "target_value": np.r_[np.random.default_rng(0).poisson(20, 42), 7.0, np.ones(7)]})
+    panel = kerasts.data.align_target(table, "D")
+    paths = kerasts.baselines.StatisticalForecaster(method, 7, prediction_length=7).predict_paths(panel, 35, 20)
+    assert np.isfinite(paths).all()
+    np.testing.assert_array_equal(paths[1], 7.0)
+
+
 def test_statistical_options_reach_the_model_and_bad_ones_are_named():
     import pandas as pd
 
