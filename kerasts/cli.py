@@ -142,12 +142,22 @@ def _refuse_unread(parser, option, value, readers, trained):
 
 def _with_shorthand(settings, name, settings_option, option, key, value):
     """`settings` (from `settings_option`) with `key` set by a shorthand `option` (e.g. --epochs) when given;
-    both setting it is refused."""
+    both setting it is refused. A dotted `key` ("retrieval.epochs") sets a nested setting."""
     if value is None:
         return settings
-    if key in settings:
+    *parents, last = key.split(".")
+    settings = dict(settings)
+    level = settings
+    for parent in parents:
+        inner = level.get(parent) or {}
+        if not isinstance(inner, dict):
+            raise ValueError(f"{settings_option} gives {name}'s {parent!r} as {inner!r}: expected a dict of settings.")
+        level[parent] = dict(inner)
+        level = level[parent]
+    if last in level:
         raise ValueError(f"{option} and {settings_option} both set {name}'s {key!r}: give it once.")
-    return {**settings, key: value}
+    level[last] = value
+    return settings
 
 
 def _table(frame, title):
@@ -297,9 +307,9 @@ def _personalize_train(arguments, parser):
         settings = _settings_by_name(arguments.hyperparameters, "--hyperparameters", searched, "recipe",
                                      '{"hrnn": {"units": 64, "epochs": 20}}')
         for name in searched:
-            if name in networked:
-                settings[name] = _with_shorthand(settings.get(name, {}), name, "--hyperparameters", "--epochs",
-                                                 "epochs", arguments.epochs)
+            for key in RECIPES.get(name).epoch_settings if name in networked else ():
+                settings[name] = _with_shorthand(settings.get(name, {}), name, "--hyperparameters", "--epochs", key,
+                                                 arguments.epochs)
         settings = {name: config for name, config in settings.items() if config}
         group = _with_stored_events(DatasetGroup(arguments.interactions, users=arguments.users, items=arguments.items),
                                     arguments)
@@ -440,7 +450,8 @@ def _personalize_parser(commands):
                                              "PERSONALIZED_RANKING or RELATED_ITEMS")
     train.add_argument("--event-type", help="train on this event type only")
     train.add_argument("--event-value-threshold", type=float, help="train on events with EVENT_VALUE at least this")
-    train.add_argument("--epochs", type=_positive_int, help="epochs of the neural recipes (their default otherwise)")
+    train.add_argument("--epochs", type=_positive_int, help="epochs of the neural recipes' networks, the two-stage's "
+                       "two-tower's and ranker's alike (their defaults otherwise)")
     train.add_argument("--hyperparameters", metavar="JSON",
                        help='settings per recipe as JSON (or a .json file), e.g. \'{"hrnn": {"units": 64}}\', as '
                             "Personalize's algorithmHyperParameters: the arguments of its recommender class")

@@ -32,6 +32,7 @@ class Recipe:
     cold_start: str  # what an unknown user gets, for the docs and the CLI
     search_space: callable = None  # hp -> settings, for perform_hpo (keras-tuner's HyperParameters)
     needs_items: bool = False  # reads item metadata: trains only where the dataset group has an Items table
+    epoch_settings: tuple = ("epochs",)  # what the CLI's --epochs sets: every network's epochs (dotted: nested)
 
     def __call__(self, **settings):
         return self.build(**settings)
@@ -98,7 +99,8 @@ register_recipe("hrnn-coldstart", Recipe(USER_PERSONALIZATION, lambda **settings
     "exploration_weight of the slots, chosen from their metadata", _session_space, needs_items=True))
 # The seed notebook's pipeline: two-tower and Swing candidates, an MMoE ranker, a blend of its tasks.
 register_recipe("two-stage", Recipe(USER_PERSONALIZATION, lambda **settings: TwoStageRecommender(**settings), True,
-                                    "the two-tower's and Swing's candidates for the user's events, ranked"))
+                                    "the two-tower's and Swing's candidates for the user's events, ranked",
+                                    epoch_settings=("epochs", "retrieval.epochs")))
 register_recipe("gru4rec", Recipe(USER_PERSONALIZATION, _gru4rec, True, _SESSION_COLD_START, _session_space))
 register_recipe("two-tower", Recipe(USER_PERSONALIZATION, _two_tower, True, _TWO_TOWER_COLD_START, _two_tower_space))
 # Personalize's aws-personalized-ranking is HRNN's: the same networks, serving only GetPersonalizedRanking.

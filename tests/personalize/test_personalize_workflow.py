@@ -425,6 +425,11 @@ def test_cli_trains_evaluates_recommends_ranks_runs_a_batch_and_updates_on_a_cam
              r"names \['hrnn'\], which this run"),
             (["--recipe", "hrnn", "--epochs", "1", "--hyperparameters", '{"hrnn": {"epochs": 2}}'],
              "both set hrnn's 'epochs'"),
+            (["--recipe", "two-stage", "--epochs", "1", "--hyperparameters",
+              '{"two-stage": {"retrieval": {"epochs": 2}}}'],
+             "both set two-stage's 'retrieval.epochs'"),  # --epochs sets its two-tower's too
+            (["--recipe", "two-stage", "--epochs", "1", "--hyperparameters", '{"two-stage": {"retrieval": 2}}'],
+             "gives two-stage's 'retrieval' as 2: expected a dict"),
             (["--recipe-type", "SIMILAR_ITEMS"], "argument --recipe-type: must be one of USER_PERSONALIZATION, "),
             (["--recipe", "popularity-count", "--epochs", "2"],
              "--epochs is read by hrnn, .*; this run trains popularity-count, which does not read it")]:
