@@ -32,7 +32,7 @@ class Recipe:
     cold_start: str  # what an unknown user gets, for the docs and the CLI
     search_space: callable = None  # hp -> settings, for perform_hpo (keras-tuner's HyperParameters)
     needs_items: bool = False  # reads item metadata: trains only where the dataset group has an Items table
-    epoch_settings: tuple = ("epochs",)  # what the CLI's --epochs sets: every network's epochs (dotted: nested)
+    epoch_settings: tuple = ("epochs",)  # the settings of its networks' epochs, dotted where nested (CLI's --epochs)
 
     def __call__(self, **settings):
         return self.build(**settings)
