@@ -530,8 +530,11 @@ def _parser():
     train.add_argument("--candidates", nargs="+", help="AutoPredictor's algorithms")
     train.add_argument("--selection", default="best", choices=["best", "ensemble", "per_item"],
                        help="AutoPredictor: one algorithm, the quantile average of the three best, or each item's best")
-    train.add_argument("--backtest-windows", type=_positive_int, default=1)
-    train.add_argument("--backtest-window-offset", type=_positive_int)
+    train.add_argument("--backtest-windows", type=_positive_int, default=1,
+                       help="windows at the end of the data that score (and choose) the algorithms (default 1, "
+                            "as Forecast's)")
+    train.add_argument("--backtest-window-offset", type=_positive_int,
+                       help="steps between the windows' starts (default: the horizon)")
     train.add_argument("--forecast-types", nargs="+", default=["0.1", "0.5", "0.9"])
     train.add_argument("--forecast-origin", default="dataset_end", choices=["dataset_end", "series_end"],
                        help="backtest and forecast each series from the dataset's end or its own last observation")
