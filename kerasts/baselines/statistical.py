@@ -28,7 +28,10 @@ class StatisticalForecaster(Forecaster):
     its missing steps inside the history carried forward and its steps before its first observation
     left out; a series shorter than two seasons is fitted without seasonality, and one the method
     cannot fit at all (ETS refuses a few points) gets statsforecast's naive fallback. Sample paths are
-    drawn from the normal distribution the method's mean and 80% interval give, step by step. The
+    drawn from the normal distribution the method's mean and 80% interval give, step by step, its
+    standard deviation bounded by `spread_limit` times the series' largest |value| before the origin
+    (a multiplicative-error ETS fitted to a volatile short series can otherwise widen its interval
+    geometrically, to millions of times the series' scale, and even the paths' median follows). The
     series are fitted in `n_jobs` processes (statsforecast's own parallelism; the forecasts are the
     same for any number).
 
@@ -39,11 +42,14 @@ class StatisticalForecaster(Forecaster):
         n_jobs: processes to fit the series in; `None` (default) uses every CPU this process may run on.
         options: keyword arguments of the statsforecast model (`AutoARIMA(approximation=True)`,
             `AutoETS(model="ZZN")`), over its defaults.
+        spread_limit: the largest standard deviation of a step's paths, as a multiple of the series'
+            largest |value| before the origin; `None` leaves the method's interval as it is.
         verbose: when truthy, statsforecast's progress bar while the series are fitted (a long wait
             on thousands of series).
     """
 
-    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None, verbose=0):
+    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None, spread_limit=None,
+                 verbose=0):
         super().__init__(prediction_length)
         if method not in METHODS:
             raise ValueError(f"`method` must be one of {METHODS}, got {method!r}.")
@@ -53,6 +59,10 @@ class StatisticalForecaster(Forecaster):
         self.season_length = check_positive_int("season_length", season_length)
         self.n_jobs = None if n_jobs is None else check_positive_int("n_jobs", n_jobs)
         self.verbose = verbose
+        if spread_limit is not None and (isinstance(spread_limit, bool) or not (isinstance(spread_limit, (int, float))
+                                                                            and spread_limit > 0)):
+            raise ValueError(f"`spread_limit` must be a positive number or None, got {spread_limit!r}.")
+        self.spread_limit = spread_limit
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"`options` must be a dict of the {method} model's arguments, "
                             f"got {type(options).__name__}.")
@@ -67,7 +77,8 @@ class StatisticalForecaster(Forecaster):
 
     def get_config(self):
         return {**super().get_config(), "method": self.method, "season_length": self.season_length,
-                "n_jobs": self.n_jobs, "options": self.options, "verbose": self.verbose}
+                "n_jobs": self.n_jobs, "options": self.options, "spread_limit": self.spread_limit,
+                "verbose": self.verbose}
 
     def _model_class(self):
         from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
@@ -84,10 +95,22 @@ class StatisticalForecaster(Forecaster):
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
     def predict_paths(self, panel, origin=None, num_samples=100, seed=0):
+        origin = self.forecast_origin(panel, origin)
+        mean, sigma = self._normal_forecast(panel, origin)
+        if self.spread_limit is not None:
+            with warnings.catch_warnings():  # a series with nothing before the origin has no scale (and no mean)
+                warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+                scale = np.nanmax(np.abs(panel.target[:, :origin]), axis=1)
+            sigma = np.minimum(sigma, self.spread_limit * np.nan_to_num(scale)[:, None])
+        noise = np.random.default_rng(seed).standard_normal((len(panel.keys), num_samples, self.prediction_length))
+        return mean[:, None] + sigma[:, None] * noise
+
+    def _normal_forecast(self, panel, origin):
+        """Each series' mean and standard deviation a step, `(series, horizon)` each, from the method's
+        forecast and 80% interval (a standard deviation of 0 where the method gives no interval)."""
         from statsforecast import StatsForecast
         from statsforecast.models import Naive
 
-        origin = self.forecast_origin(panel, origin)
         history = pd.DataFrame(panel.target[:, :origin]).T  # steps x series
         horizon = self.prediction_length
         mean = np.full((len(panel.keys), horizon), np.nan)
@@ -113,5 +136,4 @@ class StatisticalForecaster(Forecaster):
             for row, part in result.groupby("unique_id", sort=False):
                 mean[row] = part[name].to_numpy()
                 sigma[row] = (part[f"{name}-hi-80"] - part[f"{name}-lo-80"]).to_numpy() / (2 * _Z_80)
-        noise = np.random.default_rng(seed).standard_normal((len(panel.keys), num_samples, horizon))
-        return mean[:, None] + np.nan_to_num(sigma)[:, None] * noise
+        return mean, np.nan_to_num(sigma)

@@ -82,6 +82,31 @@ def test_statistical_forecaster_forecasts_a_series_with_one_value(method):
     np.testing.assert_array_equal(paths[1], 7.0)
 
 
+def test_statistical_forecaster_bounds_the_spread_of_a_volatile_short_series():
+    import pandas as pd
+
+    import kerasts
+
+    # As M3's N2752: a short series falling a hundredfold, then doubling monthly. ETS fits multiplicative errors
+    # of about 100% a step, and its interval, hence the paths, widens geometrically far past the series' scale.
+    volatile = np.r_[24228, 15000, 9000, 5000, 2600, 1400, 700, 380, 200, 147, 290, 600, 1150, 2400, 4700, 9100, 7498.0]
+    months = pd.date_range("2020-01-01", periods=17, freq="MS")
+    table = pd.DataFrame({"item_id": ["volatile"] * 17 + ["steady"] * 17, "timestamp": list(months) * 2,
+                          "target_value": np.r_[volatile, 1000 + 30 * np.sin(np.arange(17))]})
+    panel = kerasts.data.align_target(table, "MS")
+    free, bounded = (kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18, spread_limit=limit)
+                     .predict_paths(panel, 17, 400, 0) for limit in (None, 1))
+    steady, volatile_row = (list(panel.keys["item_id"]).index(name) for name in ("steady", "volatile"))
+    assert free[volatile_row, :, -1].std() > 10 * 24228
+    assert bounded[volatile_row].std(axis=0).max() < 1.2 * 24228  # at most once its largest value, give or take
+    np.testing.assert_array_equal(bounded[steady], free[steady])  # a sane interval is left as the method gave it
+    assert kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18,
+                                                   spread_limit=2).get_config()["spread_limit"] == 2
+    for limit in (0, -1, "3", True):
+        with pytest.raises(ValueError, match="`spread_limit` must be a positive number or None"):
+            kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18, spread_limit=limit)
+
+
 def test_statistical_options_reach_the_model_and_bad_ones_are_named():
     import pandas as pd
 
