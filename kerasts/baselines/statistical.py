@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_positive_int, finite_number
 from kerasts.protocols.forecaster import Forecaster
 
 METHODS = ("ets", "arima", "theta")
@@ -29,9 +29,10 @@ class StatisticalForecaster(Forecaster):
     left out; a series shorter than two seasons is fitted without seasonality, and one the method
     cannot fit at all (ETS refuses a few points) gets statsforecast's naive fallback. Sample paths are
     drawn from the normal distribution the method's mean and 80% interval give, step by step, its
-    standard deviation bounded by `spread_limit` times the series' largest |value| before the origin
-    (a multiplicative-error ETS fitted to a volatile short series can otherwise widen its interval
-    geometrically, to millions of times the series' scale, and even the paths' median follows). The
+    standard deviation bounded by `spread_limit` times the series' largest |value| before the origin:
+    a multiplicative-error ETS fitted to a volatile short series can otherwise widen its interval
+    geometrically, to millions of times the series' scale (and even the paths' median follows), and
+    ARIMA fitted to a series with as many parameters as values gives an infinite one. The
     series are fitted in `n_jobs` processes (statsforecast's own parallelism; the forecasts are the
     same for any number).
 
@@ -43,12 +44,13 @@ class StatisticalForecaster(Forecaster):
         options: keyword arguments of the statsforecast model (`AutoARIMA(approximation=True)`,
             `AutoETS(model="ZZN")`), over its defaults.
         spread_limit: the largest standard deviation of a step's paths, as a multiple of the series'
-            largest |value| before the origin; `None` leaves the method's interval as it is.
+            largest |value| before the origin (default 1, chosen by measurement on five datasets:
+            benchmarks/RESULTS.md); `None` leaves the method's interval as it is, infinite ones too.
         verbose: when truthy, statsforecast's progress bar while the series are fitted (a long wait
             on thousands of series).
     """
 
-    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None, spread_limit=None,
+    def __init__(self, method, season_length, *, prediction_length, n_jobs=None, options=None, spread_limit=1.0,
                  verbose=0):
         super().__init__(prediction_length)
         if method not in METHODS:
@@ -59,9 +61,8 @@ class StatisticalForecaster(Forecaster):
         self.season_length = check_positive_int("season_length", season_length)
         self.n_jobs = None if n_jobs is None else check_positive_int("n_jobs", n_jobs)
         self.verbose = verbose
-        if spread_limit is not None and (isinstance(spread_limit, bool) or not (isinstance(spread_limit, (int, float))
-                                                                            and spread_limit > 0)):
-            raise ValueError(f"`spread_limit` must be a positive number or None, got {spread_limit!r}.")
+        if spread_limit is not None and finite_number(spread_limit, "`spread_limit`") <= 0:
+            raise ValueError(f"`spread_limit` must be positive (or None), got {spread_limit!r}.")
         self.spread_limit = spread_limit
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"`options` must be a dict of the {method} model's arguments, "

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -100,10 +102,25 @@ def test_statistical_forecaster_bounds_the_spread_of_a_volatile_short_series():
     assert free[volatile_row, :, -1].std() > 10 * 24228
     assert bounded[volatile_row].std(axis=0).max() < 1.2 * 24228  # at most once its largest value, give or take
     np.testing.assert_array_equal(bounded[steady], free[steady])  # a sane interval is left as the method gave it
-    assert kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18,
-                                                   spread_limit=2).get_config()["spread_limit"] == 2
+    default = kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18)
+    np.testing.assert_array_equal(default.predict_paths(panel, 17, 400, 0), bounded)  # bounded by default
+    assert default.get_config()["spread_limit"] == 1
+    # ARIMA on M3's N 886 three quarters before a backtest window: as many parameters as values, and an infinite
+    # interval (statsforecast divides by zero degrees of freedom), which no score can take.
+    quarters = pd.date_range("2020-01-01", periods=12, freq="QS")
+    short = pd.DataFrame({"item_id": ["short"] * 3 + ["long"] * 12, "timestamp": list(quarters[-3:]) + list(quarters),
+                          "target_value": np.r_[6480, 6720, 6336, 100 + np.arange(12.0)]})
+    short_panel = kerasts.data.align_target(short, "QS")
+    row = list(short_panel.keys["item_id"]).index("short")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # statsforecast's division by zero, numpy's overflow
+        arima_free, arima_default = (kerasts.baselines.StatisticalForecaster(
+            "arima", 4, prediction_length=8, **settings).predict_paths(short_panel, 12, 400, 0)
+            for settings in ({"spread_limit": None}, {}))
+    assert np.isinf(arima_free[row]).any()
+    assert np.isfinite(arima_default).all() and arima_default[row].std(axis=0).max() < 1.2 * 6720
     for limit in (0, -1, "3", True):
-        with pytest.raises(ValueError, match="`spread_limit` must be a positive number or None"):
+        with pytest.raises(ValueError, match="`spread_limit` must be"):
             kerasts.baselines.StatisticalForecaster("ets", 12, prediction_length=18, spread_limit=limit)
 
 
