@@ -12,10 +12,10 @@ fit and seed, so a series the bound leaves alone has the same paths in every var
 from the bound series, which are counted (series-origins whose paths changed), as are those with an infinite
 value (statsforecast's interval for a series with as many parameters as values: a variant with one has no
 pooled scores, shown as inf, and its per-series sMAPE and MASE are the medians', finite where under half the
-paths are infinite). Scores over all the origins:
-pooled ND and mean wQL over the deciles, 80% coverage, each series' sMAPE and MASE of the median (their means,
-and by level quintile: the mean |y| before the first origin, Q1 lowest). `limit c: rule` says whether the
-variant is at or below no bound on wQL, sMAPE and MASE to 4 significant digits (RESULTS.md, 2026-12-06's rule).
+paths are infinite). Scores over all the origins: pooled ND and mean wQL over the deciles, 80% coverage, each
+series' sMAPE and MASE of the median (their means, and by level quintile: the mean |y| before the first origin,
+Q1 lowest). `limit c: rule` says whether the variant is at or below no bound on wQL, sMAPE and MASE to 4
+significant digits (RESULTS.md, 2026-12-06's rule).
 """
 
 import argparse
@@ -58,9 +58,9 @@ def significant(value):
 def run(name, method, limits, extra_windows):
     panel, horizon, windows = dataset_panel(name)
     windows += extra_windows
-    first_origin = series_backtest_origins(panel, horizon, windows)[:, 0]
-    forecaster = fitted_once(build_forecaster(method, horizon, panel, first_origin))
     origins = series_backtest_origins(panel, horizon, windows)
+    first_origin = origins[:, 0]
+    forecaster = fitted_once(build_forecaster(method, horizon, panel, first_origin))
     rows, per_series, all_paths = {}, {}, {}
     started = time.perf_counter()
     for limit in (None, *limits):

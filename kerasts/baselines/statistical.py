@@ -108,7 +108,8 @@ class StatisticalForecaster(Forecaster):
 
     def _normal_forecast(self, panel, origin):
         """Each series' mean and standard deviation a step, `(series, horizon)` each, from the method's
-        forecast and 80% interval (a standard deviation of 0 where the method gives no interval)."""
+        forecast and 80% interval (a standard deviation of 0 where the method gives no interval, the largest
+        float where it gives an infinite one)."""
         from statsforecast import StatsForecast
         from statsforecast.models import Naive
 
