@@ -35,8 +35,6 @@ from kerasts.evaluation import per_series_scores, scores_by_level, series_backte
 from kerasts.evaluation.backtest import predict_from_origins  # noqa: E402
 from kerasts.forecast.algorithms import build_forecaster  # noqa: E402
 
-QUANTILES = [round(0.1 * decile, 1) for decile in range(1, 10)]
-
 
 def fitted_once(forecaster):
     """`forecaster` whose statsforecast fit at an origin is kept, so each spread limit reuses it."""
