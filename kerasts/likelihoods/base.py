@@ -34,7 +34,6 @@ class Likelihood:
 
     name = None
     parameter_names = ()
-    is_discrete = False
     # A value inside the support, put where a target is unobserved so that its
     # log-density stays finite (its loss is masked out anyway).
     placeholder_target = 0.0
@@ -167,8 +166,6 @@ class Likelihood:
 
 class CountLikelihood(Likelihood):
     """A family over non-negative integers, with exact quantiles found from its CDF."""
-
-    is_discrete = True
 
     def sample(self, parameters, num_samples, seed, mirrored=False):
         """As `Likelihood.sample` (never `mirrored`); draws whose parameters are not finite are NaN.

@@ -30,7 +30,7 @@ def test_one_slot_runs_users_in_order_and_flags_only_the_starting_steps():
 def test_two_slots_split_users_and_batches_continue_each_slot():
     batches = SessionParallelBatches(_sessions(), ITEMS, num_slots=2, steps=2)
     assert sorted(batches.valid.sum(axis=1)) == [1, 3]  # u1 has 3 steps, u2 one
-    (first_inputs, first_targets, _), (second_inputs, _, second_valid) = list(batches.dataset().as_numpy_iterator())
+    (first_inputs, _, _), (second_inputs, _, second_valid) = list(batches.dataset().as_numpy_iterator())
     slot = int(np.argmax(batches.valid.sum(axis=1)))
     assert list(first_inputs["items"][slot]) == list(ITEMS.encode(["a", "b"]))
     assert second_inputs["items"][slot][0] == ITEMS.encode(["d"])[0] and second_inputs["session_start"][slot][0] == 1
