@@ -509,7 +509,8 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train on the bundled data, print metrics, write plots and a SavedModel")
     demo.add_argument("--output-dir", default="demo_output", help="where plots and the SavedModel go")
-    demo.add_argument("--epochs", type=_positive_int, default=20, help="DeepAR epochs of 50 batches")
+    demo.add_argument("--epochs", type=_positive_int, help="every network's epochs (DeepAR's of 50 batches), for a "
+                      "quick run; default: each part's own (DeepAR 20, recommenders 8, session models 30, MMoE 10)")
     demo.add_argument("--samples", type=_positive_int, default=100, help="sample paths per forecast")
     demo.add_argument("--networks", type=_positive_int, default=3, help="DeepAR networks pooled (its num_networks)")
     demo.add_argument("--seed", type=int, default=0)

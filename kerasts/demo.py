@@ -17,16 +17,19 @@ from kerasts.forecast import DatasetGroup, train_predictor
 from kerasts.optimizers import Adam
 
 
-def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, num_networks=3, log=print):
-    """Runs the demo; returns the forecasting leaderboard (one row per candidate algorithm)."""
+def run_demo(output_dir="demo_output", epochs=None, num_samples=100, seed=0, num_networks=3, log=print):
+    """Runs the demo; returns the forecasting leaderboard (one row per candidate algorithm). `epochs` sets
+    every network's (DeepAR's of 50 batches), for a quick run; None keeps each part's own (DeepAR 20, the
+    recommenders 8, the session models 30, MMoE 10)."""
+    given_epochs = {} if epochs is None else {"epochs": epochs}
     writable_directory(output_dir)  # before minutes of training, not after
     group = DatasetGroup(load_electricity_sample(), frequency="H")
     panel = group.panel()
     log(f"Bundled UCI electricity sample: {len(panel.keys)} clients x {len(panel.timestamps)} hours. AutoPredictor "
         "backtests DeepAR, the likelihood-head MLP, NPTS and seasonal naive on the last 7 days in 24-hour windows "
         "(each trained on the data before them), keeps the lowest Average wQL and trains it on all the data.")
-    candidates = ({"name": "deepar", "config": {"epochs": epochs, "seed": seed, "num_networks": num_networks}}, "mlp",
-                  "npts", "seasonal_naive")
+    deepar = {"epochs": 20, **given_epochs, "seed": seed, "num_networks": num_networks}
+    candidates = ({"name": "deepar", "config": deepar}, "mlp", "npts", "seasonal_naive")
     predictor = train_predictor(group, 24, backtest_windows=7, candidates=candidates, num_samples=num_samples,
                                 seed=seed, verbose=0)
     table = predictor.leaderboard
@@ -46,9 +49,9 @@ def run_demo(output_dir="demo_output", epochs=20, num_samples=100, seed=0, num_n
         predictor.export(saved_model_path)
         written += f" and {saved_model_path}/ (the {predictor.algorithm} network's SavedModel)"
     log(f"Wrote {written}.")
-    run_recommendation_demo(output_dir, seed=seed, log=log)
-    run_session_demo(output_dir, seed=seed, log=log)
-    run_multitask_demo(output_dir, seed=seed, log=log)
+    run_recommendation_demo(output_dir, seed=seed, log=log, **given_epochs)
+    run_session_demo(output_dir, seed=seed, log=log, **given_epochs)
+    run_multitask_demo(output_dir, seed=seed, log=log, **given_epochs)
     return table
 
 
@@ -77,7 +80,8 @@ def run_recommendation_demo(output_dir="demo_output", epochs=8, seed=0, log=prin
         "events the truth) and serves the best by NDCG@10, retrained on every event.")
     sessions = {"epochs": epochs, "session_gap_seconds": 2 * 86400, "seed": seed}  # a new session after two idle days
     settings = {"two-tower": {"embedding_dim": 32, "history_length": 20, "epochs": epochs, "batch_size": 256,
-                              "learning_rate": 3e-3, "seed": seed}, "hrnn": sessions, "gru4rec": sessions}
+                              "learning_rate": 3e-3, "seed": seed}, "hrnn": sessions, "gru4rec": sessions,
+                "two-stage": {"epochs": epochs, "retrieval": {"epochs": epochs}, "seed": seed}}
     version = create_solution(group, perform_auto_ml=True, settings=settings).create_version(seed=seed, verbose=0)
     related = create_solution(group, perform_auto_ml=True, recipe_type="RELATED_ITEMS").create_version(
         seed=seed, verbose=0)
