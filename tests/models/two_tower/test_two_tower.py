@@ -214,3 +214,28 @@ def test_two_tower_recommender_is_the_recipe_and_ranks_the_whole_index():
     ranked = [item for item in recommender.recommend(history=history, k=40).item_ids if item in candidates]
     assert list(recommender.recommend(history=history, k=3, candidates=list(candidates)).item_ids) == ranked[:3]
     assert 0 <= evaluate_recommender(recommender, split, ks=(5,))["recall_at_5"] <= 1
+
+
+def test_early_stopping_holds_a_tenth_of_the_users_out_and_keeps_the_best_epoch():
+    from kerasts.data import synthetic_interactions, validate_interactions
+    from kerasts.data.retrieval import retrieval_dataset, retrieval_examples
+    from kerasts.models import TwoTowerRecommender
+
+    events = validate_interactions(synthetic_interactions(num_users=60, num_items=40, seed=1))
+    recommender = TwoTowerRecommender(embedding_dim=8, history_length=5, epochs=30, batch_size=64, seed=0,
+                                      early_stopping_patience=1).fit(events)
+    validation_losses = recommender.history.history["val_loss"]
+    assert len(validation_losses) < 30  # it over-fits 60 users long before 30 epochs, and stopped
+    held_out = recommender._validation_rows(events)
+    assert events.loc[held_out, "USER_ID"].nunique() == 6
+    examples = keras.tree.map_structure(lambda values: values[held_out], retrieval_examples(events, history_length=5))
+    # The weights kept are the best epoch's: their loss on the held-out users is the lowest validation loss.
+    kept = recommender.model.evaluate(retrieval_dataset(examples, 64, shuffle=False), verbose=0)
+    assert kept == pytest.approx(min(validation_losses), rel=1e-4) and kept < validation_losses[-1]
+    user = events.loc[held_out, "USER_ID"].iloc[0]  # held out of training, still served from their events
+    seen = set(events.loc[events["USER_ID"] == user, "ITEM_ID"])
+    assert not seen & set(recommender.recommend(user_id=user, k=5).item_ids)
+    with pytest.raises(ValueError, match="holds out a tenth of the users.*have 1"):
+        TwoTowerRecommender(early_stopping_patience=2).fit(events[events["USER_ID"] == user])
+    with pytest.raises(ValueError, match="early_stopping_patience"):
+        TwoTowerRecommender(early_stopping_patience=0)
