@@ -56,6 +56,20 @@ def filter_interactions(interactions, min_item_support=1, min_session_length=1, 
             return table.reset_index(drop=True)
 
 
+def held_out_users(interactions, fraction, seed=0, user_column="USER_ID"):
+    """The users a split holds out of training: `fraction` of them (rounded; at least one, and at least one
+    left to train on), drawn with `seed` among those with two or more events, whose events can be split in
+    time. `personalize_split` holds them out to test; a recommender's early stopping, to validate."""
+    counts = interactions.groupby(user_column).size()
+    if len(counts) < 2:
+        raise ValueError(f"Holding users out of training needs at least two users, got {len(counts)}.")
+    eligible = counts.index[counts >= 2].to_numpy()
+    if eligible.size == 0:
+        raise ValueError("No user has two or more events: nothing to split into input and ground truth.")
+    wanted = min(eligible.size, len(counts) - 1, max(1, round(fraction * len(counts))))
+    return set(np.random.default_rng(seed).choice(eligible, size=wanted, replace=False))
+
+
 def personalize_split(interactions, test_user_fraction=0.1, input_fraction=0.9, seed=0, user_column="USER_ID",
                       timestamp_column="TIMESTAMP"):
     """Amazon Personalize's split: hold out a fraction of users; of each held-out user's events the
@@ -69,18 +83,7 @@ def personalize_split(interactions, test_user_fraction=0.1, input_fraction=0.9, 
     if not 0 < test_user_fraction < 1 or not 0 < input_fraction < 1:
         raise ValueError("`test_user_fraction` and `input_fraction` must lie strictly between 0 and 1.")
     _require_columns(interactions, [user_column, timestamp_column], "personalize_split")
-    counts = interactions.groupby(user_column).size()
-    if len(counts) < 2:
-        raise ValueError(f"personalize_split holds users out of training: it needs at least two users, got "
-                         f"{len(counts)}.")
-    eligible = counts.index[counts >= 2].to_numpy()
-    if eligible.size == 0:
-        raise ValueError("No user has two or more events: nothing to split into input and ground truth.")
-    generator = np.random.default_rng(seed)
-    # At least one user held out, at least one left to train on.
-    wanted = min(eligible.size, len(counts) - 1, max(1, round(test_user_fraction * len(counts))))
-    held_out = set(generator.choice(eligible, size=wanted, replace=False))
-    is_test = interactions[user_column].isin(held_out)
+    is_test = interactions[user_column].isin(held_out_users(interactions, test_user_fraction, seed, user_column))
     train = interactions[~is_test].reset_index(drop=True)
     test = interactions[is_test].sort_values([user_column, timestamp_column], kind="stable")
     position = test.groupby(user_column).cumcount()

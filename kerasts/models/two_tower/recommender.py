@@ -6,6 +6,7 @@ import numpy as np
 from kerasts._checks import check_positive_int
 from kerasts.data.interactions import split_multi_value
 from kerasts.data.retrieval import HISTORY_FEATURE, joined, retrieval_dataset, retrieval_examples
+from kerasts.data.sessions import held_out_users
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.distributed import build_for_backups
 from kerasts.layers.tower import Tower
@@ -111,12 +112,13 @@ class TwoTowerRecommender(Recommender):
         return self
 
     def _validation_rows(self, interactions):
-        """Whether each event is of a held-out user: a tenth of the users (at least one), drawn with `seed`."""
-        users = interactions[self.user_column].unique()
-        if len(users) < 2:
-            raise ValueError(f"early_stopping_patience holds out a tenth of the users to validate, and the "
-                             f"interactions have {len(users)}: give more users or no early_stopping_patience.")
-        held_out = np.random.default_rng(self.seed or 0).choice(users, max(1, len(users) // 10), replace=False)
+        """Whether each event is of a held-out user: a tenth of the users, drawn with `seed` as Personalize's
+        split draws its test users."""
+        try:
+            held_out = held_out_users(interactions, 0.1, self.seed or 0, self.user_column)
+        except ValueError as error:
+            raise ValueError(f"early_stopping_patience holds out a tenth of the users to validate: {error} Give "
+                             "more users or no early_stopping_patience.") from None
         return interactions[self.user_column].isin(held_out).to_numpy()
 
     def restore(self, model, interactions, items=None):

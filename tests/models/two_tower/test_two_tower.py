@@ -227,7 +227,7 @@ def test_early_stopping_holds_a_tenth_of_the_users_out_and_keeps_the_best_epoch(
     validation_losses = recommender.history.history["val_loss"]
     assert len(validation_losses) < 30  # it over-fits 60 users long before 30 epochs, and stopped
     held_out = recommender._validation_rows(events)
-    assert events.loc[held_out, "USER_ID"].nunique() == 6
+    assert events.loc[held_out, "USER_ID"].nunique() == 6  # of 60
     examples = keras.tree.map_structure(lambda values: values[held_out], retrieval_examples(events, history_length=5))
     # The weights kept are the best epoch's: their loss on the held-out users is the lowest validation loss.
     kept = recommender.model.evaluate(retrieval_dataset(examples, 64, shuffle=False), verbose=0)
@@ -235,7 +235,7 @@ def test_early_stopping_holds_a_tenth_of_the_users_out_and_keeps_the_best_epoch(
     user = events.loc[held_out, "USER_ID"].iloc[0]  # held out of training, still served from their events
     seen = set(events.loc[events["USER_ID"] == user, "ITEM_ID"])
     assert not seen & set(recommender.recommend(user_id=user, k=5).item_ids)
-    with pytest.raises(ValueError, match="holds out a tenth of the users.*have 1"):
+    with pytest.raises(ValueError, match="holds out a tenth of the users to validate: .* at least two users, got 1"):
         TwoTowerRecommender(early_stopping_patience=2).fit(events[events["USER_ID"] == user])
     with pytest.raises(ValueError, match="early_stopping_patience"):
         TwoTowerRecommender(early_stopping_patience=0)
