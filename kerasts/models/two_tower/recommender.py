@@ -54,7 +54,9 @@ class TwoTowerRecommender(Recommender):
             and their events validate each epoch (`val_loss`, the same in-batch loss); training stops after
             this many epochs without a lower one (at most `epochs`) and keeps the best epoch's weights
             (Keras's `EarlyStopping`). The held-out users' histories are still served. The best epoch count
-            moves with the data (1 to 4 of the recipe's 8 on five datasets, benchmarks/RESULTS.md).
+            moves with the data (1 to 4 of the recipe's 8 on five datasets), but off by default: at 2 it
+            failed a rule fixed before its runs there, and which users validate moved it as much as its
+            gains (benchmarks/RESULTS.md).
         verbose: Keras's progress display.
 
     Attributes:
