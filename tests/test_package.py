@@ -47,7 +47,7 @@ def test_import_prints_nothing():
 @pytest.mark.slow
 def test_demo_runs_end_to_end_from_the_command_line(tmp_path, capsys):
     # The CLI's entry point in this process (`python -m kerasts` itself is run by the test below).
-    # Short: one epoch for every network (the default ensemble and the learning are tested on their own).
+    # Short: one epoch for every network (the default ensemble, and the networks' learning, are tested elsewhere).
     assert kerasts.cli.main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--samples", "20",
                              "--networks", "1"]) == 0
     printed = capsys.readouterr().out

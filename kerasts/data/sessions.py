@@ -65,7 +65,7 @@ def held_out_users(interactions, fraction, seed=0, user_column="USER_ID"):
         raise ValueError(f"Holding users out of training needs at least two users, got {len(counts)}.")
     eligible = counts.index[counts >= 2].to_numpy()
     if eligible.size == 0:
-        raise ValueError("No user has two or more events: nothing to split into input and ground truth.")
+        raise ValueError("No user has two or more events, so none can be held out.")
     wanted = min(eligible.size, len(counts) - 1, max(1, round(fraction * len(counts))))
     return set(np.random.default_rng(seed).choice(eligible, size=wanted, replace=False))
 

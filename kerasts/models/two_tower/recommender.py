@@ -120,7 +120,7 @@ class TwoTowerRecommender(Recommender):
             held_out = held_out_users(interactions, 0.1, self.seed or 0, self.user_column)
         except ValueError as error:
             raise ValueError(f"early_stopping_patience holds out a tenth of the users to validate: {error} Give "
-                             "more users or no early_stopping_patience.") from None
+                             "more users or events, or no early_stopping_patience.") from None
         return interactions[self.user_column].isin(held_out).to_numpy()
 
     def restore(self, model, interactions, items=None):
