@@ -303,6 +303,13 @@ class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, ker
             raise ValueError(f"DeepAR input 'timestamps' has {steps} steps; expected context_length + "
                              f"prediction_length = {self.context_length + self.prediction_length}.")
 
+    def build(self, input_shape=None):
+        # The shapes follow from the config, so build on the model's own signature: a malformed first call is
+        # then refused by `_check_inputs`, where a build on its shapes failed in Keras first (two warnings, and a
+        # model marked built without weights).
+        self.compute_output_spec({name: keras.KerasTensor(spec.shape, spec.dtype.name)
+                                  for name, spec in self.input_signature(with_future_target=True).items()})
+
     def call(self, inputs, training=None):
         self._check_inputs(inputs, with_future_target=True)
         target = tf.cast(inputs["target"], tf.float32)
