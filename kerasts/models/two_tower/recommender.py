@@ -84,8 +84,7 @@ class TwoTowerRecommender(Recommender):
         fresh; item features must keep their values)."""
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        examples = retrieval_examples(interactions, items, self.item_features, self.history_length,
-                                      self.user_column, self.item_column)
+        examples = self._examples(interactions, items)
         vocabularies = {name: {value for values in split_multi_value(items[name]) for value in values}
                         for name in self.item_features}
         previous = None if warm_start is None else (warm_start.model, warm_start.training_item_ids)
@@ -100,9 +99,11 @@ class TwoTowerRecommender(Recommender):
         callbacks, validation = list(callbacks or []), None
         if self.early_stopping_patience is not None:
             held_out = self._validation_rows(interactions)
-            validation = retrieval_dataset(keras.tree.map_structure(lambda values: values[held_out], examples),
-                                           self.batch_size, shuffle=False)
-            examples = keras.tree.map_structure(lambda values: values[~held_out], examples)
+            # Each part's examples on their own: the log-Q correction reads the item shares of the events its
+            # batches are drawn from.
+            examples, validation = (self._examples(part, items) for part in (interactions[~held_out],
+                                                                             interactions[held_out]))
+            validation = retrieval_dataset(validation, self.batch_size, shuffle=False)
             callbacks.append(keras.callbacks.EarlyStopping(patience=self.early_stopping_patience,
                                                            restore_best_weights=True))
         dataset = retrieval_dataset(examples, self.batch_size, seed=self.seed or 0)
@@ -112,6 +113,10 @@ class TwoTowerRecommender(Recommender):
         self.index_catalog(interactions, items)
         self.remember_histories(interactions)
         return self
+
+    def _examples(self, interactions, items):
+        return retrieval_examples(interactions, items, self.item_features, self.history_length, self.user_column,
+                                  self.item_column)
 
     def _validation_rows(self, interactions):
         """Whether each event is of a held-out user: a tenth of the users, drawn with `seed` as Personalize's

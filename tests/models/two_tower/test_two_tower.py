@@ -228,7 +228,7 @@ def test_early_stopping_holds_a_tenth_of_the_users_out_and_keeps_the_best_epoch(
     assert len(validation_losses) < 30  # it over-fits 60 users long before 30 epochs, and stopped
     held_out = recommender._validation_rows(events)
     assert events.loc[held_out, "USER_ID"].nunique() == 6  # of 60
-    examples = keras.tree.map_structure(lambda values: values[held_out], retrieval_examples(events, history_length=5))
+    examples = retrieval_examples(events[held_out], history_length=5)  # item shares of the held-out events
     # The weights kept are the best epoch's: their loss on the held-out users is the lowest validation loss.
     kept = recommender.model.evaluate(retrieval_dataset(examples, 64, shuffle=False), verbose=0)
     assert kept == pytest.approx(min(validation_losses), rel=1e-4) and kept < validation_losses[-1]
