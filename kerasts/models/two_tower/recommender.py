@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from kerasts._checks import check_positive_int
+from kerasts._checks import check_columns, check_positive_int
 from kerasts.data.interactions import split_multi_value
 from kerasts.data.retrieval import HISTORY_FEATURE, joined, retrieval_dataset, retrieval_examples
 from kerasts.data.sessions import held_out_users
@@ -84,7 +84,13 @@ class TwoTowerRecommender(Recommender):
         fresh; item features must keep their values)."""
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        examples = self._examples(interactions, items)
+        training, validation = interactions, None
+        if self.early_stopping_patience is not None:
+            held_out = self._validation_rows(interactions)
+            training, validation = interactions[~held_out], interactions[held_out]
+        # Each part's examples on their own: the log-Q correction reads the item shares of the events its batches
+        # are drawn from.
+        examples = self._examples(training, items)
         vocabularies = {name: {value for values in split_multi_value(items[name]) for value in values}
                         for name in self.item_features}
         previous = None if warm_start is None else (warm_start.model, warm_start.training_item_ids)
@@ -96,14 +102,9 @@ class TwoTowerRecommender(Recommender):
                              {f"tower/groups/{feature}_embedding/embeddings": 0 for feature in (HISTORY_FEATURE,
                                                                                                  "ITEM_ID")})
         self.model.compile(Adam(self.learning_rate))
-        callbacks, validation = list(callbacks or []), None
-        if self.early_stopping_patience is not None:
-            held_out = self._validation_rows(interactions)
-            # Each part's examples on their own: the log-Q correction reads the item shares of the events its
-            # batches are drawn from.
-            examples, validation = (self._examples(part, items) for part in (interactions[~held_out],
-                                                                             interactions[held_out]))
-            validation = retrieval_dataset(validation, self.batch_size, shuffle=False)
+        callbacks = list(callbacks or [])
+        if validation is not None:
+            validation = retrieval_dataset(self._examples(validation, items), self.batch_size, shuffle=False)
             callbacks.append(keras.callbacks.EarlyStopping(patience=self.early_stopping_patience,
                                                            restore_best_weights=True))
         dataset = retrieval_dataset(examples, self.batch_size, seed=self.seed or 0)
@@ -121,6 +122,7 @@ class TwoTowerRecommender(Recommender):
     def _validation_rows(self, interactions):
         """Whether each event is of a held-out user: a tenth of the users, drawn with `seed` as Personalize's
         split draws its test users."""
+        check_columns(interactions, (self.user_column, self.item_column), "`interactions`")
         try:
             held_out = held_out_users(interactions, 0.1, self.seed or 0, self.user_column)
         except ValueError as error:
