@@ -8,6 +8,7 @@ import tempfile
 import warnings
 
 import keras_tuner
+import numpy as np
 import pandas as pd
 
 from kerasts._checks import check_positive_int, json_object
@@ -56,7 +57,8 @@ def create_solution(group, recipe="hrnn", perform_auto_ml=False, recipe_type=USE
         perform_hpo: first tune each recipe that has a search space (`Recipe.search_space`) by
             keras-tuner's random search, `hpo_trials` trials, each fitted on the split's training users
             less a tenth held out for validation and scored there by `auto_ml_metric` (the test users
-            never take part); the best settings are then trained and scored as without HPO.
+            never take part); the best settings are then trained and scored as without HPO. Settings given
+            in `settings` (or the recipe's config) stay fixed: HPO searches only the rest of the space.
         event_type, event_value_threshold: train on these events only (e.g. "purchase", ratings >= 4).
         settings: per-recipe settings for AutoML, `{recipe name: {setting: value}}`.
     """
@@ -133,7 +135,7 @@ class Solution:
         scores, specs, left_out = {}, [], {}
         for position, spec in enumerate(self.specs):
             try:
-                if self.hpo_trials and RECIPES.get(spec).search_space is not None:
+                if self.hpo_trials and _settings_fixed(spec) is not None:
                     spec = self._tuned(spec, split[0], seed, verbose)
                 if verbose:
                     print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
@@ -169,9 +171,10 @@ class Solution:
         """`spec` with the settings keras-tuner's random search found best on a validation split of `train`."""
         validation = personalize_split(train, test_user_fraction=0.1, seed=seed + 1)
         with tempfile.TemporaryDirectory() as directory:
-            tuner = _RecipeTuner(spec, self.group.items, validation, self.auto_ml_metric, keras_tuner.oracles.
-                                 RandomSearchOracle(keras_tuner.Objective(self.auto_ml_metric, "max"),
-                                                    max_trials=self.hpo_trials, seed=seed),
+            oracle = keras_tuner.oracles.RandomSearchOracle(
+                keras_tuner.Objective(self.auto_ml_metric, "max"), max_trials=self.hpo_trials, seed=seed,
+                hyperparameters=_settings_fixed(spec))
+            tuner = _RecipeTuner(spec, self.group.items, validation, self.auto_ml_metric, oracle,
                                  directory=directory, project_name=spec["name"])
             if verbose:
                 print(f"Tuning {spec['name']}: {self.hpo_trials} trials...", flush=True)
@@ -184,6 +187,21 @@ class Solution:
                 {"hyperparameters": trial.hyperparameters.values, self.auto_ml_metric: trial.score}
                 for trial in tuner.oracle.trials.values() if trial.score is not None]
         return {"name": spec["name"], "config": {**spec["config"], **RECIPES.get(spec).search_space(best[0])}}
+
+
+def _settings_fixed(spec):
+    """keras-tuner's `Fixed` values for the settings of `spec` that its recipe's search space also names, so
+    HPO searches only what the user left open; None when the recipe has no space or the user set all of it."""
+    space = RECIPES.get(spec).search_space
+    if space is None:
+        return None
+    fixed = keras_tuner.HyperParameters()
+    names = space(keras_tuner.HyperParameters())
+    for name in names:
+        if name in spec["config"]:
+            value = spec["config"][name]
+            fixed.Fixed(name, value.item() if isinstance(value, np.generic) else value)
+    return None if len(fixed.values) == len(names) else fixed
 
 
 class _RecipeTuner(keras_tuner.Tuner):

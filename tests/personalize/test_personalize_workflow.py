@@ -501,6 +501,21 @@ def test_hpo_tunes_on_validation_users_and_serves_the_best_settings(group):
     assert plain.spec["config"] == {}
 
 
+def test_hpo_searches_only_the_settings_the_user_left_open(group):
+    solution = create_solution(group, recipe="sims", perform_hpo=True, hpo_trials=3,
+                               settings={"sims": {"min_cointeractions": 3}})
+    version = solution.create_version(verbose=0)
+    trials = version.settings["hpo_trials"]["sims"]
+    assert len(trials) == 3 and {trial["hyperparameters"]["min_cointeractions"] for trial in trials} == {3}
+    assert len({trial["hyperparameters"]["popularity_discount"] for trial in trials}) == 3
+    assert version.spec["config"]["min_cointeractions"] == 3 == version.recommender.min_cointeractions
+    # Every searched setting given: nothing is left to tune, no trial runs.
+    given = {"min_cointeractions": 1, "popularity_discount": 0.3}
+    version = create_solution(group, recipe="sims", perform_hpo=True, hpo_trials=3,
+                              settings={"sims": given}).create_version(verbose=0)
+    assert version.spec["config"] == given and version.settings["hpo_trials"] == {}
+
+
 def test_update_warm_starts_the_latest_version_on_new_events_and_items():
     events, _ = _tables()
     new_item = pd.DataFrame({"USER_ID": ["u1", "u2"], "ITEM_ID": ["brand-new"] * 2, "EVENT_TYPE": "click",
