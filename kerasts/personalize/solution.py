@@ -178,7 +178,7 @@ class Solution:
                                  directory=directory, project_name=spec["name"])
             if verbose:
                 print(f"Tuning {spec['name']}: {self.hpo_trials} trials...", flush=True)
-            tuner.search()
+            tuner.search(verbose=verbose)
             best = tuner.get_best_hyperparameters(1)
             if not best:
                 failure = next((trial.message for trial in tuner.oracle.trials.values() if trial.message), "")

@@ -501,10 +501,11 @@ def test_hpo_tunes_on_validation_users_and_serves_the_best_settings(group):
     assert plain.spec["config"] == {}
 
 
-def test_hpo_searches_only_the_settings_the_user_left_open(group):
+def test_hpo_searches_only_the_settings_the_user_left_open(group, capsys):
     solution = create_solution(group, recipe="sims", perform_hpo=True, hpo_trials=3,
                                settings={"sims": {"min_cointeractions": 3}})
     version = solution.create_version(verbose=0)
+    assert capsys.readouterr().out == ""  # verbose=0 (the CLI's --quiet) silences keras-tuner's trial reports
     trials = version.settings["hpo_trials"]["sims"]
     assert len(trials) == 3 and {trial["hyperparameters"]["min_cointeractions"] for trial in trials} == {3}
     assert len({trial["hyperparameters"]["popularity_discount"] for trial in trials}) == 3
