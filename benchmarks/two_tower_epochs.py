@@ -12,6 +12,14 @@ movies' genres), the same with a quarter of its users (drawn once, seed 0), and 
 size) and 2,000 x 2,000. A MovieLens run's split seed is the run's seed + 42 (43, 44, 45 for the default
 seeds), so that seed 42, the one the first look used, is not among them. With `--early-stopping-patience`,
 each fit holds a tenth of its training users out to stop on (`epochs` the most) and reports the epochs trained.
+
+    .venv/bin/python benchmarks/two_tower_epochs.py --hpo-trials 8 --epochs 8 searched [--seeds 1 2 3 4 5]
+
+With `--hpo-trials`, each run is instead a solution with HPO, as a user makes one
+(`create_solution(DatasetGroup(...), "two-tower", perform_hpo=True)`, then `create_version(seed=split seed)`,
+which tunes on a tenth of the split's training users, scores the best settings on the split and trains them on
+every event): `--epochs` lists the variants, a count fixing `epochs` (HPO searches the rest of the space) or
+`searched` leaving it to the space. It reports the test scores, the epochs HPO chose and the version's seconds.
 """
 
 import argparse
@@ -28,7 +36,7 @@ import movielens  # noqa: E402
 import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up logging
 from kerasts.data import load_movielens, personalize_split, synthetic_interactions  # noqa: E402
 from kerasts.evaluation import evaluate_recommender  # noqa: E402
-from kerasts.personalize import fit_recipe  # noqa: E402
+from kerasts.personalize import DatasetGroup, create_solution, fit_recipe  # noqa: E402
 
 GENERATED_SIZES = ((100, 200), (500, 1000), (2000, 2000))
 
@@ -48,10 +56,15 @@ def datasets(path, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=movielens.DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--epochs", nargs="+", default=["1", "2", "4", "8"],
+                        help="counts; with --hpo-trials also `searched`")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--early-stopping-patience", type=int)
+    parser.add_argument("--hpo-trials", type=int)
     arguments = parser.parse_args()
+    if arguments.hpo_trials:
+        return tuned(arguments)
+    arguments.epochs = [int(epochs) for epochs in arguments.epochs]
     rows = []
     for seed in arguments.seeds:
         for name, interactions, items, split_seed in datasets(arguments.data, seed):
@@ -76,6 +89,42 @@ def main():
         low, high = spread.loc[(name, epochs)]
         print(f"| {name} | {epochs} | {row['NDCG@10']:.4f} | {row['R@25']:.4f} | {low:.4f}-{high:.4f} | "
               f"{row['trained']:.1f} | {row['seconds']:.0f} |")
+
+
+def tuned(arguments):
+    """Each variant of `--epochs` as a solution with HPO on each dataset and seed."""
+    rows = []
+    for seed in arguments.seeds:
+        for name, interactions, items, split_seed in datasets(arguments.data, seed):
+            group = DatasetGroup(interactions, items=items)
+            for variant in arguments.epochs:
+                config = {"seed": seed} if variant == "searched" else {"seed": seed, "epochs": int(variant)}
+                started = time.perf_counter()
+                version = create_solution(group, "two-tower", perform_hpo=True, hpo_trials=arguments.hpo_trials,
+                                          settings={"two-tower": config}).create_version(seed=split_seed, verbose=0)
+                rows.append({"dataset": name, "seed": seed, "epochs": variant,
+                             "NDCG@10": version.metrics["normalized_discounted_cumulative_gain_at_10"],
+                             "R@25": version.metrics["recall_at_25"], "chosen": version.spec["config"]["epochs"],
+                             "seconds": time.perf_counter() - started})
+                print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    print("\nMeans over the seeds (NDCG@10's range over the seeds; the epochs HPO chose, by seed):")
+    print("| dataset | epochs | NDCG@10 | R@25 | NDCG@10 min-max | epochs chosen | s per version |")
+    print("|---|---|---|---|---|---|---|")
+    for (name, variant), runs in table.groupby(["dataset", "epochs"], sort=False):
+        print(f"| {name} | {variant} | {runs['NDCG@10'].mean():.4f} | {runs['R@25'].mean():.4f} | "
+              f"{runs['NDCG@10'].min():.4f}-{runs['NDCG@10'].max():.4f} | "
+              f"{', '.join(str(chosen) for chosen in runs['chosen'])} | {runs['seconds'].mean():.0f} |")
+    if len(arguments.epochs) == 2:  # the second variant against the first, paired by seed
+        first, second = arguments.epochs
+        print(f"\n{second} against {first}, per dataset: the mean paired difference (its standard error)")
+        for name, runs in table.groupby("dataset", sort=False):
+            paired = runs.pivot(index="seed", columns="epochs")
+            for metric in ("NDCG@10", "R@25"):
+                difference = paired[(metric, second)] - paired[(metric, first)]
+                error = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else float("nan")
+                print(f"{name}: {metric} {difference.mean():+.4f} ({error:.4f}); ratio "
+                      f"{paired[(metric, second)].mean() / paired[(metric, first)].mean():.3f}")
 
 
 if __name__ == "__main__":
