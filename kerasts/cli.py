@@ -456,7 +456,8 @@ def _personalize_parser(commands):
                        help='settings per recipe as JSON (or a .json file), e.g. \'{"hrnn": {"units": 64}}\', as '
                             "Personalize's algorithmHyperParameters: the arguments of its recommender class")
     train.add_argument("--hpo-trials", type=_positive_int,
-                       help="tune each recipe first, with this many random-search trials")
+                       help="tune each recipe first, with this many random-search trials (settings given by "
+                            "--hyperparameters or --epochs stay fixed)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--output", required=True, help="the solution version directory to write")

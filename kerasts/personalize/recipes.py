@@ -71,7 +71,7 @@ def _two_tower_space(hp):
     return {"embedding_dim": hp.Choice("embedding_dim", [16, 32, 64, 128]),
             "temperature": hp.Float("temperature", 0.02, 0.2, sampling="log"),
             "learning_rate": hp.Float("learning_rate", 1e-3, 1e-2, sampling="log"),
-            "batch_size": hp.Choice("batch_size", [256, 512, 1024]), "epochs": hp.Choice("epochs", [1, 2, 4, 8])}
+            "batch_size": hp.Choice("batch_size", [256, 512, 1024])}
 
 
 def _hrnn(**settings):
