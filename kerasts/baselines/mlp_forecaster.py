@@ -5,6 +5,7 @@ import numpy as np
 
 from kerasts import likelihoods
 from kerasts._checks import check_positive_int
+from kerasts._training_graph_release import training_graph_released
 from kerasts.data.windows import ForecastWindows
 from kerasts.layers.distribution_output import DistributionOutput
 from kerasts.layers.mean_scaler import MeanScaler
@@ -105,8 +106,9 @@ class MLPForecaster(Forecaster):
                                                    self.hidden_units)
         self.model.compile(Adam(self.learning_rate), loss=NegativeLogLikelihood(family))
         timer = _Stopwatch()
-        self.model.fit(dataset.map(network_inputs), steps_per_epoch=steps, epochs=self.epochs, verbose=0,
-                       callbacks=[timer], shuffle=False)  # the passes are shuffled already
+        with training_graph_released():  # a functional network, without the kerasts networks' mixin
+            self.model.fit(dataset.map(network_inputs), steps_per_epoch=steps, epochs=self.epochs, verbose=0,
+                           callbacks=[timer], shuffle=False)  # the passes are shuffled already
         self.windows_per_second = self.epochs * steps * self.batch_size / timer.seconds
         return self
 

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasts._distributed_build import DistributedBuildMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin, replica_sum_gradient_names
 from kerasts.export import ServingEndpointsMixin, export_litert, export_saved_model, load_litert, serving_endpoints
 from kerasts.optimizers import Adam
 from kerasts.testing.devices import logical_cpu_names
@@ -202,7 +203,12 @@ class TestCase(unittest.TestCase):
     def check_training_step_lowers_loss(self, model, model_input, target, loss):
         model.compile(optimizer=Adam(learning_rate=0.01), loss=loss)
         before = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
+        registered = replica_sum_gradient_names()
         _fit_or_fail(model, model_input, target, epochs=1, what="One training step")
+        if replica_sum_gradient_names() - registered:
+            raise AssertionError("The fit left its training graph in TensorFlow's gradient registry (kept for the "
+                                 "life of the process): put kerasts._training_graph_release.TrainingGraphReleaseMixin before "
+                                 "keras.Model in its bases.")
         after = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
         if not np.isfinite(after) or not after < before:
             raise AssertionError(f"One training step did not lower the loss: {before:.6g} -> {after:.6g}.")
@@ -288,7 +294,7 @@ class TestCase(unittest.TestCase):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class LayerTestModel(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
+class LayerTestModel(DistributedBuildMixin, ServingEndpointsMixin, TrainingGraphReleaseMixin, keras.Model):
     """The functional wrapper of `run_layer_test`; layers may take string features."""
 
 

@@ -2,6 +2,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from kerasts._training_graph_release import training_graph_released
 from kerasts.data.series_windows import MinMaxScaler, sliding_windows
 from kerasts.models.point_forecaster.point_forecaster import point_forecaster
 
@@ -52,5 +53,6 @@ class PointForecasterHyperModel(keras_tuner.HyperModel):
         _, training, validating = self.windows(hp, train, validation_data)
         stopping = keras.callbacks.EarlyStopping(monitor="loss", patience=self.patience, restore_best_weights=True)
         kwargs.setdefault("verbose", 0)
-        return model.fit(*training, validation_data=validating, callbacks=[stopping] + list(callbacks or []),
-                         shuffle=False, **kwargs)
+        with training_graph_released():  # a functional network, without the kerasts networks' mixin
+            return model.fit(*training, validation_data=validating, callbacks=[stopping] + list(callbacks or []),
+                             shuffle=False, **kwargs)

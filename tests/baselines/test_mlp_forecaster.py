@@ -22,6 +22,26 @@ def test_a_seeded_fit_repeats_whatever_ran_before_it():
         MLPForecaster(24, 12).predict_paths(panel)
 
 
+def test_fits_leave_no_training_graph_behind():
+    import gc
+
+    from tensorflow.python.framework import func_graph
+
+    from kerasts._training_graph_release import replica_sum_gradient_names
+
+    panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(2, 24 * 4, seed=0), "H")
+
+    def training_graphs():
+        gc.collect()
+        return sum(isinstance(graph, func_graph.FuncGraph) and graph.name.startswith("one_step_on_data")
+                   for graph in gc.get_objects())
+
+    registered, graphs = replica_sum_gradient_names(), training_graphs()
+    for _ in range(2):
+        MLPForecaster(24, 12, hidden_units=4, epochs=1).fit(panel)
+    assert replica_sum_gradient_names() == registered and training_graphs() == graphs  # gone with their networks
+
+
 def test_student_t_paths_come_in_antithetic_pairs_about_each_steps_median():
     panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(3, 24 * 6, seed=0), "H")
     forecaster = MLPForecaster(24, 12, "student_t", hidden_units=8, epochs=2, seed=3).fit(panel)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.testing import TestCase
 
@@ -109,6 +110,13 @@ def test_training_check_fails_when_the_layer_has_no_gradient_path():
         )
 
 
+def test_training_check_fails_when_the_fit_leaves_its_graph_in_the_gradient_registry():
+    # A plain Keras model's fit registers a custom gradient (the optimizer's all_reduce) that TensorFlow never drops.
+    with pytest.raises(AssertionError, match="TrainingGraphReleaseMixin before"):
+        _harness().check_training_step_lowers_loss(
+            keras.Sequential([keras.Input((4,)), GoodDense(3)]), INPUTS, np.zeros((8, 3), "float32"), "mse")
+
+
 def test_training_check_fails_when_the_loss_cannot_fall():
     with pytest.raises(AssertionError, match="did not lower the loss"):
         _harness().run_layer_test(
@@ -142,7 +150,7 @@ def test_distribution_check_fails_when_a_layer_assumes_the_global_batch():
 
 
 @keras.saving.register_keras_serializable(package="kerasts_harness_tests")
-class TinyRegressor(keras.Model):
+class TinyRegressor(TrainingGraphReleaseMixin, keras.Model):
     def __init__(self, units=2, **kwargs):
         super().__init__(**kwargs)
         self.units = units

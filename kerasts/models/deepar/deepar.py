@@ -5,6 +5,7 @@ import tensorflow as tf
 from kerasts import likelihoods
 from kerasts._checks import check_lags, check_levels, check_positive_int
 from kerasts._distributed_build import DistributedBuildMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts._graph_checks import GraphChecksMixin
 from kerasts.export import ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
@@ -19,7 +20,7 @@ SCALINGS = ("mean", "std", "none")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, keras.Model):
+class DeepAR(DistributedBuildMixin, GraphChecksMixin, ServingEndpointsMixin, TrainingGraphReleaseMixin, keras.Model):
     """DeepAR: an autoregressive RNN that outputs a likelihood's parameters at each step.
 
     Each step's input holds the target at the `lags` (scaled, see `scaling`), the

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int
 from kerasts._distributed_build import DistributedBuildMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts.data.vocabulary import IdVocabulary
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.layers.feature_groups import FeatureGroups
@@ -12,7 +13,7 @@ MODES = ("init", "all")
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class HRNN(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
+class HRNN(DistributedBuildMixin, ServingEndpointsMixin, TrainingGraphReleaseMixin, keras.Model):
     """Hierarchical recurrent network for personalized session-based recommendation.
 
     A session GRU reads the items of a session and scores the next item over the whole catalog.

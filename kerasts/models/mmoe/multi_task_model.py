@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from kerasts._distributed_build import DistributedBuildMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts.export import ServingEndpointsMixin
 from kerasts.layers.feature_groups import FeatureGroups
 
@@ -11,7 +12,7 @@ TASK_TYPES = {"binary": "sigmoid", "regression": None}
 TASK_LOSSES = {"binary": "binary_crossentropy", "regression": "mean_squared_error"}
 
 
-class MultiTaskModel(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
+class MultiTaskModel(DistributedBuildMixin, ServingEndpointsMixin, TrainingGraphReleaseMixin, keras.Model):
     """Base of the multi-task rankers: `FeatureGroups` -> `_task_representations` -> one tower per
     task -> a dict of named outputs, each (batch, 1). Subclasses give `_build_body(input_width)`
     (builds their shared part, returns its output width) and `_task_representations(features)`

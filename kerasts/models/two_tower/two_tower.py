@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from kerasts._checks import check_positive_int, shown
 from kerasts._distributed_build import DistributedBuildMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts.export import Endpoint, ServingEndpointsMixin
 from kerasts.protocols.recommender import injected_positions
 
@@ -38,7 +39,7 @@ def tower_signature(tower, name, lists=False):
 
 
 @keras.saving.register_keras_serializable(package="kerasts")
-class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, keras.Model):
+class TwoTower(DistributedBuildMixin, ServingEndpointsMixin, TrainingGraphReleaseMixin, keras.Model):
     """Two-tower retrieval trained with an in-batch softmax and the sampling-bias (log-Q) correction.
 
     Each training example is a positive (query, candidate) pair; every other candidate of the
