@@ -135,7 +135,7 @@ class Solution:
         scores, specs, left_out = {}, [], {}
         for position, spec in enumerate(self.specs):
             try:
-                if self.hpo_trials and _settings_fixed(spec) is not None:
+                if self.hpo_trials:
                     spec = self._tuned(spec, split[0], seed, verbose)
                 if verbose:
                     print(f"Training {spec['name']} ({position + 1} of {len(self.specs)}) on the split's "
@@ -168,12 +168,16 @@ class Solution:
         return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):
-        """`spec` with the settings keras-tuner's random search found best on a validation split of `train`."""
+        """`spec` with the settings keras-tuner's random search found best on a validation split of `train`; as
+        it is where its recipe has no search space or `spec` sets all of it."""
+        fixed = _fixed_hyperparameters(spec)
+        if fixed is None:
+            return spec
         validation = personalize_split(train, test_user_fraction=0.1, seed=seed + 1)
         with tempfile.TemporaryDirectory() as directory:
             oracle = keras_tuner.oracles.RandomSearchOracle(
                 keras_tuner.Objective(self.auto_ml_metric, "max"), max_trials=self.hpo_trials, seed=seed,
-                hyperparameters=_settings_fixed(spec))
+                hyperparameters=fixed)
             tuner = _RecipeTuner(spec, self.group.items, validation, self.auto_ml_metric, oracle,
                                  directory=directory, project_name=spec["name"])
             if verbose:
@@ -189,9 +193,9 @@ class Solution:
         return {"name": spec["name"], "config": {**spec["config"], **RECIPES.get(spec).search_space(best[0])}}
 
 
-def _settings_fixed(spec):
+def _fixed_hyperparameters(spec):
     """keras-tuner's `Fixed` values for the settings of `spec` that its recipe's search space also names, so
-    HPO searches only what the user left open; None when the recipe has no space or the user set all of it."""
+    HPO searches only what the user left open; None when nothing is left (no space, or the user set all of it)."""
     space = RECIPES.get(spec).search_space
     if space is None:
         return None

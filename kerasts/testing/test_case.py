@@ -206,9 +206,9 @@ class TestCase(unittest.TestCase):
         registered = replica_sum_gradient_names()
         _fit_or_fail(model, model_input, target, epochs=1, what="One training step")
         if replica_sum_gradient_names() - registered:
-            raise AssertionError("The fit left its training graph in TensorFlow's gradient registry (kept for the "
-                                 "life of the process): put kerasts._training_graph_release.TrainingGraphReleaseMixin before "
-                                 "keras.Model in its bases.")
+            raise AssertionError("The fit left its training graph in TensorFlow's gradient registry (kept for the life "
+                                 "of the process): put kerasts._training_graph_release.TrainingGraphReleaseMixin "
+                                 "before keras.Model in its bases.")
         after = float(model.evaluate(model_input, target, verbose=0, return_dict=True)["loss"])
         if not np.isfinite(after) or not after < before:
             raise AssertionError(f"One training step did not lower the loss: {before:.6g} -> {after:.6g}.")

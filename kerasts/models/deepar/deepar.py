@@ -5,8 +5,8 @@ import tensorflow as tf
 from kerasts import likelihoods
 from kerasts._checks import check_lags, check_levels, check_positive_int
 from kerasts._distributed_build import DistributedBuildMixin
-from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts._graph_checks import GraphChecksMixin
+from kerasts._training_graph_release import TrainingGraphReleaseMixin
 from kerasts.export import ServingEndpointsMixin
 from kerasts.layers.calendar_features import CalendarFeatures
 from kerasts.layers.distribution_output import DistributionOutput
