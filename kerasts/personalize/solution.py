@@ -168,8 +168,8 @@ class Solution:
         return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):
-        """`spec` with the settings keras-tuner's random search found best on a validation split of `train`; as
-        it is where its recipe has no search space or `spec` sets all of it."""
+        """`spec` with the settings keras-tuner's random search found best on a validation split of `train`;
+        `spec` unchanged where its recipe has no search space or `spec` sets all of it."""
         fixed = _fixed_hyperparameters(spec)
         if fixed is None:
             return spec

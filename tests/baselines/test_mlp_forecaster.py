@@ -1,10 +1,13 @@
 import dataclasses
+import gc
 
 import keras
 import numpy as np
 import pytest
+from tensorflow.python.framework import func_graph
 
 import kerasts
+from kerasts._training_graph_release import replica_sum_gradient_names
 from kerasts.baselines import MLPForecaster
 
 
@@ -23,12 +26,6 @@ def test_a_seeded_fit_repeats_whatever_ran_before_it():
 
 
 def test_fits_leave_no_training_graph_behind():
-    import gc
-
-    from tensorflow.python.framework import func_graph
-
-    from kerasts._training_graph_release import replica_sum_gradient_names
-
     panel = kerasts.data.align_target(kerasts.data.synthetic_forecast_table(2, 24 * 4, seed=0), "H")
 
     def training_graphs():
