@@ -20,10 +20,17 @@ from tensorflow.python.framework import ops
 _CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
 
 
+def _registered():
+    """TensorFlow's private registry (name -> entry); an empty dict where a later TensorFlow moved it, so that
+    nothing is released there and every fit still runs."""
+    registered = getattr(getattr(ops, "gradient_registry", None), "_registry", None)
+    return registered if isinstance(registered, dict) else {}
+
+
 def replica_sum_gradient_names():
     """The names under which TensorFlow's gradient registry holds `ReplicaContext.all_reduce`'s custom gradients."""
-    return {name for name, entry in ops.gradient_registry._registry.items()
-            if name.startswith(_CUSTOM_GRADIENT_PREFIX) and _sums_over_replicas(entry["type"])}
+    return {name for name, entry in _registered().items()
+            if name.startswith(_CUSTOM_GRADIENT_PREFIX) and _sums_over_replicas(entry.get("type"))}
 
 
 def _sums_over_replicas(function, depth=3):
@@ -51,7 +58,7 @@ def training_graph_released():
         yield
     finally:
         for name in replica_sum_gradient_names() - before:
-            del ops.gradient_registry._registry[name]
+            del _registered()[name]
 
 
 class TrainingGraphReleaseMixin:

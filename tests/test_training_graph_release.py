@@ -35,3 +35,12 @@ def test_the_release_removes_the_replica_sums_registered_in_the_block():
     with training_graph_released():
         summed(tf.constant([1.0, 2.0]))  # a new shape: traced again, a new registration
     assert replica_sum_gradient_names() == registered
+
+
+def test_a_tensorflow_without_the_registry_still_fits(monkeypatch):
+    from kerasts import _training_graph_release
+
+    monkeypatch.delattr(_training_graph_release.ops, "gradient_registry")
+    with training_graph_released():  # nothing to release: the block runs as it is
+        assert float(_cached(tf.constant(1.0), tf.constant(2.0))) == 4.0
+    assert replica_sum_gradient_names() == set()
