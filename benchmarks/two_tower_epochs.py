@@ -21,6 +21,12 @@ which tunes on a tenth of the split's training users, scores the best settings o
 every event): `--epochs` lists the variants, a count fixing `epochs` (HPO searches the rest of the space) or
 `searched` leaving it open (HPO searches it where the recipe's space holds it, as at db2880c; today's space does
 not, so the recipe's 8 trains). It reports the test scores, the epochs HPO chose and the version's seconds.
+
+    .venv/bin/python benchmarks/two_tower_epochs.py --hpo-trials 8 --hpo-validation-fractions 0.1 0.25 \
+        [--seeds 1 2 3 4 5]
+
+With `--hpo-validation-fractions`, the variants are instead the share of the split's training users HPO holds
+out to score its trials (`kerasts.personalize.solution.HPO_VALIDATION_FRACTION`), the recipe's epochs as set.
 """
 
 import argparse
@@ -38,6 +44,7 @@ import kerasts  # noqa: E402, F401 - first, to silence TensorFlow's start-up log
 from kerasts.data import load_movielens, personalize_split, synthetic_interactions  # noqa: E402
 from kerasts.evaluation import evaluate_recommender  # noqa: E402
 from kerasts.personalize import DatasetGroup, create_solution, fit_recipe  # noqa: E402
+from kerasts.personalize import solution as solution_module  # noqa: E402
 
 GENERATED_SIZES = ((100, 200), (500, 1000), (2000, 2000))
 
@@ -62,6 +69,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--early-stopping-patience", type=int)
     parser.add_argument("--hpo-trials", type=int)
+    parser.add_argument("--hpo-validation-fractions", type=float, nargs="+",
+                        help="with --hpo-trials: the variants are these validation shares")
     arguments = parser.parse_args()
     if arguments.hpo_trials:
         return tuned(arguments)
@@ -93,34 +102,42 @@ def main():
 
 
 def tuned(arguments):
-    """Each variant of `--epochs` as a solution with HPO on each dataset and seed."""
+    """Each variant (of `--epochs`, or of `--hpo-validation-fractions`) as a solution with HPO on each dataset
+    and seed."""
+    fractions = arguments.hpo_validation_fractions
+    variants = [str(fraction) for fraction in fractions] if fractions else arguments.epochs
     rows = []
     for seed in arguments.seeds:
         for name, interactions, items, split_seed in datasets(arguments.data, seed):
             group = DatasetGroup(interactions, items=items)
-            for variant in arguments.epochs:
-                config = {"seed": seed} if variant == "searched" else {"seed": seed, "epochs": int(variant)}
+            for variant in variants:
+                if fractions:
+                    solution_module.HPO_VALIDATION_FRACTION = float(variant)
+                    config = {"seed": seed}
+                else:
+                    config = {"seed": seed} if variant == "searched" else {"seed": seed, "epochs": int(variant)}
                 started = time.perf_counter()
                 version = create_solution(group, "two-tower", perform_hpo=True, hpo_trials=arguments.hpo_trials,
                                           settings={"two-tower": config}).create_version(seed=split_seed, verbose=0)
-                rows.append({"dataset": name, "seed": seed, "epochs": variant,
+                rows.append({"dataset": name, "seed": seed, "variant": variant,
                              "NDCG@10": version.metrics["normalized_discounted_cumulative_gain_at_10"],
                              "R@25": version.metrics["recall_at_25"], "chosen": version.spec["config"]["epochs"],
                              "seconds": time.perf_counter() - started})
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print("\nMeans over the seeds (NDCG@10's range over the seeds; the epochs HPO chose, by seed):")
-    print("| dataset | epochs | NDCG@10 | R@25 | NDCG@10 min-max | epochs chosen | s per version |")
+    print(f"| dataset | {'validation share' if fractions else 'epochs'} | NDCG@10 | R@25 | NDCG@10 min-max | epochs "
+          "chosen | s per version |")
     print("|---|---|---|---|---|---|---|")
-    for (name, variant), runs in table.groupby(["dataset", "epochs"], sort=False):
+    for (name, variant), runs in table.groupby(["dataset", "variant"], sort=False):
         print(f"| {name} | {variant} | {runs['NDCG@10'].mean():.4f} | {runs['R@25'].mean():.4f} | "
               f"{runs['NDCG@10'].min():.4f}-{runs['NDCG@10'].max():.4f} | "
               f"{', '.join(str(chosen) for chosen in runs['chosen'])} | {runs['seconds'].mean():.0f} |")
-    if len(arguments.epochs) == 2:  # the second variant against the first, paired by seed
-        first, second = arguments.epochs
+    if len(variants) == 2:  # the second variant against the first, paired by seed
+        first, second = variants
         print(f"\n{second} against {first}, per dataset: the mean paired difference (its standard error)")
         for name, runs in table.groupby("dataset", sort=False):
-            paired = runs.pivot(index="seed", columns="epochs")
+            paired = runs.pivot(index="seed", columns="variant")
             for metric in ("NDCG@10", "R@25"):
                 difference = paired[(metric, second)] - paired[(metric, first)]
                 error = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else float("nan")

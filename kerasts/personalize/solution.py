@@ -28,6 +28,8 @@ from kerasts.protocols.recommender import check_distinct_users
 FORMAT_VERSION = 1
 # An UPDATE trains a network this share of its epochs, from the previous version's weights.
 UPDATE_EPOCHS_SHARE = 0.25
+# HPO's trials fit on the split's training users less this share, held out to score them.
+HPO_VALIDATION_FRACTION = 0.1
 VERSION_FILE = "solution_version.json"
 # Personalize's limit on numResults and on an inputList's length.
 MAX_RESULTS = 500
@@ -173,7 +175,7 @@ class Solution:
         fixed = _fixed_hyperparameters(spec)
         if fixed is None:
             return spec
-        validation = personalize_split(train, test_user_fraction=0.1, seed=seed + 1)
+        validation = personalize_split(train, test_user_fraction=HPO_VALIDATION_FRACTION, seed=seed + 1)
         with tempfile.TemporaryDirectory() as directory:
             oracle = keras_tuner.oracles.RandomSearchOracle(
                 keras_tuner.Objective(self.auto_ml_metric, "max"), max_trials=self.hpo_trials, seed=seed,
