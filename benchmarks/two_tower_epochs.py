@@ -121,7 +121,7 @@ def tuned(arguments):
                                           settings={"two-tower": config}).create_version(seed=split_seed, verbose=0)
                 rows.append({"dataset": name, "seed": seed, "variant": variant,
                              "NDCG@10": version.metrics["normalized_discounted_cumulative_gain_at_10"],
-                             "R@25": version.metrics["recall_at_25"], "chosen": version.spec["config"]["epochs"],
+                             "R@25": version.metrics["recall_at_25"], "chosen": version.recommender.epochs,
                              "seconds": time.perf_counter() - started})
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
