@@ -12,8 +12,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from kerasts.data import personalize_split  # noqa: E402
 from kerasts.personalize import (METRIC_NAMES, DatasetGroup, Filter, create_solution,  # noqa: E402
-                                 load_solution_version, recipe_names)
+                                 fit_recipe, load_solution_version, recipe_names)
+from kerasts.personalize import solution as solution_module  # noqa: E402
 from kerasts.serving import Campaign  # noqa: E402
 
 TINY = {"hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8},
@@ -499,6 +501,26 @@ def test_hpo_tunes_on_validation_users_and_serves_the_best_settings(group):
     # Popularity has nothing to tune: HPO leaves it as it is.
     plain = create_solution(group, recipe="popularity-count", perform_hpo=True, hpo_trials=2).create_version(verbose=0)
     assert plain.spec["config"] == {}
+
+
+@pytest.mark.parametrize("fraction", [None, 0.3])
+def test_hpo_trials_fit_on_the_training_users_less_the_validation_share(group, monkeypatch, fraction):
+    if fraction is not None:
+        monkeypatch.setattr(solution_module, "HPO_VALIDATION_FRACTION", fraction)
+    fitted_users = []
+
+    def recording_fit_recipe(spec, interactions, *args, **kwargs):
+        fitted_users.append(set(interactions["USER_ID"]))
+        return fit_recipe(spec, interactions, *args, **kwargs)
+
+    monkeypatch.setattr(solution_module, "fit_recipe", recording_fit_recipe)
+    create_solution(group, recipe="sims", perform_hpo=True, hpo_trials=2).create_version(seed=0, verbose=0)
+    training_users = set(personalize_split(group.interactions, seed=0)[0]["USER_ID"])
+    share = solution_module.HPO_VALIDATION_FRACTION
+    assert len(fitted_users) == 4  # two trials, the best settings on the split, then on every event
+    for trial_users in fitted_users[:2]:
+        assert trial_users < training_users and len(trial_users) == len(training_users) - round(share * 54)
+    assert fitted_users[2] == training_users and len(training_users) == 54
 
 
 def test_hpo_searches_only_the_settings_the_user_left_open(group, capsys):
