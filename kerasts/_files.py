@@ -121,6 +121,7 @@ def read_saved_directory(directory, filename, kind, format_version, read):
         if str(error).startswith(repr(directory)):
             raise
         raise ValueError(f"The {kind} in {directory!r} is damaged: {error}") from error
-    except (OSError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError, zipfile.BadZipFile) as error:
+    except (OSError, EOFError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError,
+            zipfile.BadZipFile) as error:
         raise ValueError(f"The {kind} in {directory!r} is damaged or incomplete: {type(error).__name__}: "
                          f"{error}") from error

@@ -71,6 +71,9 @@ def _forecast_train(arguments, parser):
     if not _writes_outputs(arguments):
         print(f"Worker {arguments.worker_index} done; worker 0 writes {arguments.output}/")
         return
+    if not arguments.quiet:
+        print(f"Forecasting every series {arguments.horizon} steps ahead (kept with the predictor)...", flush=True)
+    predictor.sample_paths()  # once, as Forecast's CreateForecast: query, export and plot read it
     predictor.save(arguments.output)
     print(_table(predictor.leaderboard, "Leaderboard (backtest averages, best first by Average wQL):"))
     for name, reason in predictor.settings["left_out"].items():

@@ -24,6 +24,8 @@ from kerasts.frequencies import period_alias
 
 FORMAT_VERSION = 2  # 2: a predictor holds one or more member forecasters
 PREDICTOR_FILE = "predictor.json"
+# The forecast's sample paths, where drawn before the save; a predictor saved without them draws them when first asked.
+FORECAST_PATHS_FILE = "forecast_paths.npy"
 # Forecast's accuracy metrics, then ours, in the order tables show them.
 FORECAST_METRICS = ("Average wQL", "WAPE", "RMSE", "MAPE", "MASE", "sMAPE", "Coverage[0.1-0.9]")
 _RENAMED = {"mean_wQL": "Average wQL", "coverage_80": "Coverage[0.1-0.9]"}
@@ -267,7 +269,7 @@ class Predictor:
     """
 
     def __init__(self, algorithm, forecaster, panel, forecast_types, backtest_scores, backtest_forecasts, settings,
-                 item_losses):
+                 item_losses, forecast_paths=None):
         self.algorithm = algorithm
         self.forecaster = forecaster
         self.panel = panel
@@ -277,7 +279,7 @@ class Predictor:
         self.backtest_forecasts = backtest_forecasts
         self.settings = dict(settings)
         self.item_losses = item_losses
-        self._paths = None
+        self._paths = forecast_paths
 
     @property
     def forecast_horizon(self):
@@ -412,7 +414,9 @@ class Predictor:
 
     def sample_paths(self):
         """Every series' sample paths of the horizon from its origin (see `origins`), `(series,
-        num_samples, horizon)`: the paths `forecast()` summarises (same seed)."""
+        num_samples, horizon)`: the paths `forecast()` summarises (same seed). Drawn once, as Forecast's
+        CreateForecast; `save` keeps them once drawn, so a loaded predictor answers `forecast()`,
+        `query_forecast` and plots without forecasting every series again (a statistical method refits each)."""
         if self._paths is None:
             self._paths = predict_from_origins(self.forecaster, self.panel, self.origins(),
                                                self.settings["num_samples"], self.settings["seed"])
@@ -480,8 +484,9 @@ class Predictor:
         return {self.algorithm: self.forecaster}
 
     def save(self, directory):
-        """Writes everything needed to forecast again (the model, its settings, the data, the backtest),
-        atomically: an interrupted save leaves the previous predictor in `directory` whole."""
+        """Writes everything needed to forecast again (the model, its settings, the data, the backtest) and
+        the forecast's sample paths once drawn (`sample_paths`), atomically: an interrupted save leaves the
+        previous predictor in `directory` whole."""
         with replaced_atomically(directory) as partial:
             os.makedirs(partial)
             members = []
@@ -521,6 +526,8 @@ class Predictor:
             self.backtest_scores.to_csv(os.path.join(partial, "backtest_scores.csv"))
             self.backtest_forecasts.to_csv(os.path.join(partial, "backtest_forecasts.csv"), index=False)
             self.item_losses.to_csv(os.path.join(partial, "item_losses.csv"))
+            if self._paths is not None:
+                np.save(os.path.join(partial, FORECAST_PATHS_FILE), self._paths)
 
 
 def load_predictor(directory):
@@ -563,5 +570,19 @@ def _read_predictor(directory, description):
         names=["forecaster", "window"])
     forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"),
                             parse_dates=["date"] if panel.has_calendar else False)
+    settings = description["settings"]
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
-                     description["settings"], item_losses)
+                     settings, item_losses, _read_forecast_paths(
+                         os.path.join(directory, FORECAST_PATHS_FILE),
+                         (len(keys), settings["num_samples"], forecaster.prediction_length)))
+
+
+def _read_forecast_paths(path, shape):
+    """The sample paths `save` kept, checked against the predictor's `shape`; None where none were kept."""
+    if not os.path.exists(path):
+        return None
+    paths = np.load(path, allow_pickle=False)
+    if paths.shape != shape:
+        raise ValueError(f"{FORECAST_PATHS_FILE} holds paths of shape {paths.shape}; the predictor forecasts {shape} "
+                         "(series, samples, horizon).")
+    return paths

@@ -362,7 +362,10 @@ def test_cold_start_items_are_forecast_at_their_category_level(algorithm, tmp_pa
     assert 500 < medians["large_4"] < 2000 and 5 < medians["small_4"] < 20
     assert predictor.backtest_forecasts.query("item_id == 'large_4'")["target_value"].isna().all()  # not scored
     predictor.save(tmp_path / "predictor")
-    pd.testing.assert_frame_equal(load_predictor(tmp_path / "predictor").forecast(), table)
+    loaded = load_predictor(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(loaded.forecast(), table)  # the forecast kept with it
+    redrawn = predictor.settings["seed"] + 1  # another seed: the loaded model forecasts again
+    pd.testing.assert_frame_equal(loaded.forecast(seed=redrawn), predictor.forecast(seed=redrawn))
 
 
 def test_a_numeric_item_attribute_is_a_category_as_in_forecast():

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from kerasts.forecast import DOMAINS, DatasetGroup, load_predictor, train_predictor  # noqa: E402
+from kerasts.forecast import predictor as predictor_module  # noqa: E402
 
 # One network keeps the suite fast; the default ensemble goes through the workflow in test_deepar.py's
 # predictor test, the featurization fixture and the demo.
@@ -67,6 +68,8 @@ def test_save_and_load_forecast_exactly_the_same(predictor, tmp_path):
     predictor.save(tmp_path / "predictor")
     loaded = load_predictor(tmp_path / "predictor")
     pd.testing.assert_frame_equal(loaded.forecast(), predictor.forecast())
+    redrawn = predictor.settings["seed"] + 1  # another seed: the loaded models forecast again
+    pd.testing.assert_frame_equal(loaded.forecast(seed=redrawn), predictor.forecast(seed=redrawn))
     pd.testing.assert_frame_equal(loaded.leaderboard, predictor.leaderboard)
     assert loaded.algorithm == predictor.algorithm
     predictor.export_backtest(tmp_path / "backtest")
@@ -74,6 +77,20 @@ def test_save_and_load_forecast_exactly_the_same(predictor, tmp_path):
     assert {"backtest_window", "item_id", "date", "target_value", "p10", "p50", "p90", "mean"} <= set(values.columns)
     accuracy = pd.read_csv(tmp_path / "backtest" / "accuracy-metric-values.csv")
     assert len(accuracy) == 3 * 2 and {"wQL[0.5]", "Average wQL", "WAPE", "RMSE"} <= set(accuracy.columns)
+
+
+def test_a_saved_predictor_keeps_its_forecast(predictor, tmp_path, monkeypatch):
+    table = predictor.forecast()
+    predictor.save(tmp_path / "predictor")
+
+    def forecasting_again(*args, **kwargs):
+        raise AssertionError("the loaded predictor forecast every series again")
+
+    monkeypatch.setattr(predictor_module, "predict_from_origins", forecasting_again)
+    loaded = load_predictor(tmp_path / "predictor")
+    pd.testing.assert_frame_equal(loaded.forecast(), table)
+    assert loaded.query_forecast("item_1") == predictor.query_forecast("item_1")
+    np.testing.assert_array_equal(loaded.sample_paths(), predictor.sample_paths())
 
 
 def test_a_deepar_predictor_exports_its_savedmodel(tmp_path):
@@ -335,6 +352,16 @@ def test_missing_corrupt_and_foreign_predictor_directories(tmp_path):
     predictor.save(tmp_path / "p")  # over the foreign one: replaced whole
     (tmp_path / "p" / "panel.npz").write_bytes(b"broken")
     with pytest.raises(ValueError, match="is damaged"):
+        load_predictor(tmp_path / "p")
+    predictor.sample_paths()
+    predictor.save(tmp_path / "p")  # now with its forecast's paths
+    paths_file = tmp_path / "p" / "forecast_paths.npy"
+    for damage in (b"", paths_file.read_bytes()[:-8]):  # empty, then cut short
+        paths_file.write_bytes(damage)
+        with pytest.raises(ValueError, match="is damaged"):
+            load_predictor(tmp_path / "p")
+    np.save(paths_file, predictor.sample_paths()[:, :, :-1])  # another horizon's paths
+    with pytest.raises(ValueError, match=r"holds paths of shape .* the predictor forecasts"):
         load_predictor(tmp_path / "p")
 
 
