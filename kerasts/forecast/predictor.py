@@ -572,17 +572,17 @@ def _read_predictor(directory, description):
                             parse_dates=["date"] if panel.has_calendar else False)
     settings = description["settings"]
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
-                     settings, item_losses, _read_forecast_paths(
-                         os.path.join(directory, FORECAST_PATHS_FILE),
-                         (len(keys), settings["num_samples"], forecaster.prediction_length)))
+                     settings, item_losses, _read_forecast_paths(os.path.join(directory, FORECAST_PATHS_FILE),
+                                                                 len(keys), forecaster.prediction_length))
 
 
-def _read_forecast_paths(path, shape):
-    """The sample paths `save` kept, checked against the predictor's `shape`; None where none were kept."""
+def _read_forecast_paths(path, num_series, horizon):
+    """The sample paths `save` kept, checked against the predictor's series and horizon (a deterministic
+    forecaster draws one path, so the samples are not checked); None where none were kept."""
     if not os.path.exists(path):
         return None
     paths = np.load(path, allow_pickle=False)
-    if paths.shape != shape:
-        raise ValueError(f"{FORECAST_PATHS_FILE} holds paths of shape {paths.shape}; the predictor forecasts {shape} "
-                         "(series, samples, horizon).")
+    if paths.ndim != 3 or (paths.shape[0], paths.shape[2]) != (num_series, horizon):
+        raise ValueError(f"{FORECAST_PATHS_FILE} holds paths of shape {paths.shape}; the predictor forecasts "
+                         f"{num_series} series {horizon} steps ahead (series, samples, horizon).")
     return paths

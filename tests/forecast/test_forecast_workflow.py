@@ -361,7 +361,7 @@ def test_missing_corrupt_and_foreign_predictor_directories(tmp_path):
         with pytest.raises(ValueError, match="is damaged"):
             load_predictor(tmp_path / "p")
     np.save(paths_file, predictor.sample_paths()[:, :, :-1])  # another horizon's paths
-    with pytest.raises(ValueError, match=r"holds paths of shape .* the predictor forecasts"):
+    with pytest.raises(ValueError, match=r"holds paths of shape .* the predictor forecasts 2 series 12 steps"):
         load_predictor(tmp_path / "p")
 
 
