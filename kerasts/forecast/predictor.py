@@ -570,10 +570,9 @@ def _read_predictor(directory, description):
         names=["forecaster", "window"])
     forecasts = pd.read_csv(os.path.join(directory, "backtest_forecasts.csv"),
                             parse_dates=["date"] if panel.has_calendar else False)
-    settings = description["settings"]
+    paths = _read_forecast_paths(os.path.join(directory, FORECAST_PATHS_FILE), len(keys), forecaster.prediction_length)
     return Predictor(description["algorithm"], forecaster, panel, description["forecast_types"], scores, forecasts,
-                     settings, item_losses, _read_forecast_paths(os.path.join(directory, FORECAST_PATHS_FILE),
-                                                                 len(keys), forecaster.prediction_length))
+                     description["settings"], item_losses, paths)
 
 
 def _read_forecast_paths(path, num_series, horizon):
