@@ -10,6 +10,7 @@ import warnings
 import keras_tuner
 import numpy as np
 import pandas as pd
+import scipy.special
 
 from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
@@ -23,7 +24,7 @@ from kerasts.personalize.filters import Filter
 from kerasts.personalize.recipes import (PERSONALIZED_RANKING, RECIPE_TYPES, RECIPES, RELATED_ITEMS,
                                         USER_PERSONALIZATION, recipe_names)
 from kerasts.models.two_tower.recommender import TwoTowerRecommender
-from kerasts.protocols.recommender import check_distinct_users
+from kerasts.protocols.recommender import Recommendations, check_distinct_users
 
 FORMAT_VERSION = 1
 # An UPDATE trains a network this share of its epochs, from the previous version's weights.
@@ -298,8 +299,21 @@ def _line_filter_values(values, filter, number):
     return values
 
 
-def _items_and_scores(recommendations):
-    return [{"itemId": str(item), "score": float(score)} for item, score in zip(*recommendations)]
+def _items_and_scores(item_ids, scores):
+    """Personalize's entries: each item with its score, where the recipe gives scores (None: it does not)."""
+    if scores is None:
+        return [{"itemId": str(item)} for item in item_ids]
+    return [{"itemId": str(item), "score": float(score)} for item, score in zip(item_ids, scores)]
+
+
+def _ranking_scores(recommender, ranked, unknown):
+    """GetPersonalizedRanking's scores of the `ranked` items (their `Recommendations`) and then of the `unknown`
+    ones: the softmax of the recipe's logits over the ranked items, 0 for an item it does not know (as
+    Personalize scores an item absent from training); None where the recipe's scores are not logits."""
+    logits = recommender.logits(np.asarray(ranked.scores, "float64"))
+    if logits is None:
+        return None
+    return [*(scipy.special.softmax(logits) if len(logits) else []), *[0.0] * len(unknown)]
 
 
 class SolutionVersion:
@@ -450,6 +464,11 @@ class SolutionVersion:
         first. `filter` (an expression, see `kerasts.personalize.filters`) applies before the top
         `num_results` are taken, so that many come back when that many pass.
 
+        Scores are Personalize's: each item's probability under the softmax of the network's logits over
+        the whole catalog (they sum to 1 over it); a recipe without such logits (popularity, SIMS, Swing,
+        the two-stage pipeline's blended task probabilities) gives no `score`, as Personalize's
+        Popularity-Count and SIMS give none.
+
         `promotions`, as Personalize's: a list of `{"name", "percentPromotedItems", "filter",
         "filterValues"}`; each reserves that share of the list (rounded) for the best items passing its
         filter (and the main one). The list stays in the recipe's order, promoted items marked with
@@ -480,7 +499,7 @@ class SolutionVersion:
         ranked = self.recommender.recommend_batch([query for query, _ in queries.values()])
         for (position, (_, promoting)), recommendations in zip(queries.items(), ranked):
             try:
-                answers[position] = {"itemList": _items_and_scores(recommendations) if promoting is None
+                answers[position] = {"itemList": _items_and_scores(*recommendations) if promoting is None
                                      else self._promoted(recommendations, **promoting)}
             except (ValueError, TypeError) as error:
                 answers[position] = error
@@ -494,10 +513,11 @@ class SolutionVersion:
         user_key = None if user_id is None else str(user_id)
         allowed = self._allowed(user_key, filter, filter_values)
         if not promotions:
-            return {"user_id": user, "item_id": item, "k": num_results, "candidates": allowed}, None
+            return {"user_id": user, "item_id": item, "k": num_results, "candidates": allowed,
+                    "probabilities": True}, None
         # The whole catalog ranked, with no exploration slots: promotions take the slots.
         return ({"user_id": user, "item_id": item, "k": len(self.recommender.items), "candidates": allowed,
-                 "explore": False},
+                 "explore": False, "probabilities": True},
                 {"user_key": user_key, "num_results": num_results, "promotions": _checked_promotions(promotions)})
 
     def _promoted(self, ranked, user_key, num_results, promotions):
@@ -512,18 +532,19 @@ class SolutionVersion:
         others = [candidate for candidate in ranked_ids if candidate not in promoted]
         kept = set(list(promoted)[:num_results]) | set(others[:num_results - min(len(promoted), num_results)])
         entries = []
-        for candidate, score in zip(ranked_ids, ranked.scores):
-            if candidate in kept:
-                entry = {"itemId": candidate, "score": float(score)}
-                if candidate in promoted:
-                    entry["promotionName"] = promoted[candidate]
+        for entry in _items_and_scores(ranked_ids, ranked.scores):
+            if entry["itemId"] in kept:
+                if entry["itemId"] in promoted:
+                    entry["promotionName"] = promoted[entry["itemId"]]
                 entries.append(entry)
         return entries
 
     def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
         """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as
         `{"personalizedRanking": [{"itemId", "score"}, ...]}`; items the solution does not know are
-        ranked last (score None) and listed in `"unknownItems"`; an item listed twice is ranked once.
+        ranked last (score 0) and listed in `"unknownItems"`; an item listed twice is ranked once. The
+        scores are the softmax of the network's logits over the ranked items (Personalize's; none where the
+        recipe has no logits, as in `get_recommendations`).
         `input_list` holds 1 to `MAX_RESULTS` (500) ids, as in Personalize. A PERSONALIZED_RANKING recipe
         serves only this; a USER_PERSONALIZATION recipe ranks too."""
         self._check_ranks()
@@ -536,16 +557,17 @@ class SolutionVersion:
             allowed = [item for item in allowed if item in passing]
         unknown = [item for item in ids if item not in known]
         ranked = self.recommender.recommend(user_id=str(user_id), k=max(1, len(allowed)), exclude_seen=False,
-                                            candidates=allowed, explore=False) if allowed else ([], [])
-        return {"personalizedRanking": _items_and_scores(ranked) + [{"itemId": item, "score": None}
-                                                                    for item in unknown],
+                                            candidates=allowed, explore=False) if allowed else Recommendations([], [])
+        return {"personalizedRanking": _items_and_scores([*ranked.item_ids, *unknown],
+                                                         _ranking_scores(self.recommender, ranked, unknown)),
                 "unknownItems": unknown}
 
     def batch_inference(self, input_path, output_path, num_results=25, filter=None, filter_values=None):
         """Personalize's batch inference job: JSON lines in (`{"userId": ...}`, `{"itemId": ...}`,
         `{"userId": ..., "itemList": [...]}`, each with optional `filterValues` for the `filter`'s
         parameters, over the job's `filter_values`), JSON lines out (`{"input": ..., "output":
-        {"recommendedItems": [...], "scores": [...]}, "error": null}`), in order; blank lines are skipped.
+        {"recommendedItems": [...], "scores": [...]}, "error": null}`, the scores as `get_recommendations`'
+        and `get_personalized_ranking`'s, left out where the recipe gives none), in order; blank lines are skipped.
         A bad line gets its own error, naming its line number in the file, with its input as read (the
         object, or the text that is not JSON), and the job goes on; the
         requests are scored in batches through the model.
@@ -597,11 +619,14 @@ class SolutionVersion:
             k = max([len(candidates) for *_, candidates, _ in batch] + [1]) if ranking else num_results
             ranked = self.recommender.recommend_batch([
                 {"user_id": user, "item_id": item, "k": k, "exclude_seen": not ranking, "explore": not ranking,
-                 "candidates": candidates} for _, _, (user, item), candidates, _ in batch])
-            for (position, request, _, _, unknown), (items, scores) in zip(batch, ranked):
-                outputs[position] = {"input": request, "output": {
-                    "recommendedItems": [str(item) for item in items] + unknown,
-                    "scores": [float(score) for score in scores] + [None] * len(unknown)}, "error": None}
+                 "candidates": candidates, "probabilities": not ranking}
+                for _, _, (user, item), candidates, _ in batch])
+            for (position, request, _, _, unknown), answer in zip(batch, ranked):
+                scores = _ranking_scores(self.recommender, answer, unknown) if ranking else answer.scores
+                output = {"recommendedItems": [str(item) for item in answer.item_ids] + unknown}
+                if scores is not None:
+                    output["scores"] = [float(score) for score in scores]
+                outputs[position] = {"input": request, "output": output, "error": None}
         with replaced_atomically(output_path) as partial, open(partial, "w") as handle:
             for output in outputs:
                 handle.write(json.dumps(output) + "\n")

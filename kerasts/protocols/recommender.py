@@ -4,6 +4,7 @@ import collections
 
 import numpy as np
 import pandas as pd
+import scipy.special
 
 from kerasts._checks import check_positive_int
 from kerasts.data.sessions import SESSION_COLUMN
@@ -40,6 +41,10 @@ class Recommender:
     exclusions and candidate lists are done here, once, for all of them. A recommender with a live
     state per user overrides `queries_scores` (HRNN scores a user from their state).
 
+    `recommend(..., probabilities=True)` gives, in place of the scores, the items' probabilities under the
+    softmax of `logits(scores)` over the whole catalog (Personalize's scores, which sum to 1 over it), or
+    None for a recommender whose scores are not logits; the ranking is the scores' either way.
+
     Exploration, as Personalize's cold-start recipes do it: a recommender whose `exploration_indices()`
     names items (new ones, say) gives `round(exploration_weight * k)` slots of each list to the best of
     those by the context's own scores, spread evenly down the list, the other slots to the rest; slots
@@ -73,6 +78,12 @@ class Recommender:
 
     def exploration_indices(self):
         """Catalog indices (0-based) of the items exploration gives slots to, or None (no exploration)."""
+        return None
+
+    def logits(self, scores):
+        """`scores` (of `score_items` or `queries_scores`) as the logits of the softmax over the catalog the
+        network was trained to fit, or None where they are not such logits (counts, similarities): then no
+        probability is given (`recommend(..., probabilities=True)`)."""
         return None
 
     # Shared.
@@ -132,12 +143,13 @@ class Recommender:
                                  for query in queries])
 
     def recommend(self, user_id=None, item_id=None, history=None, k=25, exclude_seen=True, exclude=None,
-                  candidates=None, explore=True):
+                  candidates=None, explore=True, probabilities=False):
         """The `k` best items for the context (see the class docstring), as `Recommendations`;
-        `explore=False` leaves exploration out (a ranking of given items)."""
+        `explore=False` leaves exploration out (a ranking of given items), `probabilities=True` gives the
+        items' probabilities over the catalog in place of their scores (None where there are none)."""
         return self.recommend_batch([{"user_id": user_id, "item_id": item_id, "history": history, "k": k,
                                       "exclude_seen": exclude_seen, "exclude": exclude, "candidates": candidates,
-                                      "explore": explore}])[0]
+                                      "explore": explore, "probabilities": probabilities}])[0]
 
     def recommend_batch(self, queries):
         """`recommend` for many queries at once, each a dict of its keyword arguments (missing ones take
@@ -148,12 +160,18 @@ class Recommender:
         results = []
         for start in range(0, len(queries), SCORING_CHUNK):
             chunk = queries[start:start + SCORING_CHUNK]
-            for query, scores in zip(chunk, self.queries_scores(chunk)):
+            for query, scores in zip(chunk, np.asarray(self.queries_scores(chunk), dtype="float64")):
                 context = self.context(query["user_id"], query["item_id"], query["history"])
-                results.append(self._top_k(scores, context, self._context_indices(query), query["k"],
-                                           query["exclude_seen"], query["exclude"], query["candidates"],
-                                           query["explore"]))
+                ranked = self._top_k(scores, context, self._context_indices(query), query["k"], query["exclude_seen"],
+                                     query["exclude"], query["candidates"], query["explore"])
+                shown = self._catalog_probabilities(scores) if query["probabilities"] else scores
+                results.append(Recommendations(self.items.id_array[ranked], None if shown is None else shown[ranked]))
         return results
+
+    def _catalog_probabilities(self, scores):
+        """Each item's probability under the softmax of the scores' logits over the catalog, or None."""
+        logits = self.logits(scores)
+        return None if logits is None else scipy.special.softmax(logits)
 
     def _context_indices(self, query):
         """Catalog indices of the known items of a query's context (what `exclude_seen` leaves out). A user's
@@ -169,9 +187,9 @@ class Recommender:
         return np.concatenate([indices, self.known_indices(more)]) if more else indices
 
     def _top_k(self, scores, context, seen, k, exclude_seen, exclude, candidates, explore=False):
-        """The one top-K of every recommendation: allowed items by score, equal scores by `tie_breaking_rank`
-        (the vocabulary's order where it is None), with exploration's slots when `explore`. `seen` holds
-        the catalog indices of the `context`'s items."""
+        """The one top-K of every recommendation, as catalog indices, best first: allowed items by score, equal
+        scores by `tie_breaking_rank` (the vocabulary's order where it is None), with exploration's slots
+        when `explore`. `seen` holds the catalog indices of the `context`'s items."""
         scores = np.asarray(scores, dtype="float64")
         allowed = np.ones(len(self.items), dtype=bool)
         if candidates is not None:
@@ -195,7 +213,7 @@ class Recommender:
             spread = np.zeros(ranked.size, dtype=bool)  # the explored items evenly down the list
             spread[np.floor((np.arange(new.size) + 0.5) * ranked.size / max(new.size, 1)).astype(int)] = True
             ranked[spread], ranked[~spread] = new, rest
-        return Recommendations(self.items.id_array[ranked], scores[ranked])
+        return ranked
 
     def _ranked(self, scores, allowed, k):
         """Indices of the `k` best allowed items, best first."""
@@ -235,7 +253,7 @@ class Recommender:
 
 
 _QUERY_DEFAULTS = {"user_id": None, "item_id": None, "history": None, "k": 25, "exclude_seen": True, "exclude": None,
-                   "candidates": None, "explore": True}
+                   "candidates": None, "explore": True, "probabilities": False}
 
 
 def _complete_query(query):

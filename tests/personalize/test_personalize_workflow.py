@@ -73,8 +73,50 @@ def test_recommendations_have_personalize_runtime_shape_and_exclude_seen(popular
     answer = popular.get_recommendations(user_id=user, num_results=5)
     items = [entry["itemId"] for entry in answer["itemList"]]
     assert len(items) == 5 and not set(items) & _seen(group, user)
-    scores = [entry["score"] for entry in answer["itemList"]]
-    assert scores == sorted(scores, reverse=True)
+    assert all(set(entry) == {"itemId"} for entry in answer["itemList"])  # no score, as Popularity-Count's
+
+
+def _catalog_probabilities(version, user):
+    """Every item's probability for the user: the softmax of the recipe's logits over the whole catalog."""
+    everything = version.recommender.recommend(user_id=user, k=len(version.recommender.items), exclude_seen=False)
+    logits = version.recommender.logits(np.asarray(everything.scores, "float64"))
+    return dict(zip(everything.item_ids, np.exp(logits - np.log(np.exp(logits).sum()))))
+
+
+@pytest.mark.parametrize("recipe", ["hrnn", "two-tower"])
+def test_scores_are_personalizes_probabilities(group, tmp_path, recipe):
+    version = create_solution(group, recipe={"name": recipe, "config": TINY[recipe]}).create_version(verbose=0)
+    user = group.interactions["USER_ID"].iloc[0]
+    probabilities = _catalog_probabilities(version, user)
+    assert np.isclose(sum(probabilities.values()), 1.0) and len(set(np.round(list(probabilities.values()), 12))) > 1
+    listed = version.get_recommendations(user_id=user, num_results=5)["itemList"]
+    np.testing.assert_allclose([entry["score"] for entry in listed],
+                               [probabilities[entry["itemId"]] for entry in listed], rtol=1e-9)
+    filtered = version.get_recommendations(user_id=user, num_results=3, filter="EXCLUDE ItemID WHERE Items.PRICE < 90")
+    np.testing.assert_allclose([entry["score"] for entry in filtered["itemList"]],  # still over the whole catalog
+                               [probabilities[entry["itemId"]] for entry in filtered["itemList"]], rtol=1e-9)
+    ranked_items = list(group.items["ITEM_ID"][:4])
+    ranking = version.get_personalized_ranking(user, ranked_items + ["not-an-item"])["personalizedRanking"]
+    known = np.array([probabilities[entry["itemId"]] for entry in ranking[:-1]])
+    np.testing.assert_allclose([entry["score"] for entry in ranking[:-1]], known / known.sum(), rtol=1e-9)
+    assert ranking[-1] == {"itemId": "not-an-item", "score": 0.0}
+    (tmp_path / "in.jsonl").write_text(json.dumps({"userId": user}) + "\n"
+                                       + json.dumps({"userId": user, "itemList": ranked_items}) + "\n")
+    version.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=5)
+    recommended, reranked = [json.loads(line)["output"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert recommended["scores"] == [entry["score"] for entry in listed]
+    assert reranked["scores"] == [entry["score"] for entry in ranking[:-1]]
+
+
+def test_recipes_without_logits_give_no_scores(popular, group, tmp_path):
+    user = group.interactions["USER_ID"].iloc[0]
+    ranking = popular.get_personalized_ranking(user, list(group.items["ITEM_ID"][:3]) + ["not-an-item"])
+    assert [set(entry) for entry in ranking["personalizedRanking"]] == [{"itemId"}] * 4
+    (tmp_path / "in.jsonl").write_text(json.dumps({"userId": user}) + "\n"
+                                       + json.dumps({"userId": user, "itemList": ["not-an-item"]}) + "\n")
+    popular.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=5)
+    outputs = [json.loads(line)["output"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [set(output) for output in outputs] == [{"recommendedItems"}] * 2
 
 
 def test_filters_apply_inside_the_ranking(popular, group):
@@ -475,8 +517,9 @@ def test_promotions_reserve_a_share_for_their_filter_in_the_recipes_order(popula
     prices = group.items.set_index("ITEM_ID")["PRICE"]
     promoted = [entry for entry in entries if entry.get("promotionName") == "cheap"]
     assert len(entries) == 10 and len(promoted) == 3 and all(prices[entry["itemId"]] < 20 for entry in promoted)
-    scores = [entry["score"] for entry in entries]
-    assert scores == sorted(scores, reverse=True)  # placed by the recipe's ranking
+    order = list(popular.recommender.recommend(user_id=user, k=len(popular.recommender.items)).item_ids)
+    positions = [order.index(entry["itemId"]) for entry in entries]
+    assert positions == sorted(positions)  # placed by the recipe's ranking
     plain = [entry["itemId"] for entry in popular.get_recommendations(user_id=user, num_results=40)["itemList"]]
     promoted_ids = {entry["itemId"] for entry in promoted}
     others = [item for item in plain if item not in promoted_ids][:7]  # the other slots: the best of the rest

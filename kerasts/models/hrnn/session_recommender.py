@@ -283,6 +283,11 @@ class SessionRecommender(Recommender):
         events' popularity, so a cold user gets the most popular items."""
         return getattr(self, "_popularity_rank", None)
 
+    def logits(self, scores):
+        """The network's scores are its output layer's logits over the catalog (a context with no known item
+        scores 0 everywhere: every item equally likely)."""
+        return scores
+
     def score_items(self, contexts):
         """Each context read as one session of a new user, from zero states."""
         self.check_fitted()

@@ -256,12 +256,10 @@ class TwoStageRecommender(Recommender):
         injected = int(round(self.injection_share * k)) if explore else 0
         deeper = super()._top_k(scores, context, seen, k + (self.injection_pool if injected else 0), exclude_seen,
                                 exclude, candidates)
-        ids, values = deeper
-        if not injected or ids.size <= k:
-            return type(deeper)(ids[:k], values[:k])
+        if not injected or deeper.size <= k:
+            return deeper[:k]
         generator = np.random.default_rng([self.seed or 0, zlib.crc32("\x1f".join(map(str, context)).encode())])
-        order = injected_positions(ids.size, k, injected, generator)
-        return type(deeper)(ids[order], values[order])
+        return deeper[injected_positions(deeper.size, k, injected, generator)]
 
     # Saving: the two networks; Swing is counted again from the training events.
 

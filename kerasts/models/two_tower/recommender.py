@@ -151,6 +151,11 @@ class TwoTowerRecommender(Recommender):
             return {self.item_column: np.array(IdVocabulary.fit(interactions[self.item_column]).ids, dtype=object)}
         return {name: items[name].astype(str).to_numpy(dtype=object) for name in (self.item_column, *self.item_features)}
 
+    def logits(self, scores):
+        """The index's scores (cosines) over the network's temperature: the logits its softmax was trained on
+        (without the log-Q correction, which only undoes the sampling of in-batch negatives)."""
+        return scores / self.model.temperature
+
     def score_items(self, contexts):
         self.check_fitted()
         queries = np.array([joined(context[-self.history_length:]) for context in contexts], dtype=object)
