@@ -365,7 +365,8 @@ def _personalize_update(arguments):
         raise ValueError(f"--update continues the version's recipe and settings in this process: drop {given}.")
     previous = load_solution_version(arguments.update)
     group = DatasetGroup(previous.interactions if arguments.interactions is None else arguments.interactions,
-                         users=arguments.users, items=previous.items if arguments.items is None else arguments.items)
+                         users=previous.users if arguments.users is None else arguments.users,
+                         items=previous.items if arguments.items is None else arguments.items)
     return previous.update(_with_stored_events(group, arguments), verbose=0 if arguments.quiet else 1)
 
 
@@ -440,11 +441,12 @@ def _personalize_parser(commands):
     train = personalize.add_parser("train", help="train a solution version (one recipe or AutoML) and its metrics")
     train.add_argument("--interactions", help="interactions CSV (USER_ID, ITEM_ID, TIMESTAMP, ...); with --update, "
                                               "the version's own by default")
-    train.add_argument("--users", help="users CSV")
+    train.add_argument("--users", help="users CSV (filters' IF CurrentUser conditions read it); with --update, the "
+                                       "version's own by default")
     train.add_argument("--items", help="items CSV; with --update, the version's own by default")
     train.add_argument("--events", help="a campaign's event store (SQLite file or database URL): its PutEvents "
-                                        "events and PutItems items join the tables, as Personalize's event tracker "
-                                        "adds them to the datasets")
+                                        "events, PutUsers users and PutItems items join the tables, as Personalize's "
+                                        "event tracker adds them to the datasets")
     train.add_argument("--update", metavar="SOLUTION", help="training mode UPDATE: continue this solution version "
                                                             "(its recipe and settings, a quarter of its epochs "
                                                             "from its weights) on the tables")

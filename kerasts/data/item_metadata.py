@@ -19,31 +19,55 @@ CREATION_TIMESTAMP = "CREATION_TIMESTAMP"
 MAX_DEVIATIONS = 5.0
 
 
-def check_item_rows(items, rows, item_column="ITEM_ID"):
-    """New rows for the Items table `items` (dicts of fields, as PutItems gives them) as a table, or a
-    `ValueError` naming the item and the field: a row without its id, a field the table lacks, a number
-    column given anything but a finite number, a true/false column anything but a boolean, a text column
-    anything but text, `CREATION_TIMESTAMP` anything but epoch seconds. Any field may be missing (None)."""
+def check_metadata_rows(table, rows, id_column="ITEM_ID", kind="item"):
+    """New rows for a metadata table (the Items table, `kind` "item", or the Users table, "user"; dicts of
+    fields, as PutItems and PutUsers give them), checked: new dicts with a number column's value as a number
+    (text such as "12" too: the calls' properties are a string map, and Personalize's own example sends
+    `{"numberOfRatings": "12"}`), or a `ValueError` naming the row and the field: a row without its id, a
+    field the table lacks, a number column given anything but a finite number, a true/false column anything
+    but a boolean, a text column anything but text, `CREATION_TIMESTAMP` anything but epoch seconds. Any
+    field may be missing (None)."""
+    table_name = f"{kind.capitalize()}s table"
+    checked = []
     for position, row in enumerate(rows):
-        if row.get(item_column) is None:
-            raise ValueError(f"Every item needs its {item_column}; item {position} has none.")
-        unknown = sorted(set(row) - set(items.columns))
+        if row.get(id_column) is None:
+            raise ValueError(f"Every {kind} needs its {id_column}; {kind} {position} has none.")
+        unknown = sorted(set(row) - set(table.columns))
         if unknown:
-            raise ValueError(f"The Items table has no field(s) {unknown}; its fields are {list(items.columns)}.")
+            raise ValueError(f"The {table_name} has no field(s) {unknown}; its fields are {list(table.columns)}.")
+        row = dict(row)
         for name, value in row.items():
-            if name == item_column or value is None:
+            if name == id_column or value is None:
                 continue
-            field = f"{name} of item {row[item_column]!r}"
+            field = f"{name} of {kind} {row[id_column]!r}"
             if name == CREATION_TIMESTAMP:
                 epoch_seconds(value, field)
-            elif pd.api.types.is_bool_dtype(items[name]):
+            elif pd.api.types.is_bool_dtype(table[name]):
                 if not isinstance(value, bool):
-                    raise ValueError(f"{field} must be true or false, as in the Items table, got {value!r}.")
-            elif pd.api.types.is_numeric_dtype(items[name]):
-                finite_number(value, field)
+                    raise ValueError(f"{field} must be true or false, as in the {table_name}, got {value!r}.")
+            elif pd.api.types.is_numeric_dtype(table[name]):
+                row[name] = finite_number(_number_in_text(value), field)
             elif not isinstance(value, str):
-                raise ValueError(f"{field} must be text, as in the Items table, got {value!r}.")
-    return pd.DataFrame(rows)
+                raise ValueError(f"{field} must be text, as in the {table_name}, got {value!r}.")
+        checked.append(row)
+    return checked
+
+
+def with_rows(table, rows, id_column="ITEM_ID"):
+    """`table` with `rows` (dicts of its fields, as PutItems and PutUsers give them) in place of its rows of
+    their ids, new ids added (of one id's rows, the last wins); `table` itself when there are none."""
+    if not rows:
+        return table
+    put = pd.DataFrame(rows).astype({id_column: str}).drop_duplicates(id_column, keep="last")
+    return pd.concat([table[~table[id_column].isin(put[id_column])], put], ignore_index=True)
+
+
+def _number_in_text(value):
+    """The number a text value spells ("12", "4.5"), else the value as it was (for the check to name)."""
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
 
 
 def item_metadata_columns(items, item_column="ITEM_ID"):

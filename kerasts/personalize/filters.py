@@ -5,10 +5,14 @@ The forms supported (Personalize's common ones), chained with `|`:
     EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")
     INCLUDE ItemID WHERE Items.GENRE IN ($GENRES) AND Items.PRICE <= 100
     EXCLUDE ItemID WHERE Items.PRICE > 100 OR Items.BRAND = "acme"
+    EXCLUDE ItemID WHERE Items.RATING IN ("R") IF CurrentUser.AGE < 18
 
 `Items.FIELD` conditions test the items table (a multi-valued `a|b` field matches when any value
 does); `Interactions.FIELD` conditions select the items the requesting user has events of that kind
-on. Operators: `IN`, `NOT IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers
+on. An expression may end with `IF` and `CurrentUser.FIELD` conditions joined by `AND` (Personalize's
+user-metadata conditions): the expression applies only to a user whose row of the users table meets
+them all, and to no one else (a user without a row or without a value of the field, or a request with
+no user). Operators: `IN`, `NOT IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers
 or `$PARAMETERS` given at request time (`filter_values={"GENRES": '"comedy","drama"'}` as
 Personalize passes them, or a list). An item passes when every INCLUDE expression selects it and no
 EXCLUDE expression does.
@@ -30,7 +34,7 @@ _COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 
 @dataclasses.dataclass(frozen=True)
 class Condition:
-    dataset: str  # "Items" or "Interactions"
+    dataset: str  # "Items", "Interactions" or "CurrentUser"
     field: str
     operator: str  # IN, NOT IN, =, !=, <, <=, >, >=
     values: tuple  # literals and "$PARAMETER" names
@@ -41,6 +45,7 @@ class Expression:
     action: str  # INCLUDE or EXCLUDE
     conditions: tuple  # Conditions
     joins: tuple  # "AND" / "OR" between consecutive conditions
+    user_conditions: tuple = ()  # CurrentUser Conditions after IF, all to hold
 
 
 def _tokens(text):
@@ -107,11 +112,18 @@ class _Parser:
         while self.peek()[0] == "word" and self.peek()[1].upper() in ("AND", "OR"):
             joins.append(self.word("AND", "OR"))
             conditions.append(self.condition())
-        return Expression(action, tuple(conditions), tuple(joins))
+        user_conditions = []
+        if self.peek()[0] == "word" and self.peek()[1].upper() == "IF":
+            self.index += 1
+            user_conditions.append(self.condition("CURRENTUSER"))
+            while self.peek()[0] == "word" and self.peek()[1].upper() == "AND":
+                self.index += 1
+                user_conditions.append(self.condition("CURRENTUSER"))
+        return Expression(action, tuple(conditions), tuple(joins), tuple(user_conditions))
 
-    def condition(self):
-        dataset = self.word("ITEMS", "INTERACTIONS")
-        dataset = {"ITEMS": "Items", "INTERACTIONS": "Interactions"}[dataset]
+    def condition(self, *datasets):
+        dataset = self.word(*(datasets or ("ITEMS", "INTERACTIONS")))
+        dataset = {"ITEMS": "Items", "INTERACTIONS": "Interactions", "CURRENTUSER": "CurrentUser"}[dataset]
         if self.peek()[1] != ".":
             self.fail("'.'")
         self.index += 1
@@ -146,10 +158,12 @@ class Filter:
         interactions: the interactions table the solution version was trained on.
         user_interactions: `user_id -> ` that user's rows of the table (default: read from `interactions`);
             a solution version passes its own, which adds the events put since training.
+        users: the users table (USER_ID and metadata) or None, for `IF CurrentUser.FIELD` conditions (a
+            user's last row counts).
     """
 
     def __init__(self, expression, items, interactions, item_column="ITEM_ID", user_column="USER_ID",
-                 user_interactions=None):
+                 user_interactions=None, users=None):
         if not isinstance(expression, str) or not expression.strip():
             raise ValueError(f"A filter expression must be non-empty text, got {expression!r}.")
         self.expression = expression
@@ -159,13 +173,20 @@ class Filter:
         self._items_selections = {}
         self._user_interactions = user_interactions or (
             lambda user_id: interactions[interactions[user_column] == str(user_id)])
+        self.users, self._user_rows = users, None
+        tables = {"Items": (items, item_column), "Interactions": (interactions, item_column),
+                  "CurrentUser": (users, user_column)}
         for expression_ in self.expressions:
-            for condition in expression_.conditions:
-                table = items if condition.dataset == "Items" else interactions
-                if table is None or condition.field not in table.columns:
-                    fields = [] if table is None else [c for c in table.columns if c != item_column]
+            for condition in expression_.conditions + expression_.user_conditions:
+                table, key = tables[condition.dataset]
+                source = "Users" if condition.dataset == "CurrentUser" else condition.dataset
+                if table is None:
+                    raise ValueError(f"The filter tests {condition.dataset}.{condition.field}, but the dataset group "
+                                     f"has no {source} table.")
+                if condition.field not in table.columns:
+                    fields = [column for column in table.columns if column != key]
                     raise ValueError(f"The filter tests {condition.dataset}.{condition.field}, which the dataset "
-                                     f"group lacks; {condition.dataset} has {fields or 'no table'}.")
+                                     f"group lacks; {source} has {fields}.")
 
     def _values(self, condition, filter_values):
         resolved = []
@@ -228,12 +249,26 @@ class Filter:
             self._items_selections[key] = selected
         return selected
 
+    def _applies(self, expression, user_id, filter_values):
+        """Whether the expression's `IF CurrentUser` conditions hold for the user (no conditions: always)."""
+        if not expression.user_conditions:
+            return True
+        if self._user_rows is None:  # made at the first request that needs it: user id -> their last row
+            self._user_rows = {str(row[self.user_column]): row for row in self.users.to_dict("records")}
+        row = None if user_id is None else self._user_rows.get(str(user_id))
+        return row is not None and all(
+            not pd.isna(row[condition.field])
+            and bool(self._matches(condition, pd.Series([row[condition.field]]), filter_values)[0])
+            for condition in expression.user_conditions)
+
     def allowed(self, item_ids, user_id=None, filter_values=None):
         """A boolean per id of `item_ids`: whether the filter lets it through for this user."""
         filter_values = dict(filter_values or {})
         ids = np.asarray(item_ids, dtype=object)
         allowed = np.ones(len(ids), dtype=bool)
         for expression in self.expressions:
+            if not self._applies(expression, user_id, filter_values):
+                continue
             selected = np.isin(ids, list(self._selected(expression, user_id, filter_values)))
             allowed &= selected if expression.action == "INCLUDE" else ~selected
         return allowed

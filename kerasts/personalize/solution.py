@@ -16,7 +16,7 @@ from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.distributed import backup_callback
-from kerasts.data.item_metadata import check_item_rows, item_metadata_columns
+from kerasts.data.item_metadata import check_metadata_rows, item_metadata_columns, with_rows
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
@@ -167,7 +167,8 @@ class Solution:
             best, recommender, self.group.interactions, self.group.items, leaderboard,
             {"event_type": self.event_type, "event_value_threshold": self.event_value_threshold,
              "test_user_fraction": test_user_fraction, "seed": seed, "hpo_trials": self.trials,
-             "left_out": left_out, "auto_ml_metric": self.auto_ml_metric, "training_mode": "FULL"})
+             "left_out": left_out, "auto_ml_metric": self.auto_ml_metric, "training_mode": "FULL"},
+            users=self.group.users)
         return self.latest_version
 
     def _tuned(self, spec, train, seed, verbose):
@@ -321,11 +322,12 @@ class SolutionVersion:
     the AutoML leaderboard. Made by `Solution.create_version`; `save` / `load_solution_version` keep it.
 
     `interactions` is the dataset's whole table (filters on Interactions read it), the recommender
-    trained on `training_events()`, the events the solution's event type and threshold keep."""
+    trained on `training_events()`, the events the solution's event type and threshold keep; `users`, the
+    Users table or None, is what filters' `IF CurrentUser` conditions read (no recipe reads it)."""
 
-    def __init__(self, spec, recommender, interactions, items, leaderboard, settings):
+    def __init__(self, spec, recommender, interactions, items, leaderboard, settings, users=None):
         self.spec, self.recommender = dict(spec), recommender
-        self.interactions, self.items = interactions, items
+        self.interactions, self.items, self.users = interactions, items, users
         self.leaderboard, self.settings = leaderboard, dict(settings)
         self.recipe = RECIPES.get(spec)
         self._filters = {}
@@ -345,7 +347,7 @@ class SolutionVersion:
             print(f"Updating {self.recipe_name} on {len(events):,} events...", flush=True)
         recommender = fit_recipe(self.spec, events, group.items, verbose, warm_start=self.recommender)
         return SolutionVersion(self.spec, recommender, group.interactions, group.items, self.leaderboard,
-                               {**self.settings, "training_mode": "UPDATE"})
+                               {**self.settings, "training_mode": "UPDATE"}, users=group.users)
 
     def training_events(self):
         return filter_events(self.interactions, event_types=self.settings["event_type"],
@@ -366,7 +368,7 @@ class SolutionVersion:
             return expression
         if expression not in self._filters:
             self._filters[expression] = Filter(expression, self.items, self.interactions,
-                                               user_interactions=self.user_interactions)
+                                               user_interactions=self.user_interactions, users=self.users)
         return self._filters[expression]
 
     def user_interactions(self, user_id):
@@ -412,18 +414,29 @@ class SolutionVersion:
             self._live_events.setdefault(user_id, []).extend(call)
 
     def check_items(self, rows):
-        """The rows of `put_items` as a table, or the `ValueError` it would raise, changing nothing."""
+        """The rows of `put_items` checked (new dicts, numbers given as text read as numbers), or the
+        `ValueError` it would raise, changing nothing."""
         if self.items is None:
             raise ValueError("The dataset group has no Items table: PutItems needs one (its fields are the schema).")
-        return check_item_rows(self.items, rows, ITEM_COLUMN)
+        return check_metadata_rows(self.items, rows, ITEM_COLUMN, "item")
+
+    def check_users(self, rows):
+        """The rows of `put_users` checked as `check_items` checks items, against the Users table."""
+        if self.users is None:
+            raise ValueError("The dataset group has no Users table: PutUsers needs one (its fields are the schema).")
+        return check_metadata_rows(self.users, rows, USER_COLUMN, "user")
+
+    def put_users(self, rows):
+        """Personalize's PutUsers, in process: users (dicts with USER_ID and the Users table's fields) added to
+        the table or replacing their rows, which filters' `IF CurrentUser` conditions read at once."""
+        self.users, self._filters = with_rows(self.users, self.check_users(rows), USER_COLUMN), {}
 
     def put_items(self, rows):
         """Personalize's PutItems, in process: items (dicts with ITEM_ID and the Items table's fields) added
         to the table or replacing their rows, for filters and for recipes that read item metadata (the
         two-tower with item features indexes them, and HRNN-coldstart maps them into its catalog, so new
         items can be recommended at once)."""
-        table = self.check_items(rows).astype({ITEM_COLUMN: str})
-        items = pd.concat([self.items[~self.items[ITEM_COLUMN].isin(table[ITEM_COLUMN])], table], ignore_index=True)
+        items = with_rows(self.items, self.check_items(rows), ITEM_COLUMN)
         if isinstance(self.recommender, TwoTowerRecommender) and self.recommender.item_features:
             self.recommender.index_catalog(self.interactions, items)
         elif getattr(self.recommender, "cold_start_items", False):
@@ -648,10 +661,13 @@ class SolutionVersion:
             os.makedirs(partial)
             self.recipe.save(self.recommender, partial)
             write_description(partial, VERSION_FILE, FORMAT_VERSION, {
-                "recipe": self.spec, "settings": self.settings, "has_items": self.items is not None})
+                "recipe": self.spec, "settings": self.settings, "has_items": self.items is not None,
+                "has_users": self.users is not None})
             self.interactions.to_csv(os.path.join(partial, "interactions.csv"), index=False)
             if self.items is not None:
                 self.items.to_csv(os.path.join(partial, "items.csv"), index=False)
+            if self.users is not None:
+                self.users.to_csv(os.path.join(partial, "users.csv"), index=False)
             self.leaderboard.to_csv(os.path.join(partial, "leaderboard.csv"))
 
 
@@ -664,9 +680,11 @@ def _read_version(directory, description):
     ids = {USER_COLUMN: str, ITEM_COLUMN: str}
     interactions = pd.read_csv(os.path.join(directory, "interactions.csv"), dtype=ids)
     items = pd.read_csv(os.path.join(directory, "items.csv"), dtype=ids) if description["has_items"] else None
+    # A version saved before kerasts kept the Users table has none.
+    users = pd.read_csv(os.path.join(directory, "users.csv"), dtype=ids) if description.get("has_users") else None
     leaderboard = pd.read_csv(os.path.join(directory, "leaderboard.csv"), index_col=0)
     spec, settings = description["recipe"], description["settings"]
     events = filter_events(interactions, event_types=settings["event_type"],
                            min_event_value=settings["event_value_threshold"])
     recommender = RECIPES.get(spec).restore(spec.get("config", {}), directory, events, items)
-    return SolutionVersion(spec, recommender, interactions, items, leaderboard, settings)
+    return SolutionVersion(spec, recommender, interactions, items, leaderboard, settings, users=users)

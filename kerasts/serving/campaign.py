@@ -1,12 +1,14 @@
 """Amazon Personalize's campaign and event tracker: a solution version answering live, its events durable."""
 
 import json
+import re
 import threading
 import uuid
 
 import pandas as pd
 
 from kerasts._checks import finite_number, json_object
+from kerasts.data.item_metadata import with_rows
 from kerasts.data.timestamps import epoch_seconds
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
 from kerasts.serving.event_store import EventStore, open_event_store
@@ -57,7 +59,7 @@ class Campaign:
         self.version = version
         self.store = store if isinstance(store, EventStore) else open_event_store(store)
         self.cutoff = float(version.training_events()["TIMESTAMP"].max())
-        self.users = {}  # PutUsers' rows by user id (no recipe reads user metadata yet)
+        self.users = {}  # PutUsers' rows by user id
         self._lock = threading.Lock()  # one batch at a time
         self._trackers = self.store.trackers()
         self._replay()
@@ -65,9 +67,10 @@ class Campaign:
     # Start.
 
     def _replay(self):
-        for row in self.store.rows("users"):
-            self.users[row[USER_COLUMN]] = row
-        items = self.store.rows("items")
+        users, items = self.store.rows("users"), self.store.rows("items")
+        self.users.update({row[USER_COLUMN]: row for row in users})
+        if users and self.version.users is not None:
+            self.version.put_users(users)
         if items:
             self.version.put_items(items)
         pending = []  # consecutive events of one user and session are applied together
@@ -86,7 +89,8 @@ class Campaign:
         """Applies calls' event records (each call one user's, every user at most once) in one batch."""
         if not calls:  # every event a duplicate or from before the cut-off: nothing to read
             return
-        self.version.put_events_batch([(records[0]["user_id"], [_interaction(record) for record in records],
+        fields = _property_fields(self.version.interactions.columns)
+        self.version.put_events_batch([(records[0]["user_id"], [_interaction(record, fields) for record in records],
                                         records[0]["session_id"]) for records in calls])
 
     # Requests.
@@ -204,14 +208,21 @@ class Campaign:
 
     def put_users(self, users):
         """PutUsers: `users` (at most `MAX_ROWS` dicts with `userId` and `properties`, a JSON object or
-        its text), stored and kept in `users`."""
+        its text), checked against the Users table where the version has one, stored and kept in `users`
+        (and put into the version: filters' `IF CurrentUser` conditions read them at once)."""
         return self._one("put_users", {"users": users})
 
     def _put_users(self, users):
+        table = self.version.users
         rows = [{USER_COLUMN: _identifier(f"users[{position}].userId", user.get("userId")),
-                 **_properties(f"users[{position}].properties", user.get("properties"))}
+                 **schema_fields(_properties(f"users[{position}].properties", user.get("properties")),
+                                 () if table is None else table.columns)}
                 for position, user in enumerate(_rows("users", users))]
+        if table is not None:
+            rows = self.version.check_users(rows)
         self.store.add_rows("users", rows)
+        if table is not None:
+            self.version.put_users(rows)
         self.users.update({row[USER_COLUMN]: row for row in rows})
         return {}
 
@@ -222,10 +233,11 @@ class Campaign:
         return self._one("put_items", {"items": items})
 
     def _put_items(self, items):
+        fields = () if self.version.items is None else self.version.items.columns
         rows = [{ITEM_COLUMN: _identifier(f"items[{position}].itemId", item.get("itemId")),
-                 **_properties(f"items[{position}].properties", item.get("properties"))}
+                 **schema_fields(_properties(f"items[{position}].properties", item.get("properties")), fields)}
                 for position, item in enumerate(_rows("items", items))]
-        self.version.check_items(rows)
+        rows = self.version.check_items(rows)
         self.store.add_rows("items", rows)
         self.version.put_items(rows)
         return {}
@@ -242,19 +254,22 @@ class Campaign:
         return self.version.get_personalized_ranking(**arguments)
 
     def stored_interactions(self):
-        """Every stored event as an Interactions table: `stored_interactions(self.store)`."""
-        return stored_interactions(self.store)
+        """Every stored event as an Interactions table with the version's Interactions fields:
+        `stored_interactions(self.store, fields)`."""
+        return stored_interactions(self.store, _property_fields(self.version.interactions.columns))
 
     def close(self):
         self.store.close()
 
 
-def stored_interactions(store):
+def stored_interactions(store, fields=()):
     """Every event a campaign stored in `store` (an `EventStore`) as an Interactions table (USER_ID, ITEM_ID,
-    TIMESTAMP, EVENT_TYPE, EVENT_VALUE, SESSION_ID), in commit order: the new events of the next training."""
-    rows = [{USER_COLUMN: record["user_id"], **_interaction(record), "SESSION_ID": record["session_id"]}
+    TIMESTAMP, EVENT_TYPE, EVENT_VALUE, SESSION_ID, then `fields`: further Interactions fields, each read from
+    the events' properties as `schema_fields` matches them, missing where an event has none), in commit
+    order: the new events of the next training."""
+    rows = [{USER_COLUMN: record["user_id"], **_interaction(record, fields), "SESSION_ID": record["session_id"]}
             for record in store.events()]
-    columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE", "SESSION_ID"]
+    columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", *_BASE_FIELDS, "SESSION_ID", *fields]
     return pd.DataFrame(rows, columns=columns).astype({"TIMESTAMP": "int64"})
 
 
@@ -264,9 +279,11 @@ def with_stored_data(group, store):
     PutItems' items to the Items one: the tables to train the next version on, FULL or UPDATE.
 
     Stored events join the Interactions table in its own columns (a table without SESSION_ID or EVENT_TYPE
-    does not gain one half empty), except those whose (USER_ID, ITEM_ID, TIMESTAMP) it already holds: a version
-    trained on this store before has them. Stored items replace the Items rows with their ITEM_ID (the
-    latest put wins). PutUsers' rows are not added: no recipe reads user metadata.
+    does not gain one half empty; its further fields, such as a DEVICE, from the events' properties, which
+    Personalize's clients send in camelCase: `device`), except those whose (USER_ID, ITEM_ID, TIMESTAMP) it
+    already holds: a version trained on this store before has them. Stored items replace the Items rows with
+    their ITEM_ID, and stored users the Users rows with their USER_ID (the latest put wins; a group without
+    a Users table gains none: PutUsers' rows then had no schema to be checked against).
 
     Returns:
         A new `DatasetGroup`; `group` is left as it is.
@@ -274,7 +291,8 @@ def with_stored_data(group, store):
     opened = not isinstance(store, EventStore)
     store = open_event_store(store) if opened else store
     try:
-        events, items = stored_interactions(store), store.rows("items")
+        events = stored_interactions(store, _property_fields(group.interactions.columns))
+        items, users = store.rows("items"), store.rows("users")
     finally:
         if opened:
             store.close()
@@ -283,22 +301,44 @@ def with_stored_data(group, store):
     new = events[~pd.MultiIndex.from_frame(events[keys]).isin(known)]
     interactions = pd.concat([group.interactions, new[[column for column in group.interactions.columns
                                                       if column in new.columns]]], ignore_index=True)
-    table = group.items
-    if items:
-        if table is None:
-            raise ValueError(f"The event store holds {len(items)} PutItems row(s), but the dataset group has no Items "
-                             "table to add them to: give the Items table the campaign's solution was trained with.")
-        put = pd.DataFrame(items).drop_duplicates(ITEM_COLUMN, keep="last")
-        table = pd.concat([table[~table[ITEM_COLUMN].isin(put[ITEM_COLUMN])], put], ignore_index=True)
-    return DatasetGroup(interactions, users=group.users, items=table)
+    if items and group.items is None:
+        raise ValueError(f"The event store holds {len(items)} PutItems row(s), but the dataset group has no Items "
+                         "table to add them to: give the Items table the campaign's solution was trained with.")
+    return DatasetGroup(interactions, users=None if group.users is None else with_rows(group.users, users, USER_COLUMN),
+                        items=with_rows(group.items, items, ITEM_COLUMN))
 
 
 _OPERATIONS = ("put_events", "put_users", "put_items", "get_recommendations", "get_personalized_ranking")
 
 
-def _interaction(record):
+_BASE_FIELDS = ("EVENT_TYPE", "EVENT_VALUE")
+
+
+def _property_fields(columns):
+    """The Interactions fields an event's properties fill: every column but the ids, time, type, value and session."""
+    return [column for column in columns
+            if column not in (USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", *_BASE_FIELDS, "SESSION_ID")]
+
+
+def _interaction(record, fields=()):
+    """A stored event record in the Interactions layout, with the `fields` its properties give."""
+    properties = schema_fields(json.loads(record["properties"]) if record["properties"] else {}, fields)
     return {ITEM_COLUMN: record["item_id"], "TIMESTAMP": int(record["sent_at"]), "EVENT_TYPE": record["event_type"],
-            "EVENT_VALUE": record["event_value"]}
+            "EVENT_VALUE": record["event_value"], **{field: properties.get(field) for field in fields}}
+
+
+def schema_fields(properties, fields):
+    """Properties (of PutEvents, PutItems) keyed by the table's `fields`: Personalize's clients name a field in
+    camelCase (`numberOfRatings` for NUMBER_OF_RATINGS, `creationTimestamp` for CREATION_TIMESTAMP); a key
+    that is a field as it stands, or that matches none, is kept as given (so a check can name it)."""
+    fields, named, keys = set(fields), {}, {}
+    for key, value in properties.items():
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()
+        name = key if key in fields or snake not in fields else snake
+        if name in named:
+            raise ValueError(f"properties name the field {name!r} twice: as {keys[name]!r} and as {key!r}.")
+        named[name], keys[name] = value, key
+    return named
 
 
 def _identifier(field, value):

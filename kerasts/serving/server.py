@@ -3,7 +3,8 @@
 Personalize's runtime and event APIs in their JSON shapes (camelCase):
 
 - `POST /recommendations` (GetRecommendations): `userId` and/or `itemId`, `numResults`, `filterArn` (the
-  name of a filter the server was started with) and `filterValues`, `context`.
+  name of a filter the server was started with) and `filterValues`. A `context` (Personalize's contextual
+  metadata) is refused, not ignored: no kerasts recipe reads it.
 - `POST /personalize-ranking` (GetPersonalizedRanking): `userId`, `inputList`, `filterArn`, `filterValues`.
 - `POST /events` (PutEvents): `trackingId`, `userId`, `sessionId`, `eventList` (at most 10 events).
 - `POST /users`, `POST /items` (PutUsers, PutItems): `users` / `items` (at most 10).
@@ -182,6 +183,11 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
     async def refused(request: Request, error: ValueError):
         return JSONResponse({"message": str(error)}, status_code=400)
 
+    def no_context(context):
+        if context:
+            raise ValueError(f"context: no kerasts recipe reads contextual metadata (got {sorted(context)}), so "
+                             "recommendations would not depend on it; leave `context` out.")
+
     def filter_of(name):
         if name is None:
             return None
@@ -192,6 +198,7 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
     # Each answers a JSONResponse, which FastAPI sends as it is: a returned dict is walked by its encoder first.
     @app.post("/recommendations")
     async def get_recommendations(request: Recommendations):
+        no_context(request.context)
         answer = await batcher.submit(("get_recommendations", {
             "user_id": request.userId, "item_id": request.itemId, "num_results": request.numResults,
             "filter": filter_of(request.filterArn), "filter_values": request.filterValues}))
@@ -199,6 +206,7 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
 
     @app.post("/personalize-ranking")
     async def get_personalized_ranking(request: Ranking):
+        no_context(request.context)
         answer = await batcher.submit(("get_personalized_ranking", {
             "user_id": request.userId, "input_list": request.inputList, "filter": filter_of(request.filterArn),
             "filter_values": request.filterValues}))

@@ -153,6 +153,39 @@ def test_bad_filters_name_the_position_and_token(group, expression, message):
         Filter(expression, group.items, group.interactions)
 
 
+def test_filters_conditioned_on_the_current_user_read_the_users_table(group, tmp_path):
+    users = pd.DataFrame({"USER_ID": group.interactions["USER_ID"].unique()[:3], "AGE": [12.0, 40.0, np.nan]})
+    young, adult, unknown_age = users["USER_ID"]
+    version = create_solution(DatasetGroup(group.interactions, users=users, items=group.items),
+                              recipe="popularity-count").create_version(verbose=0)
+    horror = set(group.items.loc[group.items["GENRE"] == "horror", "ITEM_ID"])
+    expression = 'EXCLUDE ItemID WHERE Items.GENRE IN ("horror") IF CurrentUser.AGE < $AGE'
+
+    def listed(version, user):
+        return {entry["itemId"] for entry in version.get_recommendations(
+            user_id=user, num_results=80, filter=expression, filter_values={"AGE": "18"})["itemList"]}
+
+    assert not listed(version, young) & horror
+    for user in (adult, unknown_age, "a-user-without-a-row"):  # the condition does not hold: no exclusion
+        assert listed(version, user) & horror
+    version.save(tmp_path / "solution")
+    loaded = load_solution_version(tmp_path / "solution")
+    assert not listed(loaded, young) & horror and listed(loaded, adult) & horror
+    loaded.put_users([{"USER_ID": adult, "AGE": "15"}])  # PutUsers' text number; read by the next request
+    assert not listed(loaded, adult) & horror and loaded.users["AGE"].dtype == "float64"
+    for bad, message in [
+            ('EXCLUDE ItemID WHERE Items.GENRE IN ("horror") IF CurrentUser.HEIGHT < 2',
+             r"CurrentUser.HEIGHT, which the dataset group lacks; Users has \['AGE'\]"),
+            ('EXCLUDE ItemID WHERE Items.GENRE IN ("horror") IF Items.PRICE < 2',
+             "expected CURRENTUSER at position 50"),
+            ('EXCLUDE ItemID WHERE Items.GENRE IN ("horror") IF CurrentUser.AGE < 2 OR CurrentUser.AGE > 60',
+             "expected '|' or the end at position 75, found 'OR'")]:
+        with pytest.raises(ValueError, match=message):
+            version.filter(bad)
+    with pytest.raises(ValueError, match="CurrentUser.AGE, but the dataset group has no Users table"):
+        Filter(expression, group.items, group.interactions)
+
+
 def test_filter_parameters_must_be_given_and_compared_numbers_be_numbers(popular, group):
     with pytest.raises(ValueError, match=r"needs a value for \$GENRES: give it in `filter_values` \(`filterValues` "
                                          r"in a request or batch input line, `--filter-value GENRES=...` on the "

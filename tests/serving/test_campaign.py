@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasts.personalize import DatasetGroup, create_solution, load_solution_version  # noqa: E402
-from kerasts.serving.campaign import Campaign  # noqa: E402
+from kerasts.serving.campaign import Campaign, with_stored_data  # noqa: E402
 from kerasts.serving.event_store import SQLiteEventStore, open_event_store  # noqa: E402
 
 LATER = 2_000_000_000.0  # after every generated event: applied live
@@ -149,6 +149,53 @@ def test_put_items_are_checked_stored_and_seen_by_filters_after_a_restart(saved,
     restarted = Campaign(load_solution_version(saved), tmp_path / "events.db")
     answer = restarted.get_recommendations(user_id="u1", filter='INCLUDE ItemID WHERE Items.GENRE IN ("western")')
     assert _items(answer) == [catalog[0]] and restarted.users == {"u1": {"USER_ID": "u1", "AGE": 30}}
+
+
+def test_properties_named_in_personalizes_camel_case_fill_the_tables_fields(tmp_path):
+    events, items = _tables()
+    events["DEVICE"] = np.where(np.arange(len(events)) % 2, "phone", "desktop")
+    items["NUMBER_OF_RATINGS"] = np.arange(len(items)) * 2.0
+    group = DatasetGroup(events, items=items)
+    campaign = Campaign(create_solution(group, recipe="popularity-count").create_version(verbose=0),
+                        tmp_path / "events.db")
+    tracker, user = campaign.create_event_tracker(), events["USER_ID"].iloc[0]
+    on_phone = 'EXCLUDE ItemID WHERE Interactions.DEVICE IN ("phone")'
+    first = _items(campaign.get_recommendations(user_id=user, filter=on_phone))[0]
+    campaign.put_events(tracker, user, "s", [_event(first, 0, properties='{"device": "phone"}')])
+    assert first not in _items(campaign.get_recommendations(user_id=user, filter=on_phone, num_results=50))
+    assert list(campaign.stored_interactions()["DEVICE"]) == ["phone"]
+    assert with_stored_data(group, campaign.store).interactions["DEVICE"].iloc[-1] == "phone"
+    # Personalize's own example: {"numberOfRatings": "12"}, a number as text.
+    campaign.put_items([{"itemId": first, "properties": '{"genre": "western", "numberOfRatings": "12"}'}])
+    put = 'INCLUDE ItemID WHERE Items.GENRE IN ("western") AND Items.NUMBER_OF_RATINGS = 12'
+    assert _items(campaign.get_recommendations(user_id="someone", filter=put)) == [first]
+    with pytest.raises(ValueError, match="properties name the field 'GENRE' twice: as 'genre' and as 'GENRE'"):
+        campaign.put_items([{"itemId": first, "properties": {"genre": "noir", "GENRE": "noir"}}])
+    with pytest.raises(ValueError, match="NUMBER_OF_RATINGS of item .* must be a finite number, got 'many'"):
+        campaign.put_items([{"itemId": first, "properties": {"numberOfRatings": "many"}}])
+    assert campaign.store.rows("items") == [{"ITEM_ID": first, "GENRE": "western", "NUMBER_OF_RATINGS": 12.0}]
+
+
+def test_put_users_are_checked_and_read_at_once_by_filters_on_the_current_user(tmp_path):
+    events, items = _tables()
+    users = pd.DataFrame({"USER_ID": events["USER_ID"].unique(), "MEMBERSHIP": "basic"})
+    group = DatasetGroup(events, users=users, items=items)
+    version = create_solution(group, recipe="popularity-count").create_version(verbose=0)
+    campaign = Campaign(version, tmp_path / "events.db")
+    user = users["USER_ID"].iloc[0]
+    members_only = 'INCLUDE ItemID WHERE Items.GENRE IN ("comedy") IF CurrentUser.MEMBERSHIP IN ("premium")'
+    assert {items.set_index("ITEM_ID")["GENRE"][item] for item in _items(campaign.get_recommendations(
+        user_id=user, filter=members_only))} == {"comedy", "drama"}
+    campaign.put_users([{"userId": user, "properties": '{"membership": "premium"}'}])  # camelCase, as Personalize's
+    assert {items.set_index("ITEM_ID")["GENRE"][item] for item in _items(campaign.get_recommendations(
+        user_id=user, filter=members_only))} == {"comedy"}
+    with pytest.raises(ValueError, match=r"The Users table has no field\(s\) \['COLOUR'\]"):
+        campaign.put_users([{"userId": user, "properties": {"COLOUR": "red"}}])
+    campaign.close()
+    restarted = Campaign(create_solution(group, recipe="popularity-count").create_version(verbose=0),
+                         tmp_path / "events.db")
+    assert restarted.version.users.set_index("USER_ID")["MEMBERSHIP"][user] == "premium"  # replayed
+    assert with_stored_data(group, restarted.store).users.set_index("USER_ID")["MEMBERSHIP"][user] == "premium"
 
 
 def test_the_two_tower_with_item_features_recommends_items_put_after_training(tmp_path):

@@ -140,6 +140,10 @@ BAD_REQUESTS = [
     ("an unknown filter", "/recommendations", {"userId": "u", "filterArn": "nope"}, 400, "filterArn: no filter"),
     ("a filter value missing", "/recommendations", {"userId": "u", "filterArn": "genre"}, 400, r"\$GENRE"),
     ("an empty ranking list", "/personalize-ranking", {"userId": "u", "inputList": []}, 422, "inputList"),
+    ("contextual metadata", "/recommendations", {"userId": "u", "context": {"DEVICE": "phone"}}, 400,
+     r"context: no kerasts recipe reads contextual metadata \(got \['DEVICE'\]\)"),
+    ("contextual metadata in a ranking", "/personalize-ranking", {"userId": "u", "inputList": ["x"], "context": {
+        "DEVICE": "phone"}}, 400, "context: no kerasts recipe reads"),
     ("an item field the table lacks", "/items", {"items": [{"itemId": "n", "properties": '{"COLOUR": "red"}'}]}, 400,
      "COLOUR"),
     ("a body too large", "/events", b"x" * 2_000_000, 413, "over 1000000 bytes"),
