@@ -7,15 +7,15 @@ The forms supported (Personalize's common ones), chained with `|`:
     EXCLUDE ItemID WHERE Items.PRICE > 100 OR Items.BRAND = "acme"
     EXCLUDE ItemID WHERE Items.RATING IN ("R") IF CurrentUser.AGE < 18
 
-`Items.FIELD` conditions test the items table (a multi-valued `a|b` field matches when any value
-does); `Interactions.FIELD` conditions select the items the requesting user has events of that kind
-on. An expression may end with `IF` and `CurrentUser.FIELD` conditions joined by `AND` (Personalize's
-user-metadata conditions): the expression applies only to a user whose row of the users table meets
-them all, and to no one else (a user without a row or without a value of the field, or a request with
-no user). Operators: `IN`, `NOT IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers
-or `$PARAMETERS` given at request time (`filter_values={"GENRES": '"comedy","drama"'}` as
-Personalize passes them, or a list). An item passes when every INCLUDE expression selects it and no
-EXCLUDE expression does.
+`Items.FIELD` conditions test the items table (a multi-valued `a|b` field matches when any value does);
+`Interactions.FIELD` conditions select the items the requesting user has events of that kind on (event
+types, as Personalize matches them, ignore case, and `"*"` stands for every type). An expression may end
+with `IF` and `CurrentUser.FIELD` conditions joined by `AND` (Personalize's user-metadata conditions):
+the expression applies only to a user whose row of the users table meets them all, and to no one else (a
+user without a row or without a value of the field, or a request with no user). Operators: `IN`, `NOT
+IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers or `$PARAMETERS` given at
+request time (`filter_values={"GENRES": '"comedy","drama"'}` as Personalize passes them, or a list). An
+item passes when every INCLUDE expression selects it and no EXCLUDE expression does.
 """
 
 import dataclasses
@@ -210,7 +210,12 @@ class Filter:
         values = self._values(condition, filter_values)
         if condition.operator in ("IN", "NOT IN", "=", "!=") and not all(isinstance(v, float) for v in values):
             wanted = {str(value) for value in values}
-            hit = np.array([bool(wanted & set(parts)) for parts in split_multi_value(column)], dtype=bool)
+            parts = split_multi_value(column)
+            if (condition.dataset, condition.field) == ("Interactions", "EVENT_TYPE"):
+                # As Personalize matches event types: case ignored, and "*" stands for every type.
+                wanted = {value.lower() for value in wanted}
+                parts = [{part.lower() for part in row} | ({"*"} if row and "*" in wanted else set()) for row in parts]
+            hit = np.array([bool(wanted & set(row)) for row in parts], dtype=bool)
             return ~hit if condition.operator in ("NOT IN", "!=") else hit
         numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
         if condition.operator in ("IN", "NOT IN", "=", "!="):

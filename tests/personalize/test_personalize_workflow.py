@@ -153,6 +153,20 @@ def test_bad_filters_name_the_position_and_token(group, expression, message):
         Filter(expression, group.items, group.interactions)
 
 
+def test_event_types_match_as_personalizes_do_ignoring_case_with_a_star_for_every_type(popular, group):
+    user = group.interactions.loc[group.interactions["EVENT_TYPE"] == "purchase", "USER_ID"].iloc[0]
+    seen, purchased = _seen(group, user), _seen(group, user, "purchase")
+    listed = sorted(seen) + [item for item in group.items["ITEM_ID"] if item not in seen][:5]
+
+    def ranked(expression):  # a ranking keeps the user's own items, which filters on Interactions select
+        answer = popular.get_personalized_ranking(user, listed, filter=expression)["personalizedRanking"]
+        return {entry["itemId"] for entry in answer}
+
+    assert ranked('INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")') == seen
+    assert ranked('INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("PURCHASE")') == purchased != seen
+    assert ranked('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE = "Purchase"') == set(listed) - purchased
+
+
 def test_filters_conditioned_on_the_current_user_read_the_users_table(group, tmp_path):
     users = pd.DataFrame({"USER_ID": group.interactions["USER_ID"].unique()[:3], "AGE": [12.0, 40.0, np.nan]})
     young, adult, unknown_age = users["USER_ID"]
