@@ -6,6 +6,7 @@ The forms supported (Personalize's common ones), chained with `|`:
     INCLUDE ItemID WHERE Items.GENRE IN ($GENRES) AND Items.PRICE <= 100
     EXCLUDE ItemID WHERE Items.PRICE > 100 OR Items.BRAND = "acme"
     EXCLUDE ItemID WHERE Items.RATING IN ("R") IF CurrentUser.AGE < 18
+    INCLUDE ItemID WHERE Items.PRICE < CurrentItem.PRICE AND Items.GENRE IN CurrentItem.GENRE
 
 `Items.FIELD` conditions test the items table (a multi-valued `a|b` field matches when any value does);
 `Interactions.FIELD` conditions select the items the requesting user has events of that kind on (event
@@ -15,7 +16,9 @@ the expression applies only to a user whose row of the users table meets them al
 user without a row or without a value of the field, or a request with no user). Operators: `IN`, `NOT
 IN`, `=`, `!=`, `<`, `<=`, `>`, `>=`; values are quoted strings, numbers or `$PARAMETERS` given at
 request time (`filter_values={"GENRES": '"comedy","drama"'}` as Personalize passes them, or a list). An
-item passes when every INCLUDE expression selects it and no EXCLUDE expression does.
+item passes when every INCLUDE expression selects it and no EXCLUDE expression does. `CurrentItem.FIELD` in
+place of a value (or of a parenthesized list after `IN`) is that field of the item a related-items request is
+for (all its `a|b` values); a condition whose current item has no value there selects nothing.
 """
 
 import dataclasses
@@ -38,6 +41,12 @@ class Condition:
     field: str
     operator: str  # IN, NOT IN, =, !=, <, <=, >, >=
     values: tuple  # literals and "$PARAMETER" names
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentItemField:
+    """A value read from the field of the item the request is for (`CurrentItem.FIELD`)."""
+    field: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +102,16 @@ class _Parser:
         if kind == "parameter":
             self.index += 1
             return value
-        self.fail('a value ("text", a number or $PARAMETER)')
+        if kind == "word" and value.upper() == "CURRENTITEM":
+            return self.current_item()
+        self.fail('a value ("text", a number, $PARAMETER or CurrentItem.FIELD)')
+
+    def current_item(self):
+        self.word("CURRENTITEM")
+        if self.peek()[1] != ".":
+            self.fail("'.'")
+        self.index += 1
+        return CurrentItemField(self.word())
 
     def expressions(self):
         expressions = [self.expression()]
@@ -136,8 +154,10 @@ class _Parser:
         if operator == "NOT":
             self.word("IN")
             operator = "NOT IN"
+        if self.peek()[0] == "word" and self.peek()[1].upper() == "CURRENTITEM":
+            return Condition(dataset, field, operator, (self.current_item(),))
         if self.peek()[1] != "(":
-            self.fail("'('")
+            self.fail("'(' or CurrentItem.FIELD")
         self.index += 1
         values = [self.value()]
         while self.peek()[1] == ",":
@@ -173,7 +193,7 @@ class Filter:
         self._items_selections = {}
         self._user_interactions = user_interactions or (
             lambda user_id: interactions[interactions[user_column] == str(user_id)])
-        self.users, self._user_rows = users, None
+        self.users, self._user_rows, self._item_rows = users, None, None
         tables = {"Items": (items, item_column), "Interactions": (interactions, item_column),
                   "CurrentUser": (users, user_column)}
         for expression_ in self.expressions:
@@ -187,11 +207,18 @@ class Filter:
                     fields = [column for column in table.columns if column != key]
                     raise ValueError(f"The filter tests {condition.dataset}.{condition.field}, which the dataset "
                                      f"group lacks; {source} has {fields}.")
+                for value in condition.values:
+                    if isinstance(value, CurrentItemField) and (items is None or value.field not in items.columns):
+                        fields = [] if items is None else [column for column in items.columns if column != item_column]
+                        raise ValueError(f"The filter reads CurrentItem.{value.field}, which the dataset group lacks; "
+                                         f"Items has {fields or 'no table'}.")
 
-    def _values(self, condition, filter_values):
+    def _values(self, condition, filter_values, current_item):
         resolved = []
         for value in condition.values:
-            if isinstance(value, str) and value.startswith("$"):
+            if isinstance(value, CurrentItemField):
+                resolved += self._current_item_values(value.field, current_item)
+            elif isinstance(value, str) and value.startswith("$"):
                 name = value[1:]
                 if name not in filter_values:
                     raise ValueError(f"The filter needs a value for ${name}: give it in `filter_values` "
@@ -205,9 +232,23 @@ class Filter:
                 resolved.append(value)
         return resolved
 
-    def _matches(self, condition, column, filter_values):
+    def _current_item_values(self, field, item_id):
+        """The values of the current item's `field`: a number, or its text's `a|b` parts; none where it has none."""
+        if item_id is None:
+            raise ValueError(f"The filter reads CurrentItem.{field}, the field of the item a related-items request is "
+                             "for: give `item_id` (`itemId` in a request or batch input line, `--item` on the CLI).")
+        if self._item_rows is None:  # made at the first request that needs it: item id -> its last row
+            self._item_rows = {str(row[self.item_column]): row for row in self.items.to_dict("records")}
+        value = self._item_rows.get(str(item_id), {}).get(field)
+        if value is None or pd.isna(value):
+            return []
+        return [float(value)] if isinstance(value, (int, float)) else split_multi_value([value])[0]
+
+    def _matches(self, condition, column, filter_values, current_item=None):
         """A boolean per row of `column` (a Series of raw values)."""
-        values = self._values(condition, filter_values)
+        values = self._values(condition, filter_values, current_item)
+        if not values and any(isinstance(value, CurrentItemField) for value in condition.values):
+            return np.zeros(len(column), dtype=bool)  # a current item without a value there: selects nothing
         if condition.operator in ("IN", "NOT IN", "=", "!=") and not all(isinstance(v, float) for v in values):
             wanted = {str(value) for value in values}
             parts = split_multi_value(column)
@@ -231,9 +272,12 @@ class Filter:
         return {"<": numbers < bound, "<=": numbers <= bound, ">": numbers > bound, ">=": numbers >= bound}[
             condition.operator]
 
-    def _selected(self, expression, user_id, filter_values):
-        """The item ids an expression selects (an Items-only one is the same for every user: kept)."""
-        items_only = all(condition.dataset == "Items" for condition in expression.conditions)
+    def _selected(self, expression, user_id, filter_values, current_item):
+        """The item ids an expression selects (an Items-only one without CurrentItem is the same for every
+        request with these values: kept)."""
+        items_only = all(condition.dataset == "Items" and not any(isinstance(value, CurrentItemField)
+                                                                  for value in condition.values)
+                         for condition in expression.conditions)
         key = (expression, tuple(sorted((name, str(value)) for name, value in filter_values.items())))
         if items_only and key in self._items_selections:
             return self._items_selections[key]
@@ -243,7 +287,8 @@ class Filter:
                 table = self.items
             else:
                 table = self._user_interactions(user_id) if user_id is not None else self.interactions.iloc[:0]
-            ids = set(table[self.item_column][self._matches(condition, table[condition.field], filter_values)])
+            ids = set(table[self.item_column][self._matches(condition, table[condition.field], filter_values,
+                                                            current_item)])
             if selected is None:
                 selected = ids
             elif expression.joins[position - 1] == "AND":
@@ -266,14 +311,15 @@ class Filter:
             and bool(self._matches(condition, pd.Series([row[condition.field]]), filter_values)[0])
             for condition in expression.user_conditions)
 
-    def allowed(self, item_ids, user_id=None, filter_values=None):
-        """A boolean per id of `item_ids`: whether the filter lets it through for this user."""
+    def allowed(self, item_ids, user_id=None, filter_values=None, item_id=None):
+        """A boolean per id of `item_ids`: whether the filter lets it through for this user (and for the item
+        a related-items request is for, which `CurrentItem.FIELD` reads)."""
         filter_values = dict(filter_values or {})
         ids = np.asarray(item_ids, dtype=object)
         allowed = np.ones(len(ids), dtype=bool)
         for expression in self.expressions:
             if not self._applies(expression, user_id, filter_values):
                 continue
-            selected = np.isin(ids, list(self._selected(expression, user_id, filter_values)))
+            selected = np.isin(ids, list(self._selected(expression, user_id, filter_values, item_id)))
             allowed &= selected if expression.action == "INCLUDE" else ~selected
         return allowed

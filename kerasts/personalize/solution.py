@@ -443,12 +443,14 @@ class SolutionVersion:
             self.recommender.add_items(items)
         self.items, self._filters = items, {}
 
-    def _allowed(self, user_id, filter, filter_values):
+    def _allowed(self, user_id, filter, filter_values, item_id=None):
+        """The catalog's ids the filter lets through for the request (None: no filter)."""
         if filter is None:
             _check_no_filter_values(filter_values)
             return None
         ids = self.recommender.items.ids
-        return [item for item, keep in zip(ids, self.filter(filter).allowed(ids, user_id, filter_values)) if keep]
+        passing = self.filter(filter).allowed(ids, user_id, filter_values, item_id=item_id)
+        return [item for item, keep in zip(ids, passing) if keep]
 
     def _context(self, user_id, item_id, ranking=False):
         if self.recipe.recipe_type == PERSONALIZED_RANKING and not ranking:
@@ -524,22 +526,23 @@ class SolutionVersion:
         user, item = self._context(user_id, item_id)
         _check_count("num_results", num_results)
         user_key = None if user_id is None else str(user_id)
-        allowed = self._allowed(user_key, filter, filter_values)
+        allowed = self._allowed(user_key, filter, filter_values, item)
         if not promotions:
             return {"user_id": user, "item_id": item, "k": num_results, "candidates": allowed,
                     "probabilities": True}, None
         # The whole catalog ranked, with no exploration slots: promotions take the slots.
         return ({"user_id": user, "item_id": item, "k": len(self.recommender.items), "candidates": allowed,
                  "explore": False, "probabilities": True},
-                {"user_key": user_key, "num_results": num_results, "promotions": _checked_promotions(promotions)})
+                {"user_key": user_key, "item_key": item, "num_results": num_results,
+                 "promotions": _checked_promotions(promotions)})
 
-    def _promoted(self, ranked, user_key, num_results, promotions):
+    def _promoted(self, ranked, user_key, item_key, num_results, promotions):
         """The list of `num_results` from a ranking of the catalog, each promotion's share its best passing items."""
         ranked_ids = [str(item_id_) for item_id_ in ranked.item_ids]
         promoted = {}  # item id -> promotion name
         for promotion in promotions:
             share = round(num_results * promotion["percentPromotedItems"] / 100)
-            passing = set(self._allowed(user_key, promotion["filter"], promotion.get("filterValues")))
+            passing = set(self._allowed(user_key, promotion["filter"], promotion.get("filterValues"), item_key))
             chosen = [candidate for candidate in ranked_ids if candidate in passing and candidate not in promoted]
             promoted.update({candidate: promotion["name"] for candidate in chosen[:share]})
         others = [candidate for candidate in ranked_ids if candidate not in promoted]
@@ -611,7 +614,7 @@ class SolutionVersion:
                 user_id = None if request.get("userId") is None else str(request["userId"])
                 user, item = self._context(user_id, request.get("itemId"), ranking="itemList" in request)
                 allowed = self._allowed(user_id, filter, {**(filter_values or {}), **_line_filter_values(
-                    request.get("filterValues"), filter, number)})
+                    request.get("filterValues"), filter, number)}, item)
                 if "itemList" in request:
                     self._check_ranks()
                     listed = _input_list(request["itemList"], "itemList")

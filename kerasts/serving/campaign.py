@@ -328,9 +328,10 @@ def _interaction(record, fields=()):
 
 
 def schema_fields(properties, fields):
-    """Properties (of PutEvents, PutItems) keyed by the table's `fields`: Personalize's clients name a field in
-    camelCase (`numberOfRatings` for NUMBER_OF_RATINGS, `creationTimestamp` for CREATION_TIMESTAMP); a key
-    that is a field as it stands, or that matches none, is kept as given (so a check can name it)."""
+    """Properties (of PutEvents, PutUsers, PutItems) keyed by the table's `fields`: Personalize's clients name
+    a field in camelCase (`numberOfRatings` for NUMBER_OF_RATINGS, `creationTimestamp` for
+    CREATION_TIMESTAMP); a key that is a field as it stands, or that matches none, is kept as given (so a
+    check can name it)."""
     fields, named, keys = set(fields), {}, {}
     for key, value in properties.items():
         snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()

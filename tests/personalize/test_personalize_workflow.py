@@ -321,6 +321,27 @@ def test_related_items_recipes_need_an_item(group):
         version.get_personalized_ranking("u1", [item])
 
 
+def test_filters_on_the_current_item_read_the_item_a_related_items_request_is_for(group, popular, tmp_path):
+    version = create_solution(group, recipe="sims").create_version(verbose=0)
+    items = group.items.set_index("ITEM_ID")
+    item = items.index[5]  # a comedy|drama item at price 15
+    same_genre_cheaper = 'INCLUDE ItemID WHERE Items.PRICE < CurrentItem.PRICE AND Items.GENRE IN CurrentItem.GENRE'
+    related = [entry["itemId"] for entry in version.get_recommendations(
+        item_id=item, num_results=80, filter=same_genre_cheaper)["itemList"]]
+    cheaper_comedies = {other for other in items.index if items["PRICE"][other] < items["PRICE"][item]
+                        and items["GENRE"][other] == "comedy|drama"} - {item}
+    assert set(related) == cheaper_comedies and len(related) == 2
+    (tmp_path / "in.jsonl").write_text(json.dumps({"itemId": item}) + "\n")
+    version.batch_inference(tmp_path / "in.jsonl", tmp_path / "out.jsonl", num_results=80, filter=same_genre_cheaper)
+    assert json.loads((tmp_path / "out.jsonl").read_text())["output"]["recommendedItems"] == related
+    with pytest.raises(ValueError, match=r"reads CurrentItem.PRICE, the field of the item a related-items request "
+                                         r"is for: give `item_id`"):
+        popular.get_recommendations(user_id=group.interactions["USER_ID"].iloc[0], filter=same_genre_cheaper)
+    with pytest.raises(ValueError, match=r"reads CurrentItem.COLOUR, which the dataset group lacks; Items has "
+                                         r"\['GENRE', 'PRICE'\]"):
+        version.filter("EXCLUDE ItemID WHERE Items.GENRE IN CurrentItem.COLOUR")
+
+
 def test_batch_job_answers_every_line_in_order_batched_through_the_model(automl, group, tmp_path, monkeypatch):
     users = list(group.interactions["USER_ID"].unique()[:20])
     lines = [json.dumps({"userId": user}) for user in users]
