@@ -392,7 +392,8 @@ def _personalize_recommend(arguments, parser):
     version = _load_version(arguments)
     answer = version.get_recommendations(user_id=arguments.user, item_id=arguments.item,
                                          num_results=arguments.num_results, filter=arguments.filter,
-                                         filter_values=_name_values(arguments.filter_value, "--filter-value", parser))
+                                         filter_values=_name_values(arguments.filter_value, "--filter-value", parser),
+                                         metadata_columns=_metadata_columns(arguments))
     print(json.dumps(answer, indent=1))
 
 
@@ -400,8 +401,13 @@ def _personalize_rank(arguments, parser):
     version = _load_version(arguments)
     values = _name_values(arguments.filter_value, "--filter-value", parser)
     listed = [item for items in arguments.items for item in items.split(",") if item]
-    answer = version.get_personalized_ranking(arguments.user, listed, filter=arguments.filter, filter_values=values)
+    answer = version.get_personalized_ranking(arguments.user, listed, filter=arguments.filter, filter_values=values,
+                                              metadata_columns=_metadata_columns(arguments))
     print(json.dumps(answer, indent=1))
+
+
+def _metadata_columns(arguments):
+    return None if arguments.metadata_columns is None else {"ITEMS": arguments.metadata_columns}
 
 
 def _personalize_batch(arguments, parser):
@@ -490,9 +496,13 @@ def _personalize_parser(commands):
             command.add_argument("--output", required=True, help="the JSON lines to write")
         if name != "rank":
             command.add_argument("--num-results", type=_positive_int, default=25)
+        if name != "batch":
+            command.add_argument("--metadata-columns", nargs="+", metavar="COLUMN",
+                                 help="Items columns each item carries in its \"metadata\" (metadataColumns)")
         command.add_argument("--filter", help='e.g. \'EXCLUDE ItemID WHERE Items.GENRE IN ("horror")\'')
         command.add_argument("--filter-value", action="append", help="NAME=VALUE of a $NAME in the filter")
-        command.set_defaults(run=run, python_names={"num_results": "--num-results"})
+        command.set_defaults(run=run, python_names={"num_results": "--num-results",
+                                                    "metadata_columns": "--metadata-columns"})
     serve = personalize.add_parser("serve", help="a campaign over HTTP: recommendations and live events "
                                    "(kerasts[serve])")
     serve.add_argument("solution")

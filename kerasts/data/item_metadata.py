@@ -62,6 +62,11 @@ def with_rows(table, rows, id_column="ITEM_ID"):
     return pd.concat([table[~table[id_column].isin(put[id_column])], put], ignore_index=True)
 
 
+def rows_by_id(table, id_column="ITEM_ID"):
+    """Each id's row of `table` as a dict of its fields (of an id's rows, the last), keyed by the id as text."""
+    return {str(row[id_column]): row for row in table.to_dict("records")}
+
+
 def _number_in_text(value):
     """The number a text value spells ("12", "4.5"), else the value as it was (for the check to name)."""
     try:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from kerasts.data.interactions import split_multi_value
+from kerasts.data.item_metadata import rows_by_id
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"[^"]*")|(?P<number>-?\d+(?:\.\d+)?)
                         |(?P<parameter>\$[A-Za-z_][A-Za-z0-9_]*)|(?P<operator><=|>=|!=|=|<|>)
@@ -238,7 +239,7 @@ class Filter:
             raise ValueError(f"The filter reads CurrentItem.{field}, the field of the item a related-items request is "
                              "for: give `item_id` (`itemId` in a request or batch input line, `--item` on the CLI).")
         if self._item_rows is None:  # made at the first request that needs it: item id -> its last row
-            self._item_rows = {str(row[self.item_column]): row for row in self.items.to_dict("records")}
+            self._item_rows = rows_by_id(self.items, self.item_column)
         value = self._item_rows.get(str(item_id), {}).get(field)
         if value is None or pd.isna(value):
             return []
@@ -299,16 +300,16 @@ class Filter:
             self._items_selections[key] = selected
         return selected
 
-    def _applies(self, expression, user_id, filter_values):
+    def _applies(self, expression, user_id, filter_values, current_item):
         """Whether the expression's `IF CurrentUser` conditions hold for the user (no conditions: always)."""
         if not expression.user_conditions:
             return True
         if self._user_rows is None:  # made at the first request that needs it: user id -> their last row
-            self._user_rows = {str(row[self.user_column]): row for row in self.users.to_dict("records")}
+            self._user_rows = rows_by_id(self.users, self.user_column)
         row = None if user_id is None else self._user_rows.get(str(user_id))
         return row is not None and all(
             not pd.isna(row[condition.field])
-            and bool(self._matches(condition, pd.Series([row[condition.field]]), filter_values)[0])
+            and bool(self._matches(condition, pd.Series([row[condition.field]]), filter_values, current_item)[0])
             for condition in expression.user_conditions)
 
     def allowed(self, item_ids, user_id=None, filter_values=None, item_id=None):
@@ -318,7 +319,7 @@ class Filter:
         ids = np.asarray(item_ids, dtype=object)
         allowed = np.ones(len(ids), dtype=bool)
         for expression in self.expressions:
-            if not self._applies(expression, user_id, filter_values):
+            if not self._applies(expression, user_id, filter_values, item_id):
                 continue
             selected = np.isin(ids, list(self._selected(expression, user_id, filter_values, item_id)))
             allowed &= selected if expression.action == "INCLUDE" else ~selected

@@ -16,7 +16,7 @@ from kerasts._checks import check_positive_int, json_object
 from kerasts._files import check_output_path, read_saved_directory, replaced_atomically, write_description
 from kerasts.data.interactions import filter_events
 from kerasts.distributed import backup_callback
-from kerasts.data.item_metadata import check_metadata_rows, item_metadata_columns, with_rows
+from kerasts.data.item_metadata import check_metadata_rows, item_metadata_columns, rows_by_id, with_rows
 from kerasts.data.sessions import personalize_split
 from kerasts.evaluation.recommender import evaluate_recommender
 from kerasts.personalize.dataset_group import ITEM_COLUMN, USER_COLUMN, DatasetGroup
@@ -29,6 +29,8 @@ from kerasts.protocols.recommender import Recommendations, check_distinct_users
 FORMAT_VERSION = 1
 # An UPDATE trains a network this share of its epochs, from the previous version's weights.
 UPDATE_EPOCHS_SHARE = 0.25
+# Personalize's limit on the Items columns a request's metadataColumns names.
+MAX_METADATA_COLUMNS = 10
 # HPO's trials fit on the split's training users less this share, held out to score them.
 HPO_VALIDATION_FRACTION = 0.1
 VERSION_FILE = "solution_version.json"
@@ -331,6 +333,7 @@ class SolutionVersion:
         self.leaderboard, self.settings = leaderboard, dict(settings)
         self.recipe = RECIPES.get(spec)
         self._filters = {}
+        self._item_metadata = None  # item id -> its Items row, made at the first request for metadata
         self._live_events = {}  # user id -> rows put since training, for filters on Interactions
         self._training_rows = None  # user id -> positions in `interactions`, made at the first filter
 
@@ -441,7 +444,7 @@ class SolutionVersion:
             self.recommender.index_catalog(self.interactions, items)
         elif getattr(self.recommender, "cold_start_items", False):
             self.recommender.add_items(items)
-        self.items, self._filters = items, {}
+        self.items, self._filters, self._item_metadata = items, {}, None
 
     def _allowed(self, user_id, filter, filter_values, item_id=None):
         """The catalog's ids the filter lets through for the request (None: no filter)."""
@@ -474,7 +477,7 @@ class SolutionVersion:
                              f"is {self.recipe.recipe_type}.")
 
     def get_recommendations(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None,
-                            promotions=None):
+                            promotions=None, metadata_columns=None):
         """Personalize's GetRecommendations: `{"itemList": [{"itemId": ..., "score": ...}, ...]}`, best
         first. `filter` (an expression, see `kerasts.personalize.filters`) applies before the top
         `num_results` are taken, so that many come back when that many pass.
@@ -489,10 +492,14 @@ class SolutionVersion:
         filter (and the main one). The list stays in the recipe's order, promoted items marked with
         their `promotionName`; slots a promotion cannot fill go to the other items. A list with
         promotions has no exploration slots (the cold-start recipe's): the promotions take the slots.
+
+        `metadata_columns`, as Personalize's `metadataColumns`: `{"ITEMS": [column, ...]}` (at most 10 of the
+        Items table's columns); each item then carries `"metadata"`, its values of those columns (a missing
+        value left out).
         """
         answer, = self.get_recommendations_batch([{
             "user_id": user_id, "item_id": item_id, "num_results": num_results, "filter": filter,
-            "filter_values": filter_values, "promotions": promotions}])
+            "filter_values": filter_values, "promotions": promotions, "metadata_columns": metadata_columns}])
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -505,20 +512,55 @@ class SolutionVersion:
             Per request, its answer, or in its place the ValueError or TypeError it raised (the others are
             answered all the same).
         """
-        answers, queries = [None] * len(requests), {}
+        answers, queries, columns = [None] * len(requests), {}, {}
         for position, request in enumerate(requests):
             try:
+                request = dict(request)
+                columns[position] = self._metadata_columns(request.pop("metadata_columns", None))
                 queries[position] = self._recommendation_query(**request)
             except (ValueError, TypeError) as error:
                 answers[position] = error
         ranked = self.recommender.recommend_batch([query for query, _ in queries.values()])
         for (position, (_, promoting)), recommendations in zip(queries.items(), ranked):
             try:
-                answers[position] = {"itemList": _items_and_scores(*recommendations) if promoting is None
-                                     else self._promoted(recommendations, **promoting)}
+                entries = (_items_and_scores(*recommendations) if promoting is None
+                           else self._promoted(recommendations, **promoting))
+                answers[position] = {"itemList": self._with_metadata(entries, columns[position])}
             except (ValueError, TypeError) as error:
                 answers[position] = error
         return answers
+
+    def _metadata_columns(self, metadata_columns):
+        """A request's `metadata_columns` checked: the Items table's columns to return with each item, or None."""
+        if metadata_columns is None:
+            return None
+        if (not isinstance(metadata_columns, dict) or set(metadata_columns) != {"ITEMS"}
+                or not isinstance(metadata_columns["ITEMS"], list)
+                or not all(isinstance(column, str) for column in metadata_columns["ITEMS"])):
+            raise ValueError('`metadata_columns` must be {"ITEMS": [column, ...]} (`metadataColumns` in a request), '
+                             f"got {metadata_columns!r}.")
+        columns = metadata_columns["ITEMS"]
+        if not 1 <= len(columns) <= MAX_METADATA_COLUMNS:
+            raise ValueError(f"`metadata_columns` names 1 to {MAX_METADATA_COLUMNS} Items columns, got {len(columns)}.")
+        if self.items is None:
+            raise ValueError("`metadata_columns` reads the Items table, and the dataset group has none.")
+        fields = [column for column in self.items.columns if column != ITEM_COLUMN]
+        unknown = [column for column in columns if column not in fields]
+        if unknown:
+            raise ValueError(f"`metadata_columns`: the Items table has no column(s) {unknown}; it has {fields}.")
+        return list(dict.fromkeys(columns))
+
+    def _with_metadata(self, entries, columns):
+        """The entries, each with `"metadata"`: its Items values of `columns` (none missing), when columns are asked."""
+        if columns is None:
+            return entries
+        if self._item_metadata is None:
+            self._item_metadata = rows_by_id(self.items, ITEM_COLUMN)
+        for entry in entries:
+            row = self._item_metadata.get(entry["itemId"], {})
+            entry["metadata"] = {column: row[column] for column in columns
+                                 if column in row and not pd.isna(row[column])}
+        return entries
 
     def _recommendation_query(self, user_id=None, item_id=None, num_results=25, filter=None, filter_values=None,
                               promotions=None):
@@ -555,16 +597,18 @@ class SolutionVersion:
                 entries.append(entry)
         return entries
 
-    def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None):
+    def get_personalized_ranking(self, user_id, input_list, filter=None, filter_values=None, metadata_columns=None):
         """Personalize's GetPersonalizedRanking: `input_list` ordered for the user, as
         `{"personalizedRanking": [{"itemId", "score"}, ...]}`; items the solution does not know are
         ranked last (score 0) and listed in `"unknownItems"`; an item listed twice is ranked once. The
         scores are the softmax of the network's logits over the ranked items (Personalize's; none where the
         recipe has no logits, as in `get_recommendations`).
         `input_list` holds 1 to `MAX_RESULTS` (500) ids, as in Personalize. A PERSONALIZED_RANKING recipe
-        serves only this; a USER_PERSONALIZATION recipe ranks too."""
+        serves only this; a USER_PERSONALIZATION recipe ranks too. `metadata_columns` as in
+        `get_recommendations` (an unknown item's is empty)."""
         self._check_ranks()
         ids = _input_list(input_list)
+        columns = self._metadata_columns(metadata_columns)
         known = set(self.recommender.items.ids)
         allowed = [item for item in ids if item in known]
         passing = self._allowed(str(user_id), filter, filter_values)
@@ -574,9 +618,8 @@ class SolutionVersion:
         unknown = [item for item in ids if item not in known]
         ranked = self.recommender.recommend(user_id=str(user_id), k=max(1, len(allowed)), exclude_seen=False,
                                             candidates=allowed, explore=False) if allowed else Recommendations([], [])
-        return {"personalizedRanking": _items_and_scores([*ranked.item_ids, *unknown],
-                                                         _ranking_scores(self.recommender, ranked, unknown)),
-                "unknownItems": unknown}
+        entries = _items_and_scores([*ranked.item_ids, *unknown], _ranking_scores(self.recommender, ranked, unknown))
+        return {"personalizedRanking": self._with_metadata(entries, columns), "unknownItems": unknown}
 
     def batch_inference(self, input_path, output_path, num_results=25, filter=None, filter_values=None):
         """Personalize's batch inference job: JSON lines in (`{"userId": ...}`, `{"itemId": ...}`,

@@ -3,9 +3,11 @@
 Personalize's runtime and event APIs in their JSON shapes (camelCase):
 
 - `POST /recommendations` (GetRecommendations): `userId` and/or `itemId`, `numResults`, `filterArn` (the
-  name of a filter the server was started with) and `filterValues`. A `context` (Personalize's contextual
+  name of a filter the server was started with), `filterValues` and `metadataColumns` (`{"ITEMS": [...]}`:
+  each item's values of those Items columns, in its `metadata`). A `context` (Personalize's contextual
   metadata) is refused, not ignored: no kerasts recipe reads it.
-- `POST /personalize-ranking` (GetPersonalizedRanking): `userId`, `inputList`, `filterArn`, `filterValues`.
+- `POST /personalize-ranking` (GetPersonalizedRanking): `userId`, `inputList`, `filterArn`, `filterValues`,
+  `metadataColumns`.
 - `POST /events` (PutEvents): `trackingId`, `userId`, `sessionId`, `eventList` (at most 10 events).
 - `POST /users`, `POST /items` (PutUsers, PutItems): `users` / `items` (at most 10).
 - `GET /health`; the OpenAPI page at `/docs`.
@@ -59,6 +61,7 @@ def _models():
         filterArn: str | None = None
         filterValues: dict[str, str] | None = None
         context: dict[str, str] | None = None
+        metadataColumns: dict[str, list[str]] | None = None
 
     class Ranking(Shape):
         userId: str
@@ -66,6 +69,7 @@ def _models():
         filterArn: str | None = None
         filterValues: dict[str, str] | None = None
         context: dict[str, str] | None = None
+        metadataColumns: dict[str, list[str]] | None = None
 
     class Row(Shape):
         properties: str | dict | None = None
@@ -201,7 +205,8 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
         no_context(request.context)
         answer = await batcher.submit(("get_recommendations", {
             "user_id": request.userId, "item_id": request.itemId, "num_results": request.numResults,
-            "filter": filter_of(request.filterArn), "filter_values": request.filterValues}))
+            "filter": filter_of(request.filterArn), "filter_values": request.filterValues,
+            "metadata_columns": request.metadataColumns}))
         return JSONResponse({**answer, "recommendationId": uuid.uuid4().hex})
 
     @app.post("/personalize-ranking")
@@ -209,7 +214,7 @@ def create_app(campaign, filters=None, api_key=None, max_body_bytes=MAX_BODY_BYT
         no_context(request.context)
         answer = await batcher.submit(("get_personalized_ranking", {
             "user_id": request.userId, "input_list": request.inputList, "filter": filter_of(request.filterArn),
-            "filter_values": request.filterValues}))
+            "filter_values": request.filterValues, "metadata_columns": request.metadataColumns}))
         return JSONResponse({**answer, "recommendationId": uuid.uuid4().hex})
 
     @app.post("/events")

@@ -200,6 +200,20 @@ def test_filters_conditioned_on_the_current_user_read_the_users_table(group, tmp
         Filter(expression, group.items, group.interactions)
 
 
+def test_items_carry_the_metadata_columns_asked_for(popular, group):
+    user = group.interactions["USER_ID"].iloc[0]
+    listed = popular.get_recommendations(user_id=user, num_results=3, metadata_columns={"ITEMS": ["PRICE"]})
+    prices = group.items.set_index("ITEM_ID")["PRICE"]
+    assert [entry["metadata"] for entry in listed["itemList"]] == [
+        {"PRICE": prices[entry["itemId"]]} for entry in listed["itemList"]]
+    json.dumps(listed)  # plain JSON values, as a campaign sends them
+    for bad, message in [({"ITEMS": ["COLOUR"]}, r"Items table has no column\(s\) \['COLOUR'\]"),
+                         (["PRICE"], 'must be {"ITEMS": \\[column, ...\\]}'),
+                         ({"ITEMS": ["PRICE"] * 11}, "names 1 to 10 Items columns, got 11")]:
+        with pytest.raises(ValueError, match=message):
+            popular.get_recommendations(user_id=user, metadata_columns=bad)
+
+
 def test_filter_parameters_must_be_given_and_compared_numbers_be_numbers(popular, group):
     with pytest.raises(ValueError, match=r"needs a value for \$GENRES: give it in `filter_values` \(`filterValues` "
                                          r"in a request or batch input line, `--filter-value GENRES=...` on the "

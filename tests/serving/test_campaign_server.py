@@ -35,6 +35,7 @@ def solution(tmp_path_factory):
     events = kerasts.data.synthetic_interactions(num_users=40, num_items=50, events_per_user=10, seed=2)
     items = pd.DataFrame({"ITEM_ID": sorted(events["ITEM_ID"].unique())})
     items["GENRE"] = np.where(np.arange(len(items)) % 2, "comedy", "drama")
+    items["PRICE"] = np.arange(len(items)) * 2
     version = create_solution(DatasetGroup(events, items=items), recipe="hrnn", settings={
         "hrnn": {"epochs": 1, "units": 8, "embedding_dim": 8, "user_units": 8}}).create_version(verbose=0)
     directory = tmp_path_factory.mktemp("server") / "solution"
@@ -112,6 +113,15 @@ def test_every_endpoint_answers_as_the_solution_version_does_in_process(solution
         ranking = server.post("/personalize-ranking", {"userId": user, "inputList": [catalog[0], "nope", catalog[1]]})
         expected = reference.get_personalized_ranking(user, [catalog[0], "nope", catalog[1]])
         assert {key: ranking.json()[key] for key in expected} == expected
+        described = server.post("/recommendations", {"userId": user, "numResults": 3, "metadataColumns": {
+            "ITEMS": ["PRICE", "GENRE"]}}).json()["itemList"]
+        prices = reference.items.set_index("ITEM_ID")["PRICE"]
+        assert [entry["metadata"] for entry in described] == [
+            {"PRICE": int(prices[entry["itemId"]]), "GENRE": "comedy" if prices[entry["itemId"]] % 4 else "drama"}
+            for entry in described]
+        ranked = server.post("/personalize-ranking", {"userId": user, "inputList": [catalog[0], "nope"],
+                                                      "metadataColumns": {"ITEMS": ["GENRE"]}}).json()
+        assert [entry["metadata"] for entry in ranked["personalizedRanking"]] == [{"GENRE": "drama"}, {}]
         assert server.post("/items", {"items": [{"itemId": catalog[0], "properties": '{"GENRE": "western"}'}]}
                            ).status_code == 200
         assert server.post("/users", {"users": [{"userId": "new-user", "properties": '{"AGE": "30"}'}]}
@@ -140,6 +150,8 @@ BAD_REQUESTS = [
     ("an unknown filter", "/recommendations", {"userId": "u", "filterArn": "nope"}, 400, "filterArn: no filter"),
     ("a filter value missing", "/recommendations", {"userId": "u", "filterArn": "genre"}, 400, r"\$GENRE"),
     ("an empty ranking list", "/personalize-ranking", {"userId": "u", "inputList": []}, 422, "inputList"),
+    ("an unknown metadata column", "/recommendations", {"userId": "u", "metadataColumns": {"ITEMS": ["TITLE"]}},
+     400, r"metadata_columns`: the Items table has no column\(s\) \['TITLE'\]; it has \['GENRE', 'PRICE'\]"),
     ("contextual metadata", "/recommendations", {"userId": "u", "context": {"DEVICE": "phone"}}, 400,
      r"context: no kerasts recipe reads contextual metadata \(got \['DEVICE'\]\)"),
     ("contextual metadata in a ranking", "/personalize-ranking", {"userId": "u", "inputList": ["x"], "context": {
