@@ -1,5 +1,5 @@
 """Item metadata for networks that read it: an Items table's columns as `FeatureGroups` specs and one value
-per catalog item."""
+per catalog item; and the rows PutItems and PutUsers add to a metadata table (Items or Users), checked."""
 
 import numpy as np
 import pandas as pd
