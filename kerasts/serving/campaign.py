@@ -264,9 +264,9 @@ class Campaign:
 
 def stored_interactions(store, fields=()):
     """Every event a campaign stored in `store` (an `EventStore`) as an Interactions table (USER_ID, ITEM_ID,
-    TIMESTAMP, EVENT_TYPE, EVENT_VALUE, SESSION_ID, then `fields`: further Interactions fields, each read from
-    the events' properties as `schema_fields` matches them, missing where an event has none), in commit
-    order: the new events of the next training."""
+    TIMESTAMP, EVENT_TYPE, EVENT_VALUE, SESSION_ID, then `fields`: further Interactions fields, IMPRESSION and
+    RECOMMENDATION_ID from the events' own, the others from their properties as `schema_fields` matches them,
+    missing where an event has none), in commit order: the new events of the next training."""
     rows = [{USER_COLUMN: record["user_id"], **_interaction(record, fields), "SESSION_ID": record["session_id"]}
             for record in store.events()]
     columns = [USER_COLUMN, ITEM_COLUMN, "TIMESTAMP", *_BASE_FIELDS, "SESSION_ID", *fields]
@@ -321,8 +321,12 @@ def _property_fields(columns):
 
 
 def _interaction(record, fields=()):
-    """A stored event record in the Interactions layout, with the `fields` its properties give."""
+    """A stored event record in the Interactions layout, with the `fields` it gives: Personalize's IMPRESSION and
+    RECOMMENDATION_ID from the event's own, the others from its properties."""
     properties = schema_fields(json.loads(record["properties"]) if record["properties"] else {}, fields)
+    for name, value in (("IMPRESSION", record["impression"]), ("RECOMMENDATION_ID", record["recommendation_id"])):
+        if value is not None:
+            properties[name] = value
     return {ITEM_COLUMN: record["item_id"], "TIMESTAMP": int(record["sent_at"]), "EVENT_TYPE": record["event_type"],
             "EVENT_VALUE": record["event_value"], **{field: properties.get(field) for field in fields}}
 
@@ -384,9 +388,20 @@ def _event_record(field, event, tracking_id, user_id, session_id):
     sent_at = epoch_seconds(event.get("sentAt"), f"{field}.sentAt")
     value = event.get("eventValue")
     properties = _properties(f"{field}.properties", event.get("properties"))
+    impression, recommendation = event.get("impression"), event.get("recommendationId")
     return {"event_id": _identifier(f"{field}.eventId", event["eventId"]) if "eventId" in event else uuid.uuid4().hex,
             "tracking_id": tracking_id, "user_id": user_id, "session_id": session_id,
             "event_type": _identifier(f"{field}.eventType", event.get("eventType")),
             "item_id": _identifier(f"{field}.itemId", event.get("itemId")), "sent_at": sent_at,
             "event_value": None if value is None else finite_number(value, f"{field}.eventValue"),
-            "properties": json.dumps(properties) if properties else None}
+            "properties": json.dumps(properties) if properties else None,
+            "impression": None if impression is None else _impression(f"{field}.impression", impression),
+            "recommendation_id": None if recommendation is None else _identifier(f"{field}.recommendationId",
+                                                                                 recommendation)}
+
+
+def _impression(field, items):
+    """PutEvents' `impression` (the item ids shown) as Personalize's IMPRESSION field holds it: `a|b|c`."""
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"{field} must be a non-empty list of item ids, got {items!r}.")
+    return "|".join(_identifier(f"{field}[{position}]", item) for position, item in enumerate(items))

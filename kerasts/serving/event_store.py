@@ -12,9 +12,12 @@ import uuid
 
 from kerasts._registry import Registry
 
-# What every event record holds, in this order (`sent_at` in epoch seconds, `properties` JSON text).
+# What every event record holds, in this order (`sent_at` in epoch seconds, `properties` JSON text,
+# `impression` the item ids shown, `|`-separated as Personalize's IMPRESSION field holds them).
 EVENT_FIELDS = ("event_id", "tracking_id", "user_id", "session_id", "event_type", "item_id", "sent_at",
-                "event_value", "properties")
+                "event_value", "properties", "impression", "recommendation_id")
+# Columns later than the first event tables: added to a store made before them when it is opened.
+ADDED_EVENT_COLUMNS = ("impression", "recommendation_id")
 ROW_KINDS = ("users", "items")
 
 
@@ -74,7 +77,13 @@ class SQLEventStore(EventStore):
             cursor.execute(f"CREATE TABLE IF NOT EXISTS events (sequence {self.sequence}, "
                            "event_id TEXT NOT NULL UNIQUE, tracking_id TEXT NOT NULL, user_id TEXT NOT NULL, "
                            "session_id TEXT NOT NULL, event_type TEXT NOT NULL, item_id TEXT, "
-                           "sent_at DOUBLE PRECISION NOT NULL, event_value DOUBLE PRECISION, properties TEXT)")
+                           "sent_at DOUBLE PRECISION NOT NULL, event_value DOUBLE PRECISION, properties TEXT, "
+                           "impression TEXT, recommendation_id TEXT)")
+            cursor.execute("SELECT * FROM events WHERE 1 = 0")
+            present = {column[0] for column in cursor.description}
+            for name in ADDED_EVENT_COLUMNS:
+                if name not in present:  # a store made by an earlier kerasts: its events have none
+                    cursor.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT")
             for kind in ROW_KINDS:
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {kind} (sequence {self.sequence}, fields TEXT NOT NULL)")
 

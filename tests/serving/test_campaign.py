@@ -110,6 +110,8 @@ BAD_EVENTS = [
     ("a text value", dict(events=[_event("i1", 0, eventValue="five")]), r"eventList\[0\].eventValue must be a finite"),
     ("bad properties", dict(events=[_event("i1", 0, properties="{oops")]), r"eventList\[0\].properties is not JSON"),
     ("an unknown field", dict(events=[_event("i1", 0, colour="red")]), r"unknown field\(s\) \['colour'\]"),
+    ("an impression of text", dict(events=[_event("i1", 0, impression="i1,i2")]),
+     r"eventList\[0\].impression must be a non-empty list of item ids"),
     ("a shared event id", dict(events=[_event("i1", 0), _event("i2", 0)]), "two events share an eventId"),
 ]
 
@@ -174,6 +176,21 @@ def test_properties_named_in_personalizes_camel_case_fill_the_tables_fields(tmp_
     with pytest.raises(ValueError, match="NUMBER_OF_RATINGS of item .* must be a finite number, got 'many'"):
         campaign.put_items([{"itemId": first, "properties": {"numberOfRatings": "many"}}])
     assert campaign.store.rows("items") == [{"ITEM_ID": first, "GENRE": "western", "NUMBER_OF_RATINGS": 12.0}]
+
+
+def test_impressions_and_recommendation_ids_are_kept_for_the_next_training(tmp_path):
+    events, items = _tables()
+    events["IMPRESSION"], events["RECOMMENDATION_ID"] = None, None  # Personalize's reserved Interactions fields
+    group = DatasetGroup(events, items=items)
+    campaign = Campaign(create_solution(group, recipe="popularity-count").create_version(verbose=0),
+                        tmp_path / "events.db")
+    shown = list(items["ITEM_ID"][:3])
+    campaign.put_events(campaign.create_event_tracker(), "u1", "s", [
+        _event(shown[1], 0, impression=shown, recommendationId="r-42"), _event(shown[2], 1)])
+    grown = with_stored_data(group, campaign.store).interactions
+    added = grown[grown["TIMESTAMP"] >= LATER].sort_values("TIMESTAMP")
+    assert list(added["IMPRESSION"]) == ["|".join(shown), None]
+    assert list(added["RECOMMENDATION_ID"]) == ["r-42", None]
 
 
 def test_put_users_are_checked_and_read_at_once_by_filters_on_the_current_user(tmp_path):

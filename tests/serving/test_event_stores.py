@@ -2,6 +2,7 @@
 here from the pgserver wheel (its own data directory, a Unix socket, stopped at the end)."""
 
 import itertools
+import sqlite3
 import warnings
 
 import pytest
@@ -36,7 +37,8 @@ def url(request, tmp_path):
 
 def _record(event_id, user="u1", sent_at=1.7e9):
     return {"event_id": event_id, "tracking_id": "t", "user_id": user, "session_id": "s", "event_type": "click",
-            "item_id": "i1", "sent_at": sent_at, "event_value": None, "properties": '{"a": 1}'}
+            "item_id": "i1", "sent_at": sent_at, "event_value": None, "properties": '{"a": 1}', "impression": "i1|i2",
+            "recommendation_id": "r1"}
 
 
 def test_each_store_keeps_trackers_events_once_and_rows_in_commit_order_across_connections(url):
@@ -91,3 +93,20 @@ def test_a_campaign_on_postgresql_replays_its_events_after_a_restart(postgresql,
 def test_a_postgresql_url_that_cannot_be_reached_is_named_without_its_password():
     with pytest.raises(ValueError, match=r"Could not connect to the event database 'postgresql://kerasts:\*\*\*@127"):
         open_event_store("postgresql://kerasts:secret@127.0.0.1:9/x?connect_timeout=2")
+
+
+def test_a_store_made_before_impressions_were_kept_gains_their_columns_and_keeps_its_events(tmp_path):
+    path = tmp_path / "events.db"
+    with sqlite3.connect(path) as connection:  # the events table as kerasts made it before
+        connection.execute("CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL "
+                           "UNIQUE, tracking_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL, "
+                           "event_type TEXT NOT NULL, item_id TEXT, sent_at DOUBLE PRECISION NOT NULL, "
+                           "event_value DOUBLE PRECISION, properties TEXT)")
+        connection.execute("INSERT INTO events (event_id, tracking_id, user_id, session_id, event_type, item_id, "
+                           "sent_at) VALUES ('old', 't', 'u1', 's', 'click', 'i1', 1.7e9)")
+    store = open_event_store(path)
+    assert store.add_events([_record("new")]) == [True]
+    old, new = store.events()
+    assert (old["event_id"], old["impression"], old["recommendation_id"]) == ("old", None, None)
+    assert new == _record("new")
+    store.close()
