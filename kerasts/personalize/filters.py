@@ -181,10 +181,12 @@ class Filter:
             a solution version passes its own, which adds the events put since training.
         users: the users table (USER_ID and metadata) or None, for `IF CurrentUser.FIELD` conditions (a
             user's last row counts).
+        user_row: `user_id -> ` that user's fields (a dict) or None (default: their row of `users`); a solution
+            version passes its own, which reads the users put since training.
     """
 
     def __init__(self, expression, items, interactions, item_column="ITEM_ID", user_column="USER_ID",
-                 user_interactions=None, users=None):
+                 user_interactions=None, users=None, user_row=None):
         if not isinstance(expression, str) or not expression.strip():
             raise ValueError(f"A filter expression must be non-empty text, got {expression!r}.")
         self.expression = expression
@@ -194,6 +196,7 @@ class Filter:
         self._items_selections = {}
         self._user_interactions = user_interactions or (
             lambda user_id: interactions[interactions[user_column] == str(user_id)])
+        self._user_row = user_row or (lambda user_id: self._table_user_rows().get(user_id))
         self.users, self._user_rows, self._item_rows = users, None, None
         tables = {"Items": (items, item_column), "Interactions": (interactions, item_column),
                   "CurrentUser": (users, user_column)}
@@ -304,13 +307,16 @@ class Filter:
         """Whether the expression's `IF CurrentUser` conditions hold for the user (no conditions: always)."""
         if not expression.user_conditions:
             return True
-        if self._user_rows is None:  # made at the first request that needs it: user id -> their last row
-            self._user_rows = rows_by_id(self.users, self.user_column)
-        row = None if user_id is None else self._user_rows.get(str(user_id))
+        row = None if user_id is None else self._user_row(str(user_id))
         return row is not None and all(
-            not pd.isna(row[condition.field])
+            row.get(condition.field) is not None and not pd.isna(row[condition.field])
             and bool(self._matches(condition, pd.Series([row[condition.field]]), filter_values, current_item)[0])
             for condition in expression.user_conditions)
+
+    def _table_user_rows(self):
+        if self._user_rows is None:  # made at the first request that needs it: user id -> their last row
+            self._user_rows = rows_by_id(self.users, self.user_column)
+        return self._user_rows
 
     def allowed(self, item_ids, user_id=None, filter_values=None, item_id=None):
         """A boolean per id of `item_ids`: whether the filter lets it through for this user (and for the item

@@ -69,7 +69,7 @@ class Campaign:
     def _replay(self):
         users, items = self.store.rows("users"), self.store.rows("items")
         self.users.update({row[USER_COLUMN]: row for row in users})
-        if users and self.version.users is not None:
+        if users and self.version.user_fields is not None:
             self.version.put_users(users)
         if items:
             self.version.put_items(items)
@@ -213,15 +213,14 @@ class Campaign:
         return self._one("put_users", {"users": users})
 
     def _put_users(self, users):
-        table = self.version.users
+        fields = self.version.user_fields
         rows = [{USER_COLUMN: _identifier(f"users[{position}].userId", user.get("userId")),
-                 **schema_fields(_properties(f"users[{position}].properties", user.get("properties")),
-                                 () if table is None else table.columns)}
+                 **schema_fields(_properties(f"users[{position}].properties", user.get("properties")), fields or ())}
                 for position, user in enumerate(_rows("users", users))]
-        if table is not None:
+        if fields is not None:
             rows = self.version.check_users(rows)
         self.store.add_rows("users", rows)
-        if table is not None:
+        if fields is not None:
             self.version.put_users(rows)
         self.users.update({row[USER_COLUMN]: row for row in rows})
         return {}
@@ -323,12 +322,15 @@ def _property_fields(columns):
 def _interaction(record, fields=()):
     """A stored event record in the Interactions layout, with the `fields` it gives: Personalize's IMPRESSION and
     RECOMMENDATION_ID from the event's own, the others from its properties."""
+    interaction = {ITEM_COLUMN: record["item_id"], "TIMESTAMP": int(record["sent_at"]),
+                   "EVENT_TYPE": record["event_type"], "EVENT_VALUE": record["event_value"]}
+    if not fields:  # the common table: no properties to read (a live PutEvents applies every event this way)
+        return interaction
     properties = schema_fields(json.loads(record["properties"]) if record["properties"] else {}, fields)
     for name, value in (("IMPRESSION", record["impression"]), ("RECOMMENDATION_ID", record["recommendation_id"])):
         if value is not None:
             properties[name] = value
-    return {ITEM_COLUMN: record["item_id"], "TIMESTAMP": int(record["sent_at"]), "EVENT_TYPE": record["event_type"],
-            "EVENT_VALUE": record["event_value"], **{field: properties.get(field) for field in fields}}
+    return {**interaction, **{field: properties.get(field) for field in fields}}
 
 
 def schema_fields(properties, fields):
